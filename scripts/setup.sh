@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages needed to build, test and benchmark headroom.
+# Idempotent: only missing packages are installed, and apt-get update runs only
+# when something is missing.
+# Usage: scripts/setup.sh
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libsqlite3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # Used by the tests and benchmarks.
+  parallel time procps util-linux python3
+)
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  is_installed "$p" || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} required packages are present"
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  if ! command -v sudo >/dev/null; then
+    echo "setup: error: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+
+# apt's chatter goes to a log that is shown only when something fails.
+log="$(mktemp -t headroom-setup.XXXXXX)"
+trap 'rm -f "$log"' EXIT
+if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq update &&
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -y \
+    --no-install-recommends install "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: error: apt-get failed to install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup: installed ${missing[*]}"

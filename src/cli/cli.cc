@@ -1,0 +1,315 @@
+#include "cli/cli.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+
+#include "cli/command_line.h"
+#include "cli/config_file.h"
+#include "cli/help_text.h"
+#include "cli/option_spec.h"
+#include "cli/option_values.h"
+#include "util/shell_quote.h"
+
+namespace headroom {
+namespace {
+
+using Env = std::map<std::string, std::string>;
+
+// Where a value came from, lowest precedence first.
+enum class Tier { kDefault, kConfigTopLevel, kConfigProfile, kEnv, kCommandLine };
+
+// The value an option ends up with and where it came from.
+struct Setting {
+  std::vector<std::string> words;
+  Tier tier = Tier::kDefault;
+  std::string source;   // for --print-config: "env HEADROOM_JOBS"
+  std::string context;  // for errors: "HEADROOM_JOBS", "config a.toml [profile.x]: jobs"
+  int line = 0;         // config file line, for errors
+};
+
+// One line of --print-config.
+struct Row {
+  std::string name;
+  std::string value;
+  std::string source;
+};
+
+const std::string& Last(const std::vector<std::string>& words) {
+  static const std::string kEmpty;
+  return words.empty() ? kEmpty : words.back();
+}
+
+Status WithOrigin(const Status& status, const Setting& setting) {
+  if (status.ok()) return status;
+  std::string message = setting.context + ": " + status.message();
+  if (setting.line > 0) message += fmt::format(" (line {})", setting.line);
+  return Status::Error(message);
+}
+
+// A list from the environment holds one item per line.
+std::vector<std::string> EnvWords(const OptionSpec& spec, const std::string& value) {
+  if (spec.kind != ValueKind::kList) return {value};
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t end = std::min(value.find('\n', start), value.size());
+    std::string line = value.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) words.push_back(line);
+    start = end + 1;
+  }
+  return words;
+}
+
+std::vector<std::string> DefaultWords(const OptionSpec& spec) {
+  if (spec.kind == ValueKind::kList && spec.default_text.empty()) return {};
+  return {std::string(spec.default_text)};
+}
+
+// Finds `spec`'s value in precedence order: command line, environment,
+// config file (profile, then top level), default.
+Setting Lookup(const OptionSpec& spec, const CommandLine& command_line, const Env& env,
+               const ConfigFile* config, const std::string& profile) {
+  auto given = command_line.values.find(&spec);
+  if (given != command_line.values.end()) {
+    std::vector<std::string> words = given->second;
+    if (spec.kind != ValueKind::kList) words = {Last(words)};  // the last one wins
+    return {words, Tier::kCommandLine, "command line", fmt::format("--{}", spec.name)};
+  }
+  if (spec.scope != OptionScope::kCommandLineOnly) {
+    std::string name = EnvName(spec);
+    auto value = env.find(name);
+    if (value != env.end() && !value->second.empty()) {
+      return {EnvWords(spec, value->second), Tier::kEnv, "env " + name, name};
+    }
+  }
+  if (config != nullptr && spec.scope == OptionScope::kEverywhere) {
+    std::string key = ConfigKey(spec);
+    if (const ConfigValue* value = config->Find(key, profile)) {
+      std::string source = config->Source(*value);
+      Tier tier = value->profile.empty() ? Tier::kConfigTopLevel : Tier::kConfigProfile;
+      return {value->words, tier, source, source + ": " + key, value->line};
+    }
+  }
+  return {DefaultWords(spec), Tier::kDefault, "default", fmt::format("default of --{}", spec.name)};
+}
+
+std::map<std::string, ValueKind> ConfigKeys() {
+  std::map<std::string, ValueKind> keys;
+  for (const OptionSpec& spec : OptionSpecs()) {
+    if (spec.scope == OptionScope::kEverywhere) keys[ConfigKey(spec)] = spec.kind;
+  }
+  return keys;
+}
+
+std::string Join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string joined;
+  for (const std::string& item : items) {
+    if (!joined.empty()) joined += separator;
+    joined += item;
+  }
+  return joined;
+}
+
+// Loads the config file and checks the profile, both named by the command
+// line or the environment.
+Status LoadConfig(const Setting& path, const Setting& profile, ConfigFile* config, bool* loaded) {
+  *loaded = !Last(path.words).empty();
+  if (*loaded) {
+    Status status = config->Load(Last(path.words), ConfigKeys());
+    if (!status.ok()) return status;
+  }
+  const std::string& name = Last(profile.words);
+  if (name.empty()) return Status::Ok();
+  if (!*loaded) {
+    return WithOrigin(Status::Error(fmt::format("'{}' needs a config file (--config FILE)", name)),
+                      profile);
+  }
+  if (config->HasProfile(name)) return Status::Ok();
+  std::vector<std::string> names = config->ProfileNames();
+  std::string known = names.empty() ? "it defines none" : "profiles: " + Join(names, ", ");
+  return WithOrigin(
+      Status::Error(fmt::format("'{}' is not a profile in {} ({})", name, config->path(), known)),
+      profile);
+}
+
+// -q and -v from different sources: the higher precedence wins; from the same
+// source they contradict each other.
+Status ResolveVerbosity(const Setting& quiet, const Setting& verbose, Verbosity* verbosity) {
+  bool is_quiet = false;
+  bool is_verbose = false;
+  // Both were validated when applied.
+  (void)ParseBoolWord(Last(quiet.words), &is_quiet);
+  (void)ParseBoolWord(Last(verbose.words), &is_verbose);
+  if (is_quiet && is_verbose) {
+    if (quiet.tier == verbose.tier) {
+      return Status::Error(
+          fmt::format("{} and {} cannot be used together", quiet.context, verbose.context));
+    }
+    (quiet.tier > verbose.tier ? is_verbose : is_quiet) = false;
+  }
+  *verbosity = is_quiet ? Verbosity::kQuiet : is_verbose ? Verbosity::kVerbose : Verbosity::kNormal;
+  return Status::Ok();
+}
+
+std::string DisplayValue(const OptionSpec& spec, const Setting& setting,
+                         const std::string& resolved) {
+  std::string value;
+  bool flag = false;
+  if (spec.kind == ValueKind::kFlag && ParseBoolWord(Last(setting.words), &flag).ok()) {
+    value = flag ? "true" : "false";
+  } else if (std::all_of(setting.words.begin(), setting.words.end(),
+                         [](const std::string& word) { return word.empty(); })) {
+    value = "(none)";
+  } else {
+    value = ShellJoin(setting.words);
+  }
+  if (!resolved.empty()) value += fmt::format(" ({})", resolved);
+  return value;
+}
+
+std::string FormatRows(const std::vector<Row>& rows) {
+  size_t name_width = 0;
+  size_t value_width = 10;
+  for (const Row& row : rows) {
+    name_width = std::max(name_width, row.name.size());
+    value_width = std::max(value_width, std::min<size_t>(row.value.size(), 40));
+  }
+  std::string text;
+  for (const Row& row : rows) {
+    text += fmt::format("{:<{}} = {:<{}} ({})\n", row.name, name_width, row.value, value_width,
+                        row.source);
+  }
+  return text;
+}
+
+// True when a command-line-only flag (--help, --print-config) was given and
+// not turned off with =false.
+Status CommandLineFlag(const CommandLine& command_line, std::string_view name, bool* value) {
+  const OptionSpec* spec = FindLongOption(name);
+  auto given = command_line.values.find(spec);
+  *value = false;
+  if (given == command_line.values.end()) return Status::Ok();
+  return ParseBoolWord(Last(given->second), value).WithContext(fmt::format("--{}", name));
+}
+
+// Applies every option from its winning source to `options`, and collects
+// the --print-config rows.
+Status ApplyOptions(const CommandLine& command_line, const Env& env, const ConfigFile* config,
+                    const std::string& profile, unsigned cores, Options* options,
+                    std::vector<Row>* rows) {
+  Setting quiet;
+  Setting verbose;
+  for (const OptionSpec& spec : OptionSpecs()) {
+    if (spec.scope == OptionScope::kCommandLineOnly) continue;
+    Setting setting = Lookup(spec, command_line, env, config, profile);
+    std::string resolved;
+    if (spec.apply != nullptr) {
+      Status status = spec.apply(setting.words, cores, options, &resolved);
+      if (!status.ok()) return WithOrigin(status, setting);
+    }
+    if (spec.name == "quiet") quiet = setting;
+    if (spec.name == "verbose") verbose = setting;
+    rows->push_back({ConfigKey(spec), DisplayValue(spec, setting, resolved), setting.source});
+  }
+  return ResolveVerbosity(quiet, verbose, &options->verbosity);
+}
+
+// Everything after the subcommand word.
+Status ParseSubcommand(const std::string& subcommand, const std::vector<std::string>& args,
+                       const Env& env, unsigned cores, Cli* cli) {
+  std::string hint = fmt::format(" (see 'headroom {} --help')", subcommand);
+  CommandLine command_line;
+  Status status = SplitCommandLine(args, &command_line);
+  if (!status.ok()) return Status::Error(status.message() + hint);
+
+  bool help = false;
+  bool print_config = false;
+  status = CommandLineFlag(command_line, "help", &help);
+  if (status.ok()) status = CommandLineFlag(command_line, "print-config", &print_config);
+  if (!status.ok()) return status;
+  if (help) {
+    cli->command = Command::kPrint;
+    cli->text = SubcommandHelp(subcommand);
+    return Status::Ok();
+  }
+
+  Setting config_path = Lookup(*FindLongOption("config"), command_line, env, nullptr, "");
+  Setting profile = Lookup(*FindLongOption("profile"), command_line, env, nullptr, "");
+  ConfigFile config;
+  bool have_config = false;
+  status = LoadConfig(config_path, profile, &config, &have_config);
+  if (!status.ok()) return status;
+
+  Options& options = cli->options;
+  std::vector<Row> rows;
+  status = ApplyOptions(command_line, env, have_config ? &config : nullptr, Last(profile.words),
+                        cores, &options, &rows);
+  if (!status.ok()) return status;
+
+  options.command = std::move(command_line.command);
+  options.has_arg_inputs = command_line.has_arg_inputs;
+  options.arg_inputs = std::move(command_line.arg_inputs);
+  cli->command = subcommand == "list" ? Command::kList : Command::kRun;
+  if (cli->command == Command::kList) options.dry_run = true;
+
+  if (print_config) {
+    cli->command = Command::kPrint;
+    cli->text = FormatRows(rows);
+    return Status::Ok();
+  }
+  if (options.command.empty()) {
+    return Status::Error(fmt::format(
+        "no command given (usage: headroom {} [OPTIONS] -- COMMAND [ARG...])", subcommand));
+  }
+  return Status::Ok();
+}
+
+Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned cores, Cli* cli) {
+  if (argv.size() < 2) return Status::Error("no subcommand given (try 'headroom run --help')");
+  const std::string& first = argv[1];
+  if (first == "-h" || first == "--help" || first == "help") {
+    cli->command = Command::kPrint;
+    cli->text = TopLevelHelp(HEADROOM_VERSION);
+    return Status::Ok();
+  }
+  if (first == "--version") {
+    cli->command = Command::kPrint;
+    cli->text = "headroom " HEADROOM_VERSION "\n";
+    return Status::Ok();
+  }
+  if (!first.empty() && first[0] == '-') {
+    return Status::Error(
+        fmt::format("unknown option '{}' before the subcommand (see 'headroom --help')", first));
+  }
+  if (first != "run" && first != "list") {
+    return Status::Error(fmt::format(
+        "unknown subcommand '{}' (expected run or list; see 'headroom --help')", first));
+  }
+  return ParseSubcommand(first, std::vector<std::string>(argv.begin() + 2, argv.end()), env,
+                         std::max(1u, cores), cli);
+}
+
+}  // namespace
+
+Status ParseCli(const std::vector<std::string>& argv, const Env& env, unsigned cores, Cli* cli) {
+  *cli = Cli();
+  // Nothing below should throw, but an exception (bad_alloc, a library's
+  // surprise) must still reach the user as one line, not an abort.
+  try {
+    return ParseArgv(argv, env, cores, cli);
+  } catch (const std::exception& error) {
+    std::string message = error.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    return Status::Error(fmt::format("cannot parse the command line: {}", message));
+  }
+}
+
+Status ParseCli(const std::vector<std::string>& argv, const Env& env, Cli* cli) {
+  return ParseCli(argv, env, std::thread::hardware_concurrency(), cli);
+}
+
+}  // namespace headroom

@@ -1,0 +1,101 @@
+#include "cli/command_line.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string_view>
+
+namespace headroom {
+namespace {
+
+constexpr std::string_view kInputsMarker = ":::";
+
+Status MissingValue(const OptionSpec& spec) {
+  return Status::Error(fmt::format("--{}: missing {}", spec.name, spec.value_name));
+}
+
+// Handles "--name" or "--name=value" at args[*i]; advances *i past a value
+// taken from the next word.
+Status ReadLongOption(const std::vector<std::string>& args, size_t* i, CommandLine* out) {
+  std::string_view word = args[*i];
+  std::string_view body = word.substr(2);
+  size_t equals = body.find('=');
+  const OptionSpec* spec = FindLongOption(body.substr(0, equals));
+  if (spec == nullptr) {
+    std::string_view name = equals == std::string_view::npos ? word : word.substr(0, equals + 2);
+    return Status::Error(fmt::format("unknown option '{}'", name));
+  }
+  std::vector<std::string>& values = out->values[spec];
+  if (equals != std::string_view::npos) {
+    values.emplace_back(body.substr(equals + 1));
+  } else if (spec->kind == ValueKind::kFlag) {
+    values.emplace_back("true");
+  } else if (*i + 1 < args.size() && args[*i + 1] != "--") {
+    values.push_back(args[++*i]);
+  } else {
+    return MissingValue(*spec);
+  }
+  return Status::Ok();
+}
+
+// Handles a cluster of short options at args[*i]: "-q", "-qv", "-j4", "-qj 4".
+Status ReadShortOptions(const std::vector<std::string>& args, size_t* i, CommandLine* out) {
+  std::string_view word = args[*i];
+  for (size_t k = 1; k < word.size(); ++k) {
+    const OptionSpec* spec = FindShortOption(word[k]);
+    if (spec == nullptr) return Status::Error(fmt::format("unknown option '-{}'", word[k]));
+    std::vector<std::string>& values = out->values[spec];
+    if (spec->kind == ValueKind::kFlag) {
+      values.emplace_back("true");
+      continue;
+    }
+    std::string_view attached = word.substr(k + 1);
+    if (!attached.empty() && attached.front() == '=') attached.remove_prefix(1);
+    if (k + 1 < word.size()) {
+      values.emplace_back(attached);
+    } else if (*i + 1 < args.size() && args[*i + 1] != "--") {
+      values.push_back(args[++*i]);
+    } else {
+      return MissingValue(*spec);
+    }
+    break;
+  }
+  return Status::Ok();
+}
+
+Status SplitInputs(std::vector<std::string> words, CommandLine* out) {
+  auto marker = std::find(words.begin(), words.end(), kInputsMarker);
+  out->has_arg_inputs = marker != words.end();
+  if (out->has_arg_inputs) {
+    out->arg_inputs.assign(marker + 1, words.end());
+    if (std::find(out->arg_inputs.begin(), out->arg_inputs.end(), kInputsMarker) !=
+        out->arg_inputs.end()) {
+      return Status::Error("multiple ::: groups are not supported");
+    }
+    words.erase(marker, words.end());
+  }
+  out->command = std::move(words);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SplitCommandLine(const std::vector<std::string>& args, CommandLine* out) {
+  *out = CommandLine();
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word == "--") {
+      ++i;
+      break;
+    }
+    if (word.size() < 2 || word[0] != '-') break;  // COMMAND starts here
+    Status status =
+        word[1] == '-' ? ReadLongOption(args, &i, out) : ReadShortOptions(args, &i, out);
+    if (!status.ok()) return status;
+  }
+  return SplitInputs(
+      std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i), args.end()), out);
+}
+
+}  // namespace headroom

@@ -1,0 +1,29 @@
+// Splits the words after `headroom run` (or `list`) into options, COMMAND
+// and the inputs after ":::". GNU style: --name VALUE, --name=VALUE, -j4,
+// -j 4, clustered short flags (-qv); "--" ends the options, and so does the
+// first word that is not an option, so COMMAND's own options stay its own.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/option_spec.h"
+#include "util/status.h"
+
+namespace headroom {
+
+struct CommandLine {
+  // Each option given, with its words in the order given: a value option's
+  // values, or a flag's "true" (or the VALUE of --flag=VALUE).
+  std::map<const OptionSpec*, std::vector<std::string>> values;
+  std::vector<std::string> command;  // up to the first standalone ":::"
+  bool has_arg_inputs = false;       // ":::" appeared
+  std::vector<std::string> arg_inputs;
+};
+
+// Errors: "unknown option '--jbos'", "--jobs: missing N|auto",
+// "multiple ::: groups are not supported".
+Status SplitCommandLine(const std::vector<std::string>& args, CommandLine* out);
+
+}  // namespace headroom

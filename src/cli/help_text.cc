@@ -1,0 +1,154 @@
+#include "cli/help_text.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "cli/option_spec.h"
+
+namespace headroom {
+namespace {
+
+constexpr size_t kWidth = 100;
+constexpr size_t kDescriptionColumn = 32;
+
+size_t CurrentColumn(const std::string& out) { return out.size() - (out.rfind('\n') + 1); }
+
+// Appends `text` word-wrapped to kWidth, each line indented to `indent`; the
+// first line continues wherever `out` ends. A '\n' in `text` breaks the line.
+void AppendWrapped(std::string_view text, size_t indent, std::string* out) {
+  size_t newline = text.find('\n');
+  if (newline != std::string_view::npos) {
+    AppendWrapped(text.substr(0, newline), indent, out);
+    AppendWrapped(text.substr(newline + 1), indent, out);
+    return;
+  }
+  size_t column = CurrentColumn(*out);
+  while (!text.empty()) {
+    size_t space = text.find(' ');
+    std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    if (column > indent && column + 1 + word.size() > kWidth) {
+      *out += '\n';
+      column = 0;
+    }
+    if (column < indent) {
+      out->append(indent - column, ' ');
+      column = indent;
+    } else if (column > indent) {
+      *out += ' ';
+      ++column;
+    }
+    *out += word;
+    column += word.size();
+  }
+  *out += '\n';
+}
+
+std::string OptionName(const OptionSpec& spec) {
+  std::string name = spec.short_name != 0 ? fmt::format("  -{}, ", spec.short_name) : "      ";
+  name += fmt::format("--{}", spec.name);
+  if (!spec.value_name.empty()) name += fmt::format(" {}", spec.value_name);
+  return name;
+}
+
+std::string DefaultAndEnv(const OptionSpec& spec) {
+  std::string default_text(spec.default_text);
+  if (spec.kind == ValueKind::kFlag) {
+    default_text = "off";
+  } else if (default_text.empty()) {
+    default_text = "none";
+  }
+  std::string text = fmt::format("[default: {}]", default_text);
+  if (spec.scope == OptionScope::kCommandLineOnly) return text + " [command line only]";
+  text += fmt::format(" [env: {}]", EnvName(spec));
+  if (spec.scope == OptionScope::kNoConfigFile) text += " [not in the config file]";
+  return text;
+}
+
+std::string OptionsHelp() {
+  std::string out;
+  std::string_view group;
+  for (const OptionSpec& spec : OptionSpecs()) {
+    if (spec.group != group) {
+      group = spec.group;
+      out += fmt::format("\n{}:\n", group);
+    }
+    out += OptionName(spec);
+    if (CurrentColumn(out) + 2 > kDescriptionColumn) out += '\n';
+    AppendWrapped(spec.help, kDescriptionColumn, &out);
+    AppendWrapped(DefaultAndEnv(spec), kDescriptionColumn, &out);
+  }
+  return out;
+}
+
+constexpr std::string_view kRunIntro = R"(
+Runs COMMAND once per input, up to --jobs at a time. A failing job does not stop the others.
+
+Inputs come from the words after ':::', else from --input-dir, else from --jobs-file, else from
+the lines of stdin when it is not a terminal. Everything after '--' is COMMAND; without '--', the
+first word that is not an option starts it, and what follows is COMMAND's own.
+
+COMMAND is run directly, without a shell, so an input is always one intact argument.
+Placeholders in its arguments:
+  {}     the input                  {/}    its basename        {//}   its directory
+  {.}    the input without extension                           {/.}   basename without extension
+  {#}    job number, from 1         {%}    slot number         {out}  output path (--output-dir)
+A COMMAND without any placeholder gets the input as its last argument.
+)";
+
+constexpr std::string_view kConfigHelp = R"(
+Where options come from:
+  Each option --foo-bar can also be set in the environment as HEADROOM_FOO_BAR, or in the TOML
+  file named by --config as the key foo_bar; with --profile NAME, the file's [profile.NAME] table
+  overrides its top-level keys. The command line wins over the environment, which wins over the
+  config file, which wins over the default. An empty environment variable counts as unset.
+  Flags from the environment take 1/0, true/false, yes/no, on/off; in the config file they are
+  TOML booleans. HEADROOM_EXT is a comma list; HEADROOM_ENV holds one K=V per line. A list given
+  on the command line (--env, --ext) replaces the lists from the environment and config file.
+  Sizes are binary: 512K, 512M, 6G, 1.5GiB, 100MB (= 100 MiB), or bytes.
+  Durations: 500ms, 90s, 2m, 1h30m, 1d, or seconds.
+
+Exit status: 0 all jobs succeeded or were skipped, 1 some job failed, 2 usage, configuration or
+input error, 130/143 interrupted by SIGINT/SIGTERM.
+)";
+
+}  // namespace
+
+std::string TopLevelHelp(std::string_view version) {
+  return fmt::format(R"(headroom {} - runs a batch of heavy jobs as fast as the machine allows
+
+Usage: headroom SUBCOMMAND [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
+
+Subcommands:
+  run     run COMMAND once per input, in parallel, isolating failures
+  list    print each command that 'run' would start, shell-quoted, and run nothing
+
+Options:
+  -h, --help    print this help; 'headroom run --help' describes every option of run and list
+  --version     print the version
+
+Examples:
+  headroom run -j 4 -- gzip -k ::: *.log
+  headroom run --input-dir ./videos --ext mp4,mkv --output-dir ./restored \
+      --output-name '{{/.}}_1080p.mp4' --skip-existing -- upscale --in {{}} --out {{out}}
+  find . -name '*.wav' | headroom list -- ffmpeg -i {{}} {{.}}.flac
+)",
+                     version);
+}
+
+std::string SubcommandHelp(std::string_view subcommand) {
+  std::string out =
+      fmt::format("Usage: headroom {} [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]\n", subcommand);
+  if (subcommand == "list") {
+    out +=
+        "\nPrints each command that 'headroom run' would start with the same options, one per\n"
+        "line, shell-quoted so that it can be pasted into a shell; runs nothing.\n";
+  }
+  out += kRunIntro;
+  out += OptionsHelp();
+  out += kConfigHelp;
+  return out;
+}
+
+}  // namespace headroom

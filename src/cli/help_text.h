@@ -1,0 +1,17 @@
+// The texts of `headroom --help`, `headroom run --help` and
+// `headroom list --help`, made from the option table so that every option is
+// documented with its default and environment variable.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace headroom {
+
+// `version` as in "0.1.0".
+std::string TopLevelHelp(std::string_view version);
+
+// `subcommand` is "run" or "list".
+std::string SubcommandHelp(std::string_view subcommand);
+
+}  // namespace headroom

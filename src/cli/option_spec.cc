@@ -1,0 +1,261 @@
+#include "cli/option_spec.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include "cli/option_values.h"
+#include "util/units.h"
+
+namespace headroom {
+namespace {
+
+using Words = std::vector<std::string>;
+
+const std::string& Last(const Words& words) {
+  static const std::string kEmpty;
+  return words.empty() ? kEmpty : words.back();
+}
+
+Status NotEmpty(const std::string& text, std::string_view expected) {
+  if (!text.empty()) return Status::Ok();
+  return Status::Error(fmt::format("an empty value is not allowed (expected {})", expected));
+}
+
+Status ApplyInt(const Words& words, int64_t max, int* field) {
+  int64_t value = 0;
+  Status status = ParseInteger(Last(words), 0, max, &value);
+  if (status.ok()) *field = static_cast<int>(value);
+  return status;
+}
+
+Status ApplyDuration(const Words& words, Millis* field) {
+  return ParseDuration(Last(words), field);
+}
+
+constexpr int64_t kMaxRetries = 1'000'000;
+constexpr int64_t kMaxRetentionDays = 1'000'000;
+
+constexpr OptionSpec kSpecs[] = {
+    // --- inputs ---
+    {"input-dir", 0, "DIR", ValueKind::kScalar, OptionScope::kEverywhere, "", "Inputs",
+     "run COMMAND once for each file in DIR",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       o->input_dir = Last(w);
+       return Status::Ok();
+     }},
+    {"ext", 0, "LIST", ValueKind::kList, OptionScope::kEverywhere, "", "Inputs",
+     "with --input-dir, only these extensions, any case: mp4,mkv",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseExtensions(w, &o->exts);
+     }},
+    {"recursive", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Inputs",
+     "with --input-dir, also scan its sub-directories",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->recursive);
+     }},
+    {"jobs-file", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "", "Inputs",
+     "JSON Lines, one job per line: input; optional cmd, name, priority, env",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       o->jobs_file = Last(w);
+       return Status::Ok();
+     }},
+    {"shell", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Inputs",
+     "run COMMAND with /bin/sh -c, each substituted value single-quoted",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->shell);
+     }},
+    // --- outputs ---
+    {"output-dir", 0, "DIR", ValueKind::kScalar, OptionScope::kEverywhere, "", "Outputs",
+     "where {out} goes (created if missing); kept only if its job succeeds",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       o->output_dir = Last(w);
+       return Status::Ok();
+     }},
+    {"output-name", 0, "TEMPLATE", ValueKind::kScalar, OptionScope::kEverywhere, "{/}", "Outputs",
+     "file name of {out} in --output-dir, e.g. {/.}_small.mp4",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a template such as {/.}.mp4");
+       if (status.ok()) o->output_name = Last(w);
+       return status;
+     }},
+    {"skip-existing", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Outputs",
+     "skip each job whose output already exists",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->skip_existing);
+     }},
+    {"max-count", 0, "N", ValueKind::kScalar, OptionScope::kEverywhere, "none", "Outputs",
+     "run at most N jobs ('none': all)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       if (Last(w) == "none") {
+         o->max_count.reset();
+         return Status::Ok();
+       }
+       int64_t value = 0;
+       Status status = ParseInteger(Last(w), 0, std::numeric_limits<int64_t>::max(), &value);
+       if (status.ok()) o->max_count = value;
+       return status;
+     }},
+    {"order", 0, "given|name|mtime|size", ValueKind::kScalar, OptionScope::kEverywhere, "given",
+     "Outputs", "job order (mtime: oldest first); a jobs-file priority comes first",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseOrder(Last(w), &o->order);
+     }},
+    {"dry-run", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Outputs",
+     "print each command, shell-quoted, and run nothing (as 'list')",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->dry_run);
+     }},
+    // --- running ---
+    {"jobs", 'j', "N|auto", ValueKind::kScalar, OptionScope::kEverywhere, "auto", "Running",
+     "jobs running at once; auto = max(1, cores - 2)",
+     [](const Words& w, unsigned cores, Options* o, std::string* resolved) {
+       Status status = ParseJobCount(Last(w), cores, &o->jobs);
+       if (status.ok() && Last(w) == "auto") *resolved = std::to_string(o->jobs);
+       return status;
+     }},
+    {"threads-per-job", 0, "N|auto|off", ValueKind::kScalar, OptionScope::kEverywhere, "auto",
+     "Running",
+     "OMP_NUM_THREADS and the like for each job, unless already set;\nauto = max(1, cores / jobs)",
+     [](const Words& w, unsigned cores, Options* o, std::string* resolved) {
+       Status status = ParseThreadsPerJob(Last(w), cores, o->jobs, &o->threads_per_job);
+       if (status.ok() && Last(w) == "auto") *resolved = std::to_string(o->threads_per_job);
+       return status;
+     }},
+    {"env", 0, "K=V", ValueKind::kList, OptionScope::kEverywhere, "", "Running",
+     "add K=V to each job's environment (repeatable)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       std::vector<EnvVar> vars(w.size());
+       for (size_t i = 0; i < w.size(); ++i) {
+         Status status = ParseEnvAssignment(w[i], &vars[i]);
+         if (!status.ok()) return status;
+       }
+       o->env = std::move(vars);
+       return Status::Ok();
+     }},
+    {"timeout", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "none", "Running",
+     "SIGTERM a job's process group after DURATION ('none' or 0: no limit)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       if (Last(w) == "none") {
+         o->timeout.reset();
+         return Status::Ok();
+       }
+       Millis timeout{0};
+       Status status = ParseDuration(Last(w), &timeout);
+       if (!status.ok()) return status;
+       o->timeout = timeout.count() > 0 ? std::optional<Millis>(timeout) : std::nullopt;
+       return Status::Ok();
+     }},
+    {"kill-grace", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "5s", "Running",
+     "SIGKILL the group this long after SIGTERM",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyDuration(w, &o->kill_grace);
+     }},
+    {"retries", 0, "N", ValueKind::kScalar, OptionScope::kEverywhere, "0", "Running",
+     "run a failed job again, up to N more times",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyInt(w, kMaxRetries, &o->retries);
+     }},
+    {"retry-delay", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "0s", "Running",
+     "wait this long before a retry",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyDuration(w, &o->retry_delay);
+     }},
+    {"delay", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "0s", "Running",
+     "wait this long between job starts",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyDuration(w, &o->delay);
+     }},
+    {"halt", 0, "never|soon|now", ValueKind::kScalar, OptionScope::kEverywhere, "never", "Running",
+     "on a failure, soon: start no new job; now: also stop running jobs",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseHalt(Last(w), &o->halt);
+     }},
+    // --- logs and console ---
+    {"log-dir", 0, "DIR", ValueKind::kScalar, OptionScope::kEverywhere, ".headroom/logs",
+     "Logs and console", "per-job stdout/stderr logs, the main log and the daily error log",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a directory");
+       if (status.ok()) o->log_dir = Last(w);
+       return status;
+     }},
+    {"max-job-log", 0, "SIZE", ValueKind::kScalar, OptionScope::kEverywhere, "64M",
+     "Logs and console", "keep the last SIZE of each job's stdout and of its stderr",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseSize(Last(w), &o->max_job_log);
+     }},
+    {"log-retention-days", 0, "N", ValueKind::kScalar, OptionScope::kEverywhere, "14",
+     "Logs and console", "at start, remove logs older than N days",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyInt(w, kMaxRetentionDays, &o->log_retention_days);
+     }},
+    {"log-level", 0, "debug|info|warn|error", ValueKind::kScalar, OptionScope::kEverywhere, "info",
+     "Logs and console", "least severe event written to the main log",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseLogLevel(Last(w), &o->log_level);
+     }},
+    {"log-format", 0, "text|json", ValueKind::kScalar, OptionScope::kEverywhere, "text",
+     "Logs and console", "main log format (json: JSON Lines, one event per line)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseLogFormat(Last(w), &o->log_format);
+     }},
+    // -q and -v are resolved together by ParseCli, which knows their sources.
+    {"quiet", 'q', "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
+     "print only failures and the summary",
+     [](const Words& w, unsigned, Options*, std::string*) {
+       bool quiet = false;
+       return ParseBoolWord(Last(w), &quiet);
+     }},
+    {"verbose", 'v', "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
+     "print more: each job's command, and why jobs wait",
+     [](const Words& w, unsigned, Options*, std::string*) {
+       bool verbose = false;
+       return ParseBoolWord(Last(w), &verbose);
+     }},
+    // --- configuration ---
+    {"config", 0, "FILE", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
+     "Configuration and help", "TOML file of option values: keys are long names with _ for -",
+     nullptr},
+    {"profile", 0, "NAME", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
+     "Configuration and help",
+     "apply the config file's [profile.NAME] table over its top-level keys", nullptr},
+    {"print-config", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
+     "Configuration and help", "print each option's effective value and its source; run nothing",
+     nullptr},
+    {"help", 'h', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
+     "Configuration and help", "print this help", nullptr},
+};
+
+}  // namespace
+
+std::span<const OptionSpec> OptionSpecs() { return kSpecs; }
+
+const OptionSpec* FindLongOption(std::string_view name) {
+  for (const OptionSpec& spec : kSpecs) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+const OptionSpec* FindShortOption(char short_name) {
+  for (const OptionSpec& spec : kSpecs) {
+    if (short_name != 0 && spec.short_name == short_name) return &spec;
+  }
+  return nullptr;
+}
+
+std::string EnvName(const OptionSpec& spec) {
+  std::string name = "HEADROOM_";
+  for (char c : spec.name) name += c == '-' ? '_' : static_cast<char>(c - 'a' + 'A');
+  return name;
+}
+
+std::string ConfigKey(const OptionSpec& spec) {
+  std::string key(spec.name);
+  for (char& c : key) c = c == '-' ? '_' : c;
+  return key;
+}
+
+}  // namespace headroom

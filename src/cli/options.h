@@ -1,0 +1,78 @@
+// Options: everything a run was asked to do, after the command line, the
+// HEADROOM_* environment and the TOML config were merged (command line > env >
+// config file > default) and validated. Plain data; the rest of headroom
+// reads it and never looks at argv or the environment itself.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/units.h"
+
+namespace headroom {
+
+enum class Order { kGiven, kName, kMtime, kSize };
+enum class Halt { kNever, kSoon, kNow };
+enum class LogFormat { kText, kJson };
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class Verbosity { kQuiet, kNormal, kVerbose };
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+  bool operator==(const EnvVar&) const = default;
+};
+
+struct Options {
+  // --- what to run -------------------------------------------------------
+  // COMMAND [ARG...]: the argv template, placeholders unexpanded. Everything
+  // after "--" (or after the first positional argument) up to ":::".
+  std::vector<std::string> command;
+  // Inputs given after ":::"; has_arg_inputs is true when ":::" appeared.
+  bool has_arg_inputs = false;
+  std::vector<std::string> arg_inputs;
+  std::string input_dir;            // --input-dir
+  std::vector<std::string> exts;    // --ext, lower case, no dots; empty = all
+  bool recursive = false;           // --recursive
+  std::string jobs_file;            // --jobs-file
+  bool shell = false;               // --shell
+
+  // --- outputs -----------------------------------------------------------
+  std::string output_dir;           // --output-dir; empty = no managed output
+  std::string output_name = "{/}";  // --output-name
+  bool skip_existing = false;       // --skip-existing
+  std::optional<int64_t> max_count; // --max-count
+  Order order = Order::kGiven;      // --order
+  bool dry_run = false;             // --dry-run (and the `list` subcommand)
+
+  // --- running -----------------------------------------------------------
+  int jobs = 1;                     // -j/--jobs, "auto" resolved: max(1, cores-2)
+  int threads_per_job = 0;          // --threads-per-job, "auto" resolved; 0 = off
+  std::vector<EnvVar> env;          // --env K=V (repeatable)
+  std::optional<Millis> timeout;    // --timeout
+  Millis kill_grace{5000};          // --kill-grace
+  int retries = 0;                  // --retries
+  Millis retry_delay{0};            // --retry-delay
+  Millis delay{0};                  // --delay between job starts
+  Halt halt = Halt::kNever;         // --halt
+
+  // --- logs and console --------------------------------------------------
+  std::string log_dir = ".headroom/logs";  // --log-dir
+  uint64_t max_job_log = 64ull << 20;      // --max-job-log, per stream
+  int log_retention_days = 14;             // --log-retention-days
+  LogLevel log_level = LogLevel::kInfo;    // --log-level
+  LogFormat log_format = LogFormat::kText; // --log-format
+  Verbosity verbosity = Verbosity::kNormal;// -q/--quiet, -v/--verbose
+};
+
+// One option's effective value and where it came from, for --print-config.
+struct ConfigEntry {
+  std::string name;    // long name without dashes: "jobs"
+  std::string value;   // as given (or the default's text)
+  std::string source;  // "command line", "env HEADROOM_JOBS", "config FILE [profile.X]", "default"
+};
+
+}  // namespace headroom

@@ -1,0 +1,35 @@
+// A job's environment as posix_spawn takes it: "NAME=VALUE" entries, at most
+// one per name when built with these functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/options.h"
+
+namespace headroom {
+
+// The variables --threads-per-job sets, so that one job's math libraries do
+// not start a thread per core each.
+inline constexpr std::string_view kThreadVariables[] = {
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS"};
+
+// True when an entry of `env` sets `name`.
+bool HasVariable(const std::vector<std::string>& env, std::string_view name);
+
+// Replaces the entry for `name`, or appends one.
+void SetVariable(std::string_view name, std::string_view value, std::vector<std::string>* env);
+
+// Removes every entry for `name`.
+void RemoveVariable(std::string_view name, std::vector<std::string>* env);
+
+// What every job of a batch starts from: `inherited`, plus each thread
+// variable set to `threads_per_job` when that is > 0 and `inherited` does not
+// set it already, then `overrides` (--env) replacing same names.
+std::vector<std::string> BaseJobEnvironment(const std::vector<std::string>& inherited,
+                                            int threads_per_job,
+                                            const std::vector<EnvVar>& overrides);
+
+}  // namespace headroom

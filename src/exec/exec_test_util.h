@@ -1,0 +1,78 @@
+// Helpers shared by the exec tests, which run real processes: a temp dir,
+// file reading, and bounded polls for things that happen in other processes.
+#pragma once
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace headroom::exec_test {
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/headroom_exec_XXXXXX";
+    const char* made = mkdtemp(pattern);
+    path_ = made != nullptr ? made : "";
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Polls `done` every millisecond until it holds or `limit` passes.
+template <typename Predicate>
+bool Eventually(Predicate done, std::chrono::milliseconds limit = std::chrono::seconds(2)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// A pid written by a job into `path` (complete line), or 0 when not there yet.
+inline pid_t ReadPidFile(const std::string& path) {
+  std::string text = ReadFile(path);
+  if (text.empty() || text.back() != '\n') return 0;
+  return static_cast<pid_t>(std::stol(text));
+}
+
+// The state letter of /proc/<pid>/stat; 0 when the process is gone.
+inline char ProcState(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return 0;
+  return stat[paren + 2];
+}
+
+// Dead: gone, or a zombie nobody reaped yet.
+inline bool IsDead(pid_t pid) {
+  char state = ProcState(pid);
+  return state == 0 || state == 'Z' || state == 'X';
+}
+
+}  // namespace headroom::exec_test

@@ -1,0 +1,67 @@
+#include "exec/executable.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string_view>
+#include <utility>
+
+namespace headroom {
+
+namespace {
+
+enum class Candidate { kMissing, kNotExecutable, kExecutable };
+
+Candidate Check(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return Candidate::kMissing;
+  // A directory passes access(X_OK) but cannot be exec'd.
+  if (!S_ISREG(st.st_mode) || access(path.c_str(), X_OK) != 0) {
+    return Candidate::kNotExecutable;
+  }
+  return Candidate::kExecutable;
+}
+
+Status NotExecutable(const std::string& name) {
+  return Status::Error(name + ": not executable");
+}
+
+}  // namespace
+
+Status ResolveExecutable(const std::string& name, const std::string& path_env,
+                         std::string* resolved) {
+  if (name.empty()) return Status::Error("command not found: '' (empty program name)");
+  if (name.find('/') != std::string::npos) {
+    switch (Check(name)) {
+      case Candidate::kExecutable:
+        *resolved = name;
+        return Status::Ok();
+      case Candidate::kNotExecutable:
+        return NotExecutable(name);
+      case Candidate::kMissing:
+        return Status::Error("command not found: " + name + " (no such file)");
+    }
+  }
+  // As execvp: a match that cannot run does not stop the search, but it is
+  // the better error when nothing later runs.
+  bool found_unrunnable = false;
+  std::string_view rest = path_env;
+  for (;;) {
+    size_t colon = rest.find(':');
+    std::string dir(rest.substr(0, colon));
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir.back() == '/' ? dir + name : dir + "/" + name;
+    Candidate kind = Check(candidate);
+    if (kind == Candidate::kExecutable) {
+      *resolved = std::move(candidate);
+      return Status::Ok();
+    }
+    found_unrunnable |= kind == Candidate::kNotExecutable;
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  if (found_unrunnable) return NotExecutable(name);
+  return Status::Error("command not found: " + name + " (not on PATH)");
+}
+
+}  // namespace headroom

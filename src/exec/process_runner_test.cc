@@ -1,0 +1,259 @@
+#include "exec/process_runner.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "exec/exec_test_util.h"
+
+namespace headroom {
+namespace {
+
+using exec_test::ReadFile;
+
+// A shell script job: `sh -c SCRIPT sh ARGS...`.
+Job ScriptJob(const std::string& script, std::vector<std::string> args = {}) {
+  Job job;
+  job.number = 1;
+  job.name = "job one";
+  job.input = "in.txt";
+  job.argv_template = {"sh", "-c", script, "sh"};
+  job.argv_template.insert(job.argv_template.end(), args.begin(), args.end());
+  return job;
+}
+
+class ProcessRunnerTest : public ::testing::Test {
+ protected:
+  ProcessRunnerTest() : log_dir_(dir_.File("logs"), "20260101_120000") {
+    EXPECT_TRUE(log_dir_.Create().ok());
+    config_.base_env = {"PATH=/usr/bin:/bin"};
+    config_.resolved = {{"sh", "/bin/sh"}};
+    config_.path_env = "/usr/bin:/bin";
+  }
+
+  ProcessRunner& Runner() {
+    if (!runner_) runner_ = std::make_unique<ProcessRunner>(config_, log_dir_, &processes_);
+    return *runner_;
+  }
+
+  StartedJob Start(const Job& job, int slot = 1, int attempt = 1) {
+    StartedJob started;
+    Status status = Runner().Start(job, slot, attempt, &started);
+    EXPECT_TRUE(status.ok()) << status.message();
+    return started;
+  }
+
+  // Waits (at most 2 s) for `handle` to exit; exits of others are kept.
+  ExitInfo WaitFor(RunHandle handle) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (;;) {
+      for (const Exited& exited : exited_) {
+        if (exited.handle == handle) return exited.info;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      WaitResult result = Runner().Wait(Millis(50));
+      exited_.insert(exited_.end(), result.exited.begin(), result.exited.end());
+    }
+    ADD_FAILURE() << "job " << handle << " did not exit";
+    return ExitInfo();
+  }
+
+  // Runs `job` to its end; its stdout.
+  std::string Output(const Job& job, int slot = 1) {
+    StartedJob started = Start(job, slot);
+    EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+    return ReadFile(started.stdout_log);
+  }
+
+  exec_test::TempDir dir_;
+  LogDir log_dir_;
+  ProcessRunnerConfig config_;
+  ProcessSet processes_;
+  std::unique_ptr<ProcessRunner> runner_;
+  std::vector<Exited> exited_;
+};
+
+TEST_F(ProcessRunnerTest, RunsTheJobAndReportsItsExit) {
+  Job job = ScriptJob("echo out-$1; echo err >&2; exit 4");
+  StartedJob started = Start(job);
+  EXPECT_EQ(started.argv, (std::vector<std::string>{"sh", "-c", job.argv_template[2], "sh",
+                                                    "in.txt"}));
+  EXPECT_EQ(started.stdout_log, log_dir_.StdoutPath(job, 1));
+  EXPECT_EQ(started.stderr_log, log_dir_.StderrPath(job, 1));
+  ExitInfo info = WaitFor(started.handle);
+  EXPECT_EQ(info.exit_code, 4);
+  EXPECT_EQ(info.signal, 0);
+  EXPECT_GT(info.max_rss_kb, 0);
+  EXPECT_EQ(ReadFile(started.stdout_log), "out-in.txt\n");
+  EXPECT_EQ(ReadFile(started.stderr_log), "err\n");
+}
+
+TEST_F(ProcessRunnerTest, LaterAttemptsWriteTheirOwnLogs) {
+  Job job = ScriptJob("echo second");
+  StartedJob started = Start(job, 1, 2);
+  EXPECT_EQ(started.stdout_log, log_dir_.StdoutPath(job, 2));
+  EXPECT_NE(started.stdout_log, log_dir_.StdoutPath(job, 1));
+  WaitFor(started.handle);
+  EXPECT_EQ(ReadFile(started.stdout_log), "second\n");
+}
+
+const char kHostile[] = "a b'c\"d $(touch pwned) `x` ;*? -rf \\ \xff\xfe \xc3\xa9\nline2";
+
+TEST_F(ProcessRunnerTest, HostileInputArrivesIntact) {
+  Job job = ScriptJob("printf '%s\\0' \"$@\"", {"{}", "--in={}.x", "{/}"});
+  job.input = std::string("dir/") + kHostile;
+  std::string expected = job.input + '\0' + "--in=" + job.input + ".x" + '\0' + kHostile + '\0';
+  EXPECT_EQ(Output(job), expected);
+  EXPECT_FALSE(std::filesystem::exists("pwned"));
+}
+
+TEST_F(ProcessRunnerTest, ShellModeQuotesSubstitutedValues) {
+  config_.shell = true;
+  Job job;
+  job.number = 1;
+  job.name = "shell";
+  job.input = kHostile;
+  job.argv_template = {"printf '%s\\0'", "{}", "\"$HOME\""};
+  StartedJob started = Start(job);
+  EXPECT_EQ(started.argv.at(0), "/bin/sh");
+  EXPECT_EQ(started.argv.at(1), "-c");
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+  // The template itself is shell text ($HOME expands); the input is not.
+  EXPECT_EQ(ReadFile(started.stdout_log), std::string(kHostile) + '\0' + '\0');
+}
+
+// NAME=VALUE lines of `env`, each name once.
+std::map<std::string, std::string> ParseEnv(const std::string& text, bool* unique) {
+  std::map<std::string, std::string> vars;
+  std::istringstream in(text);
+  std::string line;
+  *unique = true;
+  while (std::getline(in, line)) {
+    size_t eq = line.find('=');
+    std::string name = line.substr(0, eq);
+    *unique &= vars.count(name) == 0;
+    vars[name] = line.substr(eq + 1);
+  }
+  return vars;
+}
+
+TEST_F(ProcessRunnerTest, EnvironmentLayers) {
+  config_.base_env = {"PATH=/usr/bin:/bin", "OMP_NUM_THREADS=7", "HOME=/home/u", "KEEP=1",
+                      "HEADROOM_SLOT=99", "HEADROOM_JOB_NUMBER=98"};
+  config_.threads_per_job = 2;
+  config_.env = {{"HOME", "/from-env-option"}, {"X", "option"}, {"Y", "option"}};
+  Job job = ScriptJob("env");
+  job.number = 5;
+  job.env = {{"X", "job"}, {"J", "3"}};
+  bool unique = false;
+  std::map<std::string, std::string> vars = ParseEnv(Output(job, 3), &unique);
+  EXPECT_TRUE(unique);
+  EXPECT_EQ(vars["OMP_NUM_THREADS"], "7");  // the user's own setting stays
+  EXPECT_EQ(vars["OPENBLAS_NUM_THREADS"], "2");
+  EXPECT_EQ(vars["MKL_NUM_THREADS"], "2");
+  EXPECT_EQ(vars["NUMEXPR_NUM_THREADS"], "2");
+  EXPECT_EQ(vars["VECLIB_MAXIMUM_THREADS"], "2");
+  EXPECT_EQ(vars["HOME"], "/from-env-option");
+  EXPECT_EQ(vars["Y"], "option");
+  EXPECT_EQ(vars["X"], "job");
+  EXPECT_EQ(vars["J"], "3");
+  EXPECT_EQ(vars["KEEP"], "1");
+  EXPECT_EQ(vars["HEADROOM_JOB_NUMBER"], "5");
+  EXPECT_EQ(vars["HEADROOM_SLOT"], "3");
+}
+
+TEST_F(ProcessRunnerTest, NoThreadVariablesByDefault) {
+  bool unique = false;
+  std::map<std::string, std::string> vars = ParseEnv(Output(ScriptJob("env")), &unique);
+  EXPECT_EQ(vars.count("OMP_NUM_THREADS"), 0u);
+  EXPECT_EQ(vars.count("MKL_NUM_THREADS"), 0u);
+}
+
+TEST_F(ProcessRunnerTest, EachJobGetsItsOwnNumberAndSlot) {
+  Job first = ScriptJob("echo $HEADROOM_JOB_NUMBER/$HEADROOM_SLOT");
+  Job second = first;
+  second.number = 2;
+  second.name = "job two";
+  StartedJob a = Start(first, 1);
+  StartedJob b = Start(second, 2);
+  WaitFor(a.handle);
+  WaitFor(b.handle);
+  EXPECT_EQ(ReadFile(a.stdout_log), "1/1\n");
+  EXPECT_EQ(ReadFile(b.stdout_log), "2/2\n");
+}
+
+TEST_F(ProcessRunnerTest, ProgramFromAPlaceholderIsResolvedAtStart) {
+  Job job;
+  job.number = 1;
+  job.name = "p";
+  job.input = "true";
+  job.argv_template = {"{}"};
+  StartedJob started = Start(job);
+  EXPECT_EQ(started.argv, std::vector<std::string>{"true"});
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+
+  job.input = "no-such-tool-xyz";
+  Status status = Runner().Start(job, 1, 1, &started);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), "command not found: no-such-tool-xyz (not on PATH)");
+  EXPECT_EQ(processes_.running(), 0u);
+}
+
+TEST_F(ProcessRunnerTest, SpawnFailureIsAnErrorOfThatJob) {
+  std::string script = dir_.File("not-executable");
+  std::FILE* f = std::fopen(script.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  config_.resolved["tool"] = script;
+  Job job = ScriptJob("");
+  job.argv_template = {"tool"};
+  StartedJob started;
+  Status status = Runner().Start(job, 1, 1, &started);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), script + ": cannot start: Permission denied");
+  EXPECT_EQ(processes_.running(), 0u);
+}
+
+TEST_F(ProcessRunnerTest, SignalReachesTheWholeJob) {
+  StartedJob started = Start(ScriptJob("sleep 30 & wait"));
+  Runner().Signal(started.handle, SIGTERM);
+  EXPECT_EQ(WaitFor(started.handle).signal, SIGTERM);
+}
+
+TEST_F(ProcessRunnerTest, WaitReportsInterrupts) {
+  raise(SIGTERM);
+  WaitResult result = Runner().Wait(Millis(1000));
+  EXPECT_EQ(result.interrupt, SIGTERM);
+  EXPECT_TRUE(result.exited.empty());
+}
+
+TEST_F(ProcessRunnerTest, CompleteCommitsOrDiscardsTheOutput) {
+  Job job = ScriptJob("echo data > \"$1\"", {"{out}"});
+  job.output = dir_.File("result.txt");
+  job.temp_output = dir_.File(".result.tmp.txt");
+  Output(job);
+  ASSERT_EQ(ReadFile(job.temp_output), "data\n");
+  EXPECT_TRUE(Runner().Complete(job, true).ok());
+  EXPECT_EQ(ReadFile(job.output), "data\n");
+  EXPECT_FALSE(std::filesystem::exists(job.temp_output));
+
+  job.output = dir_.File("failed.txt");
+  Output(job);
+  EXPECT_TRUE(Runner().Complete(job, false).ok());
+  EXPECT_FALSE(std::filesystem::exists(job.temp_output));
+  EXPECT_FALSE(std::filesystem::exists(job.output));
+}
+
+}  // namespace
+}  // namespace headroom

@@ -1,0 +1,263 @@
+#include "exec/process_set.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include "exec/proc_children.h"
+
+namespace headroom {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// KillAll waits this long at most for SIGKILLed processes to be reaped; a
+// process stuck in uninterruptible sleep must not hang headroom's exit.
+constexpr Millis kKillAllBound{10000};
+// Longer waits are cut to this, so deadlines cannot overflow.
+constexpr Millis kMaxWait{24LL * 3600 * 1000};
+
+timespec ToTimespec(Clock::duration d) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  if (ns < 0) ns = 0;
+  timespec ts;
+  ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+  ts.tv_nsec = static_cast<long>(ns % 1000000000);
+  return ts;
+}
+
+// Waits for one signal of `set` (blocked) until `deadline`. Returns the
+// signal, or 0 at the deadline.
+int WaitSignal(const sigset_t& set, Clock::time_point deadline) {
+  for (;;) {
+    Clock::duration left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) return 0;
+    timespec ts = ToTimespec(left);
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0) return sig;
+    if (errno == EAGAIN) return 0;
+    // EINTR: a handled signal (SIGWINCH, SIGCONT...) came in; wait on.
+  }
+}
+
+ProcessExit MakeExit(pid_t pid, int status, const rusage& usage) {
+  ProcessExit exit;
+  exit.pid = pid;
+  if (WIFEXITED(status)) {
+    exit.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    exit.signal = WTERMSIG(status);
+  }
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  exit.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  exit.max_rss_kb = usage.ru_maxrss;
+  return exit;
+}
+
+// Signals a job could have inherited as ignored or caught: the child starts
+// with their default action whatever headroom's own state.
+void AddDefaultSignals(sigset_t* set) {
+  sigemptyset(set);
+  for (int sig = 1; sig < 32; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaddset(set, sig);
+  }
+}
+
+void InitSpawnAttr(posix_spawnattr_t* attr) {
+  posix_spawnattr_init(attr);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                     POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(attr, 0);
+  sigset_t mask;
+  sigemptyset(&mask);
+  posix_spawnattr_setsigmask(attr, &mask);
+  sigset_t defaults;
+  AddDefaultSignals(&defaults);
+  posix_spawnattr_setsigdefault(attr, &defaults);
+}
+
+Status AddFileActions(const SpawnSpec& spec, posix_spawn_file_actions_t* actions) {
+  constexpr int kLogFlags = O_WRONLY | O_CREAT | O_TRUNC;
+  int rc = posix_spawn_file_actions_addopen(actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) {
+    rc = posix_spawn_file_actions_addopen(actions, STDOUT_FILENO, spec.stdout_path.c_str(),
+                                          kLogFlags, 0644);
+  }
+  if (rc == 0) {
+    // One file for both streams must share one offset, or they overwrite.
+    rc = spec.stderr_path == spec.stdout_path
+             ? posix_spawn_file_actions_adddup2(actions, STDOUT_FILENO, STDERR_FILENO)
+             : posix_spawn_file_actions_addopen(actions, STDERR_FILENO,
+                                                spec.stderr_path.c_str(), kLogFlags, 0644);
+  }
+  if (rc != 0) return Status::Error(spec.path + ": cannot start: " + std::strerror(rc));
+  return Status::Ok();
+}
+
+// posix_spawn returns one errno for a failed open of a log file and for a
+// failed exec; tell them apart, on this rare path only, by opening the logs.
+Status SpawnError(const SpawnSpec& spec, int error) {
+  for (const std::string* log : {&spec.stdout_path, &spec.stderr_path}) {
+    int fd = open(log->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Status::Error("cannot open job log " + *log + ": " + std::strerror(errno));
+    }
+    close(fd);
+  }
+  return Status::Error(spec.path + ": cannot start: " + std::strerror(error));
+}
+
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  // posix_spawn's argv/envp are char* const[] for C's sake; it never writes.
+  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+}  // namespace
+
+ProcessSet::ProcessSet() {
+  sigemptyset(&interrupt_set_);
+  sigaddset(&interrupt_set_, SIGINT);
+  sigaddset(&interrupt_set_, SIGTERM);
+  sigaddset(&interrupt_set_, SIGHUP);
+  wait_set_ = interrupt_set_;
+  sigaddset(&wait_set_, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &wait_set_, &old_mask_);
+
+  // An inherited SIG_IGN for SIGCHLD would make the kernel reap children
+  // itself, and their exit statuses would be lost.
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGCHLD, &dfl, &old_chld_action_);
+
+  prctl(PR_GET_CHILD_SUBREAPER, &old_subreaper_);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  InitSpawnAttr(&attr_);
+}
+
+ProcessSet::~ProcessSet() {
+  // Always, even with no job running: a grandchild that escaped with setsid
+  // after its job ended is still ours to kill.
+  KillAll();
+  posix_spawnattr_destroy(&attr_);
+  prctl(PR_SET_CHILD_SUBREAPER, old_subreaper_);
+  sigaction(SIGCHLD, &old_chld_action_, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+Status ProcessSet::Spawn(const SpawnSpec& spec, pid_t* pid) {
+  if (spec.argv.empty()) return Status::Error(spec.path + ": cannot start: empty argv");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  Status status = AddFileActions(spec, &actions);
+  if (status.ok()) {
+    std::vector<char*> argv = CStrings(spec.argv);
+    std::vector<char*> envp = CStrings(spec.env);
+    pid_t child = 0;
+    int rc = posix_spawn(&child, spec.path.c_str(), &actions, &attr_, argv.data(), envp.data());
+    if (rc == 0) {
+      running_.push_back(child);
+      *pid = child;
+    } else {
+      status = SpawnError(spec, rc);
+    }
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  return status;
+}
+
+bool ProcessSet::IsRunning(pid_t pid) const {
+  return std::find(running_.begin(), running_.end(), pid) != running_.end();
+}
+
+void ProcessSet::SignalGroup(pid_t pid, int sig) {
+  if (IsRunning(pid)) kill(-pid, sig);
+}
+
+void ProcessSet::Reap(std::vector<ProcessExit>* exits) {
+  for (;;) {
+    int status = 0;
+    rusage usage;
+    pid_t pid = wait4(-1, &status, WNOHANG, &usage);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid <= 0) return;
+    auto it = std::find(running_.begin(), running_.end(), pid);
+    if (it == running_.end()) continue;  // an orphan we adopted as subreaper
+    *it = running_.back();
+    running_.pop_back();
+    // Whatever the job left behind in its group dies with it. The group id
+    // cannot be reused while members remain, so this reaches only them.
+    kill(-pid, SIGKILL);
+    exits->push_back(MakeExit(pid, status, usage));
+  }
+}
+
+int ProcessSet::TakeInterrupt() {
+  timespec zero{0, 0};
+  int sig = sigtimedwait(&interrupt_set_, nullptr, &zero);
+  return sig > 0 ? sig : 0;
+}
+
+void ProcessSet::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) {
+  size_t before = exits->size();
+  exits->insert(exits->end(), reaped_.begin(), reaped_.end());
+  reaped_.clear();
+  Reap(exits);
+  *interrupt = TakeInterrupt();
+  if (exits->size() > before || *interrupt != 0) return;
+
+  Clock::time_point deadline =
+      Clock::now() + std::clamp(timeout, Millis::zero(), kMaxWait);
+  for (;;) {
+    int sig = WaitSignal(wait_set_, deadline);
+    Reap(exits);
+    if (sig != SIGCHLD) {
+      *interrupt = sig;  // 0 at the deadline
+      return;
+    }
+    // A SIGCHLD for an orphan, or one left pending from an earlier reap.
+    if (exits->size() > before) return;
+  }
+}
+
+void ProcessSet::KillAll() {
+  for (pid_t pid : running_) {
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);  // in case it moved itself to another group
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  Clock::time_point deadline = Clock::now() + kKillAllBound;
+  for (;;) {
+    Reap(&reaped_);
+    // Children of reaped processes are ours now; the scan finds those and
+    // the grandchildren that had left their group before.
+    std::vector<pid_t> children = ListChildren(getpid());
+    if (children.empty() || Clock::now() >= deadline) return;
+    for (pid_t child : children) {
+      kill(-child, SIGKILL);  // its own group, when it leads one
+      kill(child, SIGKILL);
+    }
+    // Poll a little too: a SIGCHLD may have been taken by an earlier wait.
+    WaitSignal(chld, std::min(deadline, Clock::now() + Millis(20)));
+  }
+}
+
+}  // namespace headroom

@@ -1,0 +1,34 @@
+// Job: one unit of work of a batch - an argv template, its input, where its
+// output goes, its priority and extra environment. Plain data, made by the
+// planner (jobs/plan.h) and read by the scheduler, executor and reporters.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+
+namespace headroom {
+
+// One input as a source produced it, before ordering and numbering.
+struct RawInput {
+  std::string input;                 // path or argument, byte-exact
+  std::vector<std::string> cmd;      // jobs-file "cmd": overrides the template when non-empty
+  std::string name;                  // jobs-file "name"; empty = derived from input
+  int64_t priority = 0;              // jobs-file "priority": higher runs first
+  std::vector<EnvVar> env;           // jobs-file "env"
+};
+
+struct Job {
+  int64_t number = 0;                // {#}: 1-based position after ordering
+  std::string input;                 // {}
+  std::string name;                  // shown to people and used in log names
+  std::vector<std::string> argv_template;  // command with placeholders
+  std::string output;                // final output path; empty = none managed
+  std::string temp_output;           // {out}: where the job writes; renamed to `output` on success
+  int64_t priority = 0;
+  std::vector<EnvVar> env;           // extra environment of this job (after --env)
+};
+
+}  // namespace headroom

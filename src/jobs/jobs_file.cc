@@ -1,0 +1,129 @@
+// ReadJobsFile (declared in jobs/sources.h).
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "jobs/line_reader.h"
+#include "jobs/sources.h"
+
+namespace headroom {
+namespace {
+
+using nlohmann::json;
+
+bool IsVariableName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Lines that carry no job: empty, blank, or a '#' comment.
+bool IsSkippable(std::string_view line) {
+  size_t first = line.find_first_not_of(" \t");
+  return first == std::string_view::npos || line[first] == '#';
+}
+
+Status ParseCmd(const json& value, std::vector<std::string>* cmd) {
+  if (!value.is_array() || value.empty()) {
+    return Status::Error("'cmd' must be a non-empty array of strings");
+  }
+  for (const json& arg : value) {
+    if (!arg.is_string()) return Status::Error("'cmd' must be a non-empty array of strings");
+    cmd->push_back(arg.get<std::string>());
+  }
+  return Status::Ok();
+}
+
+Status ParsePriority(const json& value, int64_t* priority) {
+  if (!value.is_number_integer()) return Status::Error("'priority' must be an integer");
+  if (value.is_number_unsigned() &&
+      value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Status::Error("'priority' " + value.dump() + " is out of range");
+  }
+  *priority = value.get<int64_t>();
+  return Status::Ok();
+}
+
+Status ParseEnv(const json& value, std::vector<EnvVar>* env) {
+  if (!value.is_object()) return Status::Error("'env' must be an object of strings");
+  for (const auto& [name, text] : value.items()) {
+    if (!IsVariableName(name)) {
+      return Status::Error("'env': '" + name + "' is not a valid variable name");
+    }
+    if (!text.is_string()) return Status::Error("'env': value of '" + name + "' must be a string");
+    env->push_back({name, text.get<std::string>()});
+  }
+  return Status::Ok();
+}
+
+// Unknown keys are accepted so that files written for newer versions (or
+// with comments in extra keys) still load.
+Status ParseJob(const json& line, RawInput* input) {
+  if (!line.is_object()) {
+    return Status::Error("expected a JSON object, got " + std::string(line.type_name()));
+  }
+  auto field = line.find("input");
+  if (field == line.end()) return Status::Error("'input' is missing");
+  if (!field->is_string()) return Status::Error("'input' must be a string");
+  input->input = field->get<std::string>();
+  if (input->input.empty()) return Status::Error("'input' must not be empty");
+  Status status;
+  if (field = line.find("cmd"); field != line.end()) status = ParseCmd(*field, &input->cmd);
+  if (!status.ok()) return status;
+  if (field = line.find("name"); field != line.end()) {
+    if (!field->is_string()) return Status::Error("'name' must be a string");
+    input->name = field->get<std::string>();
+  }
+  if (field = line.find("priority"); field != line.end()) {
+    status = ParsePriority(*field, &input->priority);
+  }
+  if (!status.ok()) return status;
+  if (field = line.find("env"); field != line.end()) status = ParseEnv(*field, &input->env);
+  return status;
+}
+
+Status ParseLine(std::string_view text, RawInput* input) {
+  json line;
+  try {
+    line = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return Status::Error("invalid JSON at column " + std::to_string(e.byte) +
+                         " (expected one object per line)");
+  }
+  return ParseJob(line, input);
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+Status ReadJobsFile(const std::string& path, std::vector<RawInput>* out) {
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    return Status::Error("cannot open jobs file '" + path + "': " + std::strerror(errno));
+  }
+  LineReader reader(file.get());
+  std::string_view text;
+  for (int64_t number = 1; reader.Next(&text); ++number) {
+    if (IsSkippable(text)) continue;
+    RawInput input;
+    Status status = ParseLine(text, &input);
+    if (!status.ok()) return status.WithContext(path + ":" + std::to_string(number));
+    out->push_back(std::move(input));
+  }
+  if (reader.failed()) {
+    return Status::Error("cannot read jobs file '" + path + "': " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace headroom

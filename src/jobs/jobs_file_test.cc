@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "jobs/jobs_test_util.h"
+#include "jobs/sources.h"
+
+namespace headroom {
+namespace {
+
+using jobs_test::TempDir;
+
+class ReadJobsFileTest : public ::testing::Test {
+ protected:
+  Status Read(const std::string& content) {
+    path_ = dir_.Write("jobs.jsonl", content);
+    out_.clear();
+    return ReadJobsFile(path_, &out_);
+  }
+
+  // The message for `content`, which must fail, without the "FILE:" prefix
+  // (checked here).
+  std::string ErrorOf(const std::string& content) {
+    Status status = Read(content);
+    EXPECT_FALSE(status.ok()) << content;
+    const std::string& message = status.message();
+    EXPECT_EQ(message.rfind(path_ + ":", 0), 0u) << message;
+    return message.substr(std::min(message.size(), path_.size() + 1));
+  }
+
+  TempDir dir_;
+  std::string path_;
+  std::vector<RawInput> out_;
+};
+
+TEST_F(ReadJobsFileTest, ReadsEveryField) {
+  Status status =
+      Read(R"({"input": "a b.mp4", "cmd": ["prog", "--in", "{}"], "name": "first", "priority": -3,)"
+           R"( "env": {"CUDA_VISIBLE_DEVICES": "1", "_X9": ""}})"
+           "\n");
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(out_.size(), 1u);
+  EXPECT_EQ(out_[0].input, "a b.mp4");
+  EXPECT_EQ(out_[0].cmd, (std::vector<std::string>{"prog", "--in", "{}"}));
+  EXPECT_EQ(out_[0].name, "first");
+  EXPECT_EQ(out_[0].priority, -3);
+  EXPECT_EQ(out_[0].env, (std::vector<EnvVar>{{"CUDA_VISIBLE_DEVICES", "1"}, {"_X9", ""}}));
+}
+
+TEST_F(ReadJobsFileTest, OptionalFieldsDefault) {
+  ASSERT_TRUE(Read(R"({"input": "x"})").ok());  // no final newline
+  ASSERT_EQ(out_.size(), 1u);
+  EXPECT_EQ(out_[0].input, "x");
+  EXPECT_TRUE(out_[0].cmd.empty());
+  EXPECT_TRUE(out_[0].name.empty());
+  EXPECT_EQ(out_[0].priority, 0);
+  EXPECT_TRUE(out_[0].env.empty());
+}
+
+TEST_F(ReadJobsFileTest, SkipsBlankAndCommentLinesAndKeepsOrder) {
+  Status status =
+      Read("# a comment\n\n{\"input\": \"b\"}\r\n   \n  # indented\n{\"input\": \"a\"}\n");
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(out_.size(), 2u);
+  EXPECT_EQ(out_[0].input, "b");
+  EXPECT_EQ(out_[1].input, "a");
+}
+
+TEST_F(ReadJobsFileTest, HostileAndEscapedStringsSurvive) {
+  Status status = Read(R"({"input": "$(touch pwned); rm -rf * \"q\" it's -n \u00e9\n"})");
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(out_[0].input, "$(touch pwned); rm -rf * \"q\" it's -n \xc3\xa9\n");
+}
+
+TEST_F(ReadJobsFileTest, UnknownKeysAreIgnored) {
+  ASSERT_TRUE(Read(R"({"input": "x", "gpu_mem": "6G", "note": [1, 2]})").ok());
+  EXPECT_EQ(out_.size(), 1u);
+}
+
+TEST_F(ReadJobsFileTest, WrongTypesNameFileLineAndKey) {
+  const std::string good = "{\"input\": \"ok\"}\n";
+  EXPECT_EQ(ErrorOf(good + good + R"({"input": "x", "priority": "high"})"),
+            "3: 'priority' must be an integer");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "priority": 1.5})"), "1: 'priority' must be an integer");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "priority": 18446744073709551615})"),
+            "1: 'priority' 18446744073709551615 is out of range");
+  EXPECT_EQ(ErrorOf(R"({"input": 3})"), "1: 'input' must be a string");
+  EXPECT_EQ(ErrorOf(R"({"input": ""})"), "1: 'input' must not be empty");
+  EXPECT_EQ(ErrorOf(R"({"name": "x"})"), "1: 'input' is missing");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "name": 1})"), "1: 'name' must be a string");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "cmd": "prog {}"})"),
+            "1: 'cmd' must be a non-empty array of strings");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "cmd": []})"),
+            "1: 'cmd' must be a non-empty array of strings");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "cmd": ["prog", 1]})"),
+            "1: 'cmd' must be a non-empty array of strings");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "env": ["A=1"]})"), "1: 'env' must be an object of strings");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "env": {"A": 1}})"),
+            "1: 'env': value of 'A' must be a string");
+  EXPECT_EQ(ErrorOf(R"(["x"])"), "1: expected a JSON object, got array");
+}
+
+TEST_F(ReadJobsFileTest, InvalidEnvNamesAreRejected) {
+  for (const char* name : {"A-B", "1A", "", "A B", "A=B", "\xc3\xa9"}) {
+    std::string line = std::string(R"({"input": "x", "env": {")") + name + R"(": "v"}})";
+    EXPECT_EQ(ErrorOf(line), std::string("1: 'env': '") + name + "' is not a valid variable name");
+  }
+}
+
+TEST_F(ReadJobsFileTest, UnparsableLineNamesFileAndLine) {
+  std::string message = ErrorOf("{\"input\": \"a\"}\n\n{\"input\": \"b\",}\n");
+  EXPECT_EQ(message.rfind("3: invalid JSON at column ", 0), 0u) << message;
+  message = ErrorOf("{\"input\": \"a\"} {\"input\": \"b\"}\n");
+  EXPECT_EQ(message.rfind("1: invalid JSON", 0), 0u) << message;
+}
+
+TEST_F(ReadJobsFileTest, MissingFileIsAnErrorNamingIt) {
+  std::vector<RawInput> out;
+  Status status = ReadJobsFile(dir_.File("absent.jsonl"), &out);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(),
+            "cannot open jobs file '" + dir_.File("absent.jsonl") + "': No such file or directory");
+}
+
+TEST_F(ReadJobsFileTest, DirectoryIsAnErrorNamingIt) {
+  std::vector<RawInput> out;
+  Status status = ReadJobsFile(dir_.path(), &out);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(dir_.path()), std::string::npos) << status.message();
+}
+
+}  // namespace
+}  // namespace headroom

@@ -1,0 +1,195 @@
+#include "jobs/placeholder.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace headroom {
+namespace {
+
+using Argv = std::vector<std::string>;
+
+PlaceholderValues Values(std::string_view input, int64_t number = 7, int slot = 2,
+                         std::string_view out = "out/.x.tmp.mp4") {
+  PlaceholderValues values;
+  values.input = input;
+  values.number = number;
+  values.slot = slot;
+  values.out = out;
+  return values;
+}
+
+std::string Expand(std::string_view arg, std::string_view input) {
+  return ExpandArg(arg, Values(input), /*quote=*/false);
+}
+
+// Inputs that break naive command building: word splitting, quoting,
+// command substitution, globbing, option parsing, non-UTF-8 bytes.
+const Argv& HostileInputs() {
+  static const Argv kInputs = {
+      "a b",           "it's", "\"q\"", "$(touch pwned)", "a;b", "*",    "-n",
+      "--x=1",         "`id`", "a\\b",  "\xc3\xa9\xff",   "  ",  "a\tb", "{}",
+      "x'\"$HOME\"'y", "!"};
+  return kInputs;
+}
+
+TEST(PlaceholderTest, EachPlaceholderOnANestedPath) {
+  const std::string in = "dir/sub/clip.tar.gz";
+  EXPECT_EQ(Expand("{}", in), "dir/sub/clip.tar.gz");
+  EXPECT_EQ(Expand("{/}", in), "clip.tar.gz");
+  EXPECT_EQ(Expand("{.}", in), "dir/sub/clip.tar");
+  EXPECT_EQ(Expand("{/.}", in), "clip.tar");
+  EXPECT_EQ(Expand("{//}", in), "dir/sub");
+  EXPECT_EQ(Expand("{#}", in), "7");
+  EXPECT_EQ(Expand("{%}", in), "2");
+  EXPECT_EQ(Expand("{out}", in), "out/.x.tmp.mp4");
+}
+
+TEST(PlaceholderTest, GpuIsKnownAndEmptyUntilFilled) {
+  EXPECT_TRUE(HasPlaceholder("{gpu}"));
+  EXPECT_EQ(Expand("cuda:{gpu}", "x"), "cuda:");
+  PlaceholderValues values = Values("x");
+  values.gpu = "1,3";
+  EXPECT_EQ(ExpandArg("--devices={gpu}", values, false), "--devices=1,3");
+}
+
+TEST(PlaceholderTest, ReplacesInsideAnArgumentAndSeveralTimes) {
+  EXPECT_EQ(Expand("--out={.}_1080p.mp4", "v/a.mp4"), "--out=v/a_1080p.mp4");
+  EXPECT_EQ(Expand("{}{}", "x"), "xx");
+  EXPECT_EQ(Expand("{/.}-{#}.{%}", "p/q.r"), "q-7.2");
+  EXPECT_EQ(Expand("no placeholder", "x"), "no placeholder");
+  EXPECT_EQ(Expand("", "x"), "");
+}
+
+TEST(PlaceholderTest, UnknownBraceWordsStayLiteral) {
+  EXPECT_EQ(Expand("{foo}", "x"), "{foo}");
+  EXPECT_EQ(Expand("{", "x"), "{");
+  EXPECT_EQ(Expand("}", "x"), "}");
+  EXPECT_EQ(Expand("{/", "x"), "{/");
+  EXPECT_EQ(Expand("{output}", "x"), "{output}");
+  EXPECT_EQ(Expand("{{}}", "x"), "{x}");
+  EXPECT_EQ(Expand("a{b{}c", "x"), "a{bxc");
+  EXPECT_EQ(Expand("{ }", "x"), "{ }");
+  EXPECT_FALSE(HasPlaceholder("{foo} { } {output} {"));
+}
+
+TEST(PlaceholderTest, SubstitutedValuesAreNotExpandedAgain) {
+  EXPECT_EQ(Expand("{} {/} {.}", "{#}"), "{#} {#} {#}");
+}
+
+TEST(PlaceholderTest, PathHelpersKeepParallelsMeaning) {
+  EXPECT_EQ(Basename("a/b.tar.gz"), "b.tar.gz");
+  EXPECT_EQ(Basename("b"), "b");
+  EXPECT_EQ(Basename("a/b/"), "");
+  EXPECT_EQ(Dirname("a/b"), "a");
+  EXPECT_EQ(Dirname("b"), ".");
+  EXPECT_EQ(Dirname("/b"), "/");
+  EXPECT_EQ(Dirname("a//b"), "a/");
+  EXPECT_EQ(StripExtension("a/b.tar.gz"), "a/b.tar");
+  EXPECT_EQ(StripExtension("a.d/b"), "a.d/b");
+  EXPECT_EQ(StripExtension("b"), "b");
+  EXPECT_EQ(StripExtension(".bashrc"), ".bashrc");
+  EXPECT_EQ(StripExtension("a/.bashrc"), "a/.bashrc");
+  EXPECT_EQ(StripExtension("a/.x.mp4"), "a/.x");
+  EXPECT_EQ(Extension("x/y.mp4"), ".mp4");
+  EXPECT_EQ(Extension("x.d/y"), "");
+  EXPECT_EQ(Extension(".hidden"), "");
+  EXPECT_EQ(Extension("a b/c d.M P4"), ".M P4");
+}
+
+TEST(PlaceholderTest, DetectsKnownPlaceholders) {
+  for (const char* arg :
+       {"{}", "{/}", "{.}", "{/.}", "{//}", "{#}", "{%}", "{out}", "{gpu}", "pre{}post"}) {
+    EXPECT_TRUE(HasPlaceholder(arg)) << arg;
+  }
+  EXPECT_FALSE(HasPlaceholder("plain"));
+  EXPECT_TRUE(HasAnyPlaceholder({"prog", "-i", "x{}"}));
+  EXPECT_FALSE(HasAnyPlaceholder({"prog", "-i", "{x}"}));
+  EXPECT_FALSE(HasAnyPlaceholder({}));
+}
+
+TEST(PlaceholderTest, UsesOutputOnlyForOutPlaceholder) {
+  EXPECT_TRUE(UsesOutput({"prog", "--out={out}"}));
+  EXPECT_FALSE(UsesOutput({"prog", "{}", "{output}", "{ou}", "out"}));
+}
+
+TEST(PlaceholderTest, CommandWithPlaceholderIsExpandedPerArgument) {
+  EXPECT_EQ(ExpandCommand({"upscale", "--in", "{}", "--out", "{out}"}, Values("v/a b.mp4"), false),
+            (Argv{"upscale", "--in", "v/a b.mp4", "--out", "out/.x.tmp.mp4"}));
+}
+
+TEST(PlaceholderTest, CommandWithoutPlaceholderGetsInputAppended) {
+  EXPECT_EQ(ExpandCommand({"echo", "{x}"}, Values("a b"), false), (Argv{"echo", "{x}", "a b"}));
+  EXPECT_EQ(ExpandCommand({"echo"}, Values("-n"), false), (Argv{"echo", "-n"}));
+}
+
+TEST(PlaceholderTest, HostileInputsArriveAsOneIntactArgument) {
+  for (const std::string& input : HostileInputs()) {
+    EXPECT_EQ(ExpandCommand({"prog", "{}"}, Values(input), false), (Argv{"prog", input}));
+    EXPECT_EQ(ExpandCommand({"prog"}, Values(input), false), (Argv{"prog", input}));
+  }
+}
+
+TEST(PlaceholderTest, QuoteModeQuotesOnlySubstitutedValues) {
+  EXPECT_EQ(ExpandArg("cat {} > x", Values("a b"), /*quote=*/true), "cat 'a b' > x");
+  EXPECT_EQ(ExpandArg("{}", Values("it's"), /*quote=*/true), "'it'\\''s'");
+  EXPECT_EQ(ExpandArg("n={#}", Values("x"), /*quote=*/true), "n=7");
+}
+
+TEST(PlaceholderTest, ShellModeJoinsTemplateUnquoted) {
+  Argv argv = ExpandCommand({"echo", "{}", "|", "tr", "a-z", "A-Z"}, Values("a b"), true);
+  EXPECT_EQ(argv, (Argv{"/bin/sh", "-c", "echo 'a b' | tr a-z A-Z"}));
+}
+
+TEST(PlaceholderTest, ShellModeAppendsQuotedInputWithoutPlaceholder) {
+  EXPECT_EQ(ExpandCommand({"wc", "-c"}, Values("a;b"), true),
+            (Argv{"/bin/sh", "-c", "wc -c 'a;b'"}));
+  EXPECT_EQ(ExpandCommand({"echo", ""}, Values("x"), true), (Argv{"/bin/sh", "-c", "echo  x"}));
+}
+
+// Runs argv and returns what it wrote to stdout.
+std::string Capture(const Argv& argv) {
+  int fds[2];
+  if (pipe(fds) != 0) return "<pipe failed>";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return out;
+}
+
+TEST(PlaceholderTest, ShellModeDeliversHostileInputsIntactThroughRealShell) {
+  for (const std::string& input : HostileInputs()) {
+    // printf gets the value as one argument; '|' marks its exact ends.
+    Argv argv = ExpandCommand({"printf", "'|%s|'", "{}"}, Values(input), true);
+    EXPECT_EQ(Capture(argv), "|" + input + "|") << argv[2];
+    Argv appended = ExpandCommand({"printf", "'|%s|'"}, Values(input), true);
+    EXPECT_EQ(Capture(appended), "|" + input + "|") << appended[2];
+  }
+}
+
+TEST(PlaceholderTest, ShellModeQuotesEveryKindOfValue) {
+  PlaceholderValues values = Values("d i r/it's.x y", 3, 1, "o u t/.f.mp4");
+  Argv argv = ExpandCommand({"printf", "'%s\\n'", "{/}", "{.}", "{/.}", "{//}", "{out}", "{#}"},
+                            values, true);
+  EXPECT_EQ(Capture(argv), "it's.x y\nd i r/it's\nit's\nd i r\no u t/.f.mp4\n3\n");
+}
+
+}  // namespace
+}  // namespace headroom

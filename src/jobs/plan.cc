@@ -1,0 +1,158 @@
+#include "jobs/plan.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "jobs/placeholder.h"
+
+namespace headroom {
+namespace {
+
+std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// "out/" and "out" name one directory; keep "/" as it is.
+std::string TrimTrailingSlashes(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+Status CheckOptions(const Options& options, const std::vector<RawInput>& inputs) {
+  if (options.output_dir.empty()) {
+    if (options.skip_existing) {
+      return Status::Error("--skip-existing needs --output-dir (the outputs it looks for)");
+    }
+    bool uses_out = UsesOutput(options.command);
+    for (const RawInput& input : inputs) uses_out = uses_out || UsesOutput(input.cmd);
+    if (uses_out) {
+      return Status::Error("{out} is used in the command but --output-dir is not given");
+    }
+  }
+  for (const RawInput& input : inputs) {
+    if (input.cmd.empty() && options.command.empty()) {
+      return Status::Error("no command for input " + Quoted(input.input) +
+                           ": give COMMAND after -- or a 'cmd' in the jobs file");
+    }
+  }
+  return Status::Ok();
+}
+
+// A name that would leave the output directory or name the directory itself
+// is an error rather than something to repair: the user's template is wrong.
+bool IsPlainFileName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
+}
+
+Status AssignOutput(const Options& options, const std::string& dir, int pid, Job* job) {
+  PlaceholderValues values;
+  values.input = job->input;
+  values.number = job->number;
+  std::string name = ExpandArg(options.output_name, values, /*quote=*/false);
+  if (!IsPlainFileName(name)) {
+    return Status::Error("--output-name " + Quoted(options.output_name) + " gives " + Quoted(name) +
+                         " for input " + Quoted(job->input) + "; expected a file name without '/'");
+  }
+  job->output = dir + "/" + name;
+  job->temp_output = dir + "/." + StripExtension(name) + ".headroom-" + std::to_string(pid) + "-" +
+                     std::to_string(job->number) + Extension(name);
+  return Status::Ok();
+}
+
+Status CheckCollisions(const std::vector<Job>& jobs) {
+  std::unordered_map<std::string_view, const Job*> owner;
+  owner.reserve(jobs.size());
+  for (const Job& job : jobs) {
+    auto [it, inserted] = owner.emplace(job.output, &job);
+    if (!inserted) {
+      return Status::Error("inputs " + Quoted(it->second->input) + " and " + Quoted(job.input) +
+                           " both map to output " + Quoted(job.output) +
+                           "; use --output-name to tell them apart");
+    }
+  }
+  return Status::Ok();
+}
+
+using FileId = std::pair<dev_t, ino_t>;
+
+// Outputs are renamed over whatever is at their path, so an output that is
+// some job's input (the same file, however it is spelled) would destroy it.
+// Inputs are stat'ed only when some output already exists: the common fresh
+// output directory costs one stat per job.
+Status CheckOverwrites(const std::vector<Job>& jobs) {
+  std::map<FileId, const Job*> existing_outputs;
+  struct stat st;
+  for (const Job& job : jobs) {
+    if (stat(job.output.c_str(), &st) == 0) existing_outputs[{st.st_dev, st.st_ino}] = &job;
+  }
+  if (existing_outputs.empty()) return Status::Ok();
+  for (const Job& job : jobs) {
+    if (stat(job.input.c_str(), &st) != 0) continue;
+    auto it = existing_outputs.find({st.st_dev, st.st_ino});
+    if (it == existing_outputs.end()) continue;
+    const Job& writer = *it->second;
+    if (&writer == &job) {
+      return Status::Error("output " + Quoted(job.output) + " would overwrite its input " +
+                           Quoted(job.input) + "; choose another --output-dir or --output-name");
+    }
+    return Status::Error("output " + Quoted(writer.output) + " of input " + Quoted(writer.input) +
+                         " would overwrite input " + Quoted(job.input));
+  }
+  return Status::Ok();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+Job MakeJob(const Options& options, RawInput&& raw, int64_t number) {
+  Job job;
+  job.number = number;
+  job.input = std::move(raw.input);
+  job.name = raw.name.empty() ? job.input : std::move(raw.name);
+  if (raw.cmd.empty()) {
+    job.argv_template = options.command;
+  } else {
+    job.argv_template = std::move(raw.cmd);
+  }
+  job.priority = raw.priority;
+  job.env = std::move(raw.env);
+  return job;
+}
+
+}  // namespace
+
+Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, Plan* plan) {
+  Status status = CheckOptions(options, inputs);
+  if (!status.ok()) return status;
+  OrderInputs(options.order, &inputs);
+  std::vector<Job> jobs;
+  jobs.reserve(inputs.size());
+  const std::string dir = TrimTrailingSlashes(options.output_dir);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    // Numbered before skipping and --max-count so that {#} of a job does not
+    // change between a first run and a resumed one.
+    jobs.push_back(MakeJob(options, std::move(inputs[i]), static_cast<int64_t>(i) + 1));
+    if (!dir.empty()) status = AssignOutput(options, dir, pid, &jobs.back());
+    if (!status.ok()) return status;
+  }
+  if (!dir.empty()) {
+    status = CheckCollisions(jobs);
+    if (status.ok()) status = CheckOverwrites(jobs);
+    if (!status.ok()) return status;
+  }
+  for (Job& job : jobs) {
+    bool skip = options.skip_existing && Exists(job.output);
+    (skip ? plan->skipped : plan->to_run).push_back(std::move(job));
+  }
+  if (options.max_count && static_cast<int64_t>(plan->to_run.size()) > *options.max_count) {
+    plan->to_run.resize(static_cast<size_t>(std::max<int64_t>(0, *options.max_count)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace headroom

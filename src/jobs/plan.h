@@ -1,0 +1,36 @@
+// The plan of a batch: inputs ordered, numbered and given their outputs;
+// output collisions found before anything runs; existing outputs skipped.
+#pragma once
+
+#include <vector>
+
+#include "cli/options.h"
+#include "jobs/job.h"
+#include "util/status.h"
+
+namespace headroom {
+
+struct Plan {
+  std::vector<Job> to_run;   // in the order the queue should start them
+  std::vector<Job> skipped;  // --skip-existing: final output already there
+};
+
+// Stable-sorts by priority (higher first), then by `order`: given, name
+// (byte order of the input), mtime (oldest first), size (smallest first).
+// Inputs that cannot be stat'ed sort last for mtime/size.
+void OrderInputs(Order order, std::vector<RawInput>* inputs);
+
+// Orders `inputs`, numbers them ({#} = 1-based position), sets each job's
+// output (output_dir / ExpandArg(output_name)) and temp_output (a hidden name
+// in the same directory with the same extension), then applies
+// --skip-existing and --max-count. Errors (exit 2): two inputs with one output
+// path (names both inputs and the path), --output-name that expands to an
+// empty name, ".", ".." or contains '/', an output that is the same file as
+// an input ("would overwrite its input"), {out} used without --output-dir,
+// --skip-existing without --output-dir, a job with no command at all.
+// Numbering happens before skipping and --max-count, so {#} is stable.
+// temp_output is "<dir>/.<name without ext>.headroom-<pid>-<number><ext>".
+// `pid` goes into temp names so that two runs never share one.
+Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, Plan* plan);
+
+}  // namespace headroom

@@ -1,0 +1,80 @@
+// ReadLines and LoadInputs; the directory scan and the jobs file live in
+// scan_directory.cc and jobs_file.cc.
+#include "jobs/sources.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "jobs/line_reader.h"
+
+namespace headroom {
+namespace {
+
+std::string Plural(size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// The exclusive sources the user gave, in order of preference.
+std::vector<const char*> GivenSources(const Options& options) {
+  std::vector<const char*> given;
+  if (options.has_arg_inputs) given.push_back("arguments after :::");
+  if (!options.input_dir.empty()) given.push_back("--input-dir");
+  if (!options.jobs_file.empty()) given.push_back("--jobs-file");
+  return given;
+}
+
+}  // namespace
+
+Status ReadLines(std::FILE* in, std::vector<RawInput>* out) {
+  LineReader reader(in);
+  std::string_view line;
+  while (reader.Next(&line)) {
+    if (line.empty()) continue;
+    RawInput input;
+    input.input = line;
+    out->push_back(std::move(input));
+  }
+  if (reader.failed()) {
+    return Status::Error(std::string("cannot read stdin: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status LoadInputs(const Options& options, std::FILE* stdin_file, bool stdin_is_tty,
+                  std::vector<RawInput>* out, std::string* source_name) {
+  // Two sources are a mistake more often than a wish; picking one silently
+  // would run the wrong batch.
+  std::vector<const char*> given = GivenSources(options);
+  if (given.size() > 1) {
+    return Status::Error(std::string(given[0]) + " and " + given[1] + " both given; pick one");
+  }
+  if (options.input_dir.empty() && (!options.exts.empty() || options.recursive)) {
+    return Status::Error(std::string(options.recursive ? "--recursive" : "--ext") +
+                         " selects files under --input-dir, which is not given");
+  }
+  if (options.has_arg_inputs) {
+    for (const std::string& arg : options.arg_inputs) {
+      RawInput input;
+      input.input = arg;
+      out->push_back(std::move(input));
+    }
+    *source_name = Plural(options.arg_inputs.size(), "argument");
+    return Status::Ok();
+  }
+  if (!options.input_dir.empty()) {
+    *source_name = "directory " + options.input_dir;
+    return ScanDirectory(options.input_dir, options.exts, options.recursive, out);
+  }
+  if (!options.jobs_file.empty()) {
+    *source_name = "jobs file " + options.jobs_file;
+    return ReadJobsFile(options.jobs_file, out);
+  }
+  if (stdin_is_tty || stdin_file == nullptr) {
+    return Status::Error(
+        "no inputs: give arguments after :::, --input-dir, --jobs-file, or pipe lines to stdin");
+  }
+  *source_name = "stdin";
+  return ReadLines(stdin_file, out);
+}
+
+}  // namespace headroom

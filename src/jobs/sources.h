@@ -1,0 +1,41 @@
+// Sources turn what the user gave into RawInputs, in this order of
+// preference: arguments after ":::", --input-dir, --jobs-file, stdin lines
+// (only when stdin is not a terminal). The first one present is used; giving
+// more than one of :::, --input-dir and --jobs-file is an error.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+#include "jobs/job.h"
+#include "util/status.h"
+
+namespace headroom {
+
+// Files of `dir` (recursively with `recursive`) whose extension is one of
+// `exts` (lower case, no dot; compared case-insensitively; empty = any).
+// Hidden files (leading '.') are skipped. Sorted by path so runs are
+// repeatable. Error if `dir` is missing or not a directory.
+Status ScanDirectory(const std::string& dir, const std::vector<std::string>& exts,
+                     bool recursive, std::vector<RawInput>* out);
+
+// JSON Lines: one object per line: {"input": "...", "cmd": ["prog", "{}"],
+// "name": "...", "priority": 3, "env": {"K": "V"}}; blank lines and lines
+// starting with '#' are skipped. Errors name the file and line number.
+Status ReadJobsFile(const std::string& path, std::vector<RawInput>* out);
+
+// One input per line of `in` ("\n"-separated, a trailing "\r" removed, empty
+// lines skipped).
+Status ReadLines(std::FILE* in, std::vector<RawInput>* out);
+
+// Picks the source by the order of preference above and loads it. Errors:
+// two exclusive sources given ("--input-dir and --jobs-file both given; pick
+// one"), or no source at all while stdin is a terminal.
+// `stdin_is_tty` says whether stdin may be read. `source_name` is set to a
+// short description for logs ("3 arguments", "directory ./videos", ...).
+Status LoadInputs(const Options& options, std::FILE* stdin_file, bool stdin_is_tty,
+                  std::vector<RawInput>* out, std::string* source_name);
+
+}  // namespace headroom

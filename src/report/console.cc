@@ -1,0 +1,207 @@
+#include "report/console.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <string_view>
+
+#include "report/exit_text.h"
+#include "util/shell_quote.h"
+#include "util/units.h"
+
+namespace headroom {
+namespace {
+
+constexpr std::chrono::milliseconds kRedrawPeriod{100};
+constexpr std::string_view kClearLine = "\r\x1b[K";
+
+// Names and inputs come from file names and jobs files: a '\n' would split a
+// line that scripts parse, an ESC would drive the user's terminal.
+std::string Printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return out;
+}
+
+bool IsFailure(Outcome outcome) {
+  return outcome == Outcome::kFailed || outcome == Outcome::kTimedOut ||
+         outcome == Outcome::kStartFailed;
+}
+
+double Seconds(TimePoint from, TimePoint to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// What goes in the parentheses after the name.
+std::string EndDetail(const AttemptEnd& end) {
+  switch (end.outcome) {
+    case Outcome::kSucceeded:
+    case Outcome::kInterrupted:
+      return FormatDuration(end.wall_seconds);
+    case Outcome::kFailed:
+      return DescribeExit(end.exit);
+    case Outcome::kTimedOut:
+      return "after " + FormatDuration(end.wall_seconds);
+    case Outcome::kStartFailed:
+      return Printable(end.error);
+  }
+  return "";
+}
+
+std::string LogSuffix(const AttemptEnd& end) {
+  bool has_log = end.outcome == Outcome::kFailed || end.outcome == Outcome::kTimedOut;
+  return has_log && !end.stderr_log.empty() ? " log: " + end.stderr_log : "";
+}
+
+std::string EndLine(const Job& job, const AttemptEnd& end, const Counts& counts) {
+  if (end.will_retry) {
+    return fmt::format("RETRY: {} ({}), attempt {} failed, retrying{}", Printable(job.name),
+                       EndDetail(end), end.attempt, LogSuffix(end));
+  }
+  return fmt::format("[{}/{}] {}: {} ({}){}", counts.done(), counts.total, OutcomeName(end.outcome),
+                     Printable(job.name), EndDetail(end), LogSuffix(end));
+}
+
+std::string ProgressText(const Counts& c, double elapsed, const std::string& waiting) {
+  std::string text = fmt::format("[{}/{}] ok {}  failed {}  skipped {}  running {}", c.done(),
+                                 c.total, c.succeeded, c.failed, c.skipped, c.running);
+  if (c.interrupted > 0) text += fmt::format("  interrupted {}", c.interrupted);
+  // Skipped jobs cost nothing: counting them would promise a rate that the
+  // remaining, real jobs cannot keep.
+  int64_t ran = c.succeeded + c.failed + c.interrupted;
+  double rate = elapsed > 0 ? static_cast<double>(ran) / elapsed : 0;
+  text += fmt::format("  {:.1f}/s  ETA ", rate);
+  int64_t remaining = c.total - c.done();
+  text += ran > 0 && rate > 0 ? FormatDuration(static_cast<double>(remaining) / rate) : "--";
+  if (!waiting.empty()) text += "  (waiting: " + waiting + ")";
+  return text;
+}
+
+std::string SummaryLine(const Counts& c, double wall) {
+  std::string line = fmt::format(
+      "headroom: {} job{}: {} succeeded, {} failed, {} skipped, {} interrupted", c.total,
+      c.total == 1 ? "" : "s", c.succeeded, c.failed, c.skipped, c.interrupted);
+  if (c.retries > 0) line += fmt::format(", {} retried", c.retries);
+  if (c.not_started > 0) line += fmt::format(", {} not started", c.not_started);
+  return line + " in " + FormatDuration(wall);
+}
+
+}  // namespace
+
+Console::Console(const ConsoleConfig& config, std::FILE* out) : config_(config), out_(out) {}
+
+bool Console::ShowsProgress() const {
+  return config_.tty && config_.verbosity != Verbosity::kQuiet;
+}
+
+void Console::Print(const std::string& line) {
+  // One fputs per line: a `tail -f` reader never sees half a line, and the
+  // flush is what makes the line visible at all when stdout is a pipe.
+  std::string text = line_drawn_ ? std::string(kClearLine) : std::string();
+  text += line;
+  text += '\n';
+  std::fputs(text.c_str(), out_);
+  line_drawn_ = false;
+  // The next tick redraws the progress line, throttled: a burst of failures
+  // must not redraw it once per line.
+  std::fflush(out_);
+}
+
+void Console::Redraw(TimePoint now) {
+  std::string text = ProgressText(counts_, Seconds(start_, now), waiting_);
+  // Filling the last column makes some terminals wrap, and then "\r" no
+  // longer returns to the start of the progress line.
+  size_t max = config_.width > 1 ? static_cast<size_t>(config_.width - 1) : text.size();
+  if (text.size() > max) text.resize(max);
+  std::fputs(("\r" + text + "\x1b[K").c_str(), out_);
+  std::fflush(out_);
+  line_drawn_ = true;
+  last_draw_ = now;
+}
+
+void Console::MaybeRedraw(TimePoint now) {
+  if (!ShowsProgress()) return;
+  if (last_draw_ && now - *last_draw_ < kRedrawPeriod) return;
+  Redraw(now);
+}
+
+void Console::OnBatchStart(const Counts& counts, TimePoint now) {
+  start_ = now;
+  now_ = now;
+  counts_ = counts;
+  MaybeRedraw(now);
+}
+
+void Console::OnJobStart(const Job& job, const AttemptStart& start, const Counts& counts) {
+  counts_ = counts;
+  if (config_.verbosity != Verbosity::kVerbose) return;
+  Print(fmt::format("START: {} (slot {}): {}", Printable(job.name), start.slot,
+                    Printable(ShellJoin(start.started.argv))));
+}
+
+void Console::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) {
+  counts_ = counts;
+  bool failure = IsFailure(end.outcome);
+  bool print = false;
+  switch (config_.verbosity) {
+    case Verbosity::kQuiet:
+      print = failure && !end.will_retry;
+      break;
+    case Verbosity::kNormal:
+      // On a terminal the progress line already counts successes.
+      print = !config_.tty || failure;
+      break;
+    case Verbosity::kVerbose:
+      print = true;
+      break;
+  }
+  // Without a line to print, the next tick redraws the progress line: the
+  // scheduler ticks at least every 100 ms, and a redraw per job would cost
+  // more than the jobs when they are short.
+  if (print) Print(EndLine(job, end, counts));
+}
+
+void Console::OnTick(const Counts& counts, TimePoint now, const std::string& waiting) {
+  counts_ = counts;
+  now_ = now;
+  waiting_ = waiting;
+  MaybeRedraw(now);
+}
+
+void Console::OnNotice(LogLevel level, const std::string& message) {
+  bool show = false;
+  switch (level) {
+    case LogLevel::kDebug:
+      break;
+    case LogLevel::kInfo:
+      show = config_.verbosity == Verbosity::kVerbose;
+      break;
+    case LogLevel::kWarn:
+      show = config_.verbosity != Verbosity::kQuiet;
+      break;
+    case LogLevel::kError:
+      show = true;
+      break;
+  }
+  if (!show) return;
+  Print((level == LogLevel::kWarn ? "headroom: warning: " : "headroom: ") + Printable(message));
+}
+
+void Console::OnBatchEnd(const Counts& counts, TimePoint now) {
+  counts_ = counts;
+  now_ = now;
+  std::string text = line_drawn_ ? std::string(kClearLine) : std::string();
+  line_drawn_ = false;
+  if (config_.verbosity != Verbosity::kQuiet) {
+    text += SummaryLine(counts, Seconds(start_, now)) + "\n";
+    if (!config_.output_dir.empty())
+      text += "headroom: output: " + Printable(config_.output_dir) + "\n";
+  }
+  std::fputs(text.c_str(), out_);
+  std::fflush(out_);
+}
+
+}  // namespace headroom

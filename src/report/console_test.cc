@@ -1,0 +1,254 @@
+#include "report/console.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+namespace headroom {
+namespace {
+
+using std::chrono::milliseconds;
+
+const TimePoint kT0 = TimePoint{} + std::chrono::hours(1);
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    out_ = open_memstream(&buf_, &size_);
+    ASSERT_NE(out_, nullptr);
+  }
+  void TearDown() override {
+    std::fclose(out_);
+    std::free(buf_);
+  }
+
+  // Everything written so far; also checks it was flushed by the Console,
+  // so `tail -f` readers would see it.
+  std::string Output() { return std::string(buf_, size_); }
+
+  Console Make(Verbosity verbosity, bool tty = false, int width = 100) {
+    ConsoleConfig config;
+    config.tty = tty;
+    config.verbosity = verbosity;
+    config.width = width;
+    config.output_dir = output_dir_;
+    return Console(config, out_);
+  }
+
+  std::FILE* out_ = nullptr;
+  char* buf_ = nullptr;
+  size_t size_ = 0;
+  std::string output_dir_;
+};
+
+Job MakeJob(const std::string& name) {
+  Job job;
+  job.number = 3;
+  job.name = name;
+  job.input = "/in/" + name;
+  return job;
+}
+
+AttemptEnd MakeEnd(Outcome outcome, double wall = 12.3) {
+  AttemptEnd end;
+  end.outcome = outcome;
+  end.wall_seconds = wall;
+  end.exit.exit_code = outcome == Outcome::kSucceeded ? 0 : 1;
+  end.stdout_log = "/logs/3_clip.out";
+  end.stderr_log = "/logs/3_clip.err";
+  return end;
+}
+
+Counts MakeCounts(int64_t total, int64_t succeeded, int64_t failed, int64_t skipped = 0) {
+  Counts counts;
+  counts.total = total;
+  counts.succeeded = succeeded;
+  counts.failed = failed;
+  counts.skipped = skipped;
+  return counts;
+}
+
+TEST_F(ConsoleTest, OneLinePerFinishedJobWhenNotATerminal) {
+  Console console = Make(Verbosity::kNormal);
+  console.OnBatchStart(MakeCounts(10, 0, 0), kT0);
+  EXPECT_EQ(Output(), "");
+
+  console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kSucceeded), MakeCounts(10, 3, 0));
+  EXPECT_EQ(Output(), "[3/10] SUCCESS: clip (12.3s)\n");
+
+  console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kFailed), MakeCounts(10, 3, 1));
+  AttemptEnd killed = MakeEnd(Outcome::kFailed);
+  killed.exit.exit_code = -1;
+  killed.exit.signal = SIGKILL;
+  console.OnJobEnd(MakeJob("clip"), killed, MakeCounts(10, 3, 2));
+  console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kTimedOut, 90), MakeCounts(10, 3, 3));
+  AttemptEnd not_started = MakeEnd(Outcome::kStartFailed);
+  not_started.error = "cannot open /logs: Permission denied";
+  console.OnJobEnd(MakeJob("clip"), not_started, MakeCounts(10, 3, 4));
+  Counts interrupted = MakeCounts(10, 3, 4);
+  interrupted.interrupted = 1;
+  console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kInterrupted, 1.2), interrupted);
+
+  EXPECT_EQ(Output(),
+            "[3/10] SUCCESS: clip (12.3s)\n"
+            "[4/10] FAILED: clip (exit 1) log: /logs/3_clip.err\n"
+            "[5/10] FAILED: clip (killed by SIGKILL) log: /logs/3_clip.err\n"
+            "[6/10] TIMEOUT: clip (after 1m30s) log: /logs/3_clip.err\n"
+            "[7/10] NOT STARTED: clip (cannot open /logs: Permission denied)\n"
+            "[8/10] INTERRUPTED: clip (1.2s)\n");
+}
+
+TEST_F(ConsoleTest, RetriedAttemptsSayTheyWillBeRetried) {
+  Console console = Make(Verbosity::kNormal);
+  AttemptEnd end = MakeEnd(Outcome::kFailed);
+  end.will_retry = true;
+  end.attempt = 2;
+  console.OnJobEnd(MakeJob("clip"), end, MakeCounts(10, 0, 0));
+  EXPECT_EQ(Output(), "RETRY: clip (exit 1), attempt 2 failed, retrying log: /logs/3_clip.err\n");
+}
+
+TEST_F(ConsoleTest, ControlCharactersInNamesAreNotPrinted) {
+  Console console = Make(Verbosity::kNormal);
+  console.OnJobEnd(MakeJob("a\nb\x1b[2Jc"), MakeEnd(Outcome::kSucceeded), MakeCounts(1, 1, 0));
+  EXPECT_EQ(Output(), "[1/1] SUCCESS: a?b?[2Jc (12.3s)\n");
+}
+
+TEST_F(ConsoleTest, QuietPrintsOnlyFinalFailures) {
+  output_dir_ = "/out";
+  Console console = Make(Verbosity::kQuiet);
+  console.OnBatchStart(MakeCounts(3, 0, 0), kT0);
+  console.OnJobEnd(MakeJob("ok"), MakeEnd(Outcome::kSucceeded), MakeCounts(3, 1, 0));
+  AttemptEnd retried = MakeEnd(Outcome::kFailed);
+  retried.will_retry = true;
+  console.OnJobEnd(MakeJob("bad"), retried, MakeCounts(3, 1, 0));
+  console.OnJobEnd(MakeJob("bad"), MakeEnd(Outcome::kFailed), MakeCounts(3, 1, 1));
+  console.OnNotice(LogLevel::kWarn, "slow disk");
+  console.OnBatchEnd(MakeCounts(3, 1, 1, 1), kT0 + milliseconds(500));
+  EXPECT_EQ(Output(), "[2/3] FAILED: bad (exit 1) log: /logs/3_clip.err\n");
+}
+
+TEST_F(ConsoleTest, VerbosePrintsEachStartWithItsCommand) {
+  Console console = Make(Verbosity::kVerbose);
+  AttemptStart start;
+  start.slot = 2;
+  start.started.argv = {"upscale", "--in", "my clip.mp4"};
+  console.OnJobStart(MakeJob("my clip.mp4"), start, MakeCounts(10, 0, 0));
+  EXPECT_EQ(Output(), "START: my clip.mp4 (slot 2): upscale --in 'my clip.mp4'\n");
+}
+
+TEST_F(ConsoleTest, NormalVerbosityDoesNotPrintStarts) {
+  Console console = Make(Verbosity::kNormal);
+  AttemptStart start;
+  start.started.argv = {"true"};
+  console.OnJobStart(MakeJob("clip"), start, MakeCounts(10, 0, 0));
+  EXPECT_EQ(Output(), "");
+}
+
+TEST_F(ConsoleTest, SummaryAtBatchEnd) {
+  output_dir_ = "/out/restored";
+  Console console = Make(Verbosity::kNormal);
+  console.OnBatchStart(MakeCounts(10, 0, 0), kT0);
+  console.OnBatchEnd(MakeCounts(10, 8, 1, 1), kT0 + milliseconds(12300));
+  EXPECT_EQ(Output(),
+            "headroom: 10 jobs: 8 succeeded, 1 failed, 1 skipped, 0 interrupted in 12.3s\n"
+            "headroom: output: /out/restored\n");
+}
+
+TEST_F(ConsoleTest, SummaryCountsRetries) {
+  Console console = Make(Verbosity::kNormal);
+  console.OnBatchStart(MakeCounts(1, 0, 0), kT0);
+  Counts counts = MakeCounts(1, 1, 0);
+  counts.retries = 2;
+  console.OnBatchEnd(counts, kT0 + milliseconds(90000));
+  EXPECT_EQ(Output(),
+            "headroom: 1 job: 1 succeeded, 0 failed, 0 skipped, 0 interrupted, 2 retried in "
+            "1m30s\n");
+}
+
+TEST_F(ConsoleTest, NoticesByLevel) {
+  Console console = Make(Verbosity::kNormal);
+  console.OnNotice(LogLevel::kDebug, "debug");
+  console.OnNotice(LogLevel::kInfo, "info");
+  console.OnNotice(LogLevel::kWarn, "no GPU found");
+  console.OnNotice(LogLevel::kError, "interrupted by SIGINT");
+  EXPECT_EQ(Output(), "headroom: warning: no GPU found\nheadroom: interrupted by SIGINT\n");
+}
+
+TEST_F(ConsoleTest, TerminalRedrawsOneProgressLineAtMostEvery100Ms) {
+  Console console = Make(Verbosity::kNormal, /*tty=*/true);
+  console.OnBatchStart(MakeCounts(4, 0, 0), kT0);
+  EXPECT_EQ(Output(), "\r[0/4] ok 0  failed 0  skipped 0  running 0  0.0/s  ETA --\x1b[K");
+
+  Counts counts = MakeCounts(4, 1, 0, 1);
+  counts.running = 2;
+  console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kSucceeded), counts);
+  console.OnTick(counts, kT0 + milliseconds(10), "slots");
+  console.OnTick(counts, kT0 + milliseconds(20), "slots");
+  EXPECT_EQ(Output().find('\n'), std::string::npos);
+  EXPECT_EQ(Output().rfind('\r'), 0u) << "drew again within 100 ms";
+
+  size_t before = Output().size();
+  console.OnTick(counts, kT0 + milliseconds(2000), "slots");
+  EXPECT_EQ(Output().substr(before),
+            "\r[2/4] ok 1  failed 0  skipped 1  running 2  0.5/s  ETA 4.0s  (waiting: slots)"
+            "\x1b[K");
+}
+
+TEST_F(ConsoleTest, TerminalPrintsFailuresAboveTheProgressLine) {
+  Console console = Make(Verbosity::kNormal, /*tty=*/true);
+  console.OnBatchStart(MakeCounts(4, 0, 0), kT0);
+  console.OnTick(MakeCounts(4, 0, 0), kT0 + milliseconds(1000), "");
+  size_t before = Output().size();
+  console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kFailed), MakeCounts(4, 0, 1));
+  std::string out = Output().substr(before);
+  std::string failed = "\r\x1b[K[1/4] FAILED: clip (exit 1) log: /logs/3_clip.err\n";
+  EXPECT_EQ(out, failed);
+  // The progress line comes back with the next tick.
+  before = Output().size();
+  console.OnTick(MakeCounts(4, 0, 1), kT0 + milliseconds(1100), "");
+  EXPECT_EQ(Output().substr(before),
+            "\r[1/4] ok 0  failed 1  skipped 0  running 0  0.9/s  ETA 3.3s\x1b[K");
+}
+
+TEST_F(ConsoleTest, ABurstOfFailuresDoesNotRedrawPerLine) {
+  Console console = Make(Verbosity::kNormal, /*tty=*/true);
+  console.OnBatchStart(MakeCounts(4, 0, 0), kT0);
+  size_t before = Output().size();
+  for (int i = 1; i <= 3; ++i) {
+    console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kFailed), MakeCounts(4, 0, i));
+  }
+  std::string out = Output().substr(before);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
+  EXPECT_EQ(out.find("ok 0"), std::string::npos) << out;
+}
+
+TEST_F(ConsoleTest, TerminalLineIsCutToTheWidth) {
+  Console console = Make(Verbosity::kNormal, /*tty=*/true, /*width=*/20);
+  console.OnBatchStart(MakeCounts(4, 0, 0), kT0);
+  // 19 columns: writing the last one would make some terminals wrap.
+  EXPECT_EQ(Output(), "\r[0/4] ok 0  failed \x1b[K");
+}
+
+TEST_F(ConsoleTest, TerminalClearsTheLineBeforeTheSummary) {
+  Console console = Make(Verbosity::kNormal, /*tty=*/true);
+  console.OnBatchStart(MakeCounts(1, 0, 0), kT0);
+  size_t before = Output().size();
+  console.OnBatchEnd(MakeCounts(1, 1, 0), kT0 + milliseconds(400));
+  EXPECT_EQ(Output().substr(before),
+            "\r\x1b[Kheadroom: 1 job: 1 succeeded, 0 failed, 0 skipped, 0 interrupted in 0.4s\n");
+}
+
+TEST_F(ConsoleTest, QuietTerminalDrawsNoProgress) {
+  Console console = Make(Verbosity::kQuiet, /*tty=*/true);
+  console.OnBatchStart(MakeCounts(1, 0, 0), kT0);
+  console.OnTick(MakeCounts(1, 0, 0), kT0 + milliseconds(500), "");
+  console.OnJobEnd(MakeJob("clip"), MakeEnd(Outcome::kSucceeded), MakeCounts(1, 1, 0));
+  console.OnBatchEnd(MakeCounts(1, 1, 0), kT0 + milliseconds(600));
+  EXPECT_EQ(Output(), "");
+}
+
+}  // namespace
+}  // namespace headroom

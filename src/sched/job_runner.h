@@ -1,0 +1,62 @@
+// JobRunner: what the scheduler needs from an executor. The real one
+// (exec/process_runner.h) spawns processes; tests use a fake that records
+// what started and exits jobs by hand. A runner decides nothing: it starts,
+// signals and reports what it was told.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "jobs/job.h"
+#include "util/status.h"
+#include "util/units.h"
+
+namespace headroom {
+
+using RunHandle = int64_t;
+
+struct StartedJob {
+  RunHandle handle = 0;
+  std::vector<std::string> argv;  // as executed
+  std::string stdout_log;         // paths of this attempt's log files
+  std::string stderr_log;
+};
+
+struct ExitInfo {
+  int exit_code = -1;  // when the process exited; -1 when killed by a signal
+  int signal = 0;      // the signal that killed it; 0 when it exited
+  double cpu_seconds = 0;    // user + system of the job and its reaped children
+  int64_t max_rss_kb = 0;    // peak RSS of the largest process of the job
+};
+
+struct Exited {
+  RunHandle handle = 0;
+  ExitInfo info;
+};
+
+struct WaitResult {
+  std::vector<Exited> exited;  // jobs that ended since the last Wait
+  int interrupt = 0;           // SIGINT/SIGTERM/SIGHUP received, else 0
+};
+
+class JobRunner {
+ public:
+  virtual ~JobRunner() = default;
+
+  // Starts one attempt of `job` in slot `slot` (1-based, {%}). An error means
+  // this job could not start (the job fails; the batch goes on).
+  virtual Status Start(const Job& job, int slot, int attempt, StartedJob* started) = 0;
+
+  // Sends `signal` to the whole process group of a started, not yet exited job.
+  virtual void Signal(RunHandle handle, int signal) = 0;
+
+  // Blocks until a job exits, an interrupt arrives, or `timeout` passes.
+  virtual WaitResult Wait(Millis timeout) = 0;
+
+  // After a job's last exit: commit its output when `succeeded` (an error
+  // turns the success into a failure), else discard it.
+  virtual Status Complete(const Job& job, bool succeeded) = 0;
+};
+
+}  // namespace headroom

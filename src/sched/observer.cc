@@ -1,0 +1,27 @@
+#include "sched/observer.h"
+
+namespace headroom {
+
+void ObserverList::OnBatchStart(const Counts& c, TimePoint t) {
+  for (Observer* o : observers_) o->OnBatchStart(c, t);
+}
+void ObserverList::OnJobSkipped(const Job& j, const Counts& c) {
+  for (Observer* o : observers_) o->OnJobSkipped(j, c);
+}
+void ObserverList::OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) {
+  for (Observer* o : observers_) o->OnJobStart(j, a, c);
+}
+void ObserverList::OnJobEnd(const Job& j, const AttemptEnd& a, const Counts& c) {
+  for (Observer* o : observers_) o->OnJobEnd(j, a, c);
+}
+void ObserverList::OnTick(const Counts& c, TimePoint t, const std::string& w) {
+  for (Observer* o : observers_) o->OnTick(c, t, w);
+}
+void ObserverList::OnNotice(LogLevel l, const std::string& m) {
+  for (Observer* o : observers_) o->OnNotice(l, m);
+}
+void ObserverList::OnBatchEnd(const Counts& c, TimePoint t) {
+  for (Observer* o : observers_) o->OnBatchEnd(c, t);
+}
+
+}  // namespace headroom

@@ -1,0 +1,79 @@
+// Observer: what reporters (console, logs, later journal and metrics) see of
+// a batch. Observers only observe: they never change what the scheduler does.
+// All calls come from the scheduler's thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+#include "jobs/job.h"
+#include "sched/clock.h"
+#include "sched/job_runner.h"
+#include "sched/outcome.h"
+
+namespace headroom {
+
+struct Counts {
+  int64_t total = 0;      // jobs of the batch, skipped ones included
+  int64_t succeeded = 0;
+  int64_t failed = 0;     // gave up (after retries), timed out or could not start
+  int64_t skipped = 0;
+  int64_t interrupted = 0;
+  int64_t running = 0;
+  int64_t retries = 0;    // attempts that were retried
+  int64_t not_started = 0;  // left in the queue when the batch stopped early
+  int64_t done() const { return succeeded + failed + skipped + interrupted; }
+};
+
+struct AttemptStart {
+  int slot = 0;
+  int attempt = 1;
+  StartedJob started;
+};
+
+struct AttemptEnd {
+  Outcome outcome = Outcome::kSucceeded;
+  bool will_retry = false;
+  int attempt = 1;
+  int slot = 0;
+  ExitInfo exit;
+  double wall_seconds = 0;
+  std::string stdout_log;
+  std::string stderr_log;
+  std::string error;  // why it could not start / commit, else empty
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void OnBatchStart(const Counts&, TimePoint) {}
+  virtual void OnJobSkipped(const Job&, const Counts&) {}
+  virtual void OnJobStart(const Job&, const AttemptStart&, const Counts&) {}
+  virtual void OnJobEnd(const Job&, const AttemptEnd&, const Counts&) {}
+  // Called at least every 100 ms while the batch runs; `waiting` names what
+  // holds the queue ("slots", "delay", "retry-delay"), empty if nothing.
+  virtual void OnTick(const Counts&, TimePoint, const std::string& /*waiting*/) {}
+  // A notice for the log: interrupt received, halting, ...
+  virtual void OnNotice(LogLevel, const std::string&) {}
+  virtual void OnBatchEnd(const Counts&, TimePoint) {}
+};
+
+// Forwards every call to each observer, in order.
+class ObserverList : public Observer {
+ public:
+  void Add(Observer* observer) { observers_.push_back(observer); }
+  void OnBatchStart(const Counts& c, TimePoint t) override;
+  void OnJobSkipped(const Job& j, const Counts& c) override;
+  void OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) override;
+  void OnJobEnd(const Job& j, const AttemptEnd& a, const Counts& c) override;
+  void OnTick(const Counts& c, TimePoint t, const std::string& w) override;
+  void OnNotice(LogLevel l, const std::string& m) override;
+  void OnBatchEnd(const Counts& c, TimePoint t) override;
+
+ private:
+  std::vector<Observer*> observers_;  // not owned
+};
+
+}  // namespace headroom

@@ -1,0 +1,90 @@
+// Scheduler: the loop that owns every decision of a batch. In two phases,
+// as ninja's: start every queued job the admission rules allow, then wait for
+// one event (a job exited, an interrupt, a timer) and act on it.
+#pragma once
+
+#include <csignal>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "cli/options.h"
+#include "jobs/plan.h"
+#include "sched/clock.h"
+#include "sched/job_runner.h"
+#include "sched/observer.h"
+#include "sched/retry_policy.h"
+
+namespace headroom {
+
+struct SchedulerConfig {
+  int jobs = 1;                   // slots
+  std::optional<Millis> timeout;  // per attempt
+  Millis kill_grace{5000};        // SIGTERM -> SIGKILL
+  Millis delay{0};                // between starts
+  Halt halt = Halt::kNever;
+  RetryConfig retry;
+  Millis tick{100};               // OnTick period
+};
+
+struct BatchResult {
+  Counts counts;
+  int interrupt_signal = 0;  // SIGINT/SIGTERM that stopped the batch, else 0
+  int ExitCode() const;      // 0, 1 (a job failed), 130/143 (interrupted)
+};
+
+// `runner`, `clock` and `observer` must outlive the Scheduler.
+class Scheduler {
+ public:
+  Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* clock,
+            Observer* observer);
+
+  // Runs the plan to the end (or until interrupted / halted).
+  BatchResult Run(const Plan& plan);
+
+ private:
+  struct Pending {
+    size_t job = 0;  // index into the plan's to_run
+    int attempt = 1;
+    TimePoint ready{};
+  };
+  struct Running {
+    size_t job = 0;
+    int attempt = 1;
+    int slot = 0;
+    TimePoint start{};
+    StartedJob started;
+    bool timed_out = false;    // headroom sent SIGTERM for --timeout
+    bool interrupted = false;  // headroom sent SIGTERM for an interrupt or --halt now
+    std::optional<TimePoint> kill_at;  // when SIGKILL follows the SIGTERM
+  };
+
+  // Phase 1: starts every job the admission rules allow; returns what holds
+  // the queue ("" when nothing does).
+  std::string StartReady(TimePoint now);
+  void StartOne(std::deque<Pending>::iterator it, TimePoint now);
+  // Phase 2 helpers.
+  TimePoint NextWake(TimePoint now) const;
+  void HandleExit(const Exited& exited, TimePoint now);
+  void HandleInterrupt(int signal, TimePoint now);
+  void HandleTimers(TimePoint now);
+  void StopRunning(TimePoint now);  // SIGTERM all, SIGKILL after the grace
+  void Finish(const Running& run, AttemptEnd end, TimePoint now);
+
+  SchedulerConfig config_;
+  JobRunner* runner_;
+  Clock* clock_;
+  Observer* observer_;
+
+  // State of the batch being run; reset by Run().
+  const Plan* plan_ = nullptr;
+  std::deque<Pending> queue_;
+  std::vector<std::optional<Running>> slots_;  // index = slot - 1
+  size_t running_ = 0;
+  Counts counts_;
+  bool stopping_ = false;     // start nothing new (interrupt or --halt)
+  int interrupt_signal_ = 0;
+  std::optional<TimePoint> last_start_;
+};
+
+}  // namespace headroom

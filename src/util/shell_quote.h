@@ -1,0 +1,19 @@
+// POSIX shell quoting, so that printed commands can be pasted into a shell
+// and --shell can substitute hostile inputs safely.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace headroom {
+
+// Returns `word` unchanged when it holds only characters that are safe
+// unquoted (letters, digits, and _-+=.,/:@%^), else wraps it in single quotes,
+// writing each ' as '\''. The empty string becomes ''.
+std::string ShellQuote(std::string_view word);
+
+// ShellQuote of each word, joined by single spaces.
+std::string ShellJoin(const std::vector<std::string>& words);
+
+}  // namespace headroom

@@ -1,0 +1,152 @@
+// What the user sees on stdout: one line per finished job and a summary when
+// stdout is not a terminal; a live progress line on a terminal; -q and -v.
+#include <regex>
+
+#include "harness.h"
+
+namespace headroom::e2e {
+namespace {
+
+class ConsoleTest : public E2eTest {
+ protected:
+  // Prints to stdout and stderr; exits with the code after "fail" in its
+  // input ("fail3" exits 3), else 0.
+  std::string Job() {
+    return Script("job.sh",
+                  "echo \"out of $1\"\n"
+                  "echo \"boom from $1\" >&2\n"
+                  "case \"$1\" in fail*) exit \"${1#fail}\";; esac\n");
+  }
+};
+
+bool Matches(const std::string& line, const std::string& pattern) {
+  return std::regex_match(line, std::regex(pattern));
+}
+
+TEST_F(ConsoleTest, OneLinePerFinishedJobAndASummary) {
+  std::string job = Job();
+  RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "fail3", "b"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::vector<std::string> lines = r.OutLines();
+  ASSERT_GE(lines.size(), 4u) << r.out;
+  EXPECT_TRUE(Matches(lines[0], R"(\[1/3\] SUCCESS: a \([0-9.hms]+\))")) << lines[0];
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_match(lines[1], m, std::regex(R"(\[2/3\] FAILED: fail3 \(exit 3\) log: (.+))")))
+      << lines[1];
+  std::string log = m[1];
+  EXPECT_EQ(ReadFile(log), "boom from fail3\n") << "log: should name the job's stderr file";
+  EXPECT_TRUE(Matches(lines[2], R"(\[3/3\] SUCCESS: b \([0-9.hms]+\))")) << lines[2];
+  EXPECT_TRUE(Matches(lines[3],
+                      R"(headroom: 3 jobs: 2 succeeded, 1 failed, 0 skipped, 0 interrupted in .+)"))
+      << lines[3];
+  EXPECT_EQ(Grep(r.out, "\r").size(), 0u) << "progress redraws on a pipe";
+  EXPECT_EQ(Grep(r.out, "ETA").size(), 0u);
+  EXPECT_FALSE(Contains(r.out, "out of a")) << "job output leaked onto headroom's stdout";
+  EXPECT_FALSE(Contains(r.err, "boom from")) << "job stderr leaked onto headroom's stderr";
+}
+
+TEST_F(ConsoleTest, SummaryNamesTheOutputDir) {
+  std::string job = Job();
+  RunResult r = Hr({"run", "--output-dir", Path("results"), "--", job, ":::", "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> out_lines = Grep(r.out, "output: ");
+  ASSERT_EQ(out_lines.size(), 1u) << r.out;
+  EXPECT_TRUE(Contains(out_lines[0], "results")) << out_lines[0];
+  EXPECT_TRUE(Contains(r.out, "headroom: 1 job")) << r.out;
+}
+
+TEST_F(ConsoleTest, NoOutputLineWithoutOutputDir) {
+  std::string job = Job();
+  RunResult r = Hr({"run", "--", job, ":::", "a"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(Grep(r.out, "output: ").size(), 0u) << r.out;
+}
+
+TEST_F(ConsoleTest, ExitCodeNamedInFailedLine) {
+  std::string job = Job();
+  RunResult r = Hr({"run", "--", job, ":::", "fail42"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Grep(r.out, "FAILED: fail42 (exit 42) log: ").size(), 1u) << r.out;
+}
+
+TEST_F(ConsoleTest, QuietPrintsNoSuccessLines) {
+  std::string job = Job();
+  RunResult r = Hr({"run", "-q", "--", job, ":::", "a", "b"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Grep(r.out, "SUCCESS").size(), 0u) << r.out;
+  RunResult q2 = Hr({"run", "--quiet", "--", job, ":::", "a", "fail1"});
+  EXPECT_EQ(q2.exit_code, 1);
+  EXPECT_EQ(Grep(q2.out, "SUCCESS").size(), 0u) << q2.out;
+}
+
+TEST_F(ConsoleTest, VerbosePrintsEachStartWithItsCommand) {
+  std::string job = Job();
+  RunResult normal = Hr({"run", "-j1", "--", job, ":::", "a", "b"});
+  EXPECT_EQ(normal.exit_code, 0);
+  EXPECT_EQ(Grep(normal.out, "job.sh").size(), 0u) << normal.out;
+  RunResult verbose = Hr({"run", "-v", "-j1", "--", job, ":::", "a", "b"});
+  EXPECT_EQ(verbose.exit_code, 0) << verbose.err;
+  std::vector<std::string> starts = Grep(verbose.out, "job.sh");
+  ASSERT_EQ(starts.size(), 2u) << verbose.out;
+  EXPECT_TRUE(Contains(starts[0], " a")) << starts[0];
+  EXPECT_TRUE(Contains(starts[1], " b")) << starts[1];
+  EXPECT_EQ(Grep(verbose.out, "SUCCESS").size(), 2u) << verbose.out;
+  RunResult long_form = Hr({"run", "--verbose", "--", job, ":::", "a"});
+  EXPECT_EQ(Grep(long_form.out, "job.sh").size(), 1u) << long_form.out;
+}
+
+TEST_F(ConsoleTest, TerminalGetsALiveProgressLine) {
+  std::string job = Script("slow.sh", "sleep 0.3\n");
+  RunOptions opts = Opts();
+  opts.pty = true;
+  RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "b", "c"}, opts);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "\r")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "/3]")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "ETA")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "3 succeeded")) << "no summary on a terminal: " << r.out;
+  // At most 10 redraws a second (plus one after each printed line).
+  int redraws = CountOccurrences(r.out, "ETA");
+  int lines = CountOccurrences(r.out, "\n");
+  EXPECT_LE(redraws, static_cast<int>(10 * r.seconds) + lines + 3)
+      << redraws << " redraws in " << r.seconds << "s";
+  EXPECT_GE(redraws, 2) << "progress line not refreshed while jobs ran";
+  // done/total, running, failed, skipped, rate and ETA on one line.
+  bool complete = false;
+  for (const std::string& segment : SplitLines(r.out)) {
+    for (size_t at = segment.find('\r'); at != std::string::npos && !complete;
+         at = segment.find('\r', at + 1)) {
+      std::string line = segment.substr(at + 1, segment.find('\r', at + 1) - at - 1);
+      complete = Contains(line, "/3]") && Contains(line, "running") && Contains(line, "failed") &&
+                 Contains(line, "skipped") && Contains(line, "/s") && Contains(line, "ETA");
+    }
+  }
+  EXPECT_TRUE(complete) << "no progress line with all of its fields: " << r.out;
+}
+
+TEST_F(ConsoleTest, ProgressLineRedrawsAtMostTenTimesASecondEvenWithManyFailures) {
+  RunOptions opts = Opts();
+  opts.pty = true;
+  std::vector<std::string> args = {"run", "-j2", "--", "/bin/false", ":::"};
+  for (int i = 0; i < 60; ++i) args.push_back(std::to_string(i));
+  RunResult r = Hr(args, opts);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(CountOccurrences(r.out, "FAILED: "), 60) << "each failure is still printed";
+  int redraws = CountOccurrences(r.out, "ETA");
+  EXPECT_LE(redraws, static_cast<int>(10 * r.seconds) + 2)
+      << redraws << " progress redraws in " << r.seconds << "s";
+}
+
+TEST_F(ConsoleTest, TerminalProgressShowsFailuresAndExitCode) {
+  std::string job = Job();
+  RunOptions opts = Opts();
+  opts.pty = true;
+  RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "fail2"}, opts);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.out, "fail2")) << "failure not reported on the terminal: " << r.out;
+  EXPECT_TRUE(Contains(r.out, "1 failed")) << r.out;
+}
+
+}  // namespace
+}  // namespace headroom::e2e
