@@ -203,7 +203,7 @@ constexpr OptionSpec kSpecs[] = {
      }},
     // -q and -v are resolved together by ParseCli, which knows their sources.
     {"quiet", 'q', "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
-     "print only failures and the summary",
+     "print only failed jobs: no progress line, no summary",
      [](const Words& w, unsigned, Options*, std::string*) {
        bool quiet = false;
        return ParseBoolWord(Last(w), &quiet);
