@@ -3,7 +3,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
+#include <memory>
+#include <thread>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -19,9 +22,15 @@
 #include "jobs/placeholder.h"
 #include "jobs/plan.h"
 #include "jobs/sources.h"
+#include "probe/gpu_providers.h"
+#include "probe/gpu_table.h"
+#include "probe/monitor.h"
+#include "probe/monitor_source.h"
+#include "probe/system_probe.h"
 #include "report/console.h"
 #include "report/event_log.h"
 #include "report/log_dir.h"
+#include "sched/oom_classifier.h"
 #include "sched/scheduler.h"
 #include "util/shell_quote.h"
 
@@ -95,15 +104,52 @@ int TerminalWidth() {
   return 100;
 }
 
+// What the options say about resources, as the scheduler takes it.
+Status ResourceConfig(const Options& options, SchedulerConfig* config) {
+  AdmissionConfig& admission = config->admission;
+  admission.policy = options.policy;
+  admission.max_memory_pct = options.max_memory_pct;
+  admission.vram_high = options.vram_high;
+  admission.vram_low = options.vram_low;
+  admission.jobs_per_gpu = options.jobs_per_gpu;
+  admission.temp_warm = options.temp_warm;
+  admission.temp_limit = options.temp_limit;
+  admission.min_free_disk = options.min_free_disk;
+  admission.max_load = options.max_load;
+  admission.use_gpus = options.gpus_all || !options.gpus.empty();
+  if (!options.gpus_all) admission.allowed_gpus = options.gpus;
+  config->gpu_mem = options.gpu_mem;
+  config->ram_per_job = options.ram_per_job;
+  config->oom.oom_retries = options.oom_retries;
+  config->oom.retry_delay = options.retry_delay;
+  config->oom.cpu_fallback = options.cpu_fallback;
+  config->oom_exit_codes = options.oom_exit_codes;
+  return CompileOomPatterns(options.oom_patterns, &config->oom_patterns);
+}
+
 int RunBatch(const Options& options, const Plan& plan,
              const std::map<std::string, std::string>& resolved, const std::string& source) {
+  SchedulerConfig config;
+  config.jobs = options.jobs;
+  config.timeout = options.timeout;
+  config.kill_grace = options.kill_grace;
+  config.delay = options.delay;
+  config.halt = options.halt;
+  config.retry = RetryConfig{options.retries, options.retry_delay};
+  Status status = ResourceConfig(options, &config);
+  if (!status.ok()) return Fail(status);
+  std::unique_ptr<GpuProvider> gpu;
+  std::string gpu_warning;
+  status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &gpu, &gpu_warning);
+  if (!status.ok()) return Fail(status);
+
   if (!options.output_dir.empty()) {
-    Status status = PrepareOutputDir(options.output_dir);
+    status = PrepareOutputDir(options.output_dir);
     if (!status.ok()) return Fail(status.WithContext("--output-dir"));
   }
   RemoveOldLogs(options.log_dir, options.log_retention_days);
   LogDir log_dir(options.log_dir, TimeStamp(std::time(nullptr)));
-  Status status = log_dir.Create();
+  status = log_dir.Create();
   if (!status.ok()) return Fail(status.WithContext("--log-dir"));
 
   EventLogConfig log_config;
@@ -138,18 +184,46 @@ int RunBatch(const Options& options, const Plan& plan,
   runner_config.path_env = path ? path : "";
   ProcessRunner runner(runner_config, log_dir, &processes);
 
-  SchedulerConfig config;
-  config.jobs = options.jobs;
-  config.timeout = options.timeout;
-  config.kill_grace = options.kill_grace;
-  config.delay = options.delay;
-  config.halt = options.halt;
-  config.retry = RetryConfig{options.retries, options.retry_delay};
+  // The monitor's thread starts after the ProcessSet, so that it inherits
+  // the blocked signals.
+  Monitor monitor(std::make_unique<SystemProbe>(), std::move(gpu), options.monitor_interval);
+  monitor.SampleNow();
+  MonitorSource resources(&monitor,
+                          options.output_dir.empty() ? options.log_dir : options.output_dir);
+  config.place_gpus = !monitor.Latest().gpus.empty() || !config.admission.use_gpus;
+  monitor.Start();
+  // Most batches need no GPU: say it in the log (and with -v), not on every run.
+  if (!gpu_warning.empty()) observers.OnNotice(LogLevel::kInfo, gpu_warning);
+
   SteadyClock clock;
-  Scheduler scheduler(config, &runner, &clock, &observers);
+  Scheduler scheduler(config, &runner, &clock, &observers, &resources);
   BatchResult result = scheduler.Run(plan);
+  monitor.Stop();
   processes.KillAll();
   return result.ExitCode();
+}
+
+// headroom gpus [--watch] [--json]: what the provider sees, once or every
+// --monitor-interval until interrupted.
+int ShowGpus(const Options& options) {
+  std::unique_ptr<GpuProvider> gpu;
+  std::string warning;
+  Status status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &gpu, &warning);
+  if (!status.ok()) return Fail(status);
+  if (!warning.empty()) std::fprintf(stderr, "headroom: warning: %s\n", warning.c_str());
+  Monitor monitor(std::make_unique<SystemProbe>(), std::move(gpu), options.monitor_interval);
+  for (bool first = true;; first = false) {
+    monitor.SampleNow();
+    Snapshot snapshot = monitor.Latest();
+    std::string text = options.json ? FormatGpuJson(snapshot) + "\n" : FormatGpuTable(snapshot);
+    // --watch on a terminal redraws in place, like watch(1).
+    if (options.watch && isatty(STDOUT_FILENO) == 1) text = "\x1b[H\x1b[2J" + text;
+    else if (options.watch && !first && !options.json) text = "\n" + text;
+    std::fputs(text.c_str(), stdout);
+    std::fflush(stdout);
+    if (!options.watch) return 0;
+    std::this_thread::sleep_for(options.monitor_interval);
+  }
 }
 
 int Main(int argc, char** argv) {
@@ -165,6 +239,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   const Options& options = cli.options;
+  if (cli.command == Command::kGpus) return ShowGpus(options);
 
   std::vector<RawInput> inputs;
   std::string source;

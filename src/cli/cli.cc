@@ -196,26 +196,87 @@ Status CommandLineFlag(const CommandLine& command_line, std::string_view name, b
   return ParseBoolWord(Last(given->second), value).WithContext(fmt::format("--{}", name));
 }
 
-// Applies every option from its winning source to `options`, and collects
-// the --print-config rows.
+// "--vram-low '0.9'", "HEADROOM_VRAM_LOW '0.9'", "--vram-high '0.85' (default)":
+// a setting named as the user gave it, for errors about two options at once.
+std::string Named(const OptionSpec& spec, const Setting& setting) {
+  if (setting.tier == Tier::kDefault) {
+    return fmt::format("--{} '{}' (default)", spec.name, Last(setting.words));
+  }
+  std::string text = fmt::format("{} '{}'", setting.context, Last(setting.words));
+  if (setting.line > 0) text += fmt::format(" (line {})", setting.line);
+  return text;
+}
+
+// Checks between options, once each has its effective value.
+Status CheckPairs(const std::map<std::string_view, Setting>& settings, const Options& options) {
+  auto named = [&](std::string_view name) {
+    return Named(*FindLongOption(name), settings.at(name));
+  };
+  if (options.vram_low > options.vram_high) {
+    return Status::Error(fmt::format("{} is above {} (expected 0 < --vram-low <= --vram-high <= 1)",
+                                     named("vram-low"), named("vram-high")));
+  }
+  if (options.temp_warm >= options.temp_limit) {
+    return Status::Error(fmt::format("{} is not below {} (expected --temp-warm < --temp-limit)",
+                                     named("temp-warm"), named("temp-limit")));
+  }
+  return Status::Ok();
+}
+
+// Applies every option of the subcommand (`command_bit`) from its winning
+// source to `options`, and collects the --print-config rows.
 Status ApplyOptions(const CommandLine& command_line, const Env& env, const ConfigFile* config,
-                    const std::string& profile, unsigned cores, Options* options,
-                    std::vector<Row>* rows) {
-  Setting quiet;
-  Setting verbose;
+                    const std::string& profile, unsigned cores, unsigned command_bit,
+                    Options* options, std::vector<Row>* rows) {
+  std::map<std::string_view, Setting> settings;
   for (const OptionSpec& spec : OptionSpecs()) {
-    if (spec.scope == OptionScope::kCommandLineOnly) continue;
+    if ((spec.commands & command_bit) == 0) continue;
+    // --help and --print-config were handled before.
+    if (spec.scope == OptionScope::kCommandLineOnly && spec.apply == nullptr) continue;
     Setting setting = Lookup(spec, command_line, env, config, profile);
     std::string resolved;
     if (spec.apply != nullptr) {
       Status status = spec.apply(setting.words, cores, options, &resolved);
       if (!status.ok()) return WithOrigin(status, setting);
     }
-    if (spec.name == "quiet") quiet = setting;
-    if (spec.name == "verbose") verbose = setting;
-    rows->push_back({ConfigKey(spec), DisplayValue(spec, setting, resolved), setting.source});
+    if (spec.scope != OptionScope::kCommandLineOnly) {
+      rows->push_back({ConfigKey(spec), DisplayValue(spec, setting, resolved), setting.source});
+    }
+    settings[spec.name] = std::move(setting);
   }
-  return ResolveVerbosity(quiet, verbose, &options->verbosity);
+  if (command_bit != kForRun) return Status::Ok();
+  Status status = CheckPairs(settings, *options);
+  if (!status.ok()) return status;
+  return ResolveVerbosity(settings.at("quiet"), settings.at("verbose"), &options->verbosity);
+}
+
+unsigned CommandBit(std::string_view subcommand) {
+  return subcommand == "gpus" ? kForGpus : kForRun;
+}
+
+// An option of another subcommand, given on the command line, is a usage
+// error; from the environment or a config file it is simply not read, so one
+// config file can serve every subcommand.
+Status CheckOptionsBelong(const CommandLine& command_line, const std::string& subcommand) {
+  unsigned bit = CommandBit(subcommand);
+  for (const auto& [spec, words] : command_line.values) {
+    if ((spec->commands & bit) != 0) continue;
+    std::string_view owner = (spec->commands & kForGpus) != 0 ? "gpus" : "run";
+    return Status::Error(
+        fmt::format("--{} is an option of 'headroom {}', not of 'headroom {}' (see 'headroom {} "
+                    "--help')",
+                    spec->name, owner, subcommand, subcommand));
+  }
+  return Status::Ok();
+}
+
+// `headroom gpus` shows devices and runs nothing, so it takes no COMMAND.
+Status CheckNoCommand(const CommandLine& command_line) {
+  if (command_line.command.empty() && !command_line.has_arg_inputs) return Status::Ok();
+  std::string word = command_line.command.empty() ? ":::" : command_line.command.front();
+  return Status::Error(fmt::format(
+      "unexpected argument '{}' (headroom gpus takes only options; see 'headroom gpus --help')",
+      word));
 }
 
 // Everything after the subcommand word.
@@ -225,6 +286,8 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
   CommandLine command_line;
   Status status = SplitCommandLine(args, &command_line);
   if (!status.ok()) return Status::Error(status.message() + hint);
+  status = CheckOptionsBelong(command_line, subcommand);
+  if (!status.ok()) return status;
 
   bool help = false;
   bool print_config = false;
@@ -247,21 +310,27 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
   Options& options = cli->options;
   std::vector<Row> rows;
   status = ApplyOptions(command_line, env, have_config ? &config : nullptr, Last(profile.words),
-                        cores, &options, &rows);
+                        cores, CommandBit(subcommand), &options, &rows);
   if (!status.ok()) return status;
 
-  options.command = std::move(command_line.command);
-  options.has_arg_inputs = command_line.has_arg_inputs;
-  options.arg_inputs = std::move(command_line.arg_inputs);
-  cli->command = subcommand == "list" ? Command::kList : Command::kRun;
-  if (cli->command == Command::kList) options.dry_run = true;
+  if (subcommand == "gpus") {
+    status = CheckNoCommand(command_line);
+    if (!status.ok()) return status;
+    cli->command = Command::kGpus;
+  } else {
+    options.command = std::move(command_line.command);
+    options.has_arg_inputs = command_line.has_arg_inputs;
+    options.arg_inputs = std::move(command_line.arg_inputs);
+    cli->command = subcommand == "list" ? Command::kList : Command::kRun;
+    if (cli->command == Command::kList) options.dry_run = true;
+  }
 
   if (print_config) {
     cli->command = Command::kPrint;
     cli->text = FormatRows(rows);
     return Status::Ok();
   }
-  if (options.command.empty()) {
+  if (cli->command != Command::kGpus && options.command.empty()) {
     return Status::Error(fmt::format(
         "no command given (usage: headroom {} [OPTIONS] -- COMMAND [ARG...])", subcommand));
   }
@@ -285,9 +354,9 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
     return Status::Error(
         fmt::format("unknown option '{}' before the subcommand (see 'headroom --help')", first));
   }
-  if (first != "run" && first != "list") {
+  if (first != "run" && first != "list" && first != "gpus") {
     return Status::Error(fmt::format(
-        "unknown subcommand '{}' (expected run or list; see 'headroom --help')", first));
+        "unknown subcommand '{}' (expected run, list or gpus; see 'headroom --help')", first));
   }
   return ParseSubcommand(first, std::vector<std::string>(argv.begin() + 2, argv.end()), env,
                          std::max(1u, cores), cli);

@@ -15,6 +15,7 @@ namespace headroom {
 enum class Command {
   kRun,    // headroom run ...
   kList,   // headroom list ... (same options as run; prints, runs nothing)
+  kGpus,   // headroom gpus [--watch] [--json]: show the GPUs; options.command is empty
   kPrint,  // --help, --version, --print-config: print `text` and exit 0
 };
 

@@ -91,7 +91,7 @@ TEST_F(CliTest, NoSubcommandIsAnError) {
 
 TEST_F(CliTest, UnknownSubcommandIsNamed) {
   EXPECT_EQ(Error({"frob"}),
-            "unknown subcommand 'frob' (expected run or list; see 'headroom --help')");
+            "unknown subcommand 'frob' (expected run, list or gpus; see 'headroom --help')");
   EXPECT_TRUE(StartsWith(Error({"--jobs", "3"}), "unknown option '--jobs'"));
 }
 
@@ -101,6 +101,7 @@ TEST_F(CliTest, TopLevelHelpListsSubcommandsAndExamples) {
     EXPECT_EQ(cli_.command, Command::kPrint);
     EXPECT_TRUE(HasSubstr(cli_.text, "\n  run "));
     EXPECT_TRUE(HasSubstr(cli_.text, "\n  list "));
+    EXPECT_TRUE(HasSubstr(cli_.text, "\n  gpus "));
     EXPECT_TRUE(HasSubstr(cli_.text, "Examples:\n  headroom run"));
   }
 }
@@ -120,20 +121,27 @@ TEST_F(CliTest, SubcommandHelpDocumentsEveryOptionWithDefaultAndEnv) {
     for (size_t at = 0; (at = cli_.text.find("[default: ", at)) != std::string::npos; ++at) {
       ++defaults;
     }
-    EXPECT_EQ(defaults, OptionSpecs().size());
+    size_t of_run = 0;
     for (const OptionSpec& spec : OptionSpecs()) {
+      if ((spec.commands & kForRun) == 0) {
+        EXPECT_FALSE(HasSubstr(cli_.text, "--" + std::string(spec.name) + " ")) << spec.name;
+        continue;
+      }
+      ++of_run;
       EXPECT_TRUE(HasSubstr(cli_.text, "--" + std::string(spec.name) + " ")) << spec.name;
       if (spec.scope != OptionScope::kCommandLineOnly) {
         EXPECT_TRUE(HasSubstr(cli_.text, "[env: " + EnvName(spec) + "]")) << spec.name;
       }
     }
+    EXPECT_EQ(defaults, of_run);
   }
   ASSERT_TRUE(Parse({"run", "-h"}).ok());
   EXPECT_EQ(cli_.command, Command::kPrint);
 }
 
 TEST_F(CliTest, HelpLinesFitInOneHundredColumns) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"run", "--help"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--help"}, {"run", "--help"}, {"gpus", "--help"}}) {
     ASSERT_TRUE(Parse(args).ok());
     std::istringstream lines(cli_.text);
     for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
@@ -251,7 +259,7 @@ TEST_F(CliTest, DefaultsMatchOptionsDefaults) {
   EXPECT_EQ(options.timeout, std::nullopt);
   EXPECT_EQ(options.kill_grace, Millis(5000));
   EXPECT_EQ(options.retries, 0);
-  EXPECT_EQ(options.retry_delay, Millis(0));
+  EXPECT_EQ(options.retry_delay, Millis(30000));
   EXPECT_EQ(options.delay, Millis(0));
   EXPECT_EQ(options.halt, Halt::kNever);
   EXPECT_EQ(options.log_dir, ".headroom/logs");
@@ -260,6 +268,36 @@ TEST_F(CliTest, DefaultsMatchOptionsDefaults) {
   EXPECT_EQ(options.log_level, LogLevel::kInfo);
   EXPECT_EQ(options.log_format, LogFormat::kText);
   EXPECT_EQ(options.verbosity, Verbosity::kNormal);
+  // Resources and out of memory.
+  EXPECT_TRUE(options.gpus_all);
+  EXPECT_TRUE(options.gpus.empty());
+  EXPECT_EQ(options.gpu_provider, GpuProviderKind::kAuto);
+  EXPECT_EQ(options.gpu_sim, "");
+  EXPECT_EQ(options.monitor_interval, Millis(1000));
+  EXPECT_EQ(options.max_memory_pct, 80);
+  EXPECT_DOUBLE_EQ(options.vram_high, 0.85);
+  EXPECT_DOUBLE_EQ(options.vram_low, 0.70);
+  EXPECT_EQ(options.jobs_per_gpu, 0);
+  EXPECT_EQ(options.temp_warm, 70);
+  EXPECT_EQ(options.temp_limit, 80);
+  EXPECT_EQ(options.min_free_disk, 1ull << 30);
+  EXPECT_EQ(options.max_load, std::nullopt);
+  EXPECT_EQ(options.gpu_mem, std::nullopt);
+  EXPECT_EQ(options.ram_per_job, std::nullopt);
+  EXPECT_EQ(options.policy, PolicyKind::kAdaptive);
+  EXPECT_TRUE(options.oom_exit_codes.empty());
+  EXPECT_TRUE(options.oom_patterns.empty());
+  EXPECT_EQ(options.oom_retries, 3);
+  EXPECT_FALSE(options.cpu_fallback);
+  EXPECT_FALSE(options.watch);
+  EXPECT_FALSE(options.json);
+  // The table's defaults and the struct's agree for every field above.
+  EXPECT_EQ(options.retry_delay, defaults.retry_delay);
+  EXPECT_EQ(options.min_free_disk, defaults.min_free_disk);
+  EXPECT_EQ(options.monitor_interval, defaults.monitor_interval);
+  EXPECT_DOUBLE_EQ(options.vram_low, defaults.vram_low);
+  EXPECT_EQ(options.temp_limit, defaults.temp_limit);
+  EXPECT_EQ(options.oom_retries, defaults.oom_retries);
 }
 
 TEST_F(CliTest, AutoJobsAndThreadsFollowTheCoreCount) {
@@ -527,10 +565,9 @@ TEST_F(CliTest, ConfigTypeErrorsNameFileKeyAndLine) {
   config = WriteConfig("jobs = [1, 2]\n");
   EXPECT_EQ(Error({"run", "--config", config, "x"}),
             "config " + config + ": jobs: expected a string or a number, got an array (line 1)");
-  config = WriteConfig("env = [1]\n");
-  EXPECT_EQ(
-      Error({"run", "--config", config, "x"}),
-      "config " + config + ": env: expected an array of strings, got an integer in it (line 1)");
+  config = WriteConfig("env = [1.5]\n");
+  EXPECT_EQ(Error({"run", "--config", config, "x"}),
+            "config " + config + ": env: expected an array of strings, got a float in it (line 1)");
   config = WriteConfig("timeout = true\n");
   EXPECT_EQ(
       Error({"run", "--config", config, "x"}),
@@ -628,7 +665,7 @@ TEST_F(CliTest, PrintConfigShowsEveryValueAndItsSource) {
   }
   size_t settable = 0;
   for (const OptionSpec& spec : OptionSpecs())
-    settable += spec.scope != OptionScope::kCommandLineOnly;
+    settable += spec.scope != OptionScope::kCommandLineOnly && (spec.commands & kForRun) != 0;
   EXPECT_EQ(count, settable);
 }
 
@@ -643,6 +680,373 @@ TEST_F(CliTest, PrintConfigShowsResolvedAutoValuesAndNeedsNoCommand) {
 
 TEST_F(CliTest, PrintConfigStillRejectsBadValues) {
   EXPECT_EQ(Error({"run", "--print-config", "-j", "x"}), "--jobs: 'x' is not a number or 'auto'");
+}
+
+// --- resources ---------------------------------------------------------------
+
+TEST_F(CliTest, GpusAllNoneOrAList) {
+  Options options = Ok({"run", "--gpus", "none", "x"});
+  EXPECT_FALSE(options.gpus_all);
+  EXPECT_TRUE(options.gpus.empty());
+  options = Ok({"run", "--gpus", "2, 0", "x"});
+  EXPECT_FALSE(options.gpus_all);
+  EXPECT_EQ(options.gpus, (std::vector<int>{2, 0}));
+  options = Ok({"run", "--gpus", "1", "--gpus", "all", "x"});
+  EXPECT_TRUE(options.gpus_all);
+  EXPECT_TRUE(options.gpus.empty());
+  env_["HEADROOM_GPUS"] = "3";
+  EXPECT_EQ(Ok({"run", "x"}).gpus, std::vector<int>{3});
+  env_.clear();
+  EXPECT_EQ(Error({"run", "--gpus", "first", "x"}),
+            "--gpus: 'first' is not a device index (expected all, none or indices like 0,2)");
+  EXPECT_EQ(Error({"run", "--gpus", "0,,2", "x"}),
+            "--gpus: '' is not a device index (expected all, none or indices like 0,2)");
+  EXPECT_EQ(Error({"run", "--gpus=", "x"}),
+            "--gpus: '' is not a device index (expected all, none or indices like 0,2)");
+  EXPECT_EQ(Error({"run", "--gpus", "-1", "x"}),
+            "--gpus: device index '-1' is out of range (expected 0 to 1023)");
+  EXPECT_EQ(Error({"run", "--gpus", "0,1,0", "x"}), "--gpus: '0,1,0' lists device 0 twice");
+  EXPECT_EQ(Error({"run", "--gpus", "ALL", "x"}),
+            "--gpus: 'ALL' is not a device index (expected all, none or indices like 0,2)");
+}
+
+TEST_F(CliTest, GpuProviderNames) {
+  const std::pair<const char*, GpuProviderKind> kNames[] = {
+      {"auto", GpuProviderKind::kAuto},
+      {"nvml", GpuProviderKind::kNvml},
+      {"nvidia-smi", GpuProviderKind::kNvidiaSmi},
+      {"amd", GpuProviderKind::kAmd},
+      {"none", GpuProviderKind::kNone}};
+  for (const auto& [name, kind] : kNames) {
+    EXPECT_EQ(Ok({"run", "--gpu-provider", name, "x"}).gpu_provider, kind) << name;
+  }
+  EXPECT_EQ(Error({"run", "--gpu-provider", "cuda", "x"}),
+            "--gpu-provider: 'cuda' is not one of auto, nvml, nvidia-smi, amd, sim, none");
+}
+
+TEST_F(CliTest, GpuSimMakesAutoProviderSim) {
+  std::string spec = dir_ + "/sim.json";
+  Options options = Ok({"run", "--gpu-sim", spec, "x"});
+  EXPECT_EQ(options.gpu_sim, spec);
+  EXPECT_EQ(options.gpu_provider, GpuProviderKind::kSim);
+  // HEADROOM_GPU_SIM is the simulated GPU's fixed contract.
+  env_["HEADROOM_GPU_SIM"] = spec;
+  options = Ok({"run", "x"});
+  EXPECT_EQ(options.gpu_sim, spec);
+  EXPECT_EQ(options.gpu_provider, GpuProviderKind::kSim);
+  EXPECT_EQ(Ok({"run", "--gpu-provider", "sim", "x"}).gpu_provider, GpuProviderKind::kSim);
+  // A provider named outright is kept.
+  EXPECT_EQ(Ok({"run", "--gpu-provider", "none", "x"}).gpu_provider, GpuProviderKind::kNone);
+  // An empty --gpu-sim on the command line turns off the environment's.
+  options = Ok({"run", "--gpu-sim=", "x"});
+  EXPECT_EQ(options.gpu_sim, "");
+  EXPECT_EQ(options.gpu_provider, GpuProviderKind::kAuto);
+
+  ASSERT_TRUE(Parse({"run", "--print-config"}).ok());
+  EXPECT_TRUE(Matches(ConfigLine("gpu_provider"), "gpu_provider += auto \\(sim\\) +\\(default\\)"));
+  EXPECT_TRUE(Matches(ConfigLine("gpu_sim"),
+                      "gpu_sim += " + Literal(spec) + " +\\(env HEADROOM_GPU_SIM\\)"));
+  env_.clear();
+  EXPECT_EQ(Error({"run", "--gpu-provider", "sim", "x"}),
+            "--gpu-provider: 'sim' needs --gpu-sim FILE (or HEADROOM_GPU_SIM)");
+}
+
+TEST_F(CliTest, MonitorIntervalMustBePositive) {
+  EXPECT_EQ(Ok({"run", "--monitor-interval", "250ms", "x"}).monitor_interval, Millis(250));
+  EXPECT_EQ(Error({"run", "--monitor-interval", "0", "x"}),
+            "--monitor-interval: '0' is out of range (expected more than 0, e.g. 500ms)");
+  EXPECT_EQ(Error({"run", "--monitor-interval", "often", "x"}),
+            "--monitor-interval: 'often' is not a duration (expected e.g. 90s, 2m, 1h30m)");
+}
+
+TEST_F(CliTest, MaxMemoryIsAPercentage) {
+  EXPECT_EQ(Ok({"run", "--max-memory", "75", "x"}).max_memory_pct, 75);
+  EXPECT_EQ(Ok({"run", "--max-memory", "90%", "x"}).max_memory_pct, 90);
+  EXPECT_EQ(Ok({"run", "--max-memory", "100", "x"}).max_memory_pct, 100);
+  EXPECT_EQ(Error({"run", "--max-memory", "0", "x"}),
+            "--max-memory: '0' is out of range (expected 1 to 100)");
+  EXPECT_EQ(Error({"run", "--max-memory", "101%", "x"}),
+            "--max-memory: '101%' is out of range (expected 1 to 100)");
+  EXPECT_EQ(Error({"run", "--max-memory", "80.5", "x"}),
+            "--max-memory: '80.5' is not a whole percentage (expected e.g. 80 or 80%)");
+  EXPECT_EQ(Error({"run", "--max-memory", "%", "x"}),
+            "--max-memory: '%' is not a whole percentage (expected e.g. 80 or 80%)");
+}
+
+TEST_F(CliTest, VramWatermarksAreFractions) {
+  Options options = Ok({"run", "--vram-high", "0.9", "--vram-low", "80%", "x"});
+  EXPECT_DOUBLE_EQ(options.vram_high, 0.9);
+  EXPECT_DOUBLE_EQ(options.vram_low, 0.8);
+  options = Ok({"run", "--vram-high", "1", "--vram-low", "1", "x"});  // low == high is allowed
+  EXPECT_DOUBLE_EQ(options.vram_low, 1.0);
+  for (const char* bad : {"0", "1.01", "-0.5", "101%"}) {
+    EXPECT_EQ(Error({"run", "--vram-high", bad, "x"}),
+              "--vram-high: '" + std::string(bad) +
+                  "' is out of range (expected more than 0 and at most 1, or 100%)");
+  }
+  for (const char* bad : {"high", "nan", "inf", "0.5.1", ""}) {
+    EXPECT_EQ(
+        Error({"run", "--vram-low", bad, "x"}),
+        "--vram-low: '" + std::string(bad) + "' is not a fraction (expected e.g. 0.85 or 85%)");
+  }
+}
+
+TEST_F(CliTest, VramLowAboveHighNamesBoth) {
+  EXPECT_EQ(Error({"run", "--vram-low", "0.9", "x"}),
+            "--vram-low '0.9' is above --vram-high '0.85' (default) "
+            "(expected 0 < --vram-low <= --vram-high <= 1)");
+  EXPECT_EQ(Error({"run", "--vram-high", "0.6", "--vram-low", "0.65", "x"}),
+            "--vram-low '0.65' is above --vram-high '0.6' "
+            "(expected 0 < --vram-low <= --vram-high <= 1)");
+  env_["HEADROOM_VRAM_HIGH"] = "0.5";
+  EXPECT_EQ(Error({"run", "x"}),
+            "--vram-low '0.70' (default) is above HEADROOM_VRAM_HIGH '0.5' "
+            "(expected 0 < --vram-low <= --vram-high <= 1)");
+  // The pair is checked after precedence: the command line may fix it.
+  EXPECT_DOUBLE_EQ(Ok({"run", "--vram-low", "0.4", "x"}).vram_low, 0.4);
+  std::string config = WriteConfig("vram_low = 0.6\n");
+  EXPECT_EQ(Error({"run", "--config", config, "x"}),
+            "config " + config +
+                ": vram_low '0.6' (line 1) is above HEADROOM_VRAM_HIGH '0.5' "
+                "(expected 0 < --vram-low <= --vram-high <= 1)");
+}
+
+TEST_F(CliTest, JobsPerGpu) {
+  EXPECT_EQ(Ok({"run", "--jobs-per-gpu", "auto", "x"}).jobs_per_gpu, 0);
+  EXPECT_EQ(Ok({"run", "--jobs-per-gpu", "3", "x"}).jobs_per_gpu, 3);
+  EXPECT_EQ(Error({"run", "--jobs-per-gpu", "0", "x"}),
+            "--jobs-per-gpu: '0' is out of range (expected 1 to 1000000, or 'auto')");
+  EXPECT_EQ(Error({"run", "--jobs-per-gpu", "two", "x"}),
+            "--jobs-per-gpu: 'two' is not a number or 'auto'");
+}
+
+TEST_F(CliTest, TemperaturesWarmBelowLimit) {
+  Options options = Ok({"run", "--temp-warm", "60", "--temp-limit", "90", "x"});
+  EXPECT_EQ(options.temp_warm, 60);
+  EXPECT_EQ(options.temp_limit, 90);
+  EXPECT_EQ(Error({"run", "--temp-warm", "80", "x"}),
+            "--temp-warm '80' is not below --temp-limit '80' (default) "
+            "(expected --temp-warm < --temp-limit)");
+  EXPECT_EQ(Error({"run", "--temp-limit", "65", "x"}),
+            "--temp-warm '70' (default) is not below --temp-limit '65' "
+            "(expected --temp-warm < --temp-limit)");
+  EXPECT_EQ(Error({"run", "--temp-limit", "hot", "x"}),
+            "--temp-limit: 'hot' is not a whole number");
+  EXPECT_EQ(Error({"run", "--temp-warm", "-5", "x"}),
+            "--temp-warm: '-5' is out of range (expected 0 to 200)");
+}
+
+TEST_F(CliTest, DiskLoadAndDeclaredFootprints) {
+  Options options = Ok({"run", "--min-free-disk", "0", "--load", "7.5", "--gpu-mem", "6G",
+                        "--ram-per-job", "1.5GiB", "x"});
+  EXPECT_EQ(options.min_free_disk, 0u);
+  EXPECT_EQ(options.max_load, 7.5);
+  EXPECT_EQ(options.gpu_mem, 6ull << 30);
+  EXPECT_EQ(options.ram_per_job, 3ull << 29);
+  EXPECT_EQ(Ok({"run", "--min-free-disk", "10G", "x"}).min_free_disk, 10ull << 30);
+  EXPECT_EQ(Ok({"run", "--load", "8", "x"}).max_load, 8.0);
+  env_ = {{"HEADROOM_LOAD", "4"}, {"HEADROOM_GPU_MEM", "2G"}};
+  options = Ok({"run", "--load", "none", "--gpu-mem", "none", "x"});
+  EXPECT_EQ(options.max_load, std::nullopt);
+  EXPECT_EQ(options.gpu_mem, std::nullopt);
+  env_.clear();
+  EXPECT_EQ(Error({"run", "--load", "0", "x"}),
+            "--load: '0' is out of range (expected more than 0)");
+  EXPECT_EQ(Error({"run", "--load", "high", "x"}),
+            "--load: 'high' is not a number (expected e.g. 8 or 7.5)");
+  EXPECT_EQ(Error({"run", "--min-free-disk", "lots", "x"}),
+            "--min-free-disk: 'lots' is not a size (expected e.g. 512M, 6G, 1.5GiB)");
+  EXPECT_EQ(Error({"run", "--gpu-mem", "0", "x"}),
+            "--gpu-mem: '0' is too small (expected a size above 0, or 'none' to learn it)");
+  EXPECT_EQ(Error({"run", "--ram-per-job", "6X", "x"}),
+            "--ram-per-job: '6X' is not a size (expected e.g. 512M, 6G, 1.5GiB)");
+}
+
+TEST_F(CliTest, Policy) {
+  EXPECT_EQ(Ok({"run", "--policy", "fixed", "x"}).policy, PolicyKind::kFixed);
+  EXPECT_EQ(Ok({"run", "--policy", "watermark", "x"}).policy, PolicyKind::kWatermark);
+  EXPECT_EQ(Ok({"run", "--policy", "adaptive", "x"}).policy, PolicyKind::kAdaptive);
+  EXPECT_EQ(Error({"run", "--policy", "greedy", "x"}),
+            "--policy: 'greedy' is not one of adaptive, fixed, watermark");
+}
+
+// --- out of memory -----------------------------------------------------------
+
+TEST_F(CliTest, OomExitCodesAreRepeatableCommaListsWithoutRepeats) {
+  EXPECT_EQ(
+      Ok({"run", "--oom-exit-code", "137", "--oom-exit-code", "3, 137,255", "x"}).oom_exit_codes,
+      (std::vector<int>{137, 3, 255}));
+  env_["HEADROOM_OOM_EXIT_CODE"] = "2\n3\n";
+  EXPECT_EQ(Ok({"run", "x"}).oom_exit_codes, (std::vector<int>{2, 3}));
+  env_.clear();
+  EXPECT_EQ(Error({"run", "--oom-exit-code", "0", "x"}),
+            "--oom-exit-code: '0' is out of range (expected 1 to 255)");
+  EXPECT_EQ(Error({"run", "--oom-exit-code", "256", "x"}),
+            "--oom-exit-code: '256' is out of range (expected 1 to 255)");
+  EXPECT_EQ(Error({"run", "--oom-exit-code", "oom", "x"}),
+            "--oom-exit-code: 'oom' is not a whole number");
+}
+
+TEST_F(CliTest, OomPatternsMustBeValidRegexes) {
+  EXPECT_EQ(Ok({"run", "--oom-pattern", "out of (GPU )?memory", "--oom-pattern", "OOM\\b", "x"})
+                .oom_patterns,
+            (std::vector<std::string>{"out of (GPU )?memory", "OOM\\b"}));
+  EXPECT_TRUE(StartsWith(Error({"run", "--oom-pattern", "ok", "--oom-pattern", "(unclosed", "x"}),
+                         "--oom-pattern: '(unclosed' is not a valid regular expression: "));
+  EXPECT_TRUE(StartsWith(Error({"run", "--oom-pattern", "[a-", "x"}),
+                         "--oom-pattern: '[a-' is not a valid regular expression: "));
+  EXPECT_EQ(Error({"run", "--oom-pattern", "", "x"}),
+            "--oom-pattern: an empty pattern is not allowed (it would match every failure)");
+  env_["HEADROOM_OOM_PATTERN"] = "a+\n*b";
+  EXPECT_TRUE(StartsWith(Error({"run", "x"}),
+                         "HEADROOM_OOM_PATTERN: '*b' is not a valid regular expression: "));
+}
+
+TEST_F(CliTest, OomRetriesAndCpuFallback) {
+  Options options = Ok({"run", "--oom-retries", "0", "--cpu-fallback", "x"});
+  EXPECT_EQ(options.oom_retries, 0);
+  EXPECT_TRUE(options.cpu_fallback);
+  EXPECT_EQ(Error({"run", "--oom-retries", "-1", "x"}),
+            "--oom-retries: '-1' is out of range (expected 0 to 1000000)");
+}
+
+TEST_F(CliTest, ResourceOptionsFromTheConfigFile) {
+  std::string config = WriteConfig(R"(
+gpus = "0,2"
+vram_high = 0.9
+vram_low = "75%"
+max_memory = 70
+jobs_per_gpu = 2
+load = 6.5
+min_free_disk = "5G"
+oom_exit_code = [137, "139"]
+oom_pattern = ["CUDA_ERROR_OUT_OF_MEMORY"]
+oom_retries = 5
+cpu_fallback = true
+policy = "watermark"
+retry_delay = "1s"
+)");
+  Options options = Ok({"run", "--config", config, "x"});
+  EXPECT_EQ(options.gpus, (std::vector<int>{0, 2}));
+  EXPECT_DOUBLE_EQ(options.vram_high, 0.9);
+  EXPECT_DOUBLE_EQ(options.vram_low, 0.75);
+  EXPECT_EQ(options.max_memory_pct, 70);
+  EXPECT_EQ(options.jobs_per_gpu, 2);
+  EXPECT_EQ(options.max_load, 6.5);
+  EXPECT_EQ(options.min_free_disk, 5ull << 30);
+  EXPECT_EQ(options.oom_exit_codes, (std::vector<int>{137, 139}));
+  EXPECT_EQ(options.oom_patterns, std::vector<std::string>{"CUDA_ERROR_OUT_OF_MEMORY"});
+  EXPECT_EQ(options.oom_retries, 5);
+  EXPECT_TRUE(options.cpu_fallback);
+  EXPECT_EQ(options.policy, PolicyKind::kWatermark);
+  EXPECT_EQ(options.retry_delay, Millis(1000));
+  config = WriteConfig("oom_exit_code = 137\n");
+  EXPECT_EQ(Ok({"run", "--config", config, "x"}).oom_exit_codes, std::vector<int>{137});
+  config = WriteConfig("oom_exit_code = [true]\n");
+  EXPECT_EQ(Error({"run", "--config", config, "x"}),
+            "config " + config +
+                ": oom_exit_code: expected an array of strings, got a boolean in it (line 1)");
+}
+
+TEST_F(CliTest, PrintConfigShowsResourceOptions) {
+  ASSERT_TRUE(Parse({"run", "--print-config", "--gpus", "1", "--oom-exit-code", "137"}).ok());
+  EXPECT_TRUE(Matches(ConfigLine("gpus"), "gpus += 1 +\\(command line\\)"));
+  EXPECT_TRUE(Matches(ConfigLine("vram_high"), "vram_high += 0.85 +\\(default\\)"));
+  EXPECT_TRUE(Matches(ConfigLine("retry_delay"), "retry_delay += 30s +\\(default\\)"));
+  EXPECT_TRUE(Matches(ConfigLine("oom_exit_code"), "oom_exit_code += 137 +\\(command line\\)"));
+  EXPECT_TRUE(Matches(ConfigLine("oom_pattern"), "oom_pattern += \\(none\\) +\\(default\\)"));
+  EXPECT_TRUE(Matches(ConfigLine("gpu_mem"), "gpu_mem += none +\\(default\\)"));
+  EXPECT_TRUE(Matches(ConfigLine("cpu_fallback"), "cpu_fallback += false +\\(default\\)"));
+  EXPECT_TRUE(HasSubstr(ConfigLine("watch"), "(no line for"));  // command line only
+}
+
+TEST_F(CliTest, RunHelpGroupsResourceAndOutOfMemoryOptions) {
+  ASSERT_TRUE(Parse({"run", "--help"}).ok());
+  size_t running = cli_.text.find("\nRunning:\n");
+  size_t resources = cli_.text.find("\nResources (GPU, memory, disk):\n");
+  size_t oom = cli_.text.find("\nOut of memory:\n");
+  size_t logs = cli_.text.find("\nLogs and console:\n");
+  ASSERT_NE(resources, std::string::npos);
+  ASSERT_NE(oom, std::string::npos);
+  EXPECT_LT(running, resources);
+  EXPECT_LT(resources, cli_.text.find("--vram-high FRACTION"));
+  EXPECT_LT(cli_.text.find("--policy adaptive|fixed|watermark"), oom);
+  EXPECT_LT(oom, cli_.text.find("--oom-pattern REGEX"));
+  EXPECT_LT(cli_.text.find("--cpu-fallback"), logs);
+  EXPECT_TRUE(HasSubstr(cli_.text, "[default: 30s] [env: HEADROOM_RETRY_DELAY]"));
+  EXPECT_TRUE(HasSubstr(cli_.text, "[env: HEADROOM_GPU_SIM]"));
+}
+
+// --- the gpus subcommand -----------------------------------------------------
+
+TEST_F(CliTest, GpusSubcommandTakesItsOwnOptions) {
+  Options options = Ok({"gpus"});
+  EXPECT_EQ(cli_.command, Command::kGpus);
+  EXPECT_TRUE(options.command.empty());
+  EXPECT_FALSE(options.watch);
+  EXPECT_FALSE(options.json);
+  options =
+      Ok({"gpus", "--watch", "--json", "--gpu-provider", "nvidia-smi", "--monitor-interval", "2s"});
+  EXPECT_EQ(cli_.command, Command::kGpus);
+  EXPECT_TRUE(options.watch);
+  EXPECT_TRUE(options.json);
+  EXPECT_EQ(options.gpu_provider, GpuProviderKind::kNvidiaSmi);
+  EXPECT_EQ(options.monitor_interval, Millis(2000));
+  options = Ok({"gpus", "--gpu-sim", "s.json"});
+  EXPECT_EQ(options.gpu_sim, "s.json");
+  EXPECT_EQ(options.gpu_provider, GpuProviderKind::kSim);
+  EXPECT_FALSE(Ok({"gpus", "--watch=no"}).watch);
+}
+
+TEST_F(CliTest, GpusSubcommandRejectsOptionsOfRunAndACommand) {
+  EXPECT_EQ(Error({"gpus", "-j", "3"}),
+            "--jobs is an option of 'headroom run', not of 'headroom gpus' "
+            "(see 'headroom gpus --help')");
+  EXPECT_EQ(Error({"gpus", "--vram-high", "0.9"}),
+            "--vram-high is an option of 'headroom run', not of 'headroom gpus' "
+            "(see 'headroom gpus --help')");
+  EXPECT_EQ(Error({"run", "--watch", "x"}),
+            "--watch is an option of 'headroom gpus', not of 'headroom run' "
+            "(see 'headroom run --help')");
+  EXPECT_EQ(Error({"list", "--json", "x"}),
+            "--json is an option of 'headroom gpus', not of 'headroom list' "
+            "(see 'headroom list --help')");
+  EXPECT_EQ(Error({"gpus", "nvidia-smi"}),
+            "unexpected argument 'nvidia-smi' (headroom gpus takes only options; see 'headroom "
+            "gpus --help')");
+  EXPECT_EQ(Error({"gpus", ":::", "a"}),
+            "unexpected argument ':::' (headroom gpus takes only options; see 'headroom gpus "
+            "--help')");
+  EXPECT_EQ(Error({"gpus", "--monitor-interval", "0s"}),
+            "--monitor-interval: '0s' is out of range (expected more than 0, e.g. 500ms)");
+  EXPECT_EQ(Error({"gpus", "--frob"}), "unknown option '--frob' (see 'headroom gpus --help')");
+}
+
+TEST_F(CliTest, GpusSubcommandIgnoresRunOptionsFromEnvironmentAndConfig) {
+  std::string config = WriteConfig("jobs = 3\nmonitor_interval = \"3s\"\n");
+  env_ = {{"HEADROOM_JOBS", "not a number"}, {"HEADROOM_WATCH", "1"}};
+  Options options = Ok({"gpus", "--config", config});
+  EXPECT_EQ(cli_.command, Command::kGpus);
+  EXPECT_EQ(options.monitor_interval, Millis(3000));
+  EXPECT_FALSE(options.watch);  // command line only
+  ASSERT_TRUE(Parse({"gpus", "--config", config, "--print-config"}).ok());
+  EXPECT_EQ(cli_.command, Command::kPrint);
+  EXPECT_TRUE(Matches(ConfigLine("monitor_interval"),
+                      "monitor_interval += 3s +\\(config " + Literal(config) + "\\)"));
+  EXPECT_TRUE(HasSubstr(ConfigLine("jobs"), "(no line for"));
+}
+
+TEST_F(CliTest, GpusHelpListsOnlyItsOptions) {
+  ASSERT_TRUE(Parse({"gpus", "--help"}).ok());
+  EXPECT_EQ(cli_.command, Command::kPrint);
+  EXPECT_TRUE(StartsWith(cli_.text, "Usage: headroom gpus [--watch] [--json]"));
+  for (const char* option : {"--watch ", "--json ", "--gpu-provider ", "--gpu-sim ",
+                             "--monitor-interval ", "--config "}) {
+    EXPECT_TRUE(HasSubstr(cli_.text, option)) << option;
+  }
+  for (const char* option : {"--jobs ", "--vram-high ", "--oom-retries ", "--output-dir "}) {
+    EXPECT_FALSE(HasSubstr(cli_.text, option)) << option;
+  }
 }
 
 }  // namespace

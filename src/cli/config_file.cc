@@ -45,17 +45,21 @@ Status ToWords(const toml::node& node, ValueKind kind, std::vector<std::string>*
     words->push_back(node.as_boolean()->get() ? "true" : "false");
   } else if (node.is_string()) {
     words->push_back(node.as_string()->get());
-  } else if (kind == ValueKind::kScalar && node.is_integer()) {
+  } else if (node.is_integer()) {
     words->push_back(std::to_string(node.as_integer()->get()));
   } else if (kind == ValueKind::kScalar && node.is_floating_point()) {
     words->push_back(fmt::format("{}", node.as_floating_point()->get()));
   } else if (kind == ValueKind::kList && node.is_array()) {
+    // Integers too, for lists of numbers: oom_exit_code = [137, 139].
     for (const toml::node& item : *node.as_array()) {
-      if (!item.is_string()) {
+      if (item.is_string()) {
+        words->push_back(item.as_string()->get());
+      } else if (item.is_integer()) {
+        words->push_back(std::to_string(item.as_integer()->get()));
+      } else {
         return Status::Error(
             fmt::format("expected an array of strings, got {} in it", Describe(item)));
       }
-      words->push_back(item.as_string()->get());
     }
   } else {
     return Status::Error(fmt::format(

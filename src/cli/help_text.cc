@@ -66,10 +66,12 @@ std::string DefaultAndEnv(const OptionSpec& spec) {
   return text;
 }
 
-std::string OptionsHelp() {
+// The options that `command_bit` (kForRun, kForGpus) takes, under their groups.
+std::string OptionsHelp(unsigned command_bit) {
   std::string out;
   std::string_view group;
   for (const OptionSpec& spec : OptionSpecs()) {
+    if ((spec.commands & command_bit) == 0) continue;
     if (spec.group != group) {
       group = spec.group;
       out += fmt::format("\n{}:\n", group);
@@ -97,6 +99,23 @@ Placeholders in its arguments:
 A COMMAND without any placeholder gets the input as its last argument.
 )";
 
+constexpr std::string_view kGpusIntro = R"(
+Shows each GPU as headroom sees it: index, name, UUID, memory used and total, temperature,
+utilization, the provider that read it, and the memory of each process on it. With --watch it
+redraws every --monitor-interval until interrupted. Runs nothing.
+)";
+
+constexpr std::string_view kResourcesHelp = R"(
+Resources:
+  A job starts only when every gate passes: a free slot (--jobs), system RAM (--max-memory),
+  room on an allowed GPU (--vram-high, hysteresis down to --vram-low; the job's predicted peak
+  is its jobs-file gpu_mem, else --gpu-mem, else learned from earlier jobs of the same command),
+  the GPU's temperature (--jobs-per-gpu, --temp-warm, --temp-limit), free disk
+  (--min-free-disk) and load (--load). With nothing of the batch running, one job may always
+  start, so a batch never stalls. The job gets CUDA_VISIBLE_DEVICES of its GPU; {gpu} is its
+  index. A job that runs out of memory is retried (--oom-retries) with more room reserved.
+)";
+
 constexpr std::string_view kConfigHelp = R"(
 Where options come from:
   Each option --foo-bar can also be set in the environment as HEADROOM_FOO_BAR, or in the TOML
@@ -104,8 +123,10 @@ Where options come from:
   overrides its top-level keys. The command line wins over the environment, which wins over the
   config file, which wins over the default. An empty environment variable counts as unset.
   Flags from the environment take 1/0, true/false, yes/no, on/off; in the config file they are
-  TOML booleans. HEADROOM_EXT is a comma list; HEADROOM_ENV holds one K=V per line. A list given
-  on the command line (--env, --ext) replaces the lists from the environment and config file.
+  TOML booleans. HEADROOM_EXT is a comma list; HEADROOM_ENV, HEADROOM_OOM_PATTERN and
+  HEADROOM_OOM_EXIT_CODE hold one item per line. A list given on the command line (--env, --ext,
+  --oom-pattern, ...) replaces the lists from the environment and config file. A subcommand reads
+  only its own options from the environment and the config file and ignores the others there.
   Sizes are binary: 512K, 512M, 6G, 1.5GiB, 100MB (= 100 MiB), or bytes.
   Durations: 500ms, 90s, 2m, 1h30m, 1d, or seconds.
 
@@ -118,11 +139,13 @@ input error, 130/143 interrupted by SIGINT/SIGTERM.
 std::string TopLevelHelp(std::string_view version) {
   return fmt::format(R"(headroom {} - runs a batch of heavy jobs as fast as the machine allows
 
-Usage: headroom SUBCOMMAND [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
+Usage: headroom run|list [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
+       headroom gpus [--watch] [--json] [OPTIONS]
 
 Subcommands:
   run     run COMMAND once per input, in parallel, isolating failures
   list    print each command that 'run' would start, shell-quoted, and run nothing
+  gpus    show the GPUs, their memory, temperature and processes ('gpus --help')
 
 Options:
   -h, --help    print this help; 'headroom run --help' describes every option of run and list
@@ -133,11 +156,19 @@ Examples:
   headroom run --input-dir ./videos --ext mp4,mkv --output-dir ./restored \
       --output-name '{{/.}}_1080p.mp4' --skip-existing -- upscale --in {{}} --out {{out}}
   find . -name '*.wav' | headroom list -- ffmpeg -i {{}} {{.}}.flac
+  headroom gpus --watch
 )",
                      version);
 }
 
 std::string SubcommandHelp(std::string_view subcommand) {
+  if (subcommand == "gpus") {
+    std::string out = "Usage: headroom gpus [--watch] [--json] [OPTIONS]\n";
+    out += kGpusIntro;
+    out += OptionsHelp(kForGpus);
+    out += kConfigHelp;
+    return out;
+  }
   std::string out =
       fmt::format("Usage: headroom {} [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]\n", subcommand);
   if (subcommand == "list") {
@@ -146,7 +177,8 @@ std::string SubcommandHelp(std::string_view subcommand) {
         "line, shell-quoted so that it can be pasted into a shell; runs nothing.\n";
   }
   out += kRunIntro;
-  out += OptionsHelp();
+  out += kResourcesHelp;
+  out += OptionsHelp(kForRun);
   out += kConfigHelp;
   return out;
 }

@@ -1,6 +1,6 @@
-// The texts of `headroom --help`, `headroom run --help` and
-// `headroom list --help`, made from the option table so that every option is
-// documented with its default and environment variable.
+// The texts of `headroom --help` and `headroom run|list|gpus --help`, made
+// from the option table so that every option is documented with its default
+// and environment variable.
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@ namespace headroom {
 // `version` as in "0.1.0".
 std::string TopLevelHelp(std::string_view version);
 
-// `subcommand` is "run" or "list".
+// `subcommand` is "run", "list" or "gpus"; each lists only its own options.
 std::string SubcommandHelp(std::string_view subcommand);
 
 }  // namespace headroom

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "cli/option_values.h"
@@ -31,12 +33,40 @@ Status ApplyInt(const Words& words, int64_t max, int* field) {
   return status;
 }
 
+Status ApplyIntRange(const Words& words, int64_t min, int64_t max, int* field) {
+  int64_t value = 0;
+  Status status = ParseInteger(Last(words), min, max, &value);
+  if (status.ok()) *field = static_cast<int>(value);
+  return status;
+}
+
 Status ApplyDuration(const Words& words, Millis* field) {
   return ParseDuration(Last(words), field);
 }
 
+// A declared per-job footprint: a size above 0, or "none" (learned).
+Status ApplyFootprint(const Words& words, std::optional<uint64_t>* field) {
+  if (Last(words) == "none") {
+    field->reset();
+    return Status::Ok();
+  }
+  uint64_t bytes = 0;
+  Status status = ParseSize(Last(words), &bytes);
+  if (!status.ok()) return status;
+  if (bytes == 0) {
+    return Status::Error(fmt::format(
+        "'{}' is too small (expected a size above 0, or 'none' to learn it)", Last(words)));
+  }
+  *field = bytes;
+  return Status::Ok();
+}
+
 constexpr int64_t kMaxRetries = 1'000'000;
 constexpr int64_t kMaxRetentionDays = 1'000'000;
+// Degrees Celsius; well above what any GPU survives.
+constexpr int64_t kMaxTemperature = 200;
+
+constexpr std::string_view kResources = "Resources (GPU, memory, disk)";
 
 constexpr OptionSpec kSpecs[] = {
     // --- inputs ---
@@ -57,7 +87,7 @@ constexpr OptionSpec kSpecs[] = {
        return ParseBoolWord(Last(w), &o->recursive);
      }},
     {"jobs-file", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "", "Inputs",
-     "JSON Lines, one job per line: input; optional cmd, name, priority, env",
+     "JSON Lines, one job per line: input; optional cmd, name, priority, env, gpu_mem, ram",
      [](const Words& w, unsigned, Options* o, std::string*) {
        o->jobs_file = Last(w);
        return Status::Ok();
@@ -158,8 +188,8 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ApplyInt(w, kMaxRetries, &o->retries);
      }},
-    {"retry-delay", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "0s", "Running",
-     "wait this long before a retry",
+    {"retry-delay", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "30s", "Running",
+     "wait this long before a retry (also one after running out of memory)",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ApplyDuration(w, &o->retry_delay);
      }},
@@ -173,6 +203,154 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseHalt(Last(w), &o->halt);
      }},
+    // --- resources ---
+    {"gpus", 0, "all|none|LIST", ValueKind::kScalar, OptionScope::kEverywhere, "all", kResources,
+     "GPUs jobs may use: all, none, or indices as CUDA_VISIBLE_DEVICES counts them: 0,2",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseGpuList(Last(w), &o->gpus_all, &o->gpus);
+     }},
+    // Before --gpu-provider, which resolves "auto" by it.
+    {"gpu-sim", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "", kResources,
+     "read GPUs from the simulated GPU described by FILE (JSON); makes --gpu-provider auto mean "
+     "sim",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       o->gpu_sim = Last(w);
+       return Status::Ok();
+     },
+     kForRun | kForGpus},
+    {"gpu-provider", 0, "auto|nvml|nvidia-smi|amd|sim|none", ValueKind::kScalar,
+     OptionScope::kEverywhere, "auto", kResources,
+     "where GPU readings come from; auto: sim with --gpu-sim, else the first of nvml, "
+     "nvidia-smi, amd that works; none: GPU gates off",
+     [](const Words& w, unsigned, Options* o, std::string* resolved) {
+       Status status = ParseGpuProvider(Last(w), &o->gpu_provider);
+       if (!status.ok()) return status;
+       if (o->gpu_provider == GpuProviderKind::kAuto && !o->gpu_sim.empty()) {
+         o->gpu_provider = GpuProviderKind::kSim;
+         *resolved = "sim";
+       }
+       if (o->gpu_provider == GpuProviderKind::kSim && o->gpu_sim.empty()) {
+         return Status::Error("'sim' needs --gpu-sim FILE (or HEADROOM_GPU_SIM)");
+       }
+       return Status::Ok();
+     },
+     kForRun | kForGpus},
+    {"monitor-interval", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "1s",
+     kResources, "sample the GPUs and the system this often (and redraw 'gpus --watch')",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Millis interval{0};
+       Status status = ParseDuration(Last(w), &interval);
+       if (!status.ok()) return status;
+       if (interval.count() <= 0) {
+         return Status::Error(
+             fmt::format("'{}' is out of range (expected more than 0, e.g. 500ms)", Last(w)));
+       }
+       o->monitor_interval = interval;
+       return Status::Ok();
+     },
+     kForRun | kForGpus},
+    {"max-memory", 0, "PERCENT", ValueKind::kScalar, OptionScope::kEverywhere, "80", kResources,
+     "start a job only while system RAM in use plus its predicted RSS stays below PERCENT",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParsePercent(Last(w), &o->max_memory_pct);
+     }},
+    {"vram-high", 0, "FRACTION", ValueKind::kScalar, OptionScope::kEverywhere, "0.85", kResources,
+     "start a job on a GPU only if used + its predicted peak stays within FRACTION of its "
+     "memory; a GPU above it takes nothing new until below --vram-low",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseFraction(Last(w), &o->vram_high);
+     }},
+    {"vram-low", 0, "FRACTION", ValueKind::kScalar, OptionScope::kEverywhere, "0.70", kResources,
+     "a GPU that crossed --vram-high takes new jobs again below FRACTION (at most --vram-high)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseFraction(Last(w), &o->vram_low);
+     }},
+    {"jobs-per-gpu", 0, "N|auto", ValueKind::kScalar, OptionScope::kEverywhere, "auto", kResources,
+     "jobs at once on one GPU while it is cool; auto = no cap beyond --jobs",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseJobsPerGpu(Last(w), &o->jobs_per_gpu);
+     }},
+    {"temp-warm", 0, "C", ValueKind::kScalar, OptionScope::kEverywhere, "70", kResources,
+     "at or above C degrees Celsius a GPU takes half of --jobs-per-gpu",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyIntRange(w, 0, kMaxTemperature, &o->temp_warm);
+     }},
+    {"temp-limit", 0, "C", ValueKind::kScalar, OptionScope::kEverywhere, "80", kResources,
+     "at or above C degrees Celsius a GPU takes one job at a time (above --temp-warm)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyIntRange(w, 0, kMaxTemperature, &o->temp_limit);
+     }},
+    {"min-free-disk", 0, "SIZE", ValueKind::kScalar, OptionScope::kEverywhere, "1G", kResources,
+     "start a job only while the output directory has SIZE free (0: off)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseSize(Last(w), &o->min_free_disk);
+     }},
+    {"load", 0, "N", ValueKind::kScalar, OptionScope::kEverywhere, "none", kResources,
+     "start a job only while the 1-minute load average is below N ('none': off)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       if (Last(w) == "none") {
+         o->max_load.reset();
+         return Status::Ok();
+       }
+       double load = 0;
+       Status status = ParsePositiveNumber(Last(w), 0, &load);
+       if (status.ok()) o->max_load = load;
+       return status;
+     }},
+    {"gpu-mem", 0, "SIZE", ValueKind::kScalar, OptionScope::kEverywhere, "none", kResources,
+     "VRAM each job needs ('none': learned from the jobs that ran); a jobs-file gpu_mem wins",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyFootprint(w, &o->gpu_mem);
+     }},
+    {"ram-per-job", 0, "SIZE", ValueKind::kScalar, OptionScope::kEverywhere, "none", kResources,
+     "RAM each job needs ('none': learned from peak RSS); a jobs-file ram wins",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyFootprint(w, &o->ram_per_job);
+     }},
+    {"policy", 0, "adaptive|fixed|watermark", ValueKind::kScalar, OptionScope::kEverywhere,
+     "adaptive", kResources,
+     "adaptive: all the gates above, learned footprints; fixed: a plain -j pool; watermark: "
+     "start while used VRAM < --vram-high; the last two are kept for comparison",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParsePolicy(Last(w), &o->policy);
+     }},
+    // --- out of memory ---
+    {"oom-exit-code", 0, "N", ValueKind::kList, OptionScope::kEverywhere, "", "Out of memory",
+     "also count exit code N as out of memory (repeatable, or a comma list)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseExitCodes(w, &o->oom_exit_codes);
+     }},
+    {"oom-pattern", 0, "REGEX", ValueKind::kList, OptionScope::kEverywhere, "", "Out of memory",
+     "also count a failure whose stderr tail matches REGEX (ECMAScript) as out of memory "
+     "(repeatable); CUDA, PyTorch, TensorFlow and C++ messages are built in",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseRegexes(w, &o->oom_patterns);
+     }},
+    {"oom-retries", 0, "N", ValueKind::kScalar, OptionScope::kEverywhere, "3", "Out of memory",
+     "run a job that ran out of memory again, up to N times, after --retry-delay and with more "
+     "memory reserved; not counted against --retries",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyInt(w, kMaxRetries, &o->oom_retries);
+     }},
+    {"cpu-fallback", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Out of memory",
+     "after the last out-of-memory retry, run the job once more without a GPU "
+     "(CUDA_VISIBLE_DEVICES and {gpu} empty)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->cpu_fallback);
+     }},
+    // --- `headroom gpus` ---
+    {"watch", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
+     "redraw the table every --monitor-interval until interrupted",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->watch);
+     },
+     kForGpus},
+    {"json", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
+     "print JSON instead of a table (with --watch: one object per line)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->json);
+     },
+     kForGpus},
     // --- logs and console ---
     {"log-dir", 0, "DIR", ValueKind::kScalar, OptionScope::kEverywhere, ".headroom/logs",
      "Logs and console", "per-job stdout/stderr logs, the main log and the daily error log",
@@ -217,15 +395,16 @@ constexpr OptionSpec kSpecs[] = {
     // --- configuration ---
     {"config", 0, "FILE", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help", "TOML file of option values: keys are long names with _ for -",
-     nullptr},
+     nullptr, kForRun | kForGpus},
     {"profile", 0, "NAME", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help",
-     "apply the config file's [profile.NAME] table over its top-level keys", nullptr},
+     "apply the config file's [profile.NAME] table over its top-level keys", nullptr,
+     kForRun | kForGpus},
     {"print-config", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print each option's effective value and its source; run nothing",
-     nullptr},
+     nullptr, kForRun | kForGpus},
     {"help", 'h', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
-     "Configuration and help", "print this help", nullptr},
+     "Configuration and help", "print this help", nullptr, kForRun | kForGpus},
 };
 
 }  // namespace

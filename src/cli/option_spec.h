@@ -26,6 +26,10 @@ enum class OptionScope {
   kCommandLineOnly,  // --help, --print-config
 };
 
+// Which subcommands take an option: a bit set of these.
+constexpr unsigned kForRun = 1;   // run and list
+constexpr unsigned kForGpus = 2;  // gpus
+
 // Applies an option's words (one for flags and scalars) to `options`. Sets
 // *resolved when the effective value differs from the words ("auto" -> "6").
 // `cores` is the machine's CPU count, for "auto" values. Options are applied
@@ -43,9 +47,10 @@ struct OptionSpec {
   std::string_view group;         // heading in --help
   std::string_view help;          // one line
   ApplyFn apply;                  // nullptr: handled by ParseCli itself
+  unsigned commands = kForRun;    // kForRun, kForGpus or both
 };
 
-// All options of `run` and `list`, in --help order.
+// All options of every subcommand, in --help order.
 std::span<const OptionSpec> OptionSpecs();
 
 // nullptr when there is no such option.

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <limits>
+#include <regex>
 #include <utility>
 
 namespace headroom {
@@ -32,6 +34,29 @@ std::errc ReadInt64(std::string_view text, int64_t* value) {
   return ec;
 }
 
+// Like from_chars, but the whole text must be the number, and it must be
+// finite: from_chars also reads "inf" and "nan".
+std::errc ReadDouble(std::string_view text, double* value) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *value);
+  if (ec == std::errc() && (ptr != end || !std::isfinite(*value))) {
+    return std::errc::invalid_argument;
+  }
+  return ec;
+}
+
+// Splits a comma list into trimmed items; empty items are kept so that the
+// caller can reject "0,,2".
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> items;
+  for (;;) {
+    size_t comma = text.find(',');
+    items.push_back(Trim(text.substr(0, comma)));
+    if (comma == std::string_view::npos) return items;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 // The options' enums are parsed from their exact lower-case names.
 template <typename Enum, size_t N>
 Status ParseEnum(std::string_view text, const std::pair<std::string_view, Enum> (&names)[N],
@@ -51,8 +76,32 @@ Status ParseEnum(std::string_view text, const std::pair<std::string_view, Enum> 
 bool IsEnvNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool IsEnvNameChar(char c) { return IsEnvNameStart(c) || (c >= '0' && c <= '9'); }
 
+// Names of an enum's values, looked up both ways.
+template <typename Enum, size_t N>
+std::string_view NameOf(const std::pair<std::string_view, Enum> (&names)[N], Enum value) {
+  for (const auto& [name, candidate] : names) {
+    if (candidate == value) return name;
+  }
+  return "?";
+}
+
 // Far more than any machine runs at once; keeps later arithmetic in int.
 constexpr int64_t kMaxJobs = 1'000'000;
+// More devices than any machine has; CUDA_VISIBLE_DEVICES counts from 0.
+constexpr int64_t kMaxDeviceIndex = 1023;
+
+constexpr std::pair<std::string_view, GpuProviderKind> kGpuProviderNames[] = {
+    {"auto", GpuProviderKind::kAuto},
+    {"nvml", GpuProviderKind::kNvml},
+    {"nvidia-smi", GpuProviderKind::kNvidiaSmi},
+    {"amd", GpuProviderKind::kAmd},
+    {"sim", GpuProviderKind::kSim},
+    {"none", GpuProviderKind::kNone}};
+
+constexpr std::pair<std::string_view, PolicyKind> kPolicyNames[] = {
+    {"adaptive", PolicyKind::kAdaptive},
+    {"fixed", PolicyKind::kFixed},
+    {"watermark", PolicyKind::kWatermark}};
 
 }  // namespace
 
@@ -166,6 +215,135 @@ Status ParseEnvAssignment(std::string_view text, EnvVar* var) {
   return Status::Ok();
 }
 
+Status ParsePositiveNumber(std::string_view text, double max, double* value) {
+  double parsed = 0;
+  std::errc error = ReadDouble(text, &parsed);
+  if (error == std::errc::invalid_argument) {
+    return Status::Error(fmt::format("'{}' is not a number (expected e.g. 8 or 7.5)", text));
+  }
+  if (error != std::errc() || parsed <= 0 || (max > 0 && parsed > max)) {
+    if (max > 0) {
+      return Status::Error(
+          fmt::format("'{}' is out of range (expected more than 0 and at most {})", text, max));
+    }
+    return Status::Error(fmt::format("'{}' is out of range (expected more than 0)", text));
+  }
+  *value = parsed;
+  return Status::Ok();
+}
+
+Status ParseFraction(std::string_view text, double* fraction) {
+  std::string_view number = text;
+  bool percent = number.ends_with('%');
+  if (percent) number.remove_suffix(1);
+  double parsed = 0;
+  std::errc error = ReadDouble(number, &parsed);
+  if (error == std::errc::invalid_argument) {
+    return Status::Error(fmt::format("'{}' is not a fraction (expected e.g. 0.85 or 85%)", text));
+  }
+  if (percent) parsed /= 100;
+  if (error != std::errc() || parsed <= 0 || parsed > 1) {
+    return Status::Error(
+        fmt::format("'{}' is out of range (expected more than 0 and at most 1, or 100%)", text));
+  }
+  *fraction = parsed;
+  return Status::Ok();
+}
+
+Status ParsePercent(std::string_view text, int* percent) {
+  std::string_view number = text;
+  if (number.ends_with('%')) number.remove_suffix(1);
+  int64_t value = 0;
+  std::errc error = ReadInt64(number, &value);
+  if (error == std::errc::invalid_argument) {
+    return Status::Error(
+        fmt::format("'{}' is not a whole percentage (expected e.g. 80 or 80%)", text));
+  }
+  if (error != std::errc() || value < 1 || value > 100) {
+    return Status::Error(fmt::format("'{}' is out of range (expected 1 to 100)", text));
+  }
+  *percent = static_cast<int>(value);
+  return Status::Ok();
+}
+
+Status ParseJobsPerGpu(std::string_view text, int* jobs) {
+  if (text == "auto") {
+    *jobs = 0;
+    return Status::Ok();
+  }
+  int64_t value = 0;
+  std::errc error = ReadInt64(text, &value);
+  if (error == std::errc::invalid_argument) {
+    return Status::Error(fmt::format("'{}' is not a number or 'auto'", text));
+  }
+  if (error != std::errc() || value < 1 || value > kMaxJobs) {
+    return Status::Error(
+        fmt::format("'{}' is out of range (expected 1 to {}, or 'auto')", text, kMaxJobs));
+  }
+  *jobs = static_cast<int>(value);
+  return Status::Ok();
+}
+
+Status ParseGpuList(std::string_view text, bool* all, std::vector<int>* gpus) {
+  if (text == "all" || text == "none") {
+    *all = text == "all";
+    gpus->clear();
+    return Status::Ok();
+  }
+  std::vector<int> indices;
+  for (std::string_view item : SplitCommas(text)) {
+    int64_t index = 0;
+    std::errc error = ReadInt64(item, &index);
+    if (error == std::errc::invalid_argument) {
+      return Status::Error(
+          fmt::format("'{}' is not a device index (expected all, none or indices like 0,2)", item));
+    }
+    if (error != std::errc() || index < 0 || index > kMaxDeviceIndex) {
+      return Status::Error(fmt::format("device index '{}' is out of range (expected 0 to {})", item,
+                                       kMaxDeviceIndex));
+    }
+    if (std::find(indices.begin(), indices.end(), index) != indices.end()) {
+      return Status::Error(fmt::format("'{}' lists device {} twice", text, index));
+    }
+    indices.push_back(static_cast<int>(index));
+  }
+  *all = false;
+  *gpus = std::move(indices);
+  return Status::Ok();
+}
+
+Status ParseExitCodes(const std::vector<std::string>& words, std::vector<int>* codes) {
+  std::vector<int> parsed;
+  for (const std::string& word : words) {
+    for (std::string_view item : SplitCommas(word)) {
+      int64_t code = 0;
+      Status status = ParseInteger(item, 1, 255, &code);
+      if (!status.ok()) return status;
+      if (std::find(parsed.begin(), parsed.end(), code) == parsed.end()) {
+        parsed.push_back(static_cast<int>(code));
+      }
+    }
+  }
+  *codes = std::move(parsed);
+  return Status::Ok();
+}
+
+Status ParseRegexes(const std::vector<std::string>& words, std::vector<std::string>* patterns) {
+  for (const std::string& word : words) {
+    if (word.empty()) {
+      return Status::Error("an empty pattern is not allowed (it would match every failure)");
+    }
+    try {
+      std::regex compiled(word, std::regex::ECMAScript);
+    } catch (const std::regex_error& error) {
+      return Status::Error(
+          fmt::format("'{}' is not a valid regular expression: {}", word, error.what()));
+    }
+  }
+  *patterns = words;
+  return Status::Ok();
+}
+
 Status ParseOrder(std::string_view text, Order* order) {
   static constexpr std::pair<std::string_view, Order> kNames[] = {{"given", Order::kGiven},
                                                                   {"name", Order::kName},
@@ -193,5 +371,19 @@ Status ParseLogFormat(std::string_view text, LogFormat* format) {
                                                                       {"json", LogFormat::kJson}};
   return ParseEnum(text, kNames, format);
 }
+
+Status ParseGpuProvider(std::string_view text, GpuProviderKind* provider) {
+  return ParseEnum(text, kGpuProviderNames, provider);
+}
+
+Status ParsePolicy(std::string_view text, PolicyKind* policy) {
+  return ParseEnum(text, kPolicyNames, policy);
+}
+
+std::string_view GpuProviderName(GpuProviderKind provider) {
+  return NameOf(kGpuProviderNames, provider);
+}
+
+std::string_view PolicyName(PolicyKind policy) { return NameOf(kPolicyNames, policy); }
 
 }  // namespace headroom

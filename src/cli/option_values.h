@@ -33,9 +33,40 @@ Status ParseExtensions(const std::vector<std::string>& words, std::vector<std::s
 // --env: "K=V" where K is [A-Za-z_][A-Za-z0-9_]*; V may be empty.
 Status ParseEnvAssignment(std::string_view text, EnvVar* var);
 
+// A decimal number in (0, max], or in (0, inf) when max is 0; "inf" and "nan"
+// are not numbers here. For --load.
+Status ParsePositiveNumber(std::string_view text, double max, double* value);
+
+// --vram-high/--vram-low: a fraction in (0, 1], or a percentage "85%".
+Status ParseFraction(std::string_view text, double* fraction);
+
+// --max-memory: a whole percentage 1..100, with or without "%".
+Status ParsePercent(std::string_view text, int* percent);
+
+// --jobs-per-gpu: N >= 1, or "auto" = 0 (no cap beyond --jobs).
+Status ParseJobsPerGpu(std::string_view text, int* jobs);
+
+// --gpus: "all" (*all = true), "none" (false, empty) or a comma list of
+// device indices "0,2" (false, the indices as given; a repeat is an error).
+Status ParseGpuList(std::string_view text, bool* all, std::vector<int>* gpus);
+
+// --oom-exit-code: each word is a comma list of exit codes 1..255; repeats
+// are dropped.
+Status ParseExitCodes(const std::vector<std::string>& words, std::vector<int>* codes);
+
+// --oom-pattern: each word must compile as an ECMAScript regular expression
+// and not be empty (it would match every failure).
+Status ParseRegexes(const std::vector<std::string>& words, std::vector<std::string>* patterns);
+
 Status ParseOrder(std::string_view text, Order* order);
 Status ParseHalt(std::string_view text, Halt* halt);
 Status ParseLogLevel(std::string_view text, LogLevel* level);
 Status ParseLogFormat(std::string_view text, LogFormat* format);
+Status ParseGpuProvider(std::string_view text, GpuProviderKind* provider);
+Status ParsePolicy(std::string_view text, PolicyKind* policy);
+
+// The names these parsers accept: "nvidia-smi", "watermark".
+std::string_view GpuProviderName(GpuProviderKind provider);
+std::string_view PolicyName(PolicyKind policy);
 
 }  // namespace headroom

@@ -19,6 +19,11 @@ enum class Halt { kNever, kSoon, kNow };
 enum class LogFormat { kText, kJson };
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 enum class Verbosity { kQuiet, kNormal, kVerbose };
+// --gpu-provider; kAuto tries nvml, nvidia-smi, amd in turn (the probe's job).
+enum class GpuProviderKind { kAuto, kNvml, kNvidiaSmi, kAmd, kSim, kNone };
+// --policy: kFixed is a plain -j pool; kWatermark starts while used VRAM is
+// below --vram-high; both are kept to compare against kAdaptive.
+enum class PolicyKind { kAdaptive, kFixed, kWatermark };
 
 struct EnvVar {
   std::string name;
@@ -55,9 +60,38 @@ struct Options {
   std::optional<Millis> timeout;    // --timeout
   Millis kill_grace{5000};          // --kill-grace
   int retries = 0;                  // --retries
-  Millis retry_delay{0};            // --retry-delay
+  Millis retry_delay{30000};        // --retry-delay, also before an out-of-memory retry
   Millis delay{0};                  // --delay between job starts
   Halt halt = Halt::kNever;         // --halt
+
+  // --- resources (GPU, memory, disk) ------------------------------------
+  bool gpus_all = true;             // --gpus all; false with empty `gpus`: --gpus none
+  std::vector<int> gpus;            // --gpus 0,2: device indices, as given, no repeats
+  // --gpu-provider; "auto" with --gpu-sim set resolves to kSim here.
+  GpuProviderKind gpu_provider = GpuProviderKind::kAuto;
+  std::string gpu_sim;              // --gpu-sim / HEADROOM_GPU_SIM: sim spec JSON; empty = none
+  Millis monitor_interval{1000};    // --monitor-interval, > 0
+  int max_memory_pct = 80;          // --max-memory, 1..100: system RAM use allowed
+  double vram_high = 0.85;          // --vram-high, (0, 1]
+  double vram_low = 0.70;           // --vram-low, (0, vram_high]
+  int jobs_per_gpu = 0;             // --jobs-per-gpu; 0 = auto: no cap beyond --jobs
+  int temp_warm = 70;               // --temp-warm, degrees C: at or above, half the jobs
+  int temp_limit = 80;              // --temp-limit, degrees C, > temp_warm: one job
+  uint64_t min_free_disk = 1ull << 30;  // --min-free-disk, bytes; 0 = off
+  std::optional<double> max_load;   // --load: 1-minute load average limit; none = off
+  std::optional<uint64_t> gpu_mem;  // --gpu-mem: declared VRAM per job; none = learned
+  std::optional<uint64_t> ram_per_job;  // --ram-per-job: declared RAM per job; none = learned
+  PolicyKind policy = PolicyKind::kAdaptive;  // --policy
+
+  // --- out of memory -----------------------------------------------------
+  std::vector<int> oom_exit_codes;          // --oom-exit-code (repeatable), 1..255, no repeats
+  std::vector<std::string> oom_patterns;    // --oom-pattern (repeatable), valid ECMAScript regexes
+  int oom_retries = 3;                      // --oom-retries
+  bool cpu_fallback = false;                // --cpu-fallback
+
+  // --- `headroom gpus` only ----------------------------------------------
+  bool watch = false;               // --watch: redraw every --monitor-interval
+  bool json = false;                // --json: print JSON instead of a table
 
   // --- logs and console --------------------------------------------------
   std::string log_dir = ".headroom/logs";  // --log-dir

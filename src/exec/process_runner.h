@@ -33,7 +33,7 @@ class ProcessRunner : public JobRunner {
   ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
                 ProcessSet* processes);
 
-  Status Start(const Job& job, int slot, int attempt, StartedJob* started) override;
+  Status Start(const Job& job, const Launch& launch, StartedJob* started) override;
   void Signal(RunHandle handle, int signal) override;
   WaitResult Wait(Millis timeout) override;
   Status Complete(const Job& job, bool succeeded) override;
@@ -44,11 +44,13 @@ class ProcessRunner : public JobRunner {
   const LogDir& log_dir_;
   ProcessSet* processes_;
   Status ProgramPath(const Job& job, const std::string& arg0, std::string* path) const;
-  std::vector<std::string> JobEnvironment(const Job& job, int slot) const;
+  std::vector<std::string> JobEnvironment(const Job& job, const Launch& launch) const;
 
   // Built once: base_env, the thread-limit variables the user did not set,
   // then --env. Each job adds its number, slot and own env to a copy.
   std::vector<std::string> env_;
+  // Each running job's stderr log, to read its tail when it fails.
+  std::unordered_map<pid_t, std::string> stderr_logs_;
 };
 
 }  // namespace headroom

@@ -49,7 +49,10 @@ class ProcessRunnerTest : public ::testing::Test {
 
   StartedJob Start(const Job& job, int slot = 1, int attempt = 1) {
     StartedJob started;
-    Status status = Runner().Start(job, slot, attempt, &started);
+    Launch launch;
+    launch.slot = slot;
+    launch.attempt = attempt;
+    Status status = Runner().Start(job, launch, &started);
     EXPECT_TRUE(status.ok()) << status.message();
     return started;
   }
@@ -97,6 +100,29 @@ TEST_F(ProcessRunnerTest, RunsTheJobAndReportsItsExit) {
   EXPECT_GT(info.max_rss_kb, 0);
   EXPECT_EQ(ReadFile(started.stdout_log), "out-in.txt\n");
   EXPECT_EQ(ReadFile(started.stderr_log), "err\n");
+}
+
+TEST_F(ProcessRunnerTest, AFailureCarriesTheTailOfItsStderr) {
+  // The OOM classifier reads it: the message a framework prints last.
+  Job failing = ScriptJob("head -c 20000 /dev/zero | tr '\\0' x >&2; echo; "
+                          "echo 'CUDA out of memory.' >&2; exit 1");
+  ExitInfo info = WaitFor(Start(failing).handle);
+  EXPECT_EQ(info.stderr_tail.size(), 8192u);
+  EXPECT_EQ(info.stderr_tail.substr(info.stderr_tail.size() - 20), "CUDA out of memory.\n");
+  Job ok = ScriptJob("echo fine >&2");
+  EXPECT_EQ(WaitFor(Start(ok).handle).stderr_tail, "");
+}
+
+TEST_F(ProcessRunnerTest, TheChosenGpuIsVisibleToTheJobAndInItsArguments) {
+  Job job = ScriptJob("echo \"$CUDA_VISIBLE_DEVICES|$1\"", {"{gpu}"});
+  Launch launch;
+  launch.gpu = "1";
+  StartedJob started;
+  ASSERT_TRUE(Runner().Start(job, launch, &started).ok());
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+  EXPECT_EQ(ReadFile(started.stdout_log), "1|1\n");
+  // No placement: CUDA_VISIBLE_DEVICES stays as headroom found it (unset here).
+  EXPECT_EQ(Output(job), "|\n");
 }
 
 TEST_F(ProcessRunnerTest, LaterAttemptsWriteTheirOwnLogs) {
@@ -204,7 +230,7 @@ TEST_F(ProcessRunnerTest, ProgramFromAPlaceholderIsResolvedAtStart) {
   EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
 
   job.input = "no-such-tool-xyz";
-  Status status = Runner().Start(job, 1, 1, &started);
+  Status status = Runner().Start(job, Launch(), &started);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(), "command not found: no-such-tool-xyz (not on PATH)");
   EXPECT_EQ(processes_.running(), 0u);
@@ -219,7 +245,7 @@ TEST_F(ProcessRunnerTest, SpawnFailureIsAnErrorOfThatJob) {
   Job job = ScriptJob("");
   job.argv_template = {"tool"};
   StartedJob started;
-  Status status = Runner().Start(job, 1, 1, &started);
+  Status status = Runner().Start(job, Launch(), &started);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(), script + ": cannot start: Permission denied");
   EXPECT_EQ(processes_.running(), 0u);

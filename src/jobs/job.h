@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct RawInput {
   std::string name;                  // jobs-file "name"; empty = derived from input
   int64_t priority = 0;              // jobs-file "priority": higher runs first
   std::vector<EnvVar> env;           // jobs-file "env"
+  std::optional<uint64_t> gpu_mem;   // jobs-file "gpu_mem": declared VRAM peak, bytes (> 0)
+  std::optional<uint64_t> ram;       // jobs-file "ram": declared RAM peak, bytes (> 0)
 };
 
 struct Job {
@@ -29,6 +32,13 @@ struct Job {
   std::string temp_output;           // {out}: where the job writes; renamed to `output` on success
   int64_t priority = 0;
   std::vector<EnvVar> env;           // extra environment of this job (after --env)
+  // Declared footprints from the jobs file; unset = --gpu-mem/--ram-per-job,
+  // else learned.
+  std::optional<uint64_t> gpu_mem;
+  std::optional<uint64_t> ram;
+  // Size of the input when it is an existing regular file (symlinks
+  // followed) at planning time, else 0: footprints are learned against it.
+  int64_t input_bytes = 0;
 };
 
 }  // namespace headroom

@@ -5,9 +5,12 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "jobs/line_reader.h"
 #include "jobs/sources.h"
+#include "util/units.h"
 
 namespace headroom {
 namespace {
@@ -63,6 +66,26 @@ Status ParseEnv(const json& value, std::vector<EnvVar>* env) {
   return Status::Ok();
 }
 
+// "gpu_mem" and "ram": a size string ("6G", parsed as options are) or a whole
+// number of bytes; null counts as not given, as generated files write it.
+Status ParseFootprint(const json& value, const std::string& key, std::optional<uint64_t>* bytes) {
+  if (value.is_null()) return Status::Ok();
+  uint64_t parsed = 0;
+  if (value.is_string()) {
+    Status status = ParseSize(value.get<std::string>(), &parsed);
+    if (!status.ok()) return status.WithContext("'" + key + "'");
+  } else if (value.is_number_unsigned()) {
+    parsed = value.get<uint64_t>();
+  } else {
+    return Status::Error("'" + key +
+                         "' must be a size such as \"6G\" or a whole number of bytes, got " +
+                         value.dump());
+  }
+  if (parsed == 0) return Status::Error("'" + key + "' must be more than 0 bytes");
+  *bytes = parsed;
+  return Status::Ok();
+}
+
 // Unknown keys are accepted so that files written for newer versions (or
 // with comments in extra keys) still load.
 Status ParseJob(const json& line, RawInput* input) {
@@ -86,6 +109,14 @@ Status ParseJob(const json& line, RawInput* input) {
   }
   if (!status.ok()) return status;
   if (field = line.find("env"); field != line.end()) status = ParseEnv(*field, &input->env);
+  if (!status.ok()) return status;
+  if (field = line.find("gpu_mem"); field != line.end()) {
+    status = ParseFootprint(*field, "gpu_mem", &input->gpu_mem);
+  }
+  if (!status.ok()) return status;
+  if (field = line.find("ram"); field != line.end()) {
+    status = ParseFootprint(*field, "ram", &input->ram);
+  }
   return status;
 }
 

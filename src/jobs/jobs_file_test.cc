@@ -55,6 +55,41 @@ TEST_F(ReadJobsFileTest, OptionalFieldsDefault) {
   EXPECT_TRUE(out_[0].name.empty());
   EXPECT_EQ(out_[0].priority, 0);
   EXPECT_TRUE(out_[0].env.empty());
+  EXPECT_EQ(out_[0].gpu_mem, std::nullopt);
+  EXPECT_EQ(out_[0].ram, std::nullopt);
+}
+
+TEST_F(ReadJobsFileTest, FootprintsAreSizesOrBytes) {
+  Status status = Read(R"({"input": "a", "gpu_mem": "6G", "ram": 1048576})"
+                       "\n"
+                       R"({"input": "b", "gpu_mem": "1.5 GiB", "ram": "512m"})"
+                       "\n"
+                       R"({"input": "c", "gpu_mem": null, "ram": 1})"
+                       "\n");
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(out_.size(), 3u);
+  EXPECT_EQ(out_[0].gpu_mem, 6ull << 30);
+  EXPECT_EQ(out_[0].ram, 1048576u);
+  EXPECT_EQ(out_[1].gpu_mem, 3ull << 29);
+  EXPECT_EQ(out_[1].ram, 512ull << 20);
+  EXPECT_EQ(out_[2].gpu_mem, std::nullopt);
+  EXPECT_EQ(out_[2].ram, 1u);
+}
+
+TEST_F(ReadJobsFileTest, BadFootprintsNameFileLineAndKey) {
+  const std::string good = "{\"input\": \"ok\"}\n";
+  EXPECT_EQ(ErrorOf(good + R"({"input": "x", "gpu_mem": "6X"})"),
+            "2: 'gpu_mem': '6X' is not a size (expected e.g. 512M, 6G, 1.5GiB)");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "ram": "-1G"})"),
+            "1: 'ram': '-1G' is not a size (expected e.g. 512M, 6G, 1.5GiB)");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "gpu_mem": 0})"), "1: 'gpu_mem' must be more than 0 bytes");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "ram": "0M"})"), "1: 'ram' must be more than 0 bytes");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "ram": -5})"),
+            "1: 'ram' must be a size such as \"6G\" or a whole number of bytes, got -5");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "gpu_mem": 6.5})"),
+            "1: 'gpu_mem' must be a size such as \"6G\" or a whole number of bytes, got 6.5");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "gpu_mem": ["6G"]})"),
+            "1: 'gpu_mem' must be a size such as \"6G\" or a whole number of bytes, got [\"6G\"]");
 }
 
 TEST_F(ReadJobsFileTest, SkipsBlankAndCommentLinesAndKeepsOrder) {
@@ -73,7 +108,7 @@ TEST_F(ReadJobsFileTest, HostileAndEscapedStringsSurvive) {
 }
 
 TEST_F(ReadJobsFileTest, UnknownKeysAreIgnored) {
-  ASSERT_TRUE(Read(R"({"input": "x", "gpu_mem": "6G", "note": [1, 2]})").ok());
+  ASSERT_TRUE(Read(R"({"input": "x", "gpu_memory": "6G", "note": [1, 2]})").ok());
   EXPECT_EQ(out_.size(), 1u);
 }
 

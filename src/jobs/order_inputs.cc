@@ -1,4 +1,4 @@
-// OrderInputs (declared in jobs/plan.h).
+// StatInputs and OrderInputs (declared in jobs/plan.h).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -20,23 +20,50 @@ struct StatKey {
   }
 };
 
-StatKey KeyOf(Order order, const std::string& path) {
+StatKey KeyOf(Order order, const InputStat& stat) {
+  if (!stat.known) return {};
+  if (order == Order::kSize) return {false, stat.bytes, 0};
+  return {false, stat.mtime_s, stat.mtime_ns};
+}
+
+InputStat StatOf(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return {};
-  if (order == Order::kSize) return {false, static_cast<int64_t>(st.st_size), 0};
-  return {false, static_cast<int64_t>(st.st_mtim.tv_sec), static_cast<int64_t>(st.st_mtim.tv_nsec)};
+  return {true, S_ISREG(st.st_mode), static_cast<int64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec), static_cast<int64_t>(st.st_mtim.tv_nsec)};
+}
+
+template <typename T>
+void Permute(const std::vector<size_t>& index, std::vector<T>* items) {
+  std::vector<T> sorted;
+  sorted.reserve(items->size());
+  for (size_t i : index) sorted.push_back(std::move((*items)[i]));
+  *items = std::move(sorted);
 }
 
 }  // namespace
 
+std::vector<InputStat> StatInputs(const std::vector<RawInput>& inputs) {
+  std::vector<InputStat> stats;
+  stats.reserve(inputs.size());
+  for (const RawInput& input : inputs) stats.push_back(StatOf(input.input));
+  return stats;
+}
+
 void OrderInputs(Order order, std::vector<RawInput>* inputs) {
+  bool by_file = order == Order::kMtime || order == Order::kSize;
+  std::vector<InputStat> stats =
+      by_file ? StatInputs(*inputs) : std::vector<InputStat>(inputs->size());
+  OrderInputs(order, inputs, &stats);
+}
+
+void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputStat>* stats) {
   const std::vector<RawInput>& in = *inputs;
-  // Keys are computed once up front: a sort compares each element many times
-  // and a stat per comparison would dominate for large batches.
+  // Keys are computed once up front: a sort compares each element many times.
   std::vector<StatKey> keys;
   if (order == Order::kMtime || order == Order::kSize) {
     keys.reserve(in.size());
-    for (const RawInput& input : in) keys.push_back(KeyOf(order, input.input));
+    for (const InputStat& stat : *stats) keys.push_back(KeyOf(order, stat));
   }
   std::vector<size_t> index(in.size());
   std::iota(index.begin(), index.end(), 0);
@@ -53,10 +80,8 @@ void OrderInputs(Order order, std::vector<RawInput>* inputs) {
     }
     return false;
   });
-  std::vector<RawInput> sorted;
-  sorted.reserve(in.size());
-  for (size_t i : index) sorted.push_back(std::move((*inputs)[i]));
-  *inputs = std::move(sorted);
+  Permute(index, inputs);
+  Permute(index, stats);
 }
 
 }  // namespace headroom

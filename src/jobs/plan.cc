@@ -109,7 +109,7 @@ bool Exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
-Job MakeJob(const Options& options, RawInput&& raw, int64_t number) {
+Job MakeJob(const Options& options, RawInput&& raw, const InputStat& stat, int64_t number) {
   Job job;
   job.number = number;
   job.input = std::move(raw.input);
@@ -121,6 +121,9 @@ Job MakeJob(const Options& options, RawInput&& raw, int64_t number) {
   }
   job.priority = raw.priority;
   job.env = std::move(raw.env);
+  job.gpu_mem = raw.gpu_mem;
+  job.ram = raw.ram;
+  job.input_bytes = stat.regular ? stat.bytes : 0;
   return job;
 }
 
@@ -129,14 +132,16 @@ Job MakeJob(const Options& options, RawInput&& raw, int64_t number) {
 Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, Plan* plan) {
   Status status = CheckOptions(options, inputs);
   if (!status.ok()) return status;
-  OrderInputs(options.order, &inputs);
+  // One stat per input serves both --order mtime/size and input_bytes.
+  std::vector<InputStat> stats = StatInputs(inputs);
+  OrderInputs(options.order, &inputs, &stats);
   std::vector<Job> jobs;
   jobs.reserve(inputs.size());
   const std::string dir = TrimTrailingSlashes(options.output_dir);
   for (size_t i = 0; i < inputs.size(); ++i) {
     // Numbered before skipping and --max-count so that {#} of a job does not
     // change between a first run and a resumed one.
-    jobs.push_back(MakeJob(options, std::move(inputs[i]), static_cast<int64_t>(i) + 1));
+    jobs.push_back(MakeJob(options, std::move(inputs[i]), stats[i], static_cast<int64_t>(i) + 1));
     if (!dir.empty()) status = AssignOutput(options, dir, pid, &jobs.back());
     if (!status.ok()) return status;
   }

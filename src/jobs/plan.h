@@ -2,6 +2,7 @@
 // output collisions found before anything runs; existing outputs skipped.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "cli/options.h"
@@ -15,14 +16,31 @@ struct Plan {
   std::vector<Job> skipped;  // --skip-existing: final output already there
 };
 
+// What one stat(2) of an input found; `known` is false when it failed.
+struct InputStat {
+  bool known = false;
+  bool regular = false;
+  int64_t bytes = 0;
+  int64_t mtime_s = 0;
+  int64_t mtime_ns = 0;
+};
+
+// One stat per input, in the same order.
+std::vector<InputStat> StatInputs(const std::vector<RawInput>& inputs);
+
 // Stable-sorts by priority (higher first), then by `order`: given, name
 // (byte order of the input), mtime (oldest first), size (smallest first).
 // Inputs that cannot be stat'ed sort last for mtime/size.
 void OrderInputs(Order order, std::vector<RawInput>* inputs);
 
-// Orders `inputs`, numbers them ({#} = 1-based position), sets each job's
-// output (output_dir / ExpandArg(output_name)) and temp_output (a hidden name
-// in the same directory with the same extension), then applies
+// The same, with `stats` (StatInputs of `inputs`) used for mtime and size
+// and reordered along with the inputs, so that each input is stat'ed once.
+void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputStat>* stats);
+
+// Orders `inputs`, numbers them ({#} = 1-based position), carries their
+// declared gpu_mem and ram, sets input_bytes (one stat per input), sets each
+// job's output (output_dir / ExpandArg(output_name)) and temp_output (a
+// hidden name in the same directory with the same extension), then applies
 // --skip-existing and --max-count. Errors (exit 2): two inputs with one output
 // path (names both inputs and the path), --output-name that expands to an
 // empty name, ".", ".." or contains '/', an output that is the same file as

@@ -153,6 +153,52 @@ TEST_F(MakePlanTest, NumbersJobsAfterOrderingAndCarriesTheirFields) {
   EXPECT_TRUE(plan.skipped.empty());
 }
 
+TEST_F(MakePlanTest, CarriesDeclaredFootprints) {
+  std::vector<RawInput> raws = Raws({"a", "b"});
+  raws[0].gpu_mem = 6ull << 30;
+  raws[0].ram = 1ull << 30;
+  Plan plan = MakeOk(raws);
+  ASSERT_EQ(plan.to_run.size(), 2u);
+  EXPECT_EQ(plan.to_run[0].gpu_mem, 6ull << 30);
+  EXPECT_EQ(plan.to_run[0].ram, 1ull << 30);
+  EXPECT_EQ(plan.to_run[1].gpu_mem, std::nullopt);
+  EXPECT_EQ(plan.to_run[1].ram, std::nullopt);
+}
+
+TEST_F(MakePlanTest, InputBytesIsTheSizeOfARegularFileElseZero) {
+  std::string file = MakeFile(dir_, "clip.mp4", 1234, 1000);
+  std::string empty = MakeFile(dir_, "empty.mp4", 0, 1000);
+  std::string link = dir_.File("link.mp4");
+  ASSERT_EQ(symlink(file.c_str(), link.c_str()), 0);
+  for (Order order : {Order::kGiven, Order::kSize, Order::kMtime}) {
+    options_.order = order;
+    Plan plan = MakeOk(Raws({file, "not a file", dir_.path(), link, empty}));
+    ASSERT_EQ(plan.to_run.size(), 5u);
+    for (const Job& job : plan.to_run) {
+      int64_t expected = (job.input == file || job.input == link) ? 1234 : 0;
+      EXPECT_EQ(job.input_bytes, expected) << job.input << " order " << static_cast<int>(order);
+    }
+  }
+}
+
+TEST(OrderInputsTest, StatsAreReorderedWithTheInputs) {
+  TempDir dir;
+  std::string big = MakeFile(dir, "big", 300, 1000);
+  std::string small = MakeFile(dir, "small", 7, 3000);
+  std::vector<RawInput> raws = Raws({big, "missing", small});
+  std::vector<InputStat> stats = StatInputs(raws);
+  ASSERT_EQ(stats.size(), 3u);
+  EXPECT_TRUE(stats[0].regular);
+  EXPECT_FALSE(stats[1].known);
+  OrderInputs(Order::kSize, &raws, &stats);
+  EXPECT_EQ(InputsOf(raws), (Strings{small, big, "missing"}));
+  ASSERT_EQ(stats.size(), 3u);
+  EXPECT_EQ(stats[0].bytes, 7);
+  EXPECT_EQ(stats[0].mtime_s, 3000);
+  EXPECT_EQ(stats[1].bytes, 300);
+  EXPECT_FALSE(stats[2].known);
+}
+
 TEST_F(MakePlanTest, WithoutOutputDirThereIsNoManagedOutput) {
   Plan plan = MakeOk(Raws({"a"}));
   ASSERT_EQ(plan.to_run.size(), 1u);

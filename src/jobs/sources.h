@@ -22,8 +22,10 @@ Status ScanDirectory(const std::string& dir, const std::vector<std::string>& ext
                      bool recursive, std::vector<RawInput>* out);
 
 // JSON Lines: one object per line: {"input": "...", "cmd": ["prog", "{}"],
-// "name": "...", "priority": 3, "env": {"K": "V"}}; blank lines and lines
-// starting with '#' are skipped. Errors name the file and line number.
+// "name": "...", "priority": 3, "env": {"K": "V"}, "gpu_mem": "6G",
+// "ram": 2147483648}; blank lines and lines starting with '#' are skipped.
+// gpu_mem and ram are sizes as options take them, or bytes, above 0.
+// Errors name the file and line number.
 Status ReadJobsFile(const std::string& path, std::vector<RawInput>* out);
 
 // One input per line of `in` ("\n"-separated, a trailing "\r" removed, empty

@@ -17,6 +17,7 @@ namespace headroom {
 struct GpuProcess {
   pid_t pid = 0;
   uint64_t used_bytes = 0;
+  pid_t pgid = 0;  // its process group (a headroom job's pid), 0 when unknown
 };
 
 struct GpuDevice {
@@ -45,6 +46,7 @@ struct SystemSnapshot {
   std::optional<PressureStall> psi_cpu;
   std::optional<PressureStall> psi_memory;
   std::optional<PressureStall> psi_io;
+  std::optional<uint64_t> output_free_disk;  // of the output (or log) dir
 };
 
 struct Snapshot {

@@ -37,6 +37,7 @@ double Seconds(TimePoint from, TimePoint to) {
 
 // What goes in the parentheses after the name.
 std::string EndDetail(const AttemptEnd& end) {
+  if (end.out_of_memory) return "out of memory, " + DescribeExit(end.exit);
   switch (end.outcome) {
     case Outcome::kSucceeded:
     case Outcome::kInterrupted:
@@ -85,6 +86,7 @@ std::string SummaryLine(const Counts& c, double wall) {
       "headroom: {} job{}: {} succeeded, {} failed, {} skipped, {} interrupted", c.total,
       c.total == 1 ? "" : "s", c.succeeded, c.failed, c.skipped, c.interrupted);
   if (c.retries > 0) line += fmt::format(", {} retried", c.retries);
+  if (c.oom_retries > 0) line += fmt::format(", {} out-of-memory retries", c.oom_retries);
   if (c.not_started > 0) line += fmt::format(", {} not started", c.not_started);
   return line + " in " + FormatDuration(wall);
 }

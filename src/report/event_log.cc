@@ -296,6 +296,8 @@ void EventLog::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) {
       .Seconds("wall", end.wall_seconds)
       .Seconds("cpu", end.exit.cpu_seconds)
       .Int("max_rss_kb", end.exit.max_rss_kb);
+  if (end.gpu >= 0) record.Int("gpu", end.gpu);
+  if (end.out_of_memory) record.Bool("out_of_memory", true);
   if (end.will_retry) record.Bool("retry", true);
   if (!end.stdout_log.empty()) record.Str("stdout", end.stdout_log);
   if (!end.stderr_log.empty()) record.Str("stderr", end.stderr_log);
@@ -319,6 +321,8 @@ void EventLog::AppendErrorLog(const Job& job, const AttemptEnd& end) {
       .Str("outcome", OutcomeName(end.outcome))
       .Exit(end)
       .Seconds("wall", end.wall_seconds);
+  if (end.gpu >= 0) record.Int("gpu", end.gpu);
+  if (end.out_of_memory) record.Bool("out_of_memory", true);
   if (end.will_retry) record.Bool("retry", true);
   if (!end.stdout_log.empty()) record.Str("stdout", end.stdout_log);
   if (!end.stderr_log.empty()) record.Str("stderr", end.stderr_log);
@@ -364,6 +368,30 @@ void EventLog::OnNotice(LogLevel level, const std::string& message) {
   Flush();
 }
 
+// One line per device and one for the host, at most every 30 s: enough to
+// see afterwards what the machine looked like, without drowning the log.
+void EventLog::OnSnapshot(const Snapshot& snapshot) {
+  if (last_snapshot_ && snapshot.taken - *last_snapshot_ < kSnapshotPeriod) return;
+  last_snapshot_ = snapshot.taken;
+  const SystemSnapshot& system = snapshot.system;
+  Emit(Make(LogLevel::kInfo, "host")
+           .Int("memory_total", static_cast<int64_t>(system.memory_total))
+           .Int("memory_available", static_cast<int64_t>(system.memory_available))
+           .Seconds("load1", system.load1)
+           .Int("cpu_busy_pct", static_cast<int64_t>(system.cpu_busy_pct)));
+  for (const GpuDevice& device : snapshot.gpus) {
+    Record record = Make(LogLevel::kInfo, "gpu");
+    record.Int("index", device.index)
+        .Str("provider", snapshot.gpu_provider)
+        .Int("memory_used", static_cast<int64_t>(device.memory_used))
+        .Int("memory_total", static_cast<int64_t>(device.memory_total))
+        .Int("processes", static_cast<int64_t>(device.processes.size()));
+    if (device.temperature_c) record.Int("temperature_c", *device.temperature_c);
+    Emit(record);
+  }
+  Flush();
+}
+
 void EventLog::OnBatchEnd(const Counts& counts, TimePoint now) {
   Emit(Make(LogLevel::kInfo, "batch_end")
            .Int("total", counts.total)
@@ -373,6 +401,7 @@ void EventLog::OnBatchEnd(const Counts& counts, TimePoint now) {
            .Int("interrupted", counts.interrupted)
            .Int("retries", counts.retries)
            .Int("not_started", counts.not_started)
+           .Int("oom_retries", counts.oom_retries)
            .Seconds("wall", std::chrono::duration<double>(now - batch_start_).count()));
   Flush();
 }

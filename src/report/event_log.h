@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "cli/options.h"
@@ -45,6 +46,7 @@ class EventLog : public Observer {
   void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) override;
   void OnTick(const Counts& counts, TimePoint now, const std::string& waiting) override;
   void OnNotice(LogLevel level, const std::string& message) override;
+  void OnSnapshot(const Snapshot& snapshot) override;
   void OnBatchEnd(const Counts& counts, TimePoint now) override;
 
  private:
@@ -63,6 +65,8 @@ class EventLog : public Observer {
   std::string pending_;  // main-log lines not yet written
   TimePoint batch_start_{};
   TimePoint last_flush_{};
+  static constexpr std::chrono::seconds kSnapshotPeriod{30};
+  std::optional<TimePoint> last_snapshot_;  // when a snapshot was last logged
   // The formatted date and time of `clock_second_`, so that most lines cost
   // no localtime_r call.
   int64_t clock_second_ = -1;

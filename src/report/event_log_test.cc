@@ -151,7 +151,7 @@ TEST_F(EventLogTest, BatchEndCarriesCountsAndWall) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[1].substr(24),
             "INFO  batch_end total=10 succeeded=8 failed=1 skipped=1 interrupted=0 retries=2 "
-            "not_started=0 wall=12.500s");
+            "not_started=0 oom_retries=0 wall=12.500s");
 }
 
 TEST_F(EventLogTest, JsonLinesParse) {

@@ -4,7 +4,10 @@
 // signals and reports what it was told.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +19,19 @@ namespace headroom {
 
 using RunHandle = int64_t;
 
+// Where and how one attempt runs.
+struct Launch {
+  int slot = 1;     // 1-based, {%}
+  int attempt = 1;
+  // The GPU(s) given to the job: CUDA_VISIBLE_DEVICES and {gpu}. nullopt
+  // leaves CUDA_VISIBLE_DEVICES as headroom found it (no GPU gating); ""
+  // hides every GPU (--gpus none, CPU fallback).
+  std::optional<std::string> gpu;
+};
+
 struct StartedJob {
   RunHandle handle = 0;
+  pid_t pid = 0;                  // leader of the job's process group
   std::vector<std::string> argv;  // as executed
   std::string stdout_log;         // paths of this attempt's log files
   std::string stderr_log;
@@ -28,6 +42,9 @@ struct ExitInfo {
   int signal = 0;      // the signal that killed it; 0 when it exited
   double cpu_seconds = 0;    // user + system of the job and its reaped children
   int64_t max_rss_kb = 0;    // peak RSS of the largest process of the job
+  // The end of the job's stderr (a few KiB) when it did not exit 0, for the
+  // out-of-memory classifier; empty otherwise.
+  std::string stderr_tail;
 };
 
 struct Exited {
@@ -44,9 +61,9 @@ class JobRunner {
  public:
   virtual ~JobRunner() = default;
 
-  // Starts one attempt of `job` in slot `slot` (1-based, {%}). An error means
-  // this job could not start (the job fails; the batch goes on).
-  virtual Status Start(const Job& job, int slot, int attempt, StartedJob* started) = 0;
+  // Starts one attempt of `job` as `launch` says. An error means this job
+  // could not start (the job fails; the batch goes on).
+  virtual Status Start(const Job& job, const Launch& launch, StartedJob* started) = 0;
 
   // Sends `signal` to the whole process group of a started, not yet exited job.
   virtual void Signal(RunHandle handle, int signal) = 0;

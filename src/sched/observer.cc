@@ -20,6 +20,9 @@ void ObserverList::OnTick(const Counts& c, TimePoint t, const std::string& w) {
 void ObserverList::OnNotice(LogLevel l, const std::string& m) {
   for (Observer* o : observers_) o->OnNotice(l, m);
 }
+void ObserverList::OnSnapshot(const Snapshot& s) {
+  for (Observer* o : observers_) o->OnSnapshot(s);
+}
 void ObserverList::OnBatchEnd(const Counts& c, TimePoint t) {
   for (Observer* o : observers_) o->OnBatchEnd(c, t);
 }

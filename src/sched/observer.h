@@ -9,6 +9,7 @@
 
 #include "cli/options.h"
 #include "jobs/job.h"
+#include "probe/snapshot.h"
 #include "sched/clock.h"
 #include "sched/job_runner.h"
 #include "sched/outcome.h"
@@ -24,6 +25,7 @@ struct Counts {
   int64_t running = 0;
   int64_t retries = 0;    // attempts that were retried
   int64_t not_started = 0;  // left in the queue when the batch stopped early
+  int64_t oom_retries = 0;  // attempts that ran out of memory and were retried
   int64_t done() const { return succeeded + failed + skipped + interrupted; }
 };
 
@@ -43,6 +45,8 @@ struct AttemptEnd {
   std::string stdout_log;
   std::string stderr_log;
   std::string error;  // why it could not start / commit, else empty
+  bool out_of_memory = false;  // the attempt ran out of memory (GPU or host)
+  int gpu = -1;                // the device it ran on; -1 = none
 };
 
 class Observer {
@@ -57,6 +61,8 @@ class Observer {
   virtual void OnTick(const Counts&, TimePoint, const std::string& /*waiting*/) {}
   // A notice for the log: interrupt received, halting, ...
   virtual void OnNotice(LogLevel, const std::string&) {}
+  // Each fresh resource sample the scheduler used.
+  virtual void OnSnapshot(const Snapshot&) {}
   virtual void OnBatchEnd(const Counts&, TimePoint) {}
 };
 
@@ -70,6 +76,7 @@ class ObserverList : public Observer {
   void OnJobEnd(const Job& j, const AttemptEnd& a, const Counts& c) override;
   void OnTick(const Counts& c, TimePoint t, const std::string& w) override;
   void OnNotice(LogLevel l, const std::string& m) override;
+  void OnSnapshot(const Snapshot& s) override;
   void OnBatchEnd(const Counts& c, TimePoint t) override;
 
  private:

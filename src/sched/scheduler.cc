@@ -4,9 +4,24 @@
 #include <csignal>
 #include <string>
 
+#include "sched/oom_classifier.h"
 #include "util/units.h"
 
 namespace headroom {
+namespace {
+
+// A job's class, for learning footprints: its command template. Jobs of one
+// template do the same work on different inputs.
+std::string ClassOf(const Job& job) {
+  std::string key;
+  for (const std::string& arg : job.argv_template) {
+    key += arg;
+    key += '\x1f';
+  }
+  return key;
+}
+
+}  // namespace
 
 int BatchResult::ExitCode() const {
   if (interrupt_signal != 0) return 128 + interrupt_signal;
@@ -14,9 +29,11 @@ int BatchResult::ExitCode() const {
 }
 
 Scheduler::Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* clock,
-                     Observer* observer)
-    : config_(config), runner_(runner), clock_(clock), observer_(observer) {
+                     Observer* observer, ResourceSource* resources)
+    : config_(config), runner_(runner), clock_(clock), observer_(observer),
+      resources_(resources) {
   config_.jobs = std::max(1, config_.jobs);
+  config_.admission.slots = config_.jobs;
 }
 
 // The loop, in two phases: (1) start every queued job the rules allow,
@@ -32,6 +49,8 @@ BatchResult Scheduler::Run(const Plan& plan) {
   stopping_ = false;
   interrupt_signal_ = 0;
   last_start_.reset();
+  ledger_.emplace(config_.admission, resources_);
+  Refresh();
 
   TimePoint now = clock_->Now();
   counts_.total = static_cast<int64_t>(plan.to_run.size() + plan.skipped.size());
@@ -42,6 +61,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
 
   TimePoint next_tick = now;
   for (;;) {
+    Refresh();
     std::string waiting = StartReady(now);
     if (running_ == 0 && (queue_.empty() || stopping_)) break;
     if (now >= next_tick) {
@@ -62,19 +82,73 @@ BatchResult Scheduler::Run(const Plan& plan) {
   return BatchResult{counts_, interrupt_signal_};
 }
 
+std::vector<const JobUse*> Scheduler::RunningUses() const {
+  std::vector<const JobUse*> uses;
+  for (const auto& run : slots_) {
+    if (run) uses.push_back(&run->use);
+  }
+  return uses;
+}
+
+void Scheduler::Refresh() {
+  std::vector<JobUse*> uses;
+  for (auto& run : slots_) {
+    if (run) uses.push_back(&run->use);
+  }
+  if (ledger_->Refresh(uses)) observer_->OnSnapshot(ledger_->snapshot());
+}
+
+// Declared sizes win over what was learned: the user knows the job.
+JobNeed Scheduler::NeedOf(const Pending& pending) const {
+  const Job& job = plan_->to_run[pending.job];
+  JobNeed need;
+  need.gpu = !pending.cpu_fallback;
+  Footprint learned = footprints_.Predict(ClassOf(job), static_cast<uint64_t>(job.input_bytes));
+  need.vram = job.gpu_mem ? job.gpu_mem : config_.gpu_mem ? config_.gpu_mem : learned.vram;
+  need.ram = job.ram ? job.ram : config_.ram_per_job ? config_.ram_per_job : learned.rss;
+  return need;
+}
+
 std::string Scheduler::StartReady(TimePoint now) {
   while (!stopping_ && !queue_.empty()) {
     if (running_ >= slots_.size()) return "slots";
     if (last_start_ && now < *last_start_ + config_.delay) return "delay";
-    auto it = std::find_if(queue_.begin(), queue_.end(),
-                           [now](const Pending& p) { return p.ready <= now; });
-    if (it == queue_.end()) return "retry-delay";
-    StartOne(it, now);
+    // The first ready jobs in queue order; past a held head, a few more may
+    // be tried, so that small jobs fill room the head cannot use yet.
+    std::string head_waiting;
+    bool started = false;
+    bool any_ready = false;
+    size_t tried = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && tried < config_.lookahead; ++it) {
+      if (it->ready > now) continue;
+      any_ready = true;
+      ++tried;
+      JobNeed need = NeedOf(*it);
+      std::vector<const JobUse*> uses = RunningUses();
+      AdmitDecision decision =
+          Admit(need, ledger_->Host(uses),
+                ledger_->Devices(uses, ClassOf(plan_->to_run[it->job])), config_.admission);
+      if (!decision.start) {
+        if (head_waiting.empty()) head_waiting = decision.waiting;
+        continue;
+      }
+      if (decision.forced) {
+        observer_->OnNotice(LogLevel::kInfo, "starting " + plan_->to_run[it->job].name +
+                                                 " although it waits for " + decision.waiting +
+                                                 ": nothing else runs");
+      }
+      StartOne(it, decision, now);
+      started = true;
+      break;
+    }
+    if (!any_ready) return "retry-delay";
+    if (!started) return head_waiting;
   }
   return "";
 }
 
-void Scheduler::StartOne(std::deque<Pending>::iterator it, TimePoint now) {
+void Scheduler::StartOne(std::deque<Pending>::iterator it, const AdmitDecision& decision,
+                         TimePoint now) {
   Pending pending = *it;
   queue_.erase(it);
   auto free_slot = std::find_if(slots_.begin(), slots_.end(),
@@ -82,13 +156,27 @@ void Scheduler::StartOne(std::deque<Pending>::iterator it, TimePoint now) {
   int slot = static_cast<int>(free_slot - slots_.begin()) + 1;
   const Job& job = plan_->to_run[pending.job];
   last_start_ = now;
+  JobNeed need = NeedOf(pending);
 
   Running run;
   run.job = pending.job;
   run.attempt = pending.attempt;
   run.slot = slot;
   run.start = now;
-  Status status = runner_->Start(job, slot, pending.attempt, &run.started);
+  run.oom_failures = pending.oom_failures;
+  run.cpu_fallback = pending.cpu_fallback;
+  run.use.device = decision.device;
+  run.use.job_class = ClassOf(job);
+  run.use.reserved_vram = decision.device >= 0 ? need.vram.value_or(0) : 0;
+  run.use.reserved_ram = need.ram.value_or(0);
+  run.use.start = now;
+  Launch launch;
+  launch.slot = slot;
+  launch.attempt = pending.attempt;
+  if (config_.place_gpus) {
+    launch.gpu = decision.device >= 0 ? std::to_string(decision.device) : std::string();
+  }
+  Status status = runner_->Start(job, launch, &run.started);
   if (!status.ok()) {
     AttemptEnd end;
     end.outcome = Outcome::kStartFailed;
@@ -96,6 +184,7 @@ void Scheduler::StartOne(std::deque<Pending>::iterator it, TimePoint now) {
     Finish(run, end, now);
     return;
   }
+  run.use.pgid = run.started.pid;
   *free_slot = run;
   ++running_;
   counts_.running = static_cast<int64_t>(running_);
@@ -128,6 +217,8 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
     return r && r->started.handle == exited.handle;
   });
   if (it == slots_.end()) return;
+  // The newest sample may hold the job's last peak.
+  Refresh();
   Running run = std::move(**it);
   it->reset();
   --running_;
@@ -135,14 +226,86 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
 
   AttemptEnd end;
   end.exit = exited.info;
+  end.gpu = run.use.device;
   end.outcome = ClassifyExit(exited.info, run.timed_out, run.interrupted);
   const Job& job = plan_->to_run[run.job];
+  if (end.outcome == Outcome::kFailed && HandleOutOfMemory(run, exited.info, &end, now)) {
+    runner_->Complete(job, false);
+    end.attempt = run.attempt;
+    end.slot = run.slot;
+    end.wall_seconds = std::chrono::duration<double>(now - run.start).count();
+    end.stdout_log = run.started.stdout_log;
+    end.stderr_log = run.started.stderr_log;
+    observer_->OnJobEnd(job, end, counts_);
+    return;
+  }
   Status committed = runner_->Complete(job, end.outcome == Outcome::kSucceeded);
   if (!committed.ok()) {
     end.outcome = Outcome::kFailed;
     end.error = committed.message();
   }
+  if (end.outcome == Outcome::kSucceeded) LearnFromSuccess(run, exited.info);
   Finish(run, end, now);
+}
+
+bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, AttemptEnd* end,
+                                  TimePoint now) {
+  OomInput input;
+  input.exit_code = exit.exit_code;
+  input.signal = exit.signal;
+  input.killed_by_us = run.timed_out || run.interrupted;
+  input.stderr_tail = exit.stderr_tail;
+  input.oom_exit_codes = config_.oom_exit_codes;
+  input.patterns = config_.oom_patterns;
+  OomKind kind = ClassifyOom(input);
+  if (kind == OomKind::kNone) return false;
+  end->out_of_memory = true;
+
+  // Learn: the class needs at least what this attempt held when it failed.
+  const Job& job = plan_->to_run[run.job];
+  bool gpu = run.use.device >= 0 && kind != OomKind::kHost;
+  uint64_t input_bytes = static_cast<uint64_t>(job.input_bytes);
+  if (gpu) {
+    uint64_t used = std::max(run.use.vram_peak, run.use.reserved_vram);
+    if (used > 0) footprints_.OnOom(run.use.job_class, input_bytes, Memory::kVram, used);
+    int on_device = 1;
+    for (const JobUse* other : RunningUses()) on_device += other->device == run.use.device;
+    std::optional<std::string> change =
+        ledger_->Limit(run.use.device).OnOom(run.start, on_device, now);
+    if (change) observer_->OnNotice(LogLevel::kInfo, *change);
+  } else if (exit.max_rss_kb > 0) {
+    footprints_.OnOom(run.use.job_class, input_bytes, Memory::kRss,
+                      static_cast<uint64_t>(exit.max_rss_kb) * 1024);
+  }
+  if (stopping_) return false;
+
+  int failures = run.oom_failures + 1;
+  OomRetryDecision decision = DecideOomRetry(failures, run.use.device >= 0, config_.oom);
+  if (decision.action == OomAction::kFail) return false;
+  Pending again{run.job, run.attempt + 1, now + decision.delay, failures, false};
+  if (decision.action == OomAction::kCpuFallback) {
+    again.cpu_fallback = true;
+    observer_->OnNotice(LogLevel::kWarn, job.name + ": out of memory " +
+                                             std::to_string(failures) +
+                                             " times; running it once more without a GPU");
+  }
+  queue_.push_front(again);
+  ++counts_.oom_retries;
+  end->will_retry = true;
+  return true;
+}
+
+void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
+  const Job& job = plan_->to_run[run.job];
+  std::optional<uint64_t> vram;
+  if (run.use.device >= 0 && run.use.vram_measured) vram = run.use.vram_peak;
+  std::optional<uint64_t> rss;
+  if (exit.max_rss_kb > 0) rss = static_cast<uint64_t>(exit.max_rss_kb) * 1024;
+  footprints_.Observe(run.use.job_class, static_cast<uint64_t>(job.input_bytes), vram, rss);
+  if (run.use.device >= 0 && !ledger_->Latched(run.use.device)) {
+    std::optional<std::string> change = ledger_->Limit(run.use.device).OnSuccess();
+    if (change) observer_->OnNotice(LogLevel::kInfo, *change);
+  }
 }
 
 // Records the end of an attempt, decides on a retry, and applies --halt.

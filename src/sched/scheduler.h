@@ -6,13 +6,20 @@
 #include <csignal>
 #include <deque>
 #include <optional>
+#include <regex>
+#include <string>
 #include <vector>
 
 #include "cli/options.h"
 #include "jobs/plan.h"
 #include "sched/clock.h"
 #include "sched/job_runner.h"
+#include "sched/admission.h"
+#include "sched/footprint_model.h"
 #include "sched/observer.h"
+#include "sched/oom_retry.h"
+#include "sched/resource_ledger.h"
+#include "sched/resource_source.h"
 #include "sched/retry_policy.h"
 
 namespace headroom {
@@ -25,6 +32,20 @@ struct SchedulerConfig {
   Halt halt = Halt::kNever;
   RetryConfig retry;
   Millis tick{100};               // OnTick period
+  // Resources: the gates (admission.slots is set from `jobs`).
+  AdmissionConfig admission;
+  // Place jobs on GPUs (CUDA_VISIBLE_DEVICES, {gpu}): false when no GPU
+  // provider found any device, so a job's environment is left alone.
+  bool place_gpus = false;
+  std::optional<uint64_t> gpu_mem;      // --gpu-mem
+  std::optional<uint64_t> ram_per_job;  // --ram-per-job
+  // Out of memory.
+  OomRetryConfig oom;
+  std::vector<int> oom_exit_codes;
+  std::vector<std::regex> oom_patterns;
+  // How many jobs past a held head of the queue may be tried (backfill), so
+  // that a small job fills room a big one cannot use yet.
+  size_t lookahead = 16;
 };
 
 struct BatchResult {
@@ -36,8 +57,9 @@ struct BatchResult {
 // `runner`, `clock` and `observer` must outlive the Scheduler.
 class Scheduler {
  public:
+  // `resources` may be null: then only the slot gate applies.
   Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* clock,
-            Observer* observer);
+            Observer* observer, ResourceSource* resources = nullptr);
 
   // Runs the plan to the end (or until interrupted / halted).
   BatchResult Run(const Plan& plan);
@@ -47,6 +69,8 @@ class Scheduler {
     size_t job = 0;  // index into the plan's to_run
     int attempt = 1;
     TimePoint ready{};
+    int oom_failures = 0;      // out-of-memory attempts so far
+    bool cpu_fallback = false;  // run without a GPU
   };
   struct Running {
     size_t job = 0;
@@ -54,6 +78,9 @@ class Scheduler {
     int slot = 0;
     TimePoint start{};
     StartedJob started;
+    int oom_failures = 0;
+    bool cpu_fallback = false;
+    JobUse use;                // what the ledger knows of it
     bool timed_out = false;    // headroom sent SIGTERM for --timeout
     bool interrupted = false;  // headroom sent SIGTERM for an interrupt or --halt now
     std::optional<TimePoint> kill_at;  // when SIGKILL follows the SIGTERM
@@ -62,7 +89,15 @@ class Scheduler {
   // Phase 1: starts every job the admission rules allow; returns what holds
   // the queue ("" when nothing does).
   std::string StartReady(TimePoint now);
-  void StartOne(std::deque<Pending>::iterator it, TimePoint now);
+  void StartOne(std::deque<Pending>::iterator it, const AdmitDecision& decision, TimePoint now);
+  JobNeed NeedOf(const Pending& pending) const;
+  std::vector<const JobUse*> RunningUses() const;
+  void Refresh();  // a fresh snapshot: the ledger, and the log
+  // After an attempt ran out of memory: learn, lower the device's limit,
+  // and requeue or fall back; false when the job fails for good.
+  bool HandleOutOfMemory(const Running& run, const ExitInfo& exit, AttemptEnd* end,
+                         TimePoint now);
+  void LearnFromSuccess(const Running& run, const ExitInfo& exit);
   // Phase 2 helpers.
   TimePoint NextWake(TimePoint now) const;
   void HandleExit(const Exited& exited, TimePoint now);
@@ -75,6 +110,8 @@ class Scheduler {
   JobRunner* runner_;
   Clock* clock_;
   Observer* observer_;
+  ResourceSource* resources_;
+  FootprintModel footprints_;  // lives across batches of one process
 
   // State of the batch being run; reset by Run().
   const Plan* plan_ = nullptr;
@@ -85,6 +122,7 @@ class Scheduler {
   bool stopping_ = false;     // start nothing new (interrupt or --halt)
   int interrupt_signal_ = 0;
   std::optional<TimePoint> last_start_;
+  std::optional<ResourceLedger> ledger_;
 };
 
 }  // namespace headroom

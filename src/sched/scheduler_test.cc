@@ -23,6 +23,7 @@ class FakeClock : public Clock {
 struct Script {
   std::vector<std::pair<int, int>> attempts;  // (ms, exit code); last repeats
   bool ignores_sigterm = false;
+  std::string stderr_tail;  // of failed attempts
 };
 
 // Runs no processes: jobs end when the fake clock reaches their scripted
@@ -31,7 +32,10 @@ class FakeRunner : public JobRunner {
  public:
   explicit FakeRunner(FakeClock* clock) : clock_(clock) {}
 
-  Status Start(const Job& job, int slot, int attempt, StartedJob* started) override {
+  Status Start(const Job& job, const Launch& launch, StartedJob* started) override {
+    int slot = launch.slot;
+    int attempt = launch.attempt;
+    launches.push_back(launch);
     log.push_back("start " + job.name + " slot " + std::to_string(slot) + " attempt " +
                   std::to_string(attempt) + " at " + std::to_string(NowMs()));
     if (unstartable.count(job.name)) return Status::Error("cannot start " + job.name);
@@ -41,8 +45,9 @@ class FakeRunner : public JobRunner {
                           : script.attempts[std::min<size_t>(attempt - 1, script.attempts.size() - 1)];
     RunHandle handle = next_handle_++;
     live_[handle] = Live{job.name, clock_->now + milliseconds(ms), code, 0,
-                         script.ignores_sigterm};
+                         script.ignores_sigterm, script.stderr_tail};
     started->handle = handle;
+    started->pid = static_cast<pid_t>(1000 + handle);
     started->stderr_log = job.name + ".err";
     return Status::Ok();
   }
@@ -71,6 +76,7 @@ class FakeRunner : public JobRunner {
         ExitInfo info;
         info.exit_code = it->second.signal ? -1 : it->second.code;
         info.signal = it->second.signal;
+        if (info.exit_code != 0) info.stderr_tail = it->second.stderr_tail;
         result.exited.push_back({it->first, info});
         it = live_.erase(it);
       } else {
@@ -103,6 +109,7 @@ class FakeRunner : public JobRunner {
   std::map<std::string, bool> uncommittable;
   std::vector<std::pair<TimePoint, int>> interrupts;  // (when, signal)
   std::vector<std::string> log;
+  std::vector<Launch> launches;
 
  private:
   struct Live {
@@ -111,6 +118,7 @@ class FakeRunner : public JobRunner {
     int code;
     int signal;
     bool ignores_sigterm;
+    std::string stderr_tail;
   };
   FakeClock* clock_;
   RunHandle next_handle_ = 1;
@@ -144,10 +152,33 @@ Plan MakeJobs(std::vector<std::string> names) {
   return plan;
 }
 
+// Scripted snapshots: what the monitor would have sampled.
+class FakeResources : public ResourceSource {
+ public:
+  const Snapshot& Latest(uint64_t* generation) override {
+    *generation = generation_;
+    return snapshot;
+  }
+  void AddDevice(int index, uint64_t gib, int temperature = 40) {
+    GpuDevice device;
+    device.index = index;
+    device.name = "fake";
+    device.memory_total = gib << 30;
+    device.temperature_c = temperature;
+    device.processes_known = true;
+    snapshot.gpus.push_back(device);
+    ++generation_;
+  }
+  Snapshot snapshot;
+
+ private:
+  uint64_t generation_ = 1;
+};
+
 class SchedulerTest : public ::testing::Test {
  protected:
   BatchResult RunJobs(const std::vector<std::string>& names) {
-    Scheduler scheduler(config, &runner, &clock, &observer);
+    Scheduler scheduler(config, &runner, &clock, &observer, with_resources ? &resources : nullptr);
     return scheduler.Run(MakeJobs(names));
   }
   bool Logged(const std::string& line) const {
@@ -157,7 +188,119 @@ class SchedulerTest : public ::testing::Test {
   FakeRunner runner{&clock};
   RecordingObserver observer;
   SchedulerConfig config;
+  FakeResources resources;
+  bool with_resources = false;
 };
+
+// The most jobs that ran at once, from the runner's log ("start"/"commit"/
+// "discard" lines in time order).
+int MostAtOnce(const std::vector<std::string>& log) {
+  int now = 0;
+  int most = 0;
+  for (const std::string& line : log) {
+    if (line.rfind("start", 0) == 0) most = std::max(most, ++now);
+    if (line.rfind("commit", 0) == 0 || line.rfind("discard", 0) == 0) --now;
+  }
+  return most;
+}
+
+class ResourceSchedulerTest : public SchedulerTest {
+ protected:
+  ResourceSchedulerTest() {
+    with_resources = true;
+    config.place_gpus = true;
+    config.jobs = 8;
+    config.oom.retry_delay = milliseconds(0);
+  }
+  std::vector<std::string> Gpus() const {
+    std::vector<std::string> gpus;
+    for (const Launch& launch : runner.launches) gpus.push_back(launch.gpu.value_or("unset"));
+    return gpus;
+  }
+};
+
+TEST_F(ResourceSchedulerTest, DeclaredVramLimitsJobsPerDevice) {
+  // 0.85 x 10 GiB holds two 4 GiB jobs, not three.
+  resources.AddDevice(0, 10);
+  config.gpu_mem = uint64_t{4} << 30;
+  BatchResult result = RunJobs({"a", "b", "c", "d"});
+  EXPECT_EQ(result.counts.succeeded, 4);
+  EXPECT_EQ(MostAtOnce(runner.log), 2);
+  EXPECT_EQ(Gpus(), (std::vector<std::string>{"0", "0", "0", "0"}));
+  ASSERT_FALSE(observer.waits.empty());
+  EXPECT_EQ(observer.waits.front(), "vram gpu0");
+}
+
+TEST_F(ResourceSchedulerTest, JobsGoToTheDeviceWithTheMostRoom) {
+  resources.AddDevice(0, 10);
+  resources.AddDevice(1, 20);
+  config.gpu_mem = uint64_t{4} << 30;
+  RunJobs({"a", "b", "c", "d"});
+  // Room under the high mark: gpu0 8.5 GiB; gpu1 17, then 13, 9, 5.
+  EXPECT_EQ(Gpus(), (std::vector<std::string>{"1", "1", "1", "0"}));
+}
+
+TEST_F(ResourceSchedulerTest, AHotDeviceTakesOneJob) {
+  resources.AddDevice(0, 80, /*temperature=*/85);
+  config.gpu_mem = uint64_t{1} << 30;
+  RunJobs({"a", "b", "c"});
+  EXPECT_EQ(MostAtOnce(runner.log), 1);
+}
+
+TEST_F(ResourceSchedulerTest, AnOutOfMemoryFailureIsRetriedNotCounted) {
+  resources.AddDevice(0, 10);
+  config.oom.retry_delay = milliseconds(300);
+  runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, "RuntimeError: CUDA out of memory."};
+  BatchResult result = RunJobs({"a"});
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED retry", "a SUCCESS"}));
+  EXPECT_TRUE(Logged("start a slot 1 attempt 2 at 400"));
+  EXPECT_EQ(result.counts.oom_retries, 1);
+  EXPECT_EQ(result.counts.retries, 0);
+  EXPECT_EQ(result.ExitCode(), 0);
+}
+
+TEST_F(ResourceSchedulerTest, AfterItsOomRetriesAJobFallsBackToTheCpu) {
+  resources.AddDevice(0, 10);
+  config.oom.oom_retries = 1;
+  config.oom.cpu_fallback = true;
+  runner.scripts["a"] = Script{{{100, 1}, {100, 1}, {100, 0}}, false, "std::bad_alloc"};
+  runner.scripts["a"].stderr_tail = "CUDA error: out of memory";
+  BatchResult result = RunJobs({"a"});
+  EXPECT_EQ(Gpus(), (std::vector<std::string>{"0", "0", ""}));
+  EXPECT_EQ(result.ExitCode(), 0);
+}
+
+TEST_F(ResourceSchedulerTest, WithoutFallbackTheLastOomIsAFailure) {
+  resources.AddDevice(0, 10);
+  config.oom.oom_retries = 2;
+  runner.scripts["a"] = Script{{{100, 1}}, false, "CUDA out of memory"};
+  BatchResult result = RunJobs({"a"});
+  EXPECT_EQ(observer.ends,
+            (std::vector<std::string>{"a FAILED retry", "a FAILED retry", "a FAILED"}));
+  EXPECT_EQ(result.ExitCode(), 1);
+}
+
+TEST_F(ResourceSchedulerTest, APlainFailureIsNotAnOutOfMemory) {
+  resources.AddDevice(0, 10);
+  runner.scripts["a"] = Script{{{100, 3}}, false, "ValueError: bad frame"};
+  BatchResult result = RunJobs({"a"});
+  EXPECT_EQ(result.counts.oom_retries, 0);
+  EXPECT_EQ(result.counts.failed, 1);
+}
+
+TEST_F(ResourceSchedulerTest, WithoutDevicesTheEnvironmentIsLeftAlone) {
+  config.place_gpus = false;
+  RunJobs({"a"});
+  EXPECT_EQ(Gpus(), (std::vector<std::string>{"unset"}));
+}
+
+TEST_F(ResourceSchedulerTest, UnknownFootprintsStartOnePerDeviceFirst) {
+  // Slow start: nothing learned yet, so one job of the class per device
+  // until one has finished and been measured.
+  resources.AddDevice(0, 80);
+  RunJobs({"a", "b", "c"});
+  EXPECT_TRUE(Logged("start b slot 1 attempt 1 at 100"));
+}
 
 TEST_F(SchedulerTest, StartsNoMoreThanTheSlotsAllow) {
   // Given two slots and three 100 ms jobs, the third should start when the
@@ -230,7 +373,7 @@ TEST_F(SchedulerTest, OtherJobsRunWhileARetryWaits) {
 TEST_F(SchedulerTest, TimeoutSendsSigtermThenSigkillAfterTheGrace) {
   config.timeout = milliseconds(1000);
   config.kill_grace = milliseconds(300);
-  runner.scripts["stubborn"] = Script{{{10000, 0}}, true};
+  runner.scripts["stubborn"] = Script{{{10000, 0}}, true, ""};
   BatchResult result = RunJobs({"stubborn"});
   EXPECT_EQ(runner.log[1], "signal stubborn 15 at 1000");
   EXPECT_EQ(runner.log[2], "signal stubborn 9 at 1300");
@@ -273,7 +416,7 @@ TEST_F(SchedulerTest, InterruptStopsEverythingAndExits130) {
   config.jobs = 2;
   config.kill_grace = milliseconds(1000);
   runner.scripts["a"].attempts = {{5000, 0}};
-  runner.scripts["b"] = Script{{{5000, 0}}, true};
+  runner.scripts["b"] = Script{{{5000, 0}}, true, ""};
   runner.interrupts.push_back({TimePoint{} + milliseconds(200), SIGINT});
   BatchResult result = RunJobs({"a", "b", "c"});
   EXPECT_EQ(result.ExitCode(), 130);
@@ -285,7 +428,7 @@ TEST_F(SchedulerTest, InterruptStopsEverythingAndExits130) {
 
 TEST_F(SchedulerTest, ASecondInterruptKillsAtOnce) {
   config.kill_grace = milliseconds(30000);
-  runner.scripts["a"] = Script{{{60000, 0}}, true};
+  runner.scripts["a"] = Script{{{60000, 0}}, true, ""};
   runner.interrupts.push_back({TimePoint{} + milliseconds(100), SIGTERM});
   runner.interrupts.push_back({TimePoint{} + milliseconds(300), SIGINT});
   BatchResult result = RunJobs({"a"});
@@ -333,9 +476,12 @@ TEST(RetryPolicyTest, RetriesOnlyFailuresAndTimeouts) {
 }
 
 TEST(OutcomeTest, WhatHeadroomDidExplainsTheEnd) {
-  ExitInfo ok{0, 0, 0, 0};
-  ExitInfo bad{2, 0, 0, 0};
-  ExitInfo killed{-1, SIGKILL, 0, 0};
+  ExitInfo ok;
+  ok.exit_code = 0;
+  ExitInfo bad;
+  bad.exit_code = 2;
+  ExitInfo killed;
+  killed.signal = SIGKILL;
   EXPECT_EQ(ClassifyExit(ok, false, false), Outcome::kSucceeded);
   EXPECT_EQ(ClassifyExit(bad, false, false), Outcome::kFailed);
   EXPECT_EQ(ClassifyExit(killed, false, false), Outcome::kFailed);

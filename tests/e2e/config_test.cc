@@ -128,7 +128,7 @@ TEST_F(ConfigTest, ProfileAndConfigFromEnv) {
 TEST_F(ConfigTest, EnvRetriesTakeEffect) {
   std::string job = FlakyJob();
   RunOptions opts = Opts();
-  opts.env = {"HEADROOM_RETRIES=1"};
+  opts.env = {"HEADROOM_RETRIES=1", "HEADROOM_RETRY_DELAY=0"};
   RunResult r = Hr({"run", "--", job, ":::", "a"}, opts);
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(ReadFile(Path("count_a")), "2\n");
@@ -145,7 +145,7 @@ TEST_F(ConfigTest, CommandLineOverridesEnvInARealRun) {
 
 TEST_F(ConfigTest, ConfigFileTakesEffect) {
   std::string job = FlakyJob();
-  WriteFile(Path("hr.toml"), "retries = 1\noutput_dir = \"" + Path("cfg-out") +
+  WriteFile(Path("hr.toml"), "retries = 1\nretry_delay = 0\noutput_dir = \"" + Path("cfg-out") +
                                  "\"\n"
                                  "env = [\"FROM_CONFIG=yes\"]\n");
   std::string envjob = Script("env.sh", "env > \"" + Path("env_") + "$1\"\n");

@@ -85,8 +85,8 @@ TEST_F(OutputsTest, RetriedJobCommitsOnlyTheSuccessfulAttempt) {
                       "n=$(cat \"$c\" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > \"$c\"\n"
                       "echo \"attempt $n\" > \"$1\"\n"
                       "[ $n -ge 2 ]\n");
-  RunResult r = Hr(
-      {"run", "--retries", "1", "--output-dir", Path("out"), "--", job, "{out}", ":::", "a.bin"});
+  RunResult r = Hr({"run", "--retries", "1", "--retry-delay", "0", "--output-dir", Path("out"),
+                    "--", job, "{out}", ":::", "a.bin"});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(ReadFile(Path("out/a.bin")), "attempt 2\n");
   EXPECT_EQ(ListDir(Path("out")), std::vector<std::string>{"a.bin"});

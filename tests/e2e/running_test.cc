@@ -278,7 +278,7 @@ std::string FlakyBody(const std::string& dir, int succeed_at) {
 
 TEST_F(RunningTest, RetriesRerunAFailedJob) {
   std::string job = Script("flaky.sh", FlakyBody(dir_.path(), 2));
-  RunResult r = Hr({"run", "--retries", "1", "--", job, ":::", "a"});
+  RunResult r = Hr({"run", "--retries", "1", "--retry-delay", "0", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(ReadFile(Path("count_a")), "2\n");
   EXPECT_EQ(Grep(r.out, "SUCCESS: a").size(), 1u) << r.out;
@@ -293,7 +293,7 @@ TEST_F(RunningTest, WithoutRetriesAFlakyJobFails) {
 
 TEST_F(RunningTest, RetriesGiveUpAfterN) {
   std::string job = Script("flaky.sh", FlakyBody(dir_.path(), 100));
-  RunResult r = Hr({"run", "--retries", "2", "--", job, ":::", "a"});
+  RunResult r = Hr({"run", "--retries", "2", "--retry-delay", "0", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(ReadFile(Path("count_a")), "3\n");
   EXPECT_EQ(Grep(r.out, "FAILED: a").size(), 1u) << "one FAILED line per job, not per attempt\n"
@@ -380,10 +380,21 @@ TEST_F(RunningTest, HaltNeverRunsEverything) {
 }
 
 TEST_F(RunningTest, JobKilledBySignalIsAFailure) {
-  std::string job = Script("selfkill.sh", "kill -KILL $$\n");
+  std::string job = Script("selfkill.sh", "kill -SEGV $$\n");
   RunResult r = Hr({"run", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(Grep(r.out, "FAILED: a").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.out, "FAILED: a (killed by SIGSEGV)").size(), 1u) << r.out;
+}
+
+TEST_F(RunningTest, ASigkillHeadroomDidNotSendIsTakenForTheOomKiller) {
+  // Killed once "by the kernel", then it succeeds: an out-of-memory retry.
+  std::string job = Script("oomkilled.sh", "if [ ! -e \"" + Path("once") + "\" ]; then\n"
+                                           "  touch \"" + Path("once") + "\"; kill -KILL $$\n"
+                                           "fi\n");
+  RunResult r = Hr({"run", "--retry-delay", "0", "--", job, ":::", "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Grep(r.out, "RETRY: a (out of memory, killed by SIGKILL)").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.out, "1 out-of-memory retries").size(), 1u) << r.out;
 }
 
 }  // namespace

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Packing: how well each admission policy fills one simulated 80 GiB GPU with
+# jobs of very different footprints, side by side in one run:
+#   adaptive   headroom's default: reservations, learned footprints, OOM recovery
+#   fixed      a plain pool of -j N, what users hand-write first
+#   watermark  start while used VRAM < 85 %, the nvidia-smi loop users hand-write next
+# The jobs: J simulated jobs (default 120) of 4-30 GiB, ramping up over their
+# first 30 %, lasting 0.5-2 s; each job's footprint grows with the size of its
+# input file, as a video's or a batch's does. The same seeded job list runs
+# under every policy. The seed policies get the out-of-memory retries they
+# need, so that none of them fails a job.
+# Prints, per policy: makespan and its ratio to the lower bound
+# (max(sum of memory x time / capacity, the longest job)), OOM events, failed
+# jobs, mean VRAM use.
+# Usage: bench/packing.sh [JOBS] [FIXED_J]    (defaults: 120 4)
+set -euo pipefail
+
+usage() {
+  echo "usage: bench/packing.sh [JOBS] [FIXED_J]" >&2
+  exit 2
+}
+(($# <= 2)) || usage
+jobs="${1:-120}"
+fixed_j="${2:-4}"
+[[ "$jobs" =~ ^[1-9][0-9]*$ && "$fixed_j" =~ ^[1-9][0-9]*$ ]] || usage
+invocation="$(printf '%q ' "$0" "$@")"
+
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+if [[ ! -x build/headroom || ! -x build/headroom-simgpu ]]; then
+  echo "packing: building build/ (Release)" >&2
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHEADROOM_WERROR=ON >/dev/null
+  cmake --build build --target headroom headroom-simgpu -j "$(nproc)" >&2
+fi
+bin="$PWD/build"
+
+tmp="$(mktemp -d -t headroom-packing.XXXXXX)"
+trap 'rm -rf "$tmp"' EXIT
+capacity_mib=81920
+echo "{\"devices\": [{\"name\": \"SimGPU-80G\", \"memory_mib\": $capacity_mib, \"temperature_c\": 45}]}" \
+  >"$tmp/sim.json"
+
+# The job list, seeded: "mib seconds" per job, and an input file whose size
+# is proportional to mib (10 bytes per MiB) holding them.
+mkdir -p "$tmp/in"
+awk -v n="$jobs" 'BEGIN {
+  seed = 12345
+  for (i = 1; i <= n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648; mib = 4096 + int(seed / 2147483648 * (30720 - 4096))
+    seed = (seed * 1103515245 + 12345) % 2147483648; sec = 0.5 + (seed / 2147483648) * 1.5
+    printf "%03d %d %.2f\n", i, mib, sec
+  }
+}' >"$tmp/jobs.txt"
+while read -r id mib sec; do
+  f="$tmp/in/job_$id.bin"
+  echo "$mib $sec" >"$f"
+  truncate -s $((mib * 10)) "$f"
+done <"$tmp/jobs.txt"
+# What each job runs: reads its footprint and duration from its input.
+cat >"$tmp/job.sh" <<'EOF'
+#!/bin/sh
+read -r mib sec <"$1"
+ramp=$(awk -v s="$sec" 'BEGIN { printf "%.3f", s * 0.3 }')
+exec headroom-simgpu alloc --mib "$mib" --seconds "$sec" --ramp "$ramp"
+EOF
+chmod +x "$tmp/job.sh"
+
+# Lower bound: memory x time (the ramp holds half its memory on average) over
+# the capacity, or the longest job if that is longer.
+bound="$(awk -v cap="$capacity_mib" '{ area += $2 * ($3 - 0.15 * $3); if ($3 > longest) longest = $3 }
+  END { lb = area / cap; if (longest > lb) lb = longest; printf "%.2f", lb }' "$tmp/jobs.txt")"
+
+# run NAME ARGS...: one policy over the whole job list, with a VRAM sampler.
+run() {
+  local name="$1"
+  shift
+  local state="$tmp/sim.json.state"
+  rm -f "$state" "$state".* 2>/dev/null || true
+  (
+    while :; do
+      HEADROOM_GPU_SIM="$tmp/sim.json" "$bin/headroom" gpus --json 2>/dev/null |
+        sed -n 's/.*"memory_used_bytes":\([0-9]*\).*/\1/p'
+      sleep 0.1
+    done
+  ) >"$tmp/$name.vram" &
+  local sampler=$!
+  local start end status=0
+  start="$(date +%s.%N)"
+  find "$tmp/in" -name '*.bin' | sort |
+    PATH="$bin:$PATH" HEADROOM_GPU_SIM="$tmp/sim.json" \
+      "$bin/headroom" run --log-dir "$tmp/logs-$name" --log-format json \
+      --monitor-interval 100ms --oom-retries 1000 --retry-delay 0.5s "$@" \
+      -- "$tmp/job.sh" {} >"$tmp/$name.out" 2>&1 || status=$?
+  end="$(date +%s.%N)"
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  local oom failed mean
+  oom="$(grep -h '"event":"batch_end"' "$tmp/logs-$name"/processing_*.log |
+    sed -n 's/.*"oom_retries":\([0-9]*\).*/\1/p')"
+  failed="$(grep -h '"event":"batch_end"' "$tmp/logs-$name"/processing_*.log |
+    sed -n 's/.*"failed":\([0-9]*\).*/\1/p')"
+  mean="$(awk -v cap="$capacity_mib" '{ s += $1; n++ } END { if (n) printf "%.0f", 100 * s / n / (cap * 1048576); else print "?" }' "$tmp/$name.vram")"
+  awk -v name="$name" -v s="$start" -v e="$end" -v lb="$bound" -v oom="${oom:-?}" \
+    -v failed="${failed:-?}" -v mean="$mean" -v rc="$status" -v args="$*" \
+    'BEGIN { m = e - s; printf "| %s | `%s` | %.2f | %.2f | %s | %s | %s%% | %d |\n", name, args, m, m / lb, oom, failed, mean, rc }' \
+    >>"$tmp/rows"
+  echo "packing: $name done" >&2
+}
+
+echo "packing: $jobs jobs, lower bound ${bound}s" >&2
+run adaptive --policy adaptive -j 16
+run fixed --policy fixed -j "$fixed_j"
+run watermark --policy watermark -j 16
+
+cat <<EOF
+- date: $(date '+%Y-%m-%d %H:%M:%S %z')
+- machine: $(uname -srm), $(nproc) cores
+- command: \`${invocation% }\`
+- $jobs jobs of 4-30 GiB (ramp over the first 30 %), 0.5-2 s, on one simulated 80 GiB GPU;
+  lower bound $bound s
+
+| policy | options | makespan s | / lower bound | OOM events | failed | mean VRAM | exit |
+|---|---|---:|---:|---:|---:|---:|---:|
+$(cat "$tmp/rows")
+EOF

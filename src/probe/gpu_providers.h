@@ -1,0 +1,21 @@
+// Picking the GPU provider: the one --gpu-provider names, or with auto the
+// first that works of the simulated GPU (when --gpu-sim / HEADROOM_GPU_SIM
+// names a spec), NVML, nvidia-smi and AMD sysfs; else none, GPU gates off.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli/options.h"
+#include "probe/gpu_provider.h"
+#include "util/status.h"
+
+namespace headroom {
+
+// An explicitly named provider that does not work is an error (the user
+// asked for it); with auto, falling back to none sets `warning` to say why
+// the GPU gates are off.
+Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec,
+                       std::unique_ptr<GpuProvider>* provider, std::string* warning);
+
+}  // namespace headroom

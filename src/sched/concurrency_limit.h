@@ -1,0 +1,43 @@
+// ConcurrencyLimit: how many of our jobs one device may run, learned from
+// out-of-memory failures the way TCP learns its window: multiplicative
+// decrease on an OOM, additive increase (+1) on each success, between 1 and
+// a cap. Every change comes back as a reason for the log.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "sched/clock.h"
+
+namespace headroom {
+
+class ConcurrencyLimit {
+ public:
+  // `device` names it in reasons ("gpu0"); `cap` (>= 1) is the most it ever
+  // allows and where it starts: jobs-per-gpu, or the slot count without one.
+  ConcurrencyLimit(std::string device, int cap);
+
+  int limit() const { return limit_; }
+
+  // A job that started at `job_start` ran out of memory while `running` of
+  // our jobs (it included) ran on the device. The limit drops to half of
+  // min(limit, running), at least 1: halving a limit the device never
+  // reached would change nothing. Jobs that started before the last drop
+  // ran under the old limit, so their failures cut nothing more: one burst
+  // of OOMs is one decrease. Returns the reason when the limit changed.
+  std::optional<std::string> OnOom(TimePoint job_start, int running, TimePoint now);
+
+  // A job on the device succeeded. Callers report only successes during
+  // which the device stayed below its high mark.
+  std::optional<std::string> OnSuccess();
+
+ private:
+  std::optional<std::string> Set(int limit, const char* why);
+
+  std::string device_;
+  int cap_;
+  int limit_;
+  std::optional<TimePoint> last_decrease_;
+};
+
+}  // namespace headroom

@@ -1,0 +1,73 @@
+// FootprintModel: what a job of a given class (its command template) will
+// need at its peak, VRAM and RAM, learned from the jobs of that class that
+// already ran, so that admission reserves what jobs really use instead of a
+// guess. Declared sizes (jobs-file gpu_mem, --gpu-mem) win over it; the
+// caller applies them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace headroom {
+
+// A prediction; a field is unknown until a job of the class has measured it
+// (or run out of it): then the class is in slow start for that resource.
+struct Footprint {
+  std::optional<uint64_t> vram;
+  std::optional<uint64_t> rss;
+};
+
+enum class Memory { kVram, kRss };
+
+class FootprintModel {
+ public:
+  static constexpr double kDefaultMargin = 1.15;
+  static constexpr size_t kDefaultWindow = 32;
+
+  // Predictions are the estimate × `margin`, over the last `window` jobs of
+  // each class (older ones are forgotten, so a class whose jobs shrink packs
+  // tighter again).
+  explicit FootprintModel(double margin = kDefaultMargin, size_t window = kDefaultWindow);
+
+  // A job of `job_class` with inputs of `input_bytes` in total succeeded
+  // with these peaks; an unmeasured peak is nullopt.
+  void Observe(const std::string& job_class, uint64_t input_bytes,
+               std::optional<uint64_t> peak_vram, std::optional<uint64_t> peak_rss);
+
+  // A job ran out of `which` with `used_at_failure` in use: from now on the
+  // class's prediction for that input is at least used_at_failure × margin.
+  void OnOom(const std::string& job_class, uint64_t input_bytes, Memory which,
+             uint64_t used_at_failure);
+
+  // The predicted peaks of a job of `job_class` with `input_bytes` of input.
+  // Each resource's estimate is the largest peak in the window; or, when the
+  // window holds at least 3 distinct input sizes whose peaks grow with size
+  // (correlation >= 0.9), the least-squares line through them raised until
+  // no measured peak lies above it, and never below the smallest peak. The
+  // line lets a class whose jobs differ widely in size pack tightly.
+  Footprint Predict(const std::string& job_class, uint64_t input_bytes) const;
+
+ private:
+  struct Sample {
+    double input;  // bytes
+    double peak;   // bytes
+  };
+  using Samples = std::deque<Sample>;
+  struct ClassHistory {
+    Samples vram;
+    Samples rss;
+  };
+
+  void Add(Samples* samples, uint64_t input_bytes, uint64_t peak) const;
+  std::optional<uint64_t> Estimate(const Samples& samples, uint64_t input_bytes) const;
+
+  double margin_;
+  size_t window_;
+  std::map<std::string, ClassHistory> classes_;
+};
+
+}  // namespace headroom

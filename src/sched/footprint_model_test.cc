@@ -1,0 +1,158 @@
+#include "sched/footprint_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace headroom {
+namespace {
+
+constexpr uint64_t kGiB = uint64_t{1} << 30;
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+// What the model predicts for a `peak` estimate with the default margin.
+uint64_t WithMargin(double peak) {
+  return static_cast<uint64_t>(std::ceil(peak * FootprintModel::kDefaultMargin));
+}
+
+TEST(FootprintModelTest, KnowsNothingOfANewClass) {
+  FootprintModel model;
+  Footprint f = model.Predict("upscale {}", 0);
+  EXPECT_FALSE(f.vram);
+  EXPECT_FALSE(f.rss);
+}
+
+TEST(FootprintModelTest, ConstantPeaksPredictThePeakTimesTheMargin) {
+  FootprintModel model;
+  for (uint64_t input : {1 * kMiB, 5 * kMiB, 9 * kMiB}) {
+    model.Observe("enc {}", input, 10 * kGiB, 2 * kGiB);
+  }
+  for (uint64_t input : {uint64_t{0}, 5 * kMiB, 100 * kMiB}) {
+    Footprint f = model.Predict("enc {}", input);
+    ASSERT_TRUE(f.vram);
+    ASSERT_TRUE(f.rss);
+    EXPECT_EQ(*f.vram, WithMargin(10.0 * kGiB));
+    EXPECT_EQ(*f.rss, WithMargin(2.0 * kGiB));
+  }
+}
+
+TEST(FootprintModelTest, OneMeasurementIsEnough) {
+  FootprintModel model;
+  model.Observe("c", 0, 4 * kGiB, std::nullopt);
+  Footprint f = model.Predict("c", 0);
+  EXPECT_EQ(f.vram, WithMargin(4.0 * kGiB));
+  EXPECT_FALSE(f.rss);  // not measured: still unknown
+}
+
+TEST(FootprintModelTest, WithoutASizeSignalTheLargestPeakWins) {
+  struct Case {
+    const char* what;
+    std::vector<std::pair<uint64_t, uint64_t>> input_and_peak_gib;
+  };
+  std::vector<Case> cases = {
+      {"same input", {{0, 4}, {0, 30}, {0, 12}}},
+      {"two input sizes only", {{1, 4}, {2, 30}, {2, 12}}},
+      {"peaks shrink with size", {{1, 30}, {2, 20}, {3, 10}}},
+      {"noise, no correlation", {{1, 12}, {2, 30}, {3, 4}, {4, 20}}},
+  };
+  for (const Case& c : cases) {
+    FootprintModel model;
+    for (auto [input, peak] : c.input_and_peak_gib)
+      model.Observe("c", input * kGiB, peak * kGiB, 0);
+    EXPECT_EQ(model.Predict("c", 1 * kGiB).vram, WithMargin(30.0 * kGiB)) << c.what;
+  }
+}
+
+TEST(FootprintModelTest, PeaksGrowingWithInputFollowTheLine) {
+  // peak = 1 GiB + 2 × input.
+  FootprintModel model;
+  for (uint64_t input_gib : {1, 2, 3, 4}) {
+    model.Observe("c", input_gib * kGiB, (1 + 2 * input_gib) * kGiB, std::nullopt);
+  }
+  struct Case {
+    uint64_t input_gib;
+    double want_gib;
+  };
+  std::vector<Case> cases = {
+      {1, 3},                    // far below the largest peak (9): small jobs pack tightly
+      {2, 5}, {4, 9}, {10, 21},  // larger than any seen: extrapolated
+      {0, 3},                    // the line says 1, but never below the smallest peak
+  };
+  for (const Case& c : cases) {
+    std::optional<uint64_t> vram = model.Predict("c", c.input_gib * kGiB).vram;
+    ASSERT_TRUE(vram);
+    EXPECT_NEAR(static_cast<double>(*vram), c.want_gib * kGiB * 1.15, 4096)
+        << "input " << c.input_gib << " GiB";
+  }
+}
+
+TEST(FootprintModelTest, NoisyGrowingPeaksAreCoveredAtEverySample) {
+  // peak ≈ 2 × input with ±10 % noise.
+  std::vector<std::pair<double, double>> samples = {{1, 2.2}, {2, 3.7},  {3, 6.4},
+                                                    {4, 7.5}, {5, 10.9}, {6, 11.3}};
+  FootprintModel model;
+  for (auto [input, peak] : samples) {
+    model.Observe("c", static_cast<uint64_t>(input * kGiB), static_cast<uint64_t>(peak * kGiB),
+                  std::nullopt);
+  }
+  for (auto [input, peak] : samples) {
+    uint64_t vram = *model.Predict("c", static_cast<uint64_t>(input * kGiB)).vram;
+    EXPECT_GE(static_cast<double>(vram), peak * kGiB * 1.15) << "input " << input;
+  }
+  // Still tighter than the largest peak for the small jobs.
+  EXPECT_LT(*model.Predict("c", kGiB).vram, WithMargin(11.3 * kGiB) / 2);
+}
+
+TEST(FootprintModelTest, AnOomRaisesThePredictionToWhatWasInUse) {
+  FootprintModel model;
+  model.Observe("c", 0, 10 * kGiB, 1 * kGiB);
+  model.OnOom("c", 0, Memory::kVram, 20 * kGiB);
+  Footprint f = model.Predict("c", 0);
+  EXPECT_EQ(f.vram, WithMargin(20.0 * kGiB));
+  EXPECT_EQ(f.rss, WithMargin(1.0 * kGiB));  // only the memory that ran out
+  model.OnOom("c", 0, Memory::kRss, 3 * kGiB);
+  EXPECT_EQ(model.Predict("c", 0).rss, WithMargin(3.0 * kGiB));
+  // An OOM below the current estimate lowers nothing.
+  model.OnOom("c", 0, Memory::kVram, 5 * kGiB);
+  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(20.0 * kGiB));
+}
+
+TEST(FootprintModelTest, AnOomBeforeAnySuccessGivesAFirstEstimate) {
+  FootprintModel model;
+  model.OnOom("c", 0, Memory::kVram, 6 * kGiB);
+  Footprint f = model.Predict("c", 0);
+  EXPECT_EQ(f.vram, WithMargin(6.0 * kGiB));
+  EXPECT_FALSE(f.rss);
+}
+
+TEST(FootprintModelTest, AnOomRaisesTheLineAtItsInput) {
+  FootprintModel model;
+  for (uint64_t input_gib : {1, 2, 3, 4}) {
+    model.Observe("c", input_gib * kGiB, 2 * input_gib * kGiB, std::nullopt);
+  }
+  ASSERT_LT(*model.Predict("c", 2 * kGiB).vram, WithMargin(5.0 * kGiB));
+  model.OnOom("c", 2 * kGiB, Memory::kVram, 7 * kGiB);
+  EXPECT_GE(*model.Predict("c", 2 * kGiB).vram, WithMargin(7.0 * kGiB));
+}
+
+TEST(FootprintModelTest, OldPeaksLeaveTheWindow) {
+  FootprintModel model(1.15, 3);
+  model.Observe("c", 0, 30 * kGiB, std::nullopt);
+  for (int i = 0; i < 2; ++i) model.Observe("c", 0, 10 * kGiB, std::nullopt);
+  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(30.0 * kGiB));
+  model.Observe("c", 0, 10 * kGiB, std::nullopt);
+  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(10.0 * kGiB));
+}
+
+TEST(FootprintModelTest, ClassesAreLearnedApartAndTheMarginIsAParameter) {
+  FootprintModel model(1.5);
+  model.Observe("a", 0, 10 * kGiB, std::nullopt);
+  model.Observe("b", 0, 2 * kGiB, std::nullopt);
+  EXPECT_EQ(model.Predict("a", 0).vram, 15 * kGiB);
+  EXPECT_EQ(model.Predict("b", 0).vram, 3 * kGiB);
+  EXPECT_FALSE(model.Predict("c", 0).vram);
+}
+
+}  // namespace
+}  // namespace headroom

@@ -1,0 +1,116 @@
+#include "sched/oom_classifier.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+namespace headroom {
+namespace {
+
+OomInput Failed(std::string_view tail, int exit_code = 1) {
+  OomInput in;
+  in.exit_code = exit_code;
+  in.stderr_tail = tail;
+  return in;
+}
+
+TEST(OomClassifierTest, BuiltInPatternsAndTheMemoryTheyName) {
+  struct Case {
+    std::string tail;
+    OomKind want;
+  };
+  std::vector<Case> cases = {
+      {"torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; "
+       "79.15 GiB total capacity)",
+       OomKind::kGpu},
+      {"CUDA out of memory. Tried to allocate 512 MiB (GPU 1; 8192 MiB total capacity; "
+       "8000 MiB already allocated)",
+       OomKind::kGpu},
+      {"RuntimeError: CUDA error: out of memory\nCUDA kernel errors might be...", OomKind::kGpu},
+      {"error: cudaErrorMemoryAllocation at line 42", OomKind::kGpu},
+      {"RuntimeError: CUBLAS_STATUS_ALLOC_FAILED when calling cublasCreate", OomKind::kGpu},
+      {"jax.errors.XlaRuntimeError: RESOURCE_EXHAUSTED: Out of memory", OomKind::kGpu},
+      {"terminate called after throwing an instance of 'std::bad_alloc'", OomKind::kHost},
+      {"Traceback (most recent call last):\nMemoryError", OomKind::kHost},
+      {"ffmpeg: Cannot allocate memory", OomKind::kHost},
+      {"No such file or directory", OomKind::kNone},
+      {"cuda out of memory", OomKind::kNone},  // the built-ins are case-sensitive
+      {"", OomKind::kNone},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ClassifyOom(Failed(c.tail)), c.want) << c.tail;
+    EXPECT_EQ(IsOutOfMemory(Failed(c.tail)), c.want != OomKind::kNone) << c.tail;
+  }
+}
+
+TEST(OomClassifierTest, ACleanExitIsNeverOom) {
+  EXPECT_EQ(ClassifyOom(Failed("CUDA out of memory (recovered by halving the batch)", 0)),
+            OomKind::kNone);
+}
+
+TEST(OomClassifierTest, JobsHeadroomKilledAreNotOom) {
+  OomInput in = Failed("CUDA out of memory");
+  in.exit_code = -1;
+  in.signal = SIGKILL;
+  in.killed_by_us = true;  // --timeout's SIGKILL after the grace
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
+}
+
+TEST(OomClassifierTest, ASigkillHeadroomDidNotSendIsTheOomKiller) {
+  OomInput in = Failed("");
+  in.exit_code = -1;
+  in.signal = SIGKILL;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kHost);
+  in.signal = SIGSEGV;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
+  in.signal = SIGTERM;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
+}
+
+TEST(OomClassifierTest, UserExitCodes) {
+  std::vector<int> codes = {3, 137};
+  OomInput in = Failed("", 3);
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone);  // no codes given: not OOM
+  in.oom_exit_codes = codes;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kUnknown);
+  in.exit_code = 137;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kUnknown);
+  in.exit_code = 4;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
+}
+
+TEST(OomClassifierTest, UserPatternsAreSearchedRegexes) {
+  std::vector<std::regex> patterns;
+  ASSERT_TRUE(
+      CompileOomPatterns({"not enough (video )?memory", "^VK_ERROR_OUT_OF_\\w+"}, &patterns).ok());
+  ASSERT_EQ(patterns.size(), 2u);
+  struct Case {
+    std::string tail;
+    OomKind want;
+  };
+  std::vector<Case> cases = {
+      {"encoder: not enough video memory for frame 12", OomKind::kUnknown},
+      {"not enough memory", OomKind::kUnknown},
+      {"VK_ERROR_OUT_OF_DEVICE_MEMORY", OomKind::kUnknown},
+      {"not enough disk", OomKind::kNone},
+      {"CUDA out of memory", OomKind::kGpu},  // built-ins still say which memory
+  };
+  for (const Case& c : cases) {
+    OomInput in = Failed(c.tail);
+    in.patterns = patterns;
+    EXPECT_EQ(ClassifyOom(in), c.want) << c.tail;
+  }
+}
+
+TEST(OomClassifierTest, ABadPatternIsNamed) {
+  std::vector<std::regex> patterns;
+  Status status = CompileOomPatterns({"fine", "(unclosed"}, &patterns);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("--oom-pattern: '(unclosed'"), std::string::npos)
+      << status.message();
+}
+
+}  // namespace
+}  // namespace headroom

@@ -1,0 +1,73 @@
+// ResourceLedger: the scheduler's books on the machine's resources (DESIGN.md,
+// "Admission, in one picture"). From the newest snapshot and the running
+// jobs it computes what each device has committed to our jobs, what others
+// hold (foreign), each device's high-mark latch and concurrency limit, and
+// what the host has left, as the plain views that Admit() takes. It decides
+// nothing itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/snapshot.h"
+#include "sched/admission.h"
+#include "sched/clock.h"
+#include "sched/concurrency_limit.h"
+#include "sched/resource_source.h"
+
+namespace headroom {
+
+// One running job, as the ledger sees it.
+struct JobUse {
+  pid_t pgid = 0;              // its process group: GPU processes in it are its own
+  int device = -1;             // -1: runs without a GPU
+  std::string job_class;
+  uint64_t reserved_vram = 0;  // predicted peak when it started
+  uint64_t reserved_ram = 0;
+  TimePoint start{};
+  uint64_t vram_now = 0;       // its processes' memory in the newest snapshot
+  uint64_t vram_peak = 0;      // the most seen while it ran
+  bool vram_measured = false;  // a snapshot with per-process memory saw it run
+};
+
+class ResourceLedger {
+ public:
+  // `source` may be null: then there is no device and the host is unknown,
+  // so only the slot gate holds jobs.
+  ResourceLedger(const AdmissionConfig& config, ResourceSource* source);
+
+  // Takes the newest snapshot when there is a fresh one: updates each job's
+  // use and peak, and each device's latch. Returns true when it was fresh.
+  bool Refresh(const std::vector<JobUse*>& jobs);
+
+  const Snapshot& snapshot() const { return snapshot_; }
+  bool has_devices() const { return !snapshot_.gpus.empty(); }
+
+  // The views for admitting a job of `job_class`.
+  std::vector<DeviceView> Devices(const std::vector<const JobUse*>& jobs,
+                                  const std::string& job_class);
+  HostView Host(const std::vector<const JobUse*>& jobs) const;
+
+  // The device's concurrency limit (made on first use).
+  ConcurrencyLimit& Limit(int device);
+  bool Latched(int device) const;
+
+ private:
+  uint64_t Committed(int device, const std::vector<const JobUse*>& jobs) const;
+  uint64_t Foreign(const GpuDevice& device, const std::vector<const JobUse*>& jobs) const;
+
+  AdmissionConfig config_;
+  ResourceSource* source_;
+  Snapshot snapshot_;
+  uint64_t generation_ = 0;
+  bool have_snapshot_ = false;
+  std::map<int, bool> latched_;
+  std::map<int, ConcurrencyLimit> limits_;
+};
+
+}  // namespace headroom

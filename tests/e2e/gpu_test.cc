@@ -1,0 +1,148 @@
+// End-to-end: resource-aware admission on the simulated GPU (docs/simgpu.md).
+// Jobs are real processes of headroom-simgpu allocating simulated memory.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace headroom::e2e {
+namespace {
+
+class GpuTest : public E2eTest {
+ protected:
+  // A spec with one device per entry of `mib`, all at `temperature`.
+  void Devices(const std::vector<int>& mib, int temperature = 45) {
+    std::string spec = "{\"devices\": [";
+    for (size_t i = 0; i < mib.size(); ++i) {
+      if (i > 0) spec += ", ";
+      spec += "{\"name\": \"SimGPU\", \"memory_mib\": " + std::to_string(mib[i]) +
+              ", \"temperature_c\": " + std::to_string(temperature) + "}";
+    }
+    WriteFile(Path("sim.json"), spec + "]}");
+  }
+  RunOptions SimOpts() const {
+    RunOptions options = Opts();
+    std::string bin = HEADROOM_SIMGPU_BIN;
+    std::string dir = bin.substr(0, bin.rfind('/'));
+    options.env.push_back("HEADROOM_GPU_SIM=" + Path("sim.json"));
+    options.env.push_back("PATH=" + dir + ":/usr/bin:/bin");
+    return options;
+  }
+  // A job that records where it ran ({gpu}, CUDA_VISIBLE_DEVICES), then
+  // allocates `mib` for `seconds`.
+  std::string AllocJob(int mib, double seconds, const std::string& extra = "") {
+    return Script("alloc.sh", "echo \"$1 gpu=$2 cvd=${CUDA_VISIBLE_DEVICES-unset}\" >> \"" +
+                                  Path("where") + "\"\n" + extra +
+                                  "exec headroom-simgpu alloc --mib " + std::to_string(mib) +
+                                  " --seconds " + std::to_string(seconds) + "\n");
+  }
+  RunResult HrSim(std::vector<std::string> args) { return Hr(std::move(args), SimOpts()); }
+};
+
+TEST_F(GpuTest, JobsSpreadOverTwoDevicesAndGetTheirGpu) {
+  Devices({10240, 10240});
+  std::string job = AllocJob(6000, 0.3);
+  RunResult r = HrSim({"run", "-j4", "--gpu-mem", "6G", "--monitor-interval", "50ms", "--",
+                       job, "{}", "{gpu}", ":::", "a", "b"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string where = ReadFile(Path("where"));
+  // 6 GiB each: one per 10 GiB device, both at once.
+  EXPECT_TRUE(Contains(where, "gpu=0 cvd=0")) << where;
+  EXPECT_TRUE(Contains(where, "gpu=1 cvd=1")) << where;
+  EXPECT_LT(r.seconds, 0.3 * 2) << "the two jobs should have run side by side";
+}
+
+TEST_F(GpuTest, DeclaredFootprintsAreNeverOverbooked) {
+  // 0.85 x 10 GiB holds two 4 GiB jobs, never three: no OOM.
+  Devices({10240});
+  std::string job = AllocJob(4096, 0.3);
+  RunResult r = HrSim({"run", "-j8", "--gpu-mem", "4G", "--monitor-interval", "50ms", "--",
+                       job, "{}", "{gpu}", ":::", "a", "b", "c", "d"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(Contains(r.out, "out of memory")) << r.out;
+  EXPECT_GT(r.seconds, 0.3 * 2 - 0.05) << "four jobs two at a time take two rounds";
+}
+
+TEST_F(GpuTest, AFixedPoolRunsOutOfMemoryAndRecovers) {
+  // The hand-written pool starts all four at once; two do not fit, fail with
+  // CUDA's message, and are retried until they do.
+  Devices({10240});
+  std::string job = AllocJob(4096, 0.4);
+  RunResult r = HrSim({"run", "-j4", "--policy", "fixed", "--retry-delay", "0.1s", "--oom-retries", "20", "--",
+                       job, "{}", "{gpu}", ":::", "a", "b", "c", "d"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "out-of-memory retries")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "RETRY: ")) << r.out;
+}
+
+TEST_F(GpuTest, AnOomWithoutRetriesLeftFallsBackToTheCpu) {
+  Devices({1024});
+  // Too big for the device: every GPU attempt fails; without a GPU the
+  // script succeeds (as a CPU path would).
+  std::string job = Script("big.sh", "echo \"cvd=${CUDA_VISIBLE_DEVICES-unset}\" >> \"" +
+                                         Path("where") + "\"\n"
+                                         "[ -z \"$CUDA_VISIBLE_DEVICES\" ] && exit 0\n"
+                                         "exec headroom-simgpu alloc --mib 4096 --seconds 0\n");
+  RunResult r = HrSim({"run", "--oom-retries", "1", "--retry-delay", "0", "--cpu-fallback", "--",
+                       job, ":::", "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(ReadFile(Path("where")), "cvd=0\ncvd=0\ncvd=\n");
+}
+
+TEST_F(GpuTest, WithoutFallbackTheLastOomFails) {
+  Devices({1024});
+  std::string job = AllocJob(4096, 0);
+  RunResult r = HrSim({"run", "--oom-retries", "1", "--retry-delay", "0", "--", job, "{}",
+                       "{gpu}", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(Grep(r.out, "FAILED: a (out of memory").size(), 1u) << r.out;
+}
+
+TEST_F(GpuTest, AHotDeviceTakesOneJobAtATime) {
+  Devices({81920}, /*temperature=*/90);
+  std::string job = AllocJob(1024, 0.2);
+  RunResult r = HrSim({"run", "-j4", "--gpu-mem", "1G", "--monitor-interval", "50ms", "--",
+                       job, "{}", "{gpu}", ":::", "a", "b", "c"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_GT(r.seconds, 0.2 * 3 - 0.05) << "a device at 90 C runs one job";
+}
+
+TEST_F(GpuTest, GpusNoneHidesEveryDevice) {
+  Devices({10240});
+  std::string job = AllocJob(0, 0);
+  RunResult r = HrSim({"run", "--gpus", "none", "--", job, "{}", "{gpu}", ":::", "a"});
+  EXPECT_EQ(ReadFile(Path("where")), "a gpu= cvd=\n");
+}
+
+TEST_F(GpuTest, WithoutAnyGpuJobsRunAndTheirEnvironmentIsLeftAlone) {
+  std::string job = AllocJob(0, 0);
+  RunOptions options = Opts();
+  RunResult r = Hr({"run", "--gpu-provider", "none", "--", "sh", "-c",
+                    "echo \"gpu=$1 cvd=${CUDA_VISIBLE_DEVICES-unset}\" > \"" + Path("where") + "\"",
+                    "sh", "{gpu}", ":::", "a"},
+                   options);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFile(Path("where")), "gpu= cvd=unset\n");
+}
+
+TEST_F(GpuTest, GpusShowsTheSimulatedDevices) {
+  Devices({10240, 20480});
+  RunResult r = HrSim({"gpus"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "SimGPU")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "20.0 GiB")) << r.out;
+  RunResult json = HrSim({"gpus", "--json"});
+  EXPECT_TRUE(Contains(json.out, "\"memory_total_bytes\":21474836480")) << json.out;
+}
+
+TEST_F(GpuTest, ANamedProviderThatDoesNotWorkIsAnInputError) {
+  RunResult r = Hr({"run", "--gpu-provider", "sim", "--gpu-sim", Path("missing.json"), "--",
+                    "true", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "missing.json")) << r.err;
+}
+
+}  // namespace
+}  // namespace headroom::e2e
