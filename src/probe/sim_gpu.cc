@@ -331,8 +331,8 @@ Status SimGpu::Read(std::vector<GpuDevice>* devices) const {
     device.uuid = "SIM-" + std::to_string(index);
     device.memory_total = devices_[i].memory_mib * kMiB;
     auto temperature = state.temperature_c.find(index);
-    device.temperature_c = temperature != state.temperature_c.end() ? temperature->second
-                                                                    : devices_[i].temperature_c;
+    device.temperature_c =
+        temperature != state.temperature_c.end() ? temperature->second : devices_[i].temperature_c;
     device.processes_known = true;
     for (const SimAllocation& a : state.allocations) {
       if (a.device != index) continue;

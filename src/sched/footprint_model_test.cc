@@ -82,7 +82,8 @@ TEST(FootprintModelTest, PeaksGrowingWithInputFollowTheLine) {
   for (const Case& c : cases) {
     std::optional<uint64_t> vram = model.Predict("c", c.input_gib * kGiB).vram;
     ASSERT_TRUE(vram);
-    EXPECT_NEAR(static_cast<double>(*vram), c.want_gib * kGiB * 1.15, 4096)
+    // On a fitted line only a third of the margin is kept (0.05).
+    EXPECT_NEAR(static_cast<double>(*vram), c.want_gib * kGiB * 1.05, 4096)
         << "input " << c.input_gib << " GiB";
   }
 }
@@ -98,7 +99,8 @@ TEST(FootprintModelTest, NoisyGrowingPeaksAreCoveredAtEverySample) {
   }
   for (auto [input, peak] : samples) {
     uint64_t vram = *model.Predict("c", static_cast<uint64_t>(input * kGiB)).vram;
-    EXPECT_GE(static_cast<double>(vram), peak * kGiB * 1.15) << "input " << input;
+    // The raise covers every sample; the reduced margin comes on top.
+    EXPECT_GE(static_cast<double>(vram), peak * kGiB * 1.05) << "input " << input;
   }
   // Still tighter than the largest peak for the small jobs.
   EXPECT_LT(*model.Predict("c", kGiB).vram, WithMargin(11.3 * kGiB) / 2);

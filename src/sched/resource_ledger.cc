@@ -15,6 +15,7 @@ bool ResourceLedger::Refresh(const std::vector<JobUse*>& jobs) {
   have_snapshot_ = true;
   generation_ = generation;
   snapshot_ = latest;
+  exited_.clear();
 
   for (JobUse* job : jobs) {
     if (job->device < 0) continue;
@@ -57,9 +58,21 @@ uint64_t ResourceLedger::Foreign(const GpuDevice& device,
     bool ours = std::any_of(jobs.begin(), jobs.end(), [&](const JobUse* job) {
       return job->device == device.index && (p.pgid == job->pgid || p.pid == job->pgid);
     });
-    if (!ours) foreign += p.used_bytes;
+    bool ended = std::find(exited_.begin(), exited_.end(), p.pgid) != exited_.end() ||
+                 std::find(exited_.begin(), exited_.end(), p.pid) != exited_.end();
+    if (!ours && !ended) foreign += p.used_bytes;
   }
   return foreign;
+}
+
+uint64_t ResourceLedger::Exited(const GpuDevice& device) const {
+  uint64_t freed = 0;
+  for (const GpuProcess& p : device.processes) {
+    bool ended = std::find(exited_.begin(), exited_.end(), p.pgid) != exited_.end() ||
+                 std::find(exited_.begin(), exited_.end(), p.pid) != exited_.end();
+    if (ended) freed += p.used_bytes;
+  }
+  return std::min(freed, device.memory_used);
 }
 
 std::vector<DeviceView> ResourceLedger::Devices(const std::vector<const JobUse*>& jobs,
@@ -70,7 +83,7 @@ std::vector<DeviceView> ResourceLedger::Devices(const std::vector<const JobUse*>
     DeviceView view;
     view.index = device.index;
     view.total = device.memory_total;
-    view.used = device.memory_used;
+    view.used = device.memory_used - Exited(device);
     view.foreign = Foreign(device, jobs);
     view.committed = Committed(device.index, jobs);
     for (const JobUse* job : jobs) {

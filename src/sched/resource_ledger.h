@@ -53,6 +53,10 @@ class ResourceLedger {
                                   const std::string& job_class);
   HostView Host(const std::vector<const JobUse*>& jobs) const;
 
+  // A job of ours ended: until the next sample, its processes' memory in
+  // the snapshot is already free, not someone else's.
+  void OnJobExit(pid_t pgid) { exited_.push_back(pgid); }
+
   // The device's concurrency limit (made on first use).
   ConcurrencyLimit& Limit(int device);
   bool Latched(int device) const;
@@ -60,12 +64,14 @@ class ResourceLedger {
  private:
   uint64_t Committed(int device, const std::vector<const JobUse*>& jobs) const;
   uint64_t Foreign(const GpuDevice& device, const std::vector<const JobUse*>& jobs) const;
+  uint64_t Exited(const GpuDevice& device) const;  // memory of jobs that ended since
 
   AdmissionConfig config_;
   ResourceSource* source_;
   Snapshot snapshot_;
   uint64_t generation_ = 0;
   bool have_snapshot_ = false;
+  std::vector<pid_t> exited_;  // pgids of jobs that ended since the snapshot
   std::map<int, bool> latched_;
   std::map<int, ConcurrencyLimit> limits_;
 };

@@ -221,6 +221,7 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
   Refresh();
   Running run = std::move(**it);
   it->reset();
+  ledger_->OnJobExit(run.use.pgid);
   --running_;
   counts_.running = static_cast<int64_t>(running_);
 

@@ -107,7 +107,9 @@ int Main(int argc, char** argv) {
   std::string spec = env != nullptr ? env : "";
   Status status = TakeSpecOption(&args, &spec);
   if (!status.ok()) return Fail(status.message(), kExitUsage);
-  if (args.empty()) return Fail("no command: expected alloc, set or status (see --help)", kExitUsage);
+  if (args.empty()) {
+    return Fail("no command: expected alloc, set or status (see --help)", kExitUsage);
+  }
   std::string command = args[0];
   args.erase(args.begin());
   if (command != "alloc" && command != "set" && command != "status") {
