@@ -134,9 +134,12 @@ Status ParseInteger(std::string_view text, int64_t min, int64_t max, int64_t* va
   return Status::Ok();
 }
 
-Status ParseJobCount(std::string_view text, unsigned cores, int* jobs) {
+namespace {
+
+// A count of jobs from 1 to kMaxJobs, or "auto" for `auto_value`.
+Status ParseCountOrAuto(std::string_view text, int auto_value, int* count) {
   if (text == "auto") {
-    *jobs = std::max(1, static_cast<int>(std::min<unsigned>(cores, kMaxJobs)) - 2);
+    *count = auto_value;
     return Status::Ok();
   }
   int64_t value = 0;
@@ -148,8 +151,15 @@ Status ParseJobCount(std::string_view text, unsigned cores, int* jobs) {
     return Status::Error(
         fmt::format("'{}' is out of range (expected 1 to {}, or 'auto')", text, kMaxJobs));
   }
-  *jobs = static_cast<int>(value);
+  *count = static_cast<int>(value);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseJobCount(std::string_view text, unsigned cores, int* jobs) {
+  return ParseCountOrAuto(
+      text, std::max(1, static_cast<int>(std::min<unsigned>(cores, kMaxJobs)) - 2), jobs);
 }
 
 Status ParseThreadsPerJob(std::string_view text, unsigned cores, int jobs, int* threads) {
@@ -267,21 +277,7 @@ Status ParsePercent(std::string_view text, int* percent) {
 }
 
 Status ParseJobsPerGpu(std::string_view text, int* jobs) {
-  if (text == "auto") {
-    *jobs = 0;
-    return Status::Ok();
-  }
-  int64_t value = 0;
-  std::errc error = ReadInt64(text, &value);
-  if (error == std::errc::invalid_argument) {
-    return Status::Error(fmt::format("'{}' is not a number or 'auto'", text));
-  }
-  if (error != std::errc() || value < 1 || value > kMaxJobs) {
-    return Status::Error(
-        fmt::format("'{}' is out of range (expected 1 to {}, or 'auto')", text, kMaxJobs));
-  }
-  *jobs = static_cast<int>(value);
-  return Status::Ok();
+  return ParseCountOrAuto(text, 0, jobs);  // auto: no cap beyond --jobs
 }
 
 Status ParseGpuList(std::string_view text, bool* all, std::vector<int>* gpus) {

@@ -91,18 +91,9 @@ Status AmdProvider::Sample(std::vector<GpuDevice>* devices) {
 }
 
 std::unique_ptr<GpuProvider> OpenAmd(const std::string& drm_root, std::string* why_not) {
-  auto provider = std::make_unique<AmdProvider>(drm_root);
-  std::vector<GpuDevice> devices;
-  Status status = provider->Sample(&devices);
-  if (!status.ok()) {
-    *why_not = status.message();
-    return nullptr;
-  }
-  if (devices.empty()) {
-    *why_not = drm_root + ": no card with mem_info_vram_total (no amdgpu device)";
-    return nullptr;
-  }
-  return provider;
+  return KeepIfItSeesGpus(std::make_unique<AmdProvider>(drm_root),
+                          drm_root + ": no card with mem_info_vram_total (no amdgpu device)",
+                          why_not);
 }
 
 }  // namespace headroom

@@ -2,6 +2,7 @@
 // simulated GPU, or none). Providers only report; they decide nothing.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,5 +20,11 @@ class GpuProvider {
   // An error means this sample failed (the caller keeps the previous one).
   virtual Status Sample(std::vector<GpuDevice>* devices) = 0;
 };
+
+// `provider` when a first sample works and shows at least one device; else
+// nullptr and why: the sample's error, or `no_device` when it saw none.
+std::unique_ptr<GpuProvider> KeepIfItSeesGpus(std::unique_ptr<GpuProvider> provider,
+                                              const std::string& no_device,
+                                              std::string* why_not);
 
 }  // namespace headroom

@@ -130,18 +130,8 @@ Status NvidiaSmiProvider::Sample(std::vector<GpuDevice>* devices) {
 }
 
 std::unique_ptr<GpuProvider> OpenNvidiaSmi(std::string* why_not, const std::string& program) {
-  auto provider = std::make_unique<NvidiaSmiProvider>(program);
-  std::vector<GpuDevice> devices;
-  Status status = provider->Sample(&devices);
-  if (!status.ok()) {
-    *why_not = status.message();
-    return nullptr;
-  }
-  if (devices.empty()) {
-    *why_not = program + " reports no GPU";
-    return nullptr;
-  }
-  return provider;
+  return KeepIfItSeesGpus(std::make_unique<NvidiaSmiProvider>(program),
+                          program + " reports no GPU", why_not);
 }
 
 }  // namespace headroom

@@ -16,7 +16,7 @@
 namespace headroom {
 namespace {
 
-constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMiB = uint64_t{1024} * 1024;
 
 // Whole file; false with errno set when it cannot be read.
 bool ReadAll(const std::string& path, std::string* text) {

@@ -16,7 +16,7 @@
 namespace headroom {
 namespace {
 
-constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMiB = uint64_t{1024} * 1024;
 
 // A child process that waits to be killed, so that its pid is live.
 class Sleeper {

@@ -51,12 +51,13 @@ int SleepUnlessSignalled(const sigset_t& set, double seconds) {
 }
 
 void PrintOom(int device, uint64_t tried, const SimAllocResult& result) {
+  uint64_t already = result.others_mib + result.mine_mib;
   std::fprintf(stderr,
                "CUDA out of memory. Tried to allocate %llu MiB (GPU %d; %llu MiB total capacity; "
                "%llu MiB already allocated)\n",
                static_cast<unsigned long long>(tried), device,
                static_cast<unsigned long long>(result.total_mib),
-               static_cast<unsigned long long>(result.others_mib + result.mine_mib));
+               static_cast<unsigned long long>(already));
 }
 
 struct AllocPlan {

@@ -11,6 +11,20 @@ int Fail(const std::string& message, int code) {
   return code;
 }
 
+namespace {
+
+Status UnknownOption(const std::string& name, const std::vector<std::string>& names) {
+  std::string expected;
+  for (const std::string& known : names) {
+    expected += expected.empty() ? "--" : ", --";
+    expected += known;
+  }
+  if (expected.empty()) expected = "none";
+  return Status::Error("unknown option '" + name + "' (expected " + expected + ")");
+}
+
+}  // namespace
+
 Status ParseFlags(const std::vector<std::string>& args, const std::vector<std::string>& names,
                   std::map<std::string, std::string>* values) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -20,9 +34,7 @@ Status ParseFlags(const std::vector<std::string>& args, const std::vector<std::s
     std::string name = arg.substr(0, equals);
     if (name.rfind("--", 0) != 0 ||
         std::find(names.begin(), names.end(), name.substr(2)) == names.end()) {
-      std::string expected;
-      for (const std::string& known : names) expected += (expected.empty() ? "--" : ", --") + known;
-      return Status::Error("unknown option '" + name + "' (expected " + expected + ")");
+      return UnknownOption(name, names);
     }
     if (equals != std::string::npos) {
       (*values)[name.substr(2)] = arg.substr(equals + 1);
