@@ -8,6 +8,9 @@ void ObserverList::OnBatchStart(const Counts& c, TimePoint t) {
 void ObserverList::OnJobSkipped(const Job& j, const Counts& c) {
   for (Observer* o : observers_) o->OnJobSkipped(j, c);
 }
+void ObserverList::OnJobLaunch(const Job& j, int slot, int attempt, int gpu) {
+  for (Observer* o : observers_) o->OnJobLaunch(j, slot, attempt, gpu);
+}
 void ObserverList::OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) {
   for (Observer* o : observers_) o->OnJobStart(j, a, c);
 }
@@ -22,6 +25,9 @@ void ObserverList::OnNotice(LogLevel l, const std::string& m) {
 }
 void ObserverList::OnSnapshot(const Snapshot& s) {
   for (Observer* o : observers_) o->OnSnapshot(s);
+}
+void ObserverList::OnLimitChange(int device, int limit, const std::string& reason) {
+  for (Observer* o : observers_) o->OnLimitChange(device, limit, reason);
 }
 void ObserverList::OnBatchEnd(const Counts& c, TimePoint t) {
   for (Observer* o : observers_) o->OnBatchEnd(c, t);

@@ -54,6 +54,9 @@ class Observer {
   virtual ~Observer() = default;
   virtual void OnBatchStart(const Counts&, TimePoint) {}
   virtual void OnJobSkipped(const Job&, const Counts&) {}
+  // Just before an attempt is spawned (the journal marks it started here, so
+  // that a crash right after the spawn still knows it ran).
+  virtual void OnJobLaunch(const Job&, int /*slot*/, int /*attempt*/, int /*gpu*/) {}
   virtual void OnJobStart(const Job&, const AttemptStart&, const Counts&) {}
   virtual void OnJobEnd(const Job&, const AttemptEnd&, const Counts&) {}
   // Called at least every 100 ms while the batch runs; `waiting` names what
@@ -63,6 +66,9 @@ class Observer {
   virtual void OnNotice(LogLevel, const std::string&) {}
   // Each fresh resource sample the scheduler used.
   virtual void OnSnapshot(const Snapshot&) {}
+  // A device's concurrency limit changed to `limit`; `reason` is the line the
+  // log shows ("gpu0 limit 8 -> 4: out of memory").
+  virtual void OnLimitChange(int /*device*/, int /*limit*/, const std::string& /*reason*/) {}
   virtual void OnBatchEnd(const Counts&, TimePoint) {}
 };
 
@@ -72,11 +78,13 @@ class ObserverList : public Observer {
   void Add(Observer* observer) { observers_.push_back(observer); }
   void OnBatchStart(const Counts& c, TimePoint t) override;
   void OnJobSkipped(const Job& j, const Counts& c) override;
+  void OnJobLaunch(const Job& j, int slot, int attempt, int gpu) override;
   void OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) override;
   void OnJobEnd(const Job& j, const AttemptEnd& a, const Counts& c) override;
   void OnTick(const Counts& c, TimePoint t, const std::string& w) override;
   void OnNotice(LogLevel l, const std::string& m) override;
   void OnSnapshot(const Snapshot& s) override;
+  void OnLimitChange(int device, int limit, const std::string& reason) override;
   void OnBatchEnd(const Counts& c, TimePoint t) override;
 
  private:

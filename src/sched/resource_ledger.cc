@@ -25,6 +25,7 @@ bool ResourceLedger::Refresh(const std::vector<JobUse*>& jobs) {
       for (const GpuProcess& p : device.processes) {
         if (p.pgid == job->pgid || p.pid == job->pgid) use += p.used_bytes;
       }
+      job->vram_steady = job->vram_measured && use == job->vram_now ? job->vram_steady + 1 : 0;
       job->vram_now = use;
       job->vram_peak = std::max(job->vram_peak, use);
       job->vram_measured = true;

@@ -95,7 +95,26 @@ void Scheduler::Refresh() {
   for (auto& run : slots_) {
     if (run) uses.push_back(&run->use);
   }
-  if (ledger_->Refresh(uses)) observer_->OnSnapshot(ledger_->snapshot());
+  if (!ledger_->Refresh(uses)) return;
+  observer_->OnSnapshot(ledger_->snapshot());
+  LearnFromPlateaus();
+}
+
+// Slow start ends early when the running job of a class with nothing
+// learned yet stops growing: its plateau is what the class needs, so the
+// queue need not wait for it to finish. What it uses at its end is learned
+// as usual; an under-estimate is corrected by the out-of-memory path.
+void Scheduler::LearnFromPlateaus() {
+  for (auto& run : slots_) {
+    if (!run || run->use.device < 0 || !run->use.VramPlateaued()) continue;
+    const Job& job = plan_->to_run[run->job];
+    auto input_bytes = static_cast<uint64_t>(job.input_bytes);
+    if (footprints_.Predict(run->use.job_class, input_bytes).vram) continue;
+    footprints_.Observe(run->use.job_class, input_bytes, run->use.vram_peak, std::nullopt);
+    observer_->OnNotice(LogLevel::kDebug, job.name + ": GPU memory stopped growing at " +
+                                              FormatSize(run->use.vram_peak) +
+                                              "; admitting its class by that");
+  }
 }
 
 // Declared sizes win over what was learned: the user knows the job.
@@ -109,40 +128,51 @@ JobNeed Scheduler::NeedOf(const Pending& pending) const {
   return need;
 }
 
+// Phase 1. The first ready job in queue order starts when it may. When a
+// gate holds it, up to `lookahead` ready jobs behind it are tried and the
+// one with the largest predicted VRAM that may start goes (best fit): the
+// room the head cannot use yet is filled as fully as one job can, and the
+// small jobs are left for the gaps that remain (bench/packing.sh).
 std::string Scheduler::StartReady(TimePoint now) {
   while (!stopping_ && !queue_.empty()) {
     if (running_ >= slots_.size()) return "slots";
     if (last_start_ && now < *last_start_ + config_.delay) return "delay";
-    // The first ready jobs in queue order; past a held head, a few more may
-    // be tried, so that small jobs fill room the head cannot use yet.
     std::string head_waiting;
-    bool started = false;
+    std::optional<std::deque<Pending>::iterator> pick;
+    AdmitDecision picked;
+    uint64_t picked_size = 0;
     bool any_ready = false;
     size_t tried = 0;
+    std::vector<const JobUse*> uses = RunningUses();
+    HostView host = ledger_->Host(uses);
     for (auto it = queue_.begin(); it != queue_.end() && tried < config_.lookahead; ++it) {
       if (it->ready > now) continue;
       any_ready = true;
-      ++tried;
+      bool head = ++tried == 1;
       JobNeed need = NeedOf(*it);
-      std::vector<const JobUse*> uses = RunningUses();
       AdmitDecision decision =
-          Admit(need, ledger_->Host(uses),
-                ledger_->Devices(uses, ClassOf(plan_->to_run[it->job])), config_.admission);
+          Admit(need, host, ledger_->Devices(uses, ClassOf(plan_->to_run[it->job])),
+                config_.admission);
       if (!decision.start) {
         if (head_waiting.empty()) head_waiting = decision.waiting;
         continue;
       }
-      if (decision.forced) {
-        observer_->OnNotice(LogLevel::kInfo, "starting " + plan_->to_run[it->job].name +
-                                                 " although it waits for " + decision.waiting +
-                                                 ": nothing else runs");
+      uint64_t size = need.vram.value_or(0);
+      if (!pick || size > picked_size) {
+        pick = it;
+        picked = decision;
+        picked_size = size;
       }
-      StartOne(it, decision, now);
-      started = true;
-      break;
+      if (head) break;
     }
     if (!any_ready) return "retry-delay";
-    if (!started) return head_waiting;
+    if (!pick) return head_waiting;
+    if (picked.forced) {
+      observer_->OnNotice(LogLevel::kInfo, "starting " + plan_->to_run[(*pick)->job].name +
+                                               " although it waits for " + picked.waiting +
+                                               ": nothing else runs");
+    }
+    StartOne(*pick, picked, now);
   }
   return "";
 }
@@ -176,6 +206,7 @@ void Scheduler::StartOne(std::deque<Pending>::iterator it, const AdmitDecision& 
   if (config_.place_gpus) {
     launch.gpu = decision.device >= 0 ? std::to_string(decision.device) : std::string();
   }
+  observer_->OnJobLaunch(job, slot, pending.attempt, decision.device);
   Status status = runner_->Start(job, launch, &run.started);
   if (!status.ok()) {
     AttemptEnd end;
@@ -232,12 +263,7 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
   const Job& job = plan_->to_run[run.job];
   if (end.outcome == Outcome::kFailed && HandleOutOfMemory(run, exited.info, &end, now)) {
     runner_->Complete(job, false);
-    end.attempt = run.attempt;
-    end.slot = run.slot;
-    end.wall_seconds = std::chrono::duration<double>(now - run.start).count();
-    end.stdout_log = run.started.stdout_log;
-    end.stderr_log = run.started.stderr_log;
-    observer_->OnJobEnd(job, end, counts_);
+    Finish(run, end, now);
     return;
   }
   Status committed = runner_->Complete(job, end.outcome == Outcome::kSucceeded);
@@ -271,9 +297,9 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, Atte
     if (used > 0) footprints_.OnOom(run.use.job_class, input_bytes, Memory::kVram, used);
     int on_device = 1;
     for (const JobUse* other : RunningUses()) on_device += other->device == run.use.device;
-    std::optional<std::string> change =
-        ledger_->Limit(run.use.device).OnOom(run.start, on_device, now);
-    if (change) observer_->OnNotice(LogLevel::kInfo, *change);
+    ConcurrencyLimit& limit = ledger_->Limit(run.use.device);
+    std::optional<std::string> change = limit.OnOom(run.start, on_device, now);
+    if (change) ReportLimit(run.use.device, limit.limit(), *change);
   } else if (exit.max_rss_kb > 0) {
     footprints_.OnOom(run.use.job_class, input_bytes, Memory::kRss,
                       static_cast<uint64_t>(exit.max_rss_kb) * 1024);
@@ -304,9 +330,15 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   if (exit.max_rss_kb > 0) rss = static_cast<uint64_t>(exit.max_rss_kb) * 1024;
   footprints_.Observe(run.use.job_class, static_cast<uint64_t>(job.input_bytes), vram, rss);
   if (run.use.device >= 0 && !ledger_->Latched(run.use.device)) {
-    std::optional<std::string> change = ledger_->Limit(run.use.device).OnSuccess();
-    if (change) observer_->OnNotice(LogLevel::kInfo, *change);
+    ConcurrencyLimit& limit = ledger_->Limit(run.use.device);
+    std::optional<std::string> change = limit.OnSuccess();
+    if (change) ReportLimit(run.use.device, limit.limit(), *change);
   }
+}
+
+void Scheduler::ReportLimit(int device, int limit, const std::string& reason) {
+  observer_->OnNotice(LogLevel::kInfo, reason);
+  observer_->OnLimitChange(device, limit, reason);
 }
 
 // Records the end of an attempt, decides on a retry, and applies --halt.
@@ -317,10 +349,12 @@ void Scheduler::Finish(const Running& run, AttemptEnd end, TimePoint now) {
   end.stdout_log = run.started.stdout_log;
   end.stderr_log = run.started.stderr_log;
 
-  RetryDecision retry = DecideRetry(end.outcome, run.attempt, config_.retry);
-  end.will_retry = retry.retry && !stopping_;
   bool gave_up = false;
   if (end.will_retry) {
+    // Out of memory: HandleOutOfMemory() requeued it already.
+  } else if (RetryDecision retry = DecideRetry(end.outcome, run.attempt, config_.retry);
+             retry.retry && !stopping_) {
+    end.will_retry = true;
     ++counts_.retries;
     queue_.push_front({run.job, run.attempt + 1, now + retry.delay});
   } else if (end.outcome == Outcome::kSucceeded) {

@@ -93,11 +93,13 @@ class Scheduler {
   JobNeed NeedOf(const Pending& pending) const;
   std::vector<const JobUse*> RunningUses() const;
   void Refresh();  // a fresh snapshot: the ledger, and the log
+  void LearnFromPlateaus();
   // After an attempt ran out of memory: learn, lower the device's limit,
   // and requeue or fall back; false when the job fails for good.
   bool HandleOutOfMemory(const Running& run, const ExitInfo& exit, AttemptEnd* end,
                          TimePoint now);
   void LearnFromSuccess(const Running& run, const ExitInfo& exit);
+  void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
   // Phase 2 helpers.
   TimePoint NextWake(TimePoint now) const;
   void HandleExit(const Exited& exited, TimePoint now);

@@ -135,6 +135,10 @@ class RecordingObserver : public Observer {
     if (!waiting.empty()) waits.push_back(waiting);
   }
   void OnNotice(LogLevel, const std::string& message) override { notices.push_back(message); }
+  void OnLimitChange(int device, int limit, const std::string&) override {
+    limits.push_back("gpu" + std::to_string(device) + " " + std::to_string(limit));
+  }
+  std::vector<std::string> limits;  // "gpu0 1"
   std::vector<std::string> ends;
   std::vector<std::string> waits;
   std::vector<std::string> notices;
@@ -156,6 +160,22 @@ Plan MakeJobs(std::vector<std::string> names) {
 class FakeResources : public ResourceSource {
  public:
   const Snapshot& Latest(uint64_t* generation) override {
+    if (clock && !vram_by_pid.empty()) {
+      // A fresh sample every 100 ms of fake time, listing the live pids'
+      // memory on device 0.
+      auto ms = std::chrono::duration_cast<milliseconds>(clock->now.time_since_epoch()).count();
+      if (static_cast<uint64_t>(ms / 100) + 2 != generation_) {
+        generation_ = static_cast<uint64_t>(ms / 100) + 2;
+        snapshot.gpus[0].processes.clear();
+        for (const auto& [pid, bytes] : vram_by_pid) {
+          GpuProcess process;
+          process.pid = pid;
+          process.pgid = pid;
+          process.used_bytes = bytes;
+          snapshot.gpus[0].processes.push_back(process);
+        }
+      }
+    }
     *generation = generation_;
     return snapshot;
   }
@@ -170,6 +190,8 @@ class FakeResources : public ResourceSource {
     ++generation_;
   }
   Snapshot snapshot;
+  FakeClock* clock = nullptr;             // with vram_by_pid: samples follow the clock
+  std::map<pid_t, uint64_t> vram_by_pid;  // what each process holds on device 0
 
  private:
   uint64_t generation_ = 1;
@@ -300,6 +322,53 @@ TEST_F(ResourceSchedulerTest, UnknownFootprintsStartOnePerDeviceFirst) {
   resources.AddDevice(0, 80);
   RunJobs({"a", "b", "c"});
   EXPECT_TRUE(Logged("start b slot 1 attempt 1 at 100"));
+}
+
+TEST_F(ResourceSchedulerTest, SlowStartEndsWhenTheFirstJobStopsGrowing) {
+  // "a" (pid 1001) holds a steady 10 GiB from its start; after three equal
+  // samples its class is admitted by that, long before "a" ends at 1000 ms.
+  resources.AddDevice(0, 80);
+  resources.clock = &clock;
+  resources.vram_by_pid[1001] = uint64_t{10} << 30;
+  runner.scripts["a"] = Script{{{1000, 0}}, false, ""};
+  runner.scripts["b"] = Script{{{1000, 0}}, false, ""};
+  RunJobs({"a", "b"});
+  auto b = std::find_if(runner.log.begin(), runner.log.end(),
+                        [](const std::string& line) { return line.rfind("start b", 0) == 0; });
+  ASSERT_NE(b, runner.log.end());
+  long at = std::stol(b->substr(b->rfind(' ') + 1));
+  EXPECT_GE(at, 200);
+  EXPECT_LE(at, 400);
+  EXPECT_EQ(MostAtOnce(runner.log), 2);
+}
+
+TEST_F(ResourceSchedulerTest, BackfillTakesTheLargestJobThatFits) {
+  // 0.85 x 10 GiB = 8.5 GiB: "a" takes 4, the head "big" (6) cannot fit,
+  // so of the two behind it the 4 GiB one fills the room before the 2 GiB one.
+  resources.AddDevice(0, 10);
+  Plan plan = MakeJobs({"a", "big", "small", "medium"});
+  uint64_t gib = uint64_t{1} << 30;
+  plan.to_run[0].gpu_mem = 4 * gib;
+  plan.to_run[1].gpu_mem = 6 * gib;
+  plan.to_run[2].gpu_mem = 2 * gib;
+  plan.to_run[3].gpu_mem = 4 * gib;
+  Scheduler scheduler(config, &runner, &clock, &observer, &resources);
+  BatchResult result = scheduler.Run(plan);
+  EXPECT_EQ(result.counts.succeeded, 4);
+  ASSERT_GE(runner.log.size(), 2u);
+  EXPECT_EQ(runner.log[0], "start a slot 1 attempt 1 at 0");
+  EXPECT_EQ(runner.log[1], "start medium slot 2 attempt 1 at 0");
+  EXPECT_FALSE(Logged("start small slot 3 attempt 1 at 0"));
+}
+
+TEST_F(ResourceSchedulerTest, LimitChangesReachObservers) {
+  resources.AddDevice(0, 10);
+  config.gpu_mem = uint64_t{1} << 30;
+  runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, "CUDA out of memory"};
+  runner.scripts["b"] = Script{{{100, 0}}, false, ""};
+  RunJobs({"a", "b"});
+  EXPECT_NE(std::find(observer.limits.begin(), observer.limits.end(), "gpu0 1"),
+            observer.limits.end());
 }
 
 TEST_F(SchedulerTest, StartsNoMoreThanTheSlotsAllow) {
