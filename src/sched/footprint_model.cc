@@ -44,7 +44,6 @@ size_t DistinctInputs(const Samples& samples) {
   return inputs.size();
 }
 
-constexpr size_t kMinFitInputs = 3;
 constexpr double kMinFitCorrelation = 0.9;
 
 }  // namespace
@@ -72,6 +71,11 @@ Footprint FootprintModel::Predict(const std::string& job_class, uint64_t input_b
   auto it = classes_.find(job_class);
   if (it == classes_.end()) return {};
   return {Estimate(it->second.vram, input_bytes), Estimate(it->second.rss, input_bytes)};
+}
+
+size_t FootprintModel::VramSamples(const std::string& job_class) const {
+  auto it = classes_.find(job_class);
+  return it == classes_.end() ? 0 : it->second.vram.size();
 }
 
 void FootprintModel::Add(Samples* samples, uint64_t input_bytes, uint64_t peak) const {

@@ -51,6 +51,13 @@ class FootprintModel {
   // line lets a class whose jobs differ widely in size pack tightly.
   Footprint Predict(const std::string& job_class, uint64_t input_bytes) const;
 
+  // How many VRAM peaks of `job_class` the window holds.
+  size_t VramSamples(const std::string& job_class) const;
+
+  // Fewer distinct input sizes than this and the estimate is the largest
+  // peak, not a fit.
+  static constexpr size_t kMinFitInputs = 3;
+
  private:
   struct Sample {
     double input;  // bytes

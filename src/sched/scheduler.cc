@@ -98,41 +98,62 @@ void Scheduler::Refresh() {
   if (!ledger_->Refresh(uses)) return;
   observer_->OnSnapshot(ledger_->snapshot());
   LearnFromPlateaus();
+  UpdateReservations();
 }
 
-// Slow start ends early when the running job of a class with nothing
-// learned yet stops growing: its plateau is what the class needs, so the
-// queue need not wait for it to finish. What it uses at its end is learned
-// as usual; an under-estimate is corrected by the out-of-memory path.
+// A running job reserves what is predicted for it now, not what was when it
+// started: as its class's footprint is learned (or raised by an OOM), the
+// reservations made under slow start's cautious figures shrink (or grow),
+// and the room they held is used. The ledger still counts the larger of the
+// reservation and what the job uses.
+void Scheduler::UpdateReservations() {
+  for (auto& run : slots_) {
+    if (!run || run->use.device < 0) continue;
+    JobNeed need = NeedOf(run->job, run->cpu_fallback);
+    if (need.vram) run->use.reserved_vram = *need.vram;
+    if (need.ram) run->use.reserved_ram = *need.ram;
+  }
+}
+
+// A class learns faster from its running jobs: while it has fewer peaks
+// than a size fit needs, a running job whose memory stopped growing counts
+// as one (once), so slow start ends without waiting for the first job to
+// finish and the fit comes sooner. The peak it has at its end is learned as
+// usual; an under-estimate meanwhile is corrected by the out-of-memory path.
 void Scheduler::LearnFromPlateaus() {
   for (auto& run : slots_) {
-    if (!run || run->use.device < 0 || !run->use.VramPlateaued()) continue;
+    if (!run || run->plateau_learned || run->use.device < 0 || !run->use.VramPlateaued()) {
+      continue;
+    }
+    if (footprints_.VramSamples(run->use.job_class) >= FootprintModel::kMinFitInputs) continue;
     const Job& job = plan_->to_run[run->job];
-    auto input_bytes = static_cast<uint64_t>(job.input_bytes);
-    if (footprints_.Predict(run->use.job_class, input_bytes).vram) continue;
-    footprints_.Observe(run->use.job_class, input_bytes, run->use.vram_peak, std::nullopt);
+    footprints_.Observe(run->use.job_class, static_cast<uint64_t>(job.input_bytes),
+                        run->use.vram_peak, std::nullopt);
+    run->plateau_learned = run->use.vram_peak;
     observer_->OnNotice(LogLevel::kDebug, job.name + ": GPU memory stopped growing at " +
                                               FormatSize(run->use.vram_peak) +
-                                              "; admitting its class by that");
+                                              "; learned while it runs");
   }
 }
 
 // Declared sizes win over what was learned: the user knows the job.
-JobNeed Scheduler::NeedOf(const Pending& pending) const {
-  const Job& job = plan_->to_run[pending.job];
+JobNeed Scheduler::NeedOf(size_t job_index, bool cpu_fallback) const {
+  const Job& job = plan_->to_run[job_index];
   JobNeed need;
-  need.gpu = !pending.cpu_fallback;
+  need.gpu = !cpu_fallback;
   Footprint learned = footprints_.Predict(ClassOf(job), static_cast<uint64_t>(job.input_bytes));
   need.vram = job.gpu_mem ? job.gpu_mem : config_.gpu_mem ? config_.gpu_mem : learned.vram;
   need.ram = job.ram ? job.ram : config_.ram_per_job ? config_.ram_per_job : learned.rss;
   return need;
 }
 
-// Phase 1. The first ready job in queue order starts when it may. When a
-// gate holds it, up to `lookahead` ready jobs behind it are tried and the
-// one with the largest predicted VRAM that may start goes (best fit): the
-// room the head cannot use yet is filled as fully as one job can, and the
-// small jobs are left for the gaps that remain (bench/packing.sh).
+// Phase 1. Of the first `lookahead` ready jobs of the head's priority, the
+// one with the largest predicted VRAM that the gates let start goes first
+// (ties and unknown sizes: queue order). Largest-first packs as
+// first-fit-decreasing does: big jobs start while there is room for them,
+// small ones fill the gaps, and the batch does not end on a lone big job
+// (bench/packing.sh). Before anything is learned, sizes are unknown and the
+// queue order holds.
 std::string Scheduler::StartReady(TimePoint now) {
   while (!stopping_ && !queue_.empty()) {
     if (running_ >= slots_.size()) return "slots";
@@ -141,18 +162,19 @@ std::string Scheduler::StartReady(TimePoint now) {
     std::optional<std::deque<Pending>::iterator> pick;
     AdmitDecision picked;
     uint64_t picked_size = 0;
-    bool any_ready = false;
+    std::optional<int64_t> priority;  // the head's
     size_t tried = 0;
     std::vector<const JobUse*> uses = RunningUses();
     HostView host = ledger_->Host(uses);
     for (auto it = queue_.begin(); it != queue_.end() && tried < config_.lookahead; ++it) {
       if (it->ready > now) continue;
-      any_ready = true;
-      bool head = ++tried == 1;
-      JobNeed need = NeedOf(*it);
+      const Job& job = plan_->to_run[it->job];
+      if (!priority) priority = job.priority;
+      if (job.priority != *priority) break;
+      ++tried;
+      JobNeed need = NeedOf(it->job, it->cpu_fallback);
       AdmitDecision decision =
-          Admit(need, host, ledger_->Devices(uses, ClassOf(plan_->to_run[it->job])),
-                config_.admission);
+          Admit(need, host, ledger_->Devices(uses, ClassOf(job)), config_.admission);
       if (!decision.start) {
         if (head_waiting.empty()) head_waiting = decision.waiting;
         continue;
@@ -163,8 +185,10 @@ std::string Scheduler::StartReady(TimePoint now) {
         picked = decision;
         picked_size = size;
       }
-      if (head) break;
+      // A forced start (nothing runs) or an unknown size: no reason to look further.
+      if (decision.forced || !need.vram) break;
     }
+    bool any_ready = priority.has_value();
     if (!any_ready) return "retry-delay";
     if (!pick) return head_waiting;
     if (picked.forced) {
@@ -186,7 +210,7 @@ void Scheduler::StartOne(std::deque<Pending>::iterator it, const AdmitDecision& 
   int slot = static_cast<int>(free_slot - slots_.begin()) + 1;
   const Job& job = plan_->to_run[pending.job];
   last_start_ = now;
-  JobNeed need = NeedOf(pending);
+  JobNeed need = NeedOf(pending.job, pending.cpu_fallback);
 
   Running run;
   run.job = pending.job;
@@ -271,7 +295,10 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
     end.outcome = Outcome::kFailed;
     end.error = committed.message();
   }
-  if (end.outcome == Outcome::kSucceeded) LearnFromSuccess(run, exited.info);
+  if (end.outcome == Outcome::kSucceeded) {
+    LearnFromSuccess(run, exited.info);
+    UpdateReservations();
+  }
   Finish(run, end, now);
 }
 
@@ -304,6 +331,7 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, Atte
     footprints_.OnOom(run.use.job_class, input_bytes, Memory::kRss,
                       static_cast<uint64_t>(exit.max_rss_kb) * 1024);
   }
+  UpdateReservations();
   if (stopping_) return false;
 
   int failures = run.oom_failures + 1;
@@ -325,7 +353,10 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, Atte
 void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   const Job& job = plan_->to_run[run.job];
   std::optional<uint64_t> vram;
-  if (run.use.device >= 0 && run.use.vram_measured) vram = run.use.vram_peak;
+  // A plateau already learned from this job is not counted twice.
+  if (run.use.device >= 0 && run.use.vram_measured && run.plateau_learned != run.use.vram_peak) {
+    vram = run.use.vram_peak;
+  }
   std::optional<uint64_t> rss;
   if (exit.max_rss_kb > 0) rss = static_cast<uint64_t>(exit.max_rss_kb) * 1024;
   footprints_.Observe(run.use.job_class, static_cast<uint64_t>(job.input_bytes), vram, rss);

@@ -43,9 +43,10 @@ struct SchedulerConfig {
   OomRetryConfig oom;
   std::vector<int> oom_exit_codes;
   std::vector<std::regex> oom_patterns;
-  // How many jobs past a held head of the queue may be tried (backfill), so
-  // that a small job fills room a big one cannot use yet.
-  size_t lookahead = 16;
+  // How many ready jobs from the head of the queue are weighed for each
+  // start (largest predicted VRAM first), so that small jobs fill room a
+  // big one cannot use yet.
+  size_t lookahead = 64;
 };
 
 struct BatchResult {
@@ -81,6 +82,7 @@ class Scheduler {
     int oom_failures = 0;
     bool cpu_fallback = false;
     JobUse use;                // what the ledger knows of it
+    std::optional<uint64_t> plateau_learned;  // its plateau, when learned while it ran
     bool timed_out = false;    // headroom sent SIGTERM for --timeout
     bool interrupted = false;  // headroom sent SIGTERM for an interrupt or --halt now
     std::optional<TimePoint> kill_at;  // when SIGKILL follows the SIGTERM
@@ -90,10 +92,11 @@ class Scheduler {
   // the queue ("" when nothing does).
   std::string StartReady(TimePoint now);
   void StartOne(std::deque<Pending>::iterator it, const AdmitDecision& decision, TimePoint now);
-  JobNeed NeedOf(const Pending& pending) const;
+  JobNeed NeedOf(size_t job_index, bool cpu_fallback) const;
   std::vector<const JobUse*> RunningUses() const;
   void Refresh();  // a fresh snapshot: the ledger, and the log
   void LearnFromPlateaus();
+  void UpdateReservations();  // to what is predicted for each running job now
   // After an attempt ran out of memory: learn, lower the device's limit,
   // and requeue or fall back; false when the job fails for good.
   bool HandleOutOfMemory(const Running& run, const ExitInfo& exit, AttemptEnd* end,

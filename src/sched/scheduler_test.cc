@@ -99,6 +99,8 @@ class FakeRunner : public JobRunner {
     return Status::Ok();
   }
 
+  bool IsLive(pid_t pid) const { return live_.count(static_cast<RunHandle>(pid - 1000)) > 0; }
+
   long NowMs() const {
     return static_cast<long>(
         std::chrono::duration_cast<milliseconds>(clock_->now.time_since_epoch()).count());
@@ -168,6 +170,7 @@ class FakeResources : public ResourceSource {
         generation_ = static_cast<uint64_t>(ms / 100) + 2;
         snapshot.gpus[0].processes.clear();
         for (const auto& [pid, bytes] : vram_by_pid) {
+          if (runner && !runner->IsLive(pid)) continue;
           GpuProcess process;
           process.pid = pid;
           process.pgid = pid;
@@ -191,6 +194,7 @@ class FakeResources : public ResourceSource {
   }
   Snapshot snapshot;
   FakeClock* clock = nullptr;             // with vram_by_pid: samples follow the clock
+  FakeRunner* runner = nullptr;           // set: only its live pids are listed
   std::map<pid_t, uint64_t> vram_by_pid;  // what each process holds on device 0
 
  private:
@@ -342,9 +346,10 @@ TEST_F(ResourceSchedulerTest, SlowStartEndsWhenTheFirstJobStopsGrowing) {
   EXPECT_EQ(MostAtOnce(runner.log), 2);
 }
 
-TEST_F(ResourceSchedulerTest, BackfillTakesTheLargestJobThatFits) {
-  // 0.85 x 10 GiB = 8.5 GiB: "a" takes 4, the head "big" (6) cannot fit,
-  // so of the two behind it the 4 GiB one fills the room before the 2 GiB one.
+TEST_F(ResourceSchedulerTest, LargestJobsStartFirstAndSmallOnesFillTheGaps) {
+  // 0.85 x 10 GiB = 8.5 GiB. Largest first: "big" (6) goes before "a" (4)
+  // although it is second in the queue; of the rest only "small" (2) fits
+  // the 2.5 GiB left beside it.
   resources.AddDevice(0, 10);
   Plan plan = MakeJobs({"a", "big", "small", "medium"});
   uint64_t gib = uint64_t{1} << 30;
@@ -355,10 +360,51 @@ TEST_F(ResourceSchedulerTest, BackfillTakesTheLargestJobThatFits) {
   Scheduler scheduler(config, &runner, &clock, &observer, &resources);
   BatchResult result = scheduler.Run(plan);
   EXPECT_EQ(result.counts.succeeded, 4);
-  ASSERT_GE(runner.log.size(), 2u);
-  EXPECT_EQ(runner.log[0], "start a slot 1 attempt 1 at 0");
-  EXPECT_EQ(runner.log[1], "start medium slot 2 attempt 1 at 0");
-  EXPECT_FALSE(Logged("start small slot 3 attempt 1 at 0"));
+  ASSERT_GE(runner.log.size(), 3u);
+  EXPECT_EQ(runner.log[0], "start big slot 1 attempt 1 at 0");
+  EXPECT_EQ(runner.log[1], "start small slot 2 attempt 1 at 0");
+  EXPECT_EQ(runner.log[2], "commit big");
+}
+
+TEST_F(ResourceSchedulerTest, SizeNeverJumpsAheadOfPriority) {
+  resources.AddDevice(0, 10);
+  Plan plan = MakeJobs({"urgent", "huge"});
+  uint64_t gib = uint64_t{1} << 30;
+  plan.to_run[0].priority = 5;
+  plan.to_run[0].gpu_mem = 1 * gib;
+  plan.to_run[1].gpu_mem = 8 * gib;
+  Scheduler scheduler(config, &runner, &clock, &observer, &resources);
+  scheduler.Run(plan);
+  ASSERT_FALSE(runner.log.empty());
+  EXPECT_EQ(runner.log[0], "start urgent slot 1 attempt 1 at 0");
+}
+
+TEST_F(ResourceSchedulerTest, ReservationsFollowWhatIsLearned) {
+  // 0.85 x 60 GiB = 51 GiB. "a" (12 GiB) stops growing first, so "b" and
+  // "c" start reserving its 12 x 1.15 = 13.8 GiB. Once they show 4 and 8
+  // GiB, three input sizes give an exact fit, their reservations shrink to
+  // 4.2 and 8.4, and "d" (11 x 1.05 = 11.55 GiB, which the 11.4 GiB left
+  // under the old reservations could not hold) starts long before anything
+  // ends.
+  resources.AddDevice(0, 60);
+  resources.clock = &clock;
+  resources.runner = &runner;
+  Plan plan = MakeJobs({"a", "b", "c", "d"});
+  const uint64_t gib = uint64_t{1} << 30;
+  const std::vector<int64_t> inputs = {300, 100, 200, 275};
+  const std::vector<uint64_t> use = {12 * gib, 4 * gib, 8 * gib, 11 * gib};
+  for (size_t i = 0; i < plan.to_run.size(); ++i) {
+    plan.to_run[i].input_bytes = inputs[i];
+    resources.vram_by_pid[static_cast<pid_t>(1001 + i)] = use[i];
+    runner.scripts[plan.to_run[i].name] = Script{{{3000, 0}}, false, ""};
+  }
+  Scheduler scheduler(config, &runner, &clock, &observer, &resources);
+  scheduler.Run(plan);
+  auto d = std::find_if(runner.log.begin(), runner.log.end(),
+                        [](const std::string& line) { return line.rfind("start d", 0) == 0; });
+  ASSERT_NE(d, runner.log.end());
+  EXPECT_LT(std::stol(d->substr(d->rfind(' ') + 1)), 1500) << *d;
+  EXPECT_EQ(MostAtOnce(runner.log), 4);
 }
 
 TEST_F(ResourceSchedulerTest, LimitChangesReachObservers) {
