@@ -30,4 +30,15 @@ const Snapshot& MonitorSource::Latest(uint64_t* generation) {
   return snapshot_;
 }
 
+std::map<pid_t, uint64_t> MonitorSource::TreeRss(const std::vector<pid_t>& roots) {
+  std::map<pid_t, uint64_t> rss;
+  if (roots.empty()) return rss;
+  ParentLinks links = ReadParentLinks();
+  for (pid_t root : roots) {
+    if (links.count(root) == 0) continue;  // gone
+    rss[root] = TreeRssBytes(ProcessTree(root, links));
+  }
+  return rss;
+}
+
 }  // namespace headroom

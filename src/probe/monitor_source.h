@@ -19,6 +19,8 @@ class MonitorSource : public ResourceSource {
   MonitorSource(Monitor* monitor, std::string disk_path);
 
   const Snapshot& Latest(uint64_t* generation) override;
+  // One scan of /proc for all roots, then each tree's VmRSS sum.
+  std::map<pid_t, uint64_t> TreeRss(const std::vector<pid_t>& roots) override;
 
  private:
   Monitor* monitor_;

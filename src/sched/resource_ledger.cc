@@ -31,6 +31,15 @@ bool ResourceLedger::Refresh(const std::vector<JobUse*>& jobs) {
       job->vram_measured = true;
     }
   }
+  std::vector<pid_t> roots;
+  for (const JobUse* job : jobs) {
+    if (job->pgid > 0) roots.push_back(job->pgid);
+  }
+  std::map<pid_t, uint64_t> rss = source_->TreeRss(roots);
+  for (JobUse* job : jobs) {
+    auto it = rss.find(job->pgid);
+    if (it != rss.end()) job->rss_peak = std::max(job->rss_peak, it->second);
+  }
   std::vector<const JobUse*> running(jobs.begin(), jobs.end());
   for (const GpuDevice& device : snapshot_.gpus) {
     uint64_t ledger = Committed(device.index, running) + Foreign(device, running);

@@ -33,6 +33,7 @@ struct JobUse {
   uint64_t vram_now = 0;       // its processes' memory in the newest snapshot
   uint64_t vram_peak = 0;      // the most seen while it ran
   bool vram_measured = false;  // a snapshot with per-process memory saw it run
+  uint64_t rss_peak = 0;       // the most its process tree held in RAM at a sample
   int vram_steady = 0;         // fresh samples in a row whose use equalled the one before
   // Its memory stopped growing: two fresh samples in a row showed the same
   // use as the one before. Slow start may end on this (DESIGN.md).

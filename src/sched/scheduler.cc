@@ -327,9 +327,8 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, Atte
     ConcurrencyLimit& limit = ledger_->Limit(run.use.device);
     std::optional<std::string> change = limit.OnOom(run.start, on_device, now);
     if (change) ReportLimit(run.use.device, limit.limit(), *change);
-  } else if (exit.max_rss_kb > 0) {
-    footprints_.OnOom(run.use.job_class, input_bytes, Memory::kRss,
-                      static_cast<uint64_t>(exit.max_rss_kb) * 1024);
+  } else if (std::optional<uint64_t> rss = PeakRss(run, exit)) {
+    footprints_.OnOom(run.use.job_class, input_bytes, Memory::kRss, *rss);
   }
   UpdateReservations();
   if (stopping_) return false;
@@ -350,6 +349,15 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, Atte
   return true;
 }
 
+// The larger of the kernel's figure (the biggest single process of the
+// tree, from wait4) and the sum over the tree that the samples saw.
+std::optional<uint64_t> Scheduler::PeakRss(const Running& run, const ExitInfo& exit) {
+  uint64_t peak = std::max(static_cast<uint64_t>(std::max<int64_t>(exit.max_rss_kb, 0)) * 1024,
+                           run.use.rss_peak);
+  if (peak == 0) return std::nullopt;
+  return peak;
+}
+
 void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   const Job& job = plan_->to_run[run.job];
   std::optional<uint64_t> vram;
@@ -357,8 +365,7 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   if (run.use.device >= 0 && run.use.vram_measured && run.plateau_learned != run.use.vram_peak) {
     vram = run.use.vram_peak;
   }
-  std::optional<uint64_t> rss;
-  if (exit.max_rss_kb > 0) rss = static_cast<uint64_t>(exit.max_rss_kb) * 1024;
+  std::optional<uint64_t> rss = PeakRss(run, exit);
   footprints_.Observe(run.use.job_class, static_cast<uint64_t>(job.input_bytes), vram, rss);
   if (run.use.device >= 0 && !ledger_->Latched(run.use.device)) {
     ConcurrencyLimit& limit = ledger_->Limit(run.use.device);

@@ -102,6 +102,7 @@ class Scheduler {
   bool HandleOutOfMemory(const Running& run, const ExitInfo& exit, AttemptEnd* end,
                          TimePoint now);
   void LearnFromSuccess(const Running& run, const ExitInfo& exit);
+  static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
   // Phase 2 helpers.
   TimePoint NextWake(TimePoint now) const;

@@ -193,6 +193,14 @@ class FakeResources : public ResourceSource {
     ++generation_;
   }
   Snapshot snapshot;
+  std::map<pid_t, uint64_t> TreeRss(const std::vector<pid_t>& roots) override {
+    std::map<pid_t, uint64_t> rss;
+    for (pid_t root : roots) {
+      if (rss_by_pid.count(root)) rss[root] = rss_by_pid[root];
+    }
+    return rss;
+  }
+  std::map<pid_t, uint64_t> rss_by_pid;   // each job's process tree's RSS
   FakeClock* clock = nullptr;             // with vram_by_pid: samples follow the clock
   FakeRunner* runner = nullptr;           // set: only its live pids are listed
   std::map<pid_t, uint64_t> vram_by_pid;  // what each process holds on device 0
@@ -405,6 +413,29 @@ TEST_F(ResourceSchedulerTest, ReservationsFollowWhatIsLearned) {
   ASSERT_NE(d, runner.log.end());
   EXPECT_LT(std::stol(d->substr(d->rfind(' ') + 1)), 1500) << *d;
   EXPECT_EQ(MostAtOnce(runner.log), 4);
+}
+
+TEST_F(ResourceSchedulerTest, HostMemoryIsLearnedFromTheWholeProcessTree) {
+  // The kernel's max RSS (0 here) misses a job's children; the tree's sum
+  // (3 GiB) is what later jobs are admitted by: 3 x 1.15 GiB each fits
+  // twice under 80 % of 10 GiB, not three times.
+  resources.snapshot.system.memory_total = uint64_t{10} << 30;
+  resources.snapshot.system.memory_available = uint64_t{10} << 30;
+  resources.clock = &clock;
+  resources.runner = &runner;
+  resources.AddDevice(0, 80);
+  for (pid_t pid = 1001; pid <= 1005; ++pid) {
+    resources.rss_by_pid[pid] = uint64_t{3} << 30;
+    resources.vram_by_pid[pid] = uint64_t{1} << 30;
+  }
+  config.gpu_mem = uint64_t{1} << 30;
+  runner.scripts["a"] = Script{{{500, 0}}, false, ""};
+  // What is learned lives across batches of one scheduler: "a" first, alone.
+  Scheduler scheduler(config, &runner, &clock, &observer, &resources);
+  scheduler.Run(MakeJobs({"a"}));
+  Plan rest = MakeJobs({"b", "c", "d", "e"});
+  scheduler.Run(rest);
+  EXPECT_EQ(MostAtOnce(runner.log), 2);
 }
 
 TEST_F(ResourceSchedulerTest, LimitChangesReachObservers) {
