@@ -43,8 +43,9 @@ bool ResourceLedger::Refresh(const std::vector<JobUse*>& jobs) {
   std::vector<const JobUse*> running(jobs.begin(), jobs.end());
   for (const GpuDevice& device : snapshot_.gpus) {
     uint64_t ledger = Committed(device.index, running) + Foreign(device, running);
-    latched_[device.index] = UpdateLatch(latched_[device.index], std::max(ledger, device.memory_used),
-                                         device.memory_total, config_.vram_high, config_.vram_low);
+    latched_[device.index] =
+        UpdateLatch(latched_[device.index], std::max(ledger, device.memory_used),
+                    device.memory_total, config_.vram_high, config_.vram_low);
   }
   return true;
 }

@@ -24,8 +24,8 @@ namespace headroom {
 
 // One running job, as the ledger sees it.
 struct JobUse {
-  pid_t pgid = 0;              // its process group: GPU processes in it are its own
-  int device = -1;             // -1: runs without a GPU
+  pid_t pgid = 0;   // its process group: GPU processes in it are its own
+  int device = -1;  // -1: runs without a GPU
   std::string job_class;
   uint64_t reserved_vram = 0;  // predicted peak when it started
   uint64_t reserved_ram = 0;

@@ -30,8 +30,7 @@ int BatchResult::ExitCode() const {
 
 Scheduler::Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* clock,
                      Observer* observer, ResourceSource* resources)
-    : config_(config), runner_(runner), clock_(clock), observer_(observer),
-      resources_(resources) {
+    : config_(config), runner_(runner), clock_(clock), observer_(observer), resources_(resources) {
   config_.jobs = std::max(1, config_.jobs);
   config_.admission.slots = config_.jobs;
 }
@@ -51,6 +50,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   last_start_.reset();
   ledger_.emplace(config_.admission, resources_);
   Refresh();
+  ReportStartingLimits();
 
   TimePoint now = clock_->Now();
   counts_.total = static_cast<int64_t>(plan.to_run.size() + plan.skipped.size());
@@ -339,8 +339,7 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, Atte
   Pending again{run.job, run.attempt + 1, now + decision.delay, failures, false};
   if (decision.action == OomAction::kCpuFallback) {
     again.cpu_fallback = true;
-    observer_->OnNotice(LogLevel::kWarn, job.name + ": out of memory " +
-                                             std::to_string(failures) +
+    observer_->OnNotice(LogLevel::kWarn, job.name + ": out of memory " + std::to_string(failures) +
                                              " times; running it once more without a GPU");
   }
   queue_.push_front(again);
@@ -371,6 +370,24 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
     ConcurrencyLimit& limit = ledger_->Limit(run.use.device);
     std::optional<std::string> change = limit.OnSuccess();
     if (change) ReportLimit(run.use.device, limit.limit(), *change);
+  }
+}
+
+// Each allowed device's concurrency limit as the batch starts, so that
+// observers (metrics, the journal) know it before it first changes.
+void Scheduler::ReportStartingLimits() {
+  const AdmissionConfig& admission = config_.admission;
+  if (!admission.use_gpus || admission.policy != PolicyKind::kAdaptive) return;
+  for (const GpuDevice& device : ledger_->snapshot().gpus) {
+    const auto& allowed = admission.allowed_gpus;
+    if (!allowed.empty() &&
+        std::find(allowed.begin(), allowed.end(), device.index) == allowed.end()) {
+      continue;
+    }
+    int limit = ledger_->Limit(device.index).limit();
+    observer_->OnLimitChange(
+        device.index, limit,
+        "gpu" + std::to_string(device.index) + " limit " + std::to_string(limit) + ": batch start");
   }
 }
 
@@ -408,13 +425,11 @@ void Scheduler::Finish(const Running& run, AttemptEnd end, TimePoint now) {
   if (gave_up && config_.halt != Halt::kNever && !stopping_) {
     stopping_ = true;
     if (config_.halt == Halt::kNow && running_ > 0) {
-      observer_->OnNotice(LogLevel::kWarn,
-                          "--halt now: a job failed; stopping " + std::to_string(running_) +
-                              " running job(s)");
+      observer_->OnNotice(LogLevel::kWarn, "--halt now: a job failed; stopping " +
+                                               std::to_string(running_) + " running job(s)");
       StopRunning(now);
     } else {
-      observer_->OnNotice(LogLevel::kWarn,
-                          "--halt soon: a job failed; starting no new jobs");
+      observer_->OnNotice(LogLevel::kWarn, "--halt soon: a job failed; starting no new jobs");
     }
   }
 }
@@ -432,14 +447,15 @@ void Scheduler::HandleInterrupt(int signal, TimePoint now) {
   }
   interrupt_signal_ = signal;
   stopping_ = true;
-  observer_->OnNotice(LogLevel::kWarn,
-                      "interrupted by " + std::string(signal == SIGINT    ? "SIGINT"
-                                                      : signal == SIGTERM ? "SIGTERM"
-                                                                          : "SIGHUP") +
-                          ": stopping " + std::to_string(running_) + " running job(s)" +
-                          (running_ > 0 ? ", SIGKILL after " +
-                                              FormatDuration(config_.kill_grace.count() / 1e3)
-                                        : std::string()));
+  observer_->OnNotice(
+      LogLevel::kWarn,
+      "interrupted by " +
+          std::string(signal == SIGINT    ? "SIGINT"
+                      : signal == SIGTERM ? "SIGTERM"
+                                          : "SIGHUP") +
+          ": stopping " + std::to_string(running_) + " running job(s)" +
+          (running_ > 0 ? ", SIGKILL after " + FormatDuration(config_.kill_grace.count() / 1e3)
+                        : std::string()));
   StopRunning(now);
 }
 

@@ -104,6 +104,7 @@ class Scheduler {
   void LearnFromSuccess(const Running& run, const ExitInfo& exit);
   static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
+  void ReportStartingLimits();
   // Phase 2 helpers.
   TimePoint NextWake(TimePoint now) const;
   void HandleExit(const Exited& exited, TimePoint now);

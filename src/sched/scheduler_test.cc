@@ -40,12 +40,13 @@ class FakeRunner : public JobRunner {
                   std::to_string(attempt) + " at " + std::to_string(NowMs()));
     if (unstartable.count(job.name)) return Status::Error("cannot start " + job.name);
     const Script& script = scripts[job.name];
-    auto [ms, code] = script.attempts.empty()
-                          ? std::pair<int, int>(100, 0)
-                          : script.attempts[std::min<size_t>(attempt - 1, script.attempts.size() - 1)];
+    auto [ms, code] =
+        script.attempts.empty()
+            ? std::pair<int, int>(100, 0)
+            : script.attempts[std::min<size_t>(attempt - 1, script.attempts.size() - 1)];
     RunHandle handle = next_handle_++;
-    live_[handle] = Live{job.name, clock_->now + milliseconds(ms), code, 0,
-                         script.ignores_sigterm, script.stderr_tail};
+    live_[handle] = Live{job.name, clock_->now + milliseconds(ms), code,
+                         0,        script.ignores_sigterm,         script.stderr_tail};
     started->handle = handle;
     started->pid = static_cast<pid_t>(1000 + handle);
     started->stderr_log = job.name + ".err";
@@ -444,6 +445,8 @@ TEST_F(ResourceSchedulerTest, LimitChangesReachObservers) {
   runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, "CUDA out of memory"};
   runner.scripts["b"] = Script{{{100, 0}}, false, ""};
   RunJobs({"a", "b"});
+  ASSERT_FALSE(observer.limits.empty());
+  EXPECT_EQ(observer.limits.front(), "gpu0 8") << "the starting limit comes first";
   EXPECT_NE(std::find(observer.limits.begin(), observer.limits.end(), "gpu0 1"),
             observer.limits.end());
 }

@@ -2,6 +2,7 @@
 // Jobs are real processes of headroom-simgpu allocating simulated memory.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -43,25 +44,28 @@ class GpuTest : public E2eTest {
 
 TEST_F(GpuTest, JobsSpreadOverTwoDevicesAndGetTheirGpu) {
   Devices({10240, 10240});
-  // Long enough that a loaded machine's start-up costs (sanitizers, CI)
-  // cannot make two rounds look like one.
-  std::string job = AllocJob(6000, 1.5);
-  RunResult r = HrSim({"run", "-j4", "--gpu-mem", "6G", "--monitor-interval", "50ms", "--",
-                       job, "{}", "{gpu}", ":::", "a", "b"});
+  // Each job notes when it started; 1.5 s each, so one after the other
+  // would start at least 1.5 s apart however slow the machine is.
+  std::string job = AllocJob(6000, 1.5, "date +%s.%N >> \"" + Path("starts") + "\"\n");
+  RunResult r = HrSim({"run", "-j4", "--gpu-mem", "6G", "--monitor-interval", "50ms", "--", job,
+                       "{}", "{gpu}", ":::", "a", "b"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::string where = ReadFile(Path("where"));
   // 6 GiB each: one per 10 GiB device, both at once.
   EXPECT_TRUE(Contains(where, "gpu=0 cvd=0")) << where;
   EXPECT_TRUE(Contains(where, "gpu=1 cvd=1")) << where;
-  EXPECT_LT(r.seconds, 1.5 * 2) << "the two jobs should have run side by side";
+  std::vector<std::string> starts = SplitLines(ReadFile(Path("starts")));
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_LT(std::abs(std::stod(starts[0]) - std::stod(starts[1])), 1.0)
+      << "the two jobs should have run side by side";
 }
 
 TEST_F(GpuTest, DeclaredFootprintsAreNeverOverbooked) {
   // 0.85 x 10 GiB holds two 4 GiB jobs, never three: no OOM.
   Devices({10240});
   std::string job = AllocJob(4096, 0.3);
-  RunResult r = HrSim({"run", "-j8", "--gpu-mem", "4G", "--monitor-interval", "50ms", "--",
-                       job, "{}", "{gpu}", ":::", "a", "b", "c", "d"});
+  RunResult r = HrSim({"run", "-j8", "--gpu-mem", "4G", "--monitor-interval", "50ms", "--", job,
+                       "{}", "{gpu}", ":::", "a", "b", "c", "d"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_FALSE(Contains(r.out, "out of memory")) << r.out;
   EXPECT_GT(r.seconds, 0.3 * 2 - 0.05) << "four jobs two at a time take two rounds";
@@ -72,8 +76,8 @@ TEST_F(GpuTest, AFixedPoolRunsOutOfMemoryAndRecovers) {
   // CUDA's message, and are retried until they do.
   Devices({10240});
   std::string job = AllocJob(4096, 0.4);
-  RunResult r = HrSim({"run", "-j4", "--policy", "fixed", "--retry-delay", "0.1s", "--oom-retries", "20", "--",
-                       job, "{}", "{gpu}", ":::", "a", "b", "c", "d"});
+  RunResult r = HrSim({"run", "-j4", "--policy", "fixed", "--retry-delay", "0.1s", "--oom-retries",
+                       "20", "--", job, "{}", "{gpu}", ":::", "a", "b", "c", "d"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(Contains(r.out, "out-of-memory retries")) << r.out;
   EXPECT_TRUE(Contains(r.out, "RETRY: ")) << r.out;
@@ -83,12 +87,13 @@ TEST_F(GpuTest, AnOomWithoutRetriesLeftFallsBackToTheCpu) {
   Devices({1024});
   // Too big for the device: every GPU attempt fails; without a GPU the
   // script succeeds (as a CPU path would).
-  std::string job = Script("big.sh", "echo \"cvd=${CUDA_VISIBLE_DEVICES-unset}\" >> \"" +
-                                         Path("where") + "\"\n"
-                                         "[ -z \"$CUDA_VISIBLE_DEVICES\" ] && exit 0\n"
-                                         "exec headroom-simgpu alloc --mib 4096 --seconds 0\n");
-  RunResult r = HrSim({"run", "--oom-retries", "1", "--retry-delay", "0", "--cpu-fallback", "--",
-                       job, ":::", "a"});
+  std::string job =
+      Script("big.sh", "echo \"cvd=${CUDA_VISIBLE_DEVICES-unset}\" >> \"" + Path("where") +
+                           "\"\n"
+                           "[ -z \"$CUDA_VISIBLE_DEVICES\" ] && exit 0\n"
+                           "exec headroom-simgpu alloc --mib 4096 --seconds 0\n");
+  RunResult r = HrSim(
+      {"run", "--oom-retries", "1", "--retry-delay", "0", "--cpu-fallback", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(ReadFile(Path("where")), "cvd=0\ncvd=0\ncvd=\n");
 }
@@ -96,8 +101,8 @@ TEST_F(GpuTest, AnOomWithoutRetriesLeftFallsBackToTheCpu) {
 TEST_F(GpuTest, WithoutFallbackTheLastOomFails) {
   Devices({1024});
   std::string job = AllocJob(4096, 0);
-  RunResult r = HrSim({"run", "--oom-retries", "1", "--retry-delay", "0", "--", job, "{}",
-                       "{gpu}", ":::", "a"});
+  RunResult r = HrSim(
+      {"run", "--oom-retries", "1", "--retry-delay", "0", "--", job, "{}", "{gpu}", ":::", "a"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_EQ(Grep(r.out, "FAILED: a (out of memory").size(), 1u) << r.out;
 }
@@ -105,8 +110,8 @@ TEST_F(GpuTest, WithoutFallbackTheLastOomFails) {
 TEST_F(GpuTest, AHotDeviceTakesOneJobAtATime) {
   Devices({81920}, /*temperature=*/90);
   std::string job = AllocJob(1024, 0.2);
-  RunResult r = HrSim({"run", "-j4", "--gpu-mem", "1G", "--monitor-interval", "50ms", "--",
-                       job, "{}", "{gpu}", ":::", "a", "b", "c"});
+  RunResult r = HrSim({"run", "-j4", "--gpu-mem", "1G", "--monitor-interval", "50ms", "--", job,
+                       "{}", "{gpu}", ":::", "a", "b", "c"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_GT(r.seconds, 0.2 * 3 - 0.05) << "a device at 90 C runs one job";
 }
@@ -140,8 +145,8 @@ TEST_F(GpuTest, GpusShowsTheSimulatedDevices) {
 }
 
 TEST_F(GpuTest, ANamedProviderThatDoesNotWorkIsAnInputError) {
-  RunResult r = Hr({"run", "--gpu-provider", "sim", "--gpu-sim", Path("missing.json"), "--",
-                    "true", ":::", "a"});
+  RunResult r = Hr({"run", "--gpu-provider", "sim", "--gpu-sim", Path("missing.json"), "--", "true",
+                    ":::", "a"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "missing.json")) << r.err;
 }
