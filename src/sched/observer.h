@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,13 @@
 namespace headroom {
 
 struct Counts {
-  int64_t total = 0;      // jobs of the batch, skipped ones included
+  int64_t total = 0;  // jobs of the batch, skipped ones included
   int64_t succeeded = 0;
-  int64_t failed = 0;     // gave up (after retries), timed out or could not start
+  int64_t failed = 0;  // gave up (after retries), timed out or could not start
   int64_t skipped = 0;
   int64_t interrupted = 0;
   int64_t running = 0;
-  int64_t retries = 0;    // attempts that were retried
+  int64_t retries = 0;      // attempts that were retried
   int64_t not_started = 0;  // left in the queue when the batch stopped early
   int64_t oom_retries = 0;  // attempts that ran out of memory and were retried
   int64_t done() const { return succeeded + failed + skipped + interrupted; }
@@ -44,9 +45,11 @@ struct AttemptEnd {
   double wall_seconds = 0;
   std::string stdout_log;
   std::string stderr_log;
-  std::string error;  // why it could not start / commit, else empty
-  bool out_of_memory = false;  // the attempt ran out of memory (GPU or host)
-  int gpu = -1;                // the device it ran on; -1 = none
+  std::string error;                  // why it could not start / commit, else empty
+  bool out_of_memory = false;         // the attempt ran out of memory (GPU or host)
+  int gpu = -1;                       // the device it ran on; -1 = none
+  std::optional<uint64_t> peak_vram;  // its processes' most GPU memory at a sample
+  std::optional<uint64_t> peak_rss;   // its process tree's most RSS (samples or kernel)
 };
 
 class Observer {

@@ -400,6 +400,8 @@ void Scheduler::ReportLimit(int device, int limit, const std::string& reason) {
 void Scheduler::Finish(const Running& run, AttemptEnd end, TimePoint now) {
   end.attempt = run.attempt;
   end.slot = run.slot;
+  if (run.use.device >= 0 && run.use.vram_measured) end.peak_vram = run.use.vram_peak;
+  end.peak_rss = PeakRss(run, end.exit);
   end.wall_seconds = std::chrono::duration<double>(now - run.start).count();
   end.stdout_log = run.started.stdout_log;
   end.stderr_log = run.started.stderr_log;

@@ -133,6 +133,7 @@ class RecordingObserver : public Observer {
   void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) override {
     ends.push_back(job.name + " " + std::string(OutcomeName(end.outcome)) +
                    (end.will_retry ? " retry" : ""));
+    if (end.peak_vram) peak_vram[job.name] = *end.peak_vram;
   }
   void OnTick(const Counts&, TimePoint, const std::string& waiting) override {
     if (!waiting.empty()) waits.push_back(waiting);
@@ -142,6 +143,7 @@ class RecordingObserver : public Observer {
     limits.push_back("gpu" + std::to_string(device) + " " + std::to_string(limit));
   }
   std::vector<std::string> limits;  // "gpu0 1"
+  std::map<std::string, uint64_t> peak_vram;
   std::vector<std::string> ends;
   std::vector<std::string> waits;
   std::vector<std::string> notices;
@@ -353,6 +355,7 @@ TEST_F(ResourceSchedulerTest, SlowStartEndsWhenTheFirstJobStopsGrowing) {
   EXPECT_GE(at, 200);
   EXPECT_LE(at, 400);
   EXPECT_EQ(MostAtOnce(runner.log), 2);
+  EXPECT_EQ(observer.peak_vram["a"], uint64_t{10} << 30) << "the attempt's measured peak";
 }
 
 TEST_F(ResourceSchedulerTest, LargestJobsStartFirstAndSmallOnesFillTheGaps) {
