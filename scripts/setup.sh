@@ -9,8 +9,9 @@ packages=(
   build-essential cmake pkg-config
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libsqlite3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
-  # Used by the tests and benchmarks.
-  parallel time procps util-linux python3
+  # Used by the tests and benchmarks (chromium renders the HTML report;
+  # sqlite3 reads the journal in the resume tests).
+  parallel time procps util-linux python3 chromium sqlite3
 )
 
 is_installed() {

@@ -3,25 +3,29 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <memory>
-#include <thread>
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/cli.h"
 #include "exec/executable.h"
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
+#include "jobs/job_key.h"
 #include "jobs/output.h"
 #include "jobs/placeholder.h"
 #include "jobs/plan.h"
 #include "jobs/sources.h"
+#include "journal/journal.h"
+#include "journal/resume.h"
 #include "probe/gpu_providers.h"
 #include "probe/gpu_table.h"
 #include "probe/monitor.h"
@@ -29,7 +33,13 @@
 #include "probe/system_probe.h"
 #include "report/console.h"
 #include "report/event_log.h"
+#include "report/failure_hook.h"
+#include "report/journal_recorder.h"
 #include "report/log_dir.h"
+#include "report/metrics.h"
+#include "report/metrics_server.h"
+#include "report/report_writer.h"
+#include "report/status_view.h"
 #include "sched/oom_classifier.h"
 #include "sched/scheduler.h"
 #include "util/shell_quote.h"
@@ -40,6 +50,8 @@ namespace headroom {
 namespace {
 
 constexpr int kExitUsage = 2;
+// How long --on-failure hooks may still run once the batch is over.
+constexpr Millis kHookGrace{10000};
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "headroom: error: %s\n", status.message().c_str());
@@ -127,8 +139,46 @@ Status ResourceConfig(const Options& options, SchedulerConfig* config) {
   return CompileOomPatterns(options.oom_patterns, &config->oom_patterns);
 }
 
+// --on-failure: the hook's argv and program, found before anything runs (a
+// typo should cost nothing here either).
+Status HookConfig(const Options& options, FailureHookConfig* config) {
+  Status status = HookCommand(options.on_failure, options.shell, &config->argv);
+  if (status.ok()) {
+    const char* path = std::getenv("PATH");
+    status = ResolveExecutable(config->argv.front(), path ? path : "", &config->path);
+  }
+  config->env = EnvironmentList();
+  return status.WithContext("--on-failure");
+}
+
+// The effective options as --print-config lists them, as JSON for the
+// journal: the same command line parsed again with --print-config added.
+std::string EffectiveOptionsJson(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  args.insert(args.begin() + 2, "--print-config");
+  Cli cli;
+  Status status = ParseCli(args, EnvironmentMap(), &cli);
+  return status.ok() && cli.command == Command::kPrint ? OptionsJson(cli.text) : "{}";
+}
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// --report FILE: the batch's JSON report, once the journal has its end. The
+// batch ran whatever happens here, so a report that cannot be written is a
+// warning and does not change the exit status.
+void WriteRunReport(const Options& options, int64_t batch) {
+  ReportFiles files;
+  files.json = options.report_json;
+  files.json_option = "--report";
+  Status status = WriteReports(options.state_dir, batch, files, UnixNow());
+  if (!status.ok()) std::fprintf(stderr, "headroom: warning: %s\n", status.message().c_str());
+}
+
 int RunBatch(const Options& options, const Plan& plan,
-             const std::map<std::string, std::string>& resolved, const std::string& source) {
+             const std::map<std::string, std::string>& resolved, const std::string& source,
+             const std::string& options_json) {
   SchedulerConfig config;
   config.jobs = options.jobs;
   config.timeout = options.timeout;
@@ -141,6 +191,31 @@ int RunBatch(const Options& options, const Plan& plan,
   std::unique_ptr<GpuProvider> gpu;
   std::string gpu_warning;
   status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &gpu, &gpu_warning);
+  if (!status.ok()) return Fail(status);
+  FailureHookConfig hook_config;
+  if (!options.on_failure.empty()) {
+    status = HookConfig(options, &hook_config);
+    if (!status.ok()) return Fail(status);
+  }
+  Metrics metrics;
+  MetricsServer metrics_server([&metrics] { return metrics.Render(); });
+  MetricsAddress metrics_address;
+  if (!options.metrics_addr.empty()) {
+    status = ParseMetricsAddress(options.metrics_addr, &metrics_address);
+    if (!status.ok()) return Fail(status.WithContext("--metrics-addr"));
+    status = metrics_server.Bind(metrics_address);
+    if (!status.ok()) return Fail(status.WithContext("--metrics-addr " + options.metrics_addr));
+  }
+  // The journal before anything is created: a journal headroom cannot use,
+  // or a batch another headroom runs, stops the run here (exit 2).
+  std::unique_ptr<Journal> journal;
+  status = Journal::Open(options.state_dir, &journal);
+  Plan batch_plan = plan;
+  OpenedBatch batch;
+  if (status.ok()) {
+    status = OpenBatch(journal.get(), options, NewBatchRecord(options, options_json),
+                       JobKeys(plan, options.command), &batch_plan, &batch);
+  }
   if (!status.ok()) return Fail(status);
 
   if (!options.output_dir.empty()) {
@@ -172,6 +247,24 @@ int RunBatch(const Options& options, const Plan& plan,
   ObserverList observers;
   observers.Add(&event_log);
   observers.Add(&console);
+  if (!options.metrics_addr.empty()) observers.Add(&metrics);
+  std::unique_ptr<FailureHook> hook;
+  if (!options.on_failure.empty()) {
+    hook = std::make_unique<FailureHook>(hook_config,
+                                         [&observers](LogLevel level, const std::string& message) {
+                                           observers.OnNotice(level, message);
+                                         });
+    observers.Add(hook.get());
+  }
+  // The journal's observer: each attempt is durable before it is spawned.
+  JournalRecorderConfig recorder_config;
+  recorder_config.batch = batch.id;
+  recorder_config.jobs = std::move(batch.jobs);
+  JournalRecorder recorder(std::move(recorder_config), journal.get(), &log_dir);
+  observers.Add(&recorder);
+  if (!batch.notice.empty()) {
+    observers.OnNotice(batch.notice_is_warning ? LogLevel::kWarn : LogLevel::kInfo, batch.notice);
+  }
 
   ProcessSet processes;  // from here on, SIGINT/SIGTERM are the scheduler's
   ProcessRunnerConfig runner_config;
@@ -183,6 +276,14 @@ int RunBatch(const Options& options, const Plan& plan,
   const char* path = std::getenv("PATH");
   runner_config.path_env = path ? path : "";
   ProcessRunner runner(runner_config, log_dir, &processes);
+  if (!options.metrics_addr.empty()) {
+    metrics_server.Start();  // after the ProcessSet: its threads block the signals
+    observers.OnNotice(LogLevel::kInfo, "metrics on " + metrics_server.Url());
+    // Port 0 picked a port: this is the only place to learn which.
+    if (metrics_address.port == 0) {
+      std::fprintf(stderr, "headroom: metrics on %s\n", metrics_server.Url().c_str());
+    }
+  }
 
   // The monitor's thread starts after the ProcessSet, so that it inherits
   // the blocked signals.
@@ -197,10 +298,30 @@ int RunBatch(const Options& options, const Plan& plan,
 
   SteadyClock clock;
   Scheduler scheduler(config, &runner, &clock, &observers, &resources);
-  BatchResult result = scheduler.Run(plan);
+  BatchResult result = scheduler.Run(batch_plan);
+  if (hook) hook->Finish(kHookGrace);  // before KillAll, which would kill the hooks
+  metrics_server.Stop();
   monitor.Stop();
   processes.KillAll();
-  return result.ExitCode();
+  int exit_code = result.ExitCode();
+  // Failed jobs a resume did not run again have still failed.
+  if (exit_code == 0 && batch.failed_before > 0) exit_code = 1;
+  recorder.Finish(exit_code);
+  if (!recorder.status().ok()) {
+    std::fprintf(stderr, "headroom: warning: %s; batch %lld may not resume exactly\n",
+                 recorder.status().message().c_str(), static_cast<long long>(batch.id));
+  }
+  if (!options.report_json.empty()) WriteRunReport(options, batch.id);
+  if (batch.resumed && options.verbosity != Verbosity::kQuiet) {
+    std::string line = "headroom: resumed batch " + std::to_string(batch.id) + ": " +
+                       std::to_string(batch.already_done) + " already done (counted as skipped)";
+    if (batch.failed_before > 0) {
+      line += ", " + std::to_string(batch.failed_before) +
+              " failed before and not run again (--resume-failed runs them)";
+    }
+    std::fputs((line + "\n").c_str(), stdout);
+  }
+  return exit_code;
 }
 
 // headroom gpus [--watch] [--json]: what the provider sees, once or every
@@ -217,13 +338,43 @@ int ShowGpus(const Options& options) {
     Snapshot snapshot = monitor.Latest();
     std::string text = options.json ? FormatGpuJson(snapshot) + "\n" : FormatGpuTable(snapshot);
     // --watch on a terminal redraws in place, like watch(1).
-    if (options.watch && isatty(STDOUT_FILENO) == 1) text = "\x1b[H\x1b[2J" + text;
-    else if (options.watch && !first && !options.json) text = "\n" + text;
+    if (options.watch && isatty(STDOUT_FILENO) == 1)
+      text = "\x1b[H\x1b[2J" + text;
+    else if (options.watch && !first && !options.json)
+      text = "\n" + text;
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
     if (!options.watch) return 0;
     std::this_thread::sleep_for(options.monitor_interval);
   }
+}
+
+// headroom status [--batch ID] [--json] [--watch]: the batch as the journal
+// has it, once or every second until interrupted (or stdout closes).
+int ShowStatus(const Options& options) {
+  for (bool first = true;; first = false) {
+    std::string text;
+    Status status = RenderStatus(options.state_dir, options.batch, options.json, UnixNow(), &text);
+    if (!status.ok()) return Fail(status);
+    // As `gpus --watch`: redrawn in place on a terminal.
+    if (options.watch && isatty(STDOUT_FILENO) == 1) {
+      text = "\x1b[H\x1b[2J" + text;
+    } else if (options.watch && !first && !options.json) {
+      text = "\n" + text;
+    }
+    std::fputs(text.c_str(), stdout);
+    if (std::fflush(stdout) != 0 || !options.watch) return 0;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+// headroom report [--batch ID] --json FILE --html FILE
+int WriteReport(const Options& options) {
+  ReportFiles files;
+  files.json = options.report_json;
+  files.html = options.report_html;
+  Status status = WriteReports(options.state_dir, options.batch, files, UnixNow());
+  return status.ok() ? 0 : Fail(status);
 }
 
 int Main(int argc, char** argv) {
@@ -240,6 +391,8 @@ int Main(int argc, char** argv) {
   }
   const Options& options = cli.options;
   if (cli.command == Command::kGpus) return ShowGpus(options);
+  if (cli.command == Command::kStatus) return ShowStatus(options);
+  if (cli.command == Command::kReport) return WriteReport(options);
 
   std::vector<RawInput> inputs;
   std::string source;
@@ -256,7 +409,7 @@ int Main(int argc, char** argv) {
   std::map<std::string, std::string> resolved;
   status = ResolvePrograms(options, plan, &resolved);
   if (!status.ok()) return Fail(status);
-  return RunBatch(options, plan, resolved, source);
+  return RunBatch(options, plan, resolved, source, EffectiveOptionsJson(argc, argv));
 }
 
 }  // namespace

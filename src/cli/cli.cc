@@ -251,7 +251,18 @@ Status ApplyOptions(const CommandLine& command_line, const Env& env, const Confi
 }
 
 unsigned CommandBit(std::string_view subcommand) {
-  return subcommand == "gpus" ? kForGpus : kForRun;
+  if (subcommand == "gpus") return kForGpus;
+  if (subcommand == "status") return kForStatus;
+  if (subcommand == "report") return kForReport;
+  return kForRun;
+}
+
+// The first subcommand that takes an option of `commands`, for errors.
+std::string_view OwnerName(unsigned commands) {
+  if ((commands & kForRun) != 0) return "run";
+  if ((commands & kForGpus) != 0) return "gpus";
+  if ((commands & kForStatus) != 0) return "status";
+  return "report";
 }
 
 // An option of another subcommand, given on the command line, is a usage
@@ -261,7 +272,7 @@ Status CheckOptionsBelong(const CommandLine& command_line, const std::string& su
   unsigned bit = CommandBit(subcommand);
   for (const auto& [spec, words] : command_line.values) {
     if ((spec->commands & bit) != 0) continue;
-    std::string_view owner = (spec->commands & kForGpus) != 0 ? "gpus" : "run";
+    std::string_view owner = OwnerName(spec->commands);
     return Status::Error(
         fmt::format("--{} is an option of 'headroom {}', not of 'headroom {}' (see 'headroom {} "
                     "--help')",
@@ -270,13 +281,13 @@ Status CheckOptionsBelong(const CommandLine& command_line, const std::string& su
   return Status::Ok();
 }
 
-// `headroom gpus` shows devices and runs nothing, so it takes no COMMAND.
-Status CheckNoCommand(const CommandLine& command_line) {
+// `headroom gpus`, `status` and `report` run nothing, so they take no COMMAND.
+Status CheckNoCommand(const CommandLine& command_line, const std::string& subcommand) {
   if (command_line.command.empty() && !command_line.has_arg_inputs) return Status::Ok();
   std::string word = command_line.command.empty() ? ":::" : command_line.command.front();
   return Status::Error(fmt::format(
-      "unexpected argument '{}' (headroom gpus takes only options; see 'headroom gpus --help')",
-      word));
+      "unexpected argument '{}' (headroom {} takes only options; see 'headroom {} --help')", word,
+      subcommand, subcommand));
 }
 
 // Everything after the subcommand word.
@@ -284,7 +295,7 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
                        const Env& env, unsigned cores, Cli* cli) {
   std::string hint = fmt::format(" (see 'headroom {} --help')", subcommand);
   CommandLine command_line;
-  Status status = SplitCommandLine(args, &command_line);
+  Status status = SplitCommandLine(args, CommandBit(subcommand), &command_line);
   if (!status.ok()) return Status::Error(status.message() + hint);
   status = CheckOptionsBelong(command_line, subcommand);
   if (!status.ok()) return status;
@@ -313,10 +324,12 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
                         cores, CommandBit(subcommand), &options, &rows);
   if (!status.ok()) return status;
 
-  if (subcommand == "gpus") {
-    status = CheckNoCommand(command_line);
+  if (subcommand == "gpus" || subcommand == "status" || subcommand == "report") {
+    status = CheckNoCommand(command_line, subcommand);
     if (!status.ok()) return status;
-    cli->command = Command::kGpus;
+    cli->command = subcommand == "gpus"     ? Command::kGpus
+                   : subcommand == "status" ? Command::kStatus
+                                            : Command::kReport;
   } else {
     options.command = std::move(command_line.command);
     options.has_arg_inputs = command_line.has_arg_inputs;
@@ -330,7 +343,14 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
     cli->text = FormatRows(rows);
     return Status::Ok();
   }
-  if (cli->command != Command::kGpus && options.command.empty()) {
+  if (cli->command == Command::kReport && options.report_json.empty() &&
+      options.report_html.empty()) {
+    return Status::Error(
+        "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; either or "
+        "both)");
+  }
+  if ((cli->command == Command::kRun || cli->command == Command::kList) &&
+      options.command.empty()) {
     return Status::Error(fmt::format(
         "no command given (usage: headroom {} [OPTIONS] -- COMMAND [ARG...])", subcommand));
   }
@@ -354,9 +374,12 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
     return Status::Error(
         fmt::format("unknown option '{}' before the subcommand (see 'headroom --help')", first));
   }
-  if (first != "run" && first != "list" && first != "gpus") {
+  if (first != "run" && first != "list" && first != "gpus" && first != "status" &&
+      first != "report") {
     return Status::Error(fmt::format(
-        "unknown subcommand '{}' (expected run, list or gpus; see 'headroom --help')", first));
+        "unknown subcommand '{}' (expected run, list, status, report or gpus; see 'headroom "
+        "--help')",
+        first));
   }
   return ParseSubcommand(first, std::vector<std::string>(argv.begin() + 2, argv.end()), env,
                          std::max(1u, cores), cli);

@@ -13,10 +13,12 @@
 namespace headroom {
 
 enum class Command {
-  kRun,    // headroom run ...
-  kList,   // headroom list ... (same options as run; prints, runs nothing)
-  kGpus,   // headroom gpus [--watch] [--json]: show the GPUs; options.command is empty
-  kPrint,  // --help, --version, --print-config: print `text` and exit 0
+  kRun,     // headroom run ...
+  kList,    // headroom list ... (same options as run; prints, runs nothing)
+  kGpus,    // headroom gpus [--watch] [--json]: show the GPUs; options.command is empty
+  kStatus,  // headroom status [--batch ID] [--json] [--watch]: a batch from the journal
+  kReport,  // headroom report [--batch ID] --json FILE --html FILE (either or both)
+  kPrint,   // --help, --version, --print-config: print `text` and exit 0
 };
 
 struct Cli {

@@ -91,7 +91,8 @@ TEST_F(CliTest, NoSubcommandIsAnError) {
 
 TEST_F(CliTest, UnknownSubcommandIsNamed) {
   EXPECT_EQ(Error({"frob"}),
-            "unknown subcommand 'frob' (expected run, list or gpus; see 'headroom --help')");
+            "unknown subcommand 'frob' (expected run, list, status, report or gpus; see "
+            "'headroom --help')");
   EXPECT_TRUE(StartsWith(Error({"--jobs", "3"}), "unknown option '--jobs'"));
 }
 
@@ -1046,6 +1047,111 @@ TEST_F(CliTest, GpusHelpListsOnlyItsOptions) {
   }
   for (const char* option : {"--jobs ", "--vram-high ", "--oom-retries ", "--output-dir "}) {
     EXPECT_FALSE(HasSubstr(cli_.text, option)) << option;
+  }
+}
+
+// --- the status and report subcommands -------------------------------------
+
+TEST_F(CliTest, StatusTakesBatchJsonWatchAndStateDir) {
+  Options options = Ok({"status"});
+  EXPECT_EQ(cli_.command, Command::kStatus);
+  EXPECT_FALSE(options.batch);
+  EXPECT_FALSE(options.json);
+  EXPECT_FALSE(options.watch);
+  EXPECT_EQ(options.state_dir, ".headroom");
+  options = Ok({"status", "--batch", "3", "--json", "--watch", "--state-dir", "st"});
+  EXPECT_EQ(cli_.command, Command::kStatus);
+  EXPECT_EQ(options.batch, 3);
+  EXPECT_TRUE(options.json);
+  EXPECT_TRUE(options.watch);
+  EXPECT_EQ(options.state_dir, "st");
+  env_["HEADROOM_STATE_DIR"] = "from-env";
+  EXPECT_EQ(Ok({"status"}).state_dir, "from-env");
+}
+
+TEST_F(CliTest, StatusRejectsOtherOptionsAndArguments) {
+  EXPECT_EQ(Error({"status", "-j", "2"}),
+            "--jobs is an option of 'headroom run', not of 'headroom status' "
+            "(see 'headroom status --help')");
+  EXPECT_EQ(Error({"status", "--html", "r.html"}),
+            "--html is an option of 'headroom report', not of 'headroom status' "
+            "(see 'headroom status --help')");
+  EXPECT_EQ(Error({"status", "3"}),
+            "unexpected argument '3' (headroom status takes only options; see 'headroom status "
+            "--help')");
+  EXPECT_EQ(Error({"status", "--batch", "0"}),
+            "--batch: '0' is out of range (expected at least 1)");
+}
+
+TEST_F(CliTest, ReportJsonTakesAFileWhereStatusJsonIsAFlag) {
+  Options options = Ok({"report", "--json", "r.json", "--html", "r.html", "--batch", "2"});
+  EXPECT_EQ(cli_.command, Command::kReport);
+  EXPECT_EQ(options.report_json, "r.json");
+  EXPECT_EQ(options.report_html, "r.html");
+  EXPECT_EQ(options.batch, 2);
+  EXPECT_FALSE(options.json);
+  options = Ok({"report", "--json=out.json"});
+  EXPECT_EQ(options.report_json, "out.json");
+  EXPECT_TRUE(options.report_html.empty());
+  options = Ok({"report", "--html", "--json"});  // a file may be named --json
+  EXPECT_EQ(options.report_html, "--json");
+  EXPECT_TRUE(options.report_json.empty());
+  // The same word stays a flag for status and gpus.
+  EXPECT_TRUE(Ok({"status", "--json"}).json);
+  EXPECT_TRUE(Ok({"gpus", "--json"}).json);
+  EXPECT_EQ(Error({"status", "--json", "r.json"}),
+            "unexpected argument 'r.json' (headroom status takes only options; see 'headroom "
+            "status --help')");
+}
+
+TEST_F(CliTest, ReportNeedsAFileToWrite) {
+  EXPECT_EQ(Error({"report"}),
+            "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; "
+            "either or both)");
+  EXPECT_EQ(Error({"report", "--batch", "1"}),
+            "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; "
+            "either or both)");
+  EXPECT_EQ(Error({"report", "--json"}), "--json: missing FILE (see 'headroom report --help')");
+  EXPECT_EQ(Error({"report", "--html="}),
+            "--html: an empty value is not allowed (expected a file name)");
+  EXPECT_EQ(Error({"report", "--watch", "--json", "r.json"}),
+            "--watch is an option of 'headroom gpus', not of 'headroom report' "
+            "(see 'headroom report --help')");
+  EXPECT_EQ(Error({"run", "--html", "r.html", "x"}),
+            "--html is an option of 'headroom report', not of 'headroom run' "
+            "(see 'headroom run --help')");
+}
+
+TEST_F(CliTest, StatusAndReportHelpListOnlyTheirOptions) {
+  ASSERT_TRUE(Parse({"status", "--help"}).ok());
+  EXPECT_EQ(cli_.command, Command::kPrint);
+  EXPECT_TRUE(StartsWith(cli_.text, "Usage: headroom status [--batch ID] [--json] [--watch]"));
+  EXPECT_TRUE(HasSubstr(cli_.text, "redraw every second until interrupted"));
+  EXPECT_TRUE(HasSubstr(cli_.text, "print JSON instead of text"));
+  for (const char* option : {"--batch ID", "--state-dir DIR", "--json ", "--watch ", "--config "}) {
+    EXPECT_TRUE(HasSubstr(cli_.text, option)) << option;
+  }
+  for (const char* option :
+       {"--jobs ", "--html ", "--json FILE", "--monitor-interval ", "--resume "}) {
+    EXPECT_FALSE(HasSubstr(cli_.text, option)) << option;
+  }
+  ASSERT_TRUE(Parse({"report", "-h"}).ok());
+  EXPECT_TRUE(
+      StartsWith(cli_.text, "Usage: headroom report [--batch ID] [--json FILE] [--html FILE]"));
+  for (const char* option : {"--batch ID", "--state-dir DIR", "--json FILE", "--html FILE"}) {
+    EXPECT_TRUE(HasSubstr(cli_.text, option)) << option;
+  }
+  for (const char* option : {"--watch ", "--jobs ", "\n      --report FILE"}) {
+    EXPECT_FALSE(HasSubstr(cli_.text, option)) << option;
+  }
+  ASSERT_TRUE(Parse({"--help"}).ok());
+  EXPECT_TRUE(HasSubstr(cli_.text, "\n  status "));
+  EXPECT_TRUE(HasSubstr(cli_.text, "\n  report "));
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"status", "--help"}, {"report", "--help"}}) {
+    ASSERT_TRUE(Parse(args).ok());
+    std::istringstream lines(cli_.text);
+    for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
   }
 }
 

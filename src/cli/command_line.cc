@@ -16,11 +16,12 @@ Status MissingValue(const OptionSpec& spec) {
 
 // Handles "--name" or "--name=value" at args[*i]; advances *i past a value
 // taken from the next word.
-Status ReadLongOption(const std::vector<std::string>& args, size_t* i, CommandLine* out) {
+Status ReadLongOption(const std::vector<std::string>& args, unsigned command_bit, size_t* i,
+                      CommandLine* out) {
   std::string_view word = args[*i];
   std::string_view body = word.substr(2);
   size_t equals = body.find('=');
-  const OptionSpec* spec = FindLongOption(body.substr(0, equals));
+  const OptionSpec* spec = FindLongOption(body.substr(0, equals), command_bit);
   if (spec == nullptr) {
     std::string_view name = equals == std::string_view::npos ? word : word.substr(0, equals + 2);
     return Status::Error(fmt::format("unknown option '{}'", name));
@@ -80,7 +81,8 @@ Status SplitInputs(std::vector<std::string> words, CommandLine* out) {
 
 }  // namespace
 
-Status SplitCommandLine(const std::vector<std::string>& args, CommandLine* out) {
+Status SplitCommandLine(const std::vector<std::string>& args, unsigned command_bit,
+                        CommandLine* out) {
   *out = CommandLine();
   size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -90,8 +92,8 @@ Status SplitCommandLine(const std::vector<std::string>& args, CommandLine* out) 
       break;
     }
     if (word.size() < 2 || word[0] != '-') break;  // COMMAND starts here
-    Status status =
-        word[1] == '-' ? ReadLongOption(args, &i, out) : ReadShortOptions(args, &i, out);
+    Status status = word[1] == '-' ? ReadLongOption(args, command_bit, &i, out)
+                                   : ReadShortOptions(args, &i, out);
     if (!status.ok()) return status;
   }
   return SplitInputs(

@@ -22,8 +22,11 @@ struct CommandLine {
   std::vector<std::string> arg_inputs;
 };
 
+// `command_bit` is the subcommand's (kForRun, kForStatus, ...): a long name
+// that two subcommands use differently (--json) is read as that subcommand's.
 // Errors: "unknown option '--jbos'", "--jobs: missing N|auto",
 // "multiple ::: groups are not supported".
-Status SplitCommandLine(const std::vector<std::string>& args, CommandLine* out);
+Status SplitCommandLine(const std::vector<std::string>& args, unsigned command_bit,
+                        CommandLine* out);
 
 }  // namespace headroom

@@ -66,7 +66,7 @@ std::string DefaultAndEnv(const OptionSpec& spec) {
   return text;
 }
 
-// The options that `command_bit` (kForRun, kForGpus) takes, under their groups.
+// The options that `command_bit` (kForRun, kForGpus, ...) takes, under their groups.
 std::string OptionsHelp(unsigned command_bit) {
   std::string out;
   std::string_view group;
@@ -105,6 +105,23 @@ utilization, the provider that read it, and the memory of each process on it. Wi
 redraws every --monitor-interval until interrupted. Runs nothing.
 )";
 
+constexpr std::string_view kStatusIntro = R"(
+Shows a batch from the journal (<state-dir>/journal.db) from any terminal, while it runs or
+after: its state, the jobs by state, each running job with its time, GPU and attempt, the queue,
+throughput and ETA, the last failures with their logs, what holds the queue, and the latest GPU
+and RAM figures. A batch whose headroom was killed shows as stopped (killed?); 'headroom run
+--resume' continues it. Without --batch, the latest batch. No journal: exit 2.
+)";
+
+constexpr std::string_view kReportIntro = R"(
+Writes the report of a batch from the journal (<state-dir>/journal.db): --json FILE has the
+totals, throughput, each job's timing and attempts, per-GPU use and peaks, OOM retries and the
+footprints measured; --html FILE is one self-contained page with a timeline of the jobs per GPU
+and slot, GPU memory, temperature and RAM over time, the concurrency limits with their reasons,
+and the slowest and failed jobs. Without --batch, the latest batch. 'headroom run --report FILE'
+writes the JSON report when its batch ends.
+)";
+
 constexpr std::string_view kResourcesHelp = R"(
 Resources:
   A job starts only when every gate passes: a free slot (--jobs), system RAM (--max-memory),
@@ -140,11 +157,15 @@ std::string TopLevelHelp(std::string_view version) {
   return fmt::format(R"(headroom {} - runs a batch of heavy jobs as fast as the machine allows
 
 Usage: headroom run|list [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
+       headroom status [--batch ID] [--json] [--watch] [OPTIONS]
+       headroom report [--batch ID] [--json FILE] [--html FILE] [OPTIONS]
        headroom gpus [--watch] [--json] [OPTIONS]
 
 Subcommands:
   run     run COMMAND once per input, in parallel, isolating failures
   list    print each command that 'run' would start, shell-quoted, and run nothing
+  status  show a batch's progress from the journal, live or after ('status --help')
+  report  write a batch's JSON and/or HTML report from the journal ('report --help')
   gpus    show the GPUs, their memory, temperature and processes ('gpus --help')
 
 Options:
@@ -156,6 +177,8 @@ Examples:
   headroom run --input-dir ./videos --ext mp4,mkv --output-dir ./restored \
       --output-name '{{/.}}_1080p.mp4' --skip-existing -- upscale --in {{}} --out {{out}}
   find . -name '*.wav' | headroom list -- ffmpeg -i {{}} {{.}}.flac
+  headroom status --watch
+  headroom report --json report.json --html report.html
   headroom gpus --watch
 )",
                      version);
@@ -166,6 +189,16 @@ std::string SubcommandHelp(std::string_view subcommand) {
     std::string out = "Usage: headroom gpus [--watch] [--json] [OPTIONS]\n";
     out += kGpusIntro;
     out += OptionsHelp(kForGpus);
+    out += kConfigHelp;
+    return out;
+  }
+  if (subcommand == "status" || subcommand == "report") {
+    bool status = subcommand == "status";
+    std::string out = status ? "Usage: headroom status [--batch ID] [--json] [--watch] [OPTIONS]\n"
+                             : "Usage: headroom report [--batch ID] [--json FILE] [--html FILE] "
+                               "[OPTIONS]\n";
+    out += status ? kStatusIntro : kReportIntro;
+    out += OptionsHelp(status ? kForStatus : kForReport);
     out += kConfigHelp;
     return out;
   }

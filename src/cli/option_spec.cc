@@ -338,19 +338,26 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->cpu_fallback);
      }},
-    // --- `headroom gpus` ---
+    // --- `headroom gpus` and `headroom status` ---
     {"watch", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
      "redraw the table every --monitor-interval until interrupted",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->watch);
      },
      kForGpus},
+    {"watch", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
+     "redraw every second until interrupted",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->watch);
+     },
+     kForStatus},
+    // `report --json FILE` (below) takes a value: FindLongOption(name, bit).
     {"json", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
-     "print JSON instead of a table (with --watch: one object per line)",
+     "print JSON instead of text (with --watch: one object per line)",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->json);
      },
-     kForGpus},
+     kForGpus | kForStatus},
     // --- logs and console ---
     {"log-dir", 0, "DIR", ValueKind::kScalar, OptionScope::kEverywhere, ".headroom/logs",
      "Logs and console", "per-job stdout/stderr logs, the main log and the daily error log",
@@ -392,19 +399,97 @@ constexpr OptionSpec kSpecs[] = {
        bool verbose = false;
        return ParseBoolWord(Last(w), &verbose);
      }},
+    // --- journal and resume ---
+    {"state-dir", 0, "DIR", ValueKind::kScalar, OptionScope::kEverywhere, ".headroom",
+     "Journal and resume", "where the journal (journal.db) and batch locks live",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a directory");
+       if (status.ok()) o->state_dir = Last(w);
+       return status;
+     },
+     kForRun | kForStatus | kForReport},
+    {"resume", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
+     "Journal and resume",
+     "continue the latest batch of this command and input source: succeeded jobs are not run "
+     "again, jobs that were running are",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->resume);
+     }},
+    {"resume-failed", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
+     "Journal and resume", "as --resume, and run the batch's failed jobs again too",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->resume_failed);
+     }},
+    {"batch", 0, "ID", ValueKind::kScalar, OptionScope::kCommandLineOnly, "latest",
+     "Journal and resume", "the batch to resume (run) or show (status, report)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       if (Last(w) == "latest") {
+         o->batch.reset();
+         return Status::Ok();
+       }
+       int64_t id = 0;
+       Status status = ParseInteger(Last(w), 1, std::numeric_limits<int64_t>::max(), &id);
+       if (status.ok()) o->batch = id;
+       return status;
+     },
+     kForRun | kForStatus | kForReport},
+    {"report", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "none",
+     "Journal and resume", "when the batch ends, write its JSON report to FILE",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a file name or 'none'");
+       if (status.ok()) o->report_json = Last(w) == "none" ? "" : Last(w);
+       return status;
+     }},
+    // --- `headroom report` ---
+    {"json", 0, "FILE", ValueKind::kScalar, OptionScope::kCommandLineOnly, "none", "Report files",
+     "write the batch's JSON report to FILE",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a file name");
+       if (status.ok()) o->report_json = Last(w) == "none" ? "" : Last(w);
+       return status;
+     },
+     kForReport},
+    {"html", 0, "FILE", ValueKind::kScalar, OptionScope::kCommandLineOnly, "none", "Report files",
+     "write the batch's HTML report to FILE: one file, viewable offline",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a file name");
+       if (status.ok()) o->report_html = Last(w) == "none" ? "" : Last(w);
+       return status;
+     },
+     kForReport},
+    // --- metrics and hooks ---
+    {"metrics-addr", 0, "HOST:PORT", ValueKind::kScalar, OptionScope::kEverywhere, "none",
+     "Metrics and hooks",
+     "serve Prometheus metrics at http://HOST:PORT/metrics; :PORT = 127.0.0.1:PORT; port 0 = "
+     "any free port, printed on stderr",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "HOST:PORT or 'none'");
+       if (status.ok()) o->metrics_addr = Last(w) == "none" ? "" : Last(w);
+       return status;
+     }},
+    {"on-failure", 0, "CMD", ValueKind::kScalar, OptionScope::kEverywhere, "none",
+     "Metrics and hooks",
+     "run CMD once per job that failed for good, with HEADROOM_JOB_NAME, _INPUT, _EXIT, _LOG, "
+     "_STDOUT_LOG and _ATTEMPTS set; no shell unless --shell",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a command or 'none'");
+       if (status.ok()) o->on_failure = Last(w) == "none" ? "" : Last(w);
+       return status;
+     }},
     // --- configuration ---
     {"config", 0, "FILE", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help", "TOML file of option values: keys are long names with _ for -",
-     nullptr, kForRun | kForGpus},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport},
     {"profile", 0, "NAME", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help",
      "apply the config file's [profile.NAME] table over its top-level keys", nullptr,
-     kForRun | kForGpus},
+     kForRun | kForGpus | kForStatus | kForReport},
     {"print-config", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print each option's effective value and its source; run nothing",
-     nullptr, kForRun | kForGpus},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport},
     {"help", 'h', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
-     "Configuration and help", "print this help", nullptr, kForRun | kForGpus},
+     "Configuration and help", "print this help", nullptr,
+     kForRun | kForGpus | kForStatus | kForReport},
 };
 
 }  // namespace
@@ -416,6 +501,13 @@ const OptionSpec* FindLongOption(std::string_view name) {
     if (spec.name == name) return &spec;
   }
   return nullptr;
+}
+
+const OptionSpec* FindLongOption(std::string_view name, unsigned command_bit) {
+  for (const OptionSpec& spec : kSpecs) {
+    if (spec.name == name && (spec.commands & command_bit) != 0) return &spec;
+  }
+  return FindLongOption(name);
 }
 
 const OptionSpec* FindShortOption(char short_name) {

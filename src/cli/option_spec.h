@@ -27,8 +27,10 @@ enum class OptionScope {
 };
 
 // Which subcommands take an option: a bit set of these.
-constexpr unsigned kForRun = 1;   // run and list
-constexpr unsigned kForGpus = 2;  // gpus
+constexpr unsigned kForRun = 1;     // run and list
+constexpr unsigned kForGpus = 2;    // gpus
+constexpr unsigned kForStatus = 4;  // status
+constexpr unsigned kForReport = 8;  // report
 
 // Applies an option's words (one for flags and scalars) to `options`. Sets
 // *resolved when the effective value differs from the words ("auto" -> "6").
@@ -47,7 +49,7 @@ struct OptionSpec {
   std::string_view group;         // heading in --help
   std::string_view help;          // one line
   ApplyFn apply;                  // nullptr: handled by ParseCli itself
-  unsigned commands = kForRun;    // kForRun, kForGpus or both
+  unsigned commands = kForRun;    // a set of kForRun, kForGpus, kForStatus, kForReport
 };
 
 // All options of every subcommand, in --help order.
@@ -55,6 +57,11 @@ std::span<const OptionSpec> OptionSpecs();
 
 // nullptr when there is no such option.
 const OptionSpec* FindLongOption(std::string_view name);
+// Two subcommands may give one name different meanings (`status --json` is a
+// flag, `report --json FILE` takes a file), so the table may hold a name once
+// per subcommand: this finds the one `command_bit` takes, else the first of
+// that name (for "an option of another subcommand" errors), else nullptr.
+const OptionSpec* FindLongOption(std::string_view name, unsigned command_bit);
 const OptionSpec* FindShortOption(char short_name);
 
 std::string EnvName(const OptionSpec& spec);    // "HEADROOM_INPUT_DIR"

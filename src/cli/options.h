@@ -89,9 +89,9 @@ struct Options {
   int oom_retries = 3;                      // --oom-retries
   bool cpu_fallback = false;                // --cpu-fallback
 
-  // --- `headroom gpus` only ----------------------------------------------
-  bool watch = false;               // --watch: redraw every --monitor-interval
-  bool json = false;                // --json: print JSON instead of a table
+  // --- `headroom gpus` and `headroom status` ------------------------------
+  bool watch = false;               // --watch: redraw (gpus: every --monitor-interval; status: 1 s)
+  bool json = false;                // --json: print JSON instead of text
 
   // --- logs and console --------------------------------------------------
   std::string log_dir = ".headroom/logs";  // --log-dir
@@ -100,6 +100,19 @@ struct Options {
   LogLevel log_level = LogLevel::kInfo;    // --log-level
   LogFormat log_format = LogFormat::kText; // --log-format
   Verbosity verbosity = Verbosity::kNormal;// -q/--quiet, -v/--verbose
+
+  // --- journal and resume ------------------------------------------------
+  std::string state_dir = ".headroom";  // --state-dir: journal.db and batch locks
+  bool resume = false;                  // --resume: continue the latest matching batch
+  bool resume_failed = false;           // --resume-failed: --resume, and rerun failed jobs
+  std::optional<int64_t> batch;         // --batch ID: that batch (run: implies --resume)
+  std::string report_json;              // --report FILE.json: write the JSON report at the end
+                                        // (`report --json FILE`: write it now)
+  std::string report_html;              // `report --html FILE`: write the HTML report
+
+  // --- metrics and hooks -------------------------------------------------
+  std::string metrics_addr;  // --metrics-addr HOST:PORT as given; empty = no endpoint
+  std::string on_failure;    // --on-failure CMD as given; empty = none
 };
 
 // One option's effective value and where it came from, for --print-config.

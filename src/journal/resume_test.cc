@@ -1,0 +1,270 @@
+#include "journal/resume.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "jobs/job_key.h"
+#include "jobs/jobs_test_util.h"
+
+namespace headroom {
+namespace {
+
+using jobs_test::TempDir;
+using Strings = std::vector<std::string>;
+
+Strings InputsOf(const std::vector<Job>& jobs) {
+  Strings inputs;
+  for (const Job& job : jobs) inputs.push_back(job.input);
+  std::sort(inputs.begin(), inputs.end());
+  return inputs;
+}
+
+class ResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.command = {"enc", "{}", "{out}"};
+    options_.has_arg_inputs = true;
+    options_.output_dir = dir_.File("out");
+    options_.output_name = "{/.}.mp4";
+    options_.state_dir = dir_.File("state");
+    ASSERT_TRUE(Journal::Open(options_.state_dir, &journal_).ok());
+  }
+
+  Plan MakeTestPlan(const Strings& inputs, int pid = 100) {
+    std::vector<RawInput> raws;
+    for (const std::string& input : inputs) {
+      RawInput raw;
+      raw.input = input;
+      raws.push_back(raw);
+    }
+    Plan plan;
+    EXPECT_TRUE(MakePlan(options_, raws, pid, &plan).ok());
+    return plan;
+  }
+
+  BatchRecord Record(int64_t pid = 4242) {
+    BatchRecord record = NewBatchRecord(options_, "{}");
+    record.pid = pid;
+    return record;
+  }
+
+  Status Open(Plan* plan, OpenedBatch* batch, int64_t pid = 4242) {
+    return OpenBatch(journal_.get(), options_, Record(pid), JobKeys(*plan, options_.command), plan,
+                     batch);
+  }
+
+  std::map<std::string, JobRecord> JobsByKey(int64_t batch) {
+    std::vector<JobRecord> jobs;
+    EXPECT_TRUE(journal_->Jobs(batch, &jobs).ok());
+    std::map<std::string, JobRecord> by_key;
+    for (JobRecord& job : jobs) by_key[job.key] = job;
+    return by_key;
+  }
+
+  void Attempt(int64_t batch, const std::string& key, int attempt, const char* outcome,
+               JobState state) {
+    AttemptRecord record;
+    record.job_key = key;
+    record.attempt = attempt;
+    record.start = 1;
+    ASSERT_TRUE(journal_->StartAttempt(batch, record).ok());
+    if (state == JobState::kRunning) return;
+    record.end = 2;
+    record.outcome = outcome;
+    record.exit_code = state == JobState::kSucceeded ? 0 : 1;
+    ASSERT_TRUE(journal_->EndAttempt(batch, record).ok());
+    ASSERT_TRUE(journal_->SetJobState(batch, key, state).ok());
+  }
+
+  // Batch 1 of a, b, c run by pid 4242 and killed: a succeeded, b was
+  // running (with a half-written temp output), c failed twice.
+  void KilledFirstRun() {
+    Plan plan = MakeTestPlan({"a", "b", "c"}, 4242);
+    OpenedBatch batch;
+    ASSERT_TRUE(Open(&plan, &batch).ok());
+    ASSERT_EQ(batch.id, 1);
+    Attempt(1, "a", 1, "succeeded", JobState::kSucceeded);
+    Attempt(1, "b", 1, "", JobState::kRunning);
+    Attempt(1, "c", 1, "failed", JobState::kFailed);
+    Attempt(1, "c", 2, "failed", JobState::kFailed);
+    std::filesystem::create_directories(options_.output_dir);
+    partial_ = plan.to_run[1].temp_output;
+    dir_.Write("out/" + std::filesystem::path(partial_).filename().string(), "half");
+    ASSERT_TRUE(std::filesystem::exists(partial_));
+  }  // the lock goes with `batch`, as with a killed headroom
+
+  TempDir dir_;
+  Options options_;
+  std::unique_ptr<Journal> journal_;
+  std::string partial_;
+};
+
+TEST_F(ResumeTest, TempOutputOfIsThePlansTempName) {
+  Plan plan = MakeTestPlan({"clip one.mkv", "noext", "dir/.hidden"}, 777);
+  ASSERT_EQ(plan.to_run.size(), 3u);
+  for (const Job& job : plan.to_run) {
+    EXPECT_EQ(TempOutputOf(job.output, 777, job.number), job.temp_output);
+  }
+}
+
+TEST_F(ResumeTest, WithoutResumeEveryRunCreatesABatchAndHoldsItsLock) {
+  Plan plan = MakeTestPlan({"a", "b"});
+  OpenedBatch first;
+  ASSERT_TRUE(Open(&plan, &first).ok());
+  EXPECT_EQ(first.id, 1);
+  EXPECT_FALSE(first.resumed);
+  EXPECT_TRUE(BatchLock::IsHeld(options_.state_dir, 1));
+  EXPECT_EQ(first.jobs.at(1).key, "a");
+  EXPECT_EQ(first.jobs.at(2).key, "b");
+  EXPECT_EQ(first.jobs.at(2).prior_attempts, 0);
+  std::map<std::string, JobRecord> jobs = JobsByKey(1);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs["a"].state, JobState::kQueued);
+  EXPECT_EQ(jobs["b"].output, options_.output_dir + "/b.mp4");
+
+  Plan again = MakeTestPlan({"a", "b"});
+  OpenedBatch second;
+  ASSERT_TRUE(Open(&again, &second).ok());
+  EXPECT_EQ(second.id, 2);
+  EXPECT_EQ(again.to_run.size(), 2u);
+  std::optional<BatchRecord> stored;
+  ASSERT_TRUE(journal_->FindBatch(2, &stored).ok());
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->command_template, "enc '{}' '{out}'");
+  EXPECT_EQ(stored->input_source, "::: arguments");
+  EXPECT_EQ(stored->pid, 4242);
+}
+
+TEST_F(ResumeTest, ResumeSkipsDoneAndFailedJobsRerunsRunningOnesAndAddsNewInputs) {
+  KilledFirstRun();
+  options_.resume = true;
+  Plan plan = MakeTestPlan({"a", "b", "c", "d"});
+  OpenedBatch batch;
+  ASSERT_TRUE(Open(&plan, &batch, 5555).ok());
+  EXPECT_TRUE(batch.resumed);
+  EXPECT_EQ(batch.id, 1);
+  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"b", "d"}));
+  EXPECT_EQ(InputsOf(plan.skipped), (Strings{"a", "c"}));
+  EXPECT_EQ(batch.already_done, 1);
+  EXPECT_EQ(batch.failed_before, 1);
+  EXPECT_EQ(batch.rerun, 1);
+  EXPECT_FALSE(std::filesystem::exists(partial_)) << "partial output of b left behind";
+  EXPECT_TRUE(batch.jobs.at(1).keep_state);   // a
+  EXPECT_FALSE(batch.jobs.at(2).keep_state);  // b
+  EXPECT_TRUE(batch.jobs.at(3).keep_state);   // c
+  EXPECT_EQ(batch.jobs.at(2).prior_attempts, 1);
+  EXPECT_EQ(batch.jobs.at(3).prior_attempts, 2);
+  EXPECT_EQ(batch.jobs.at(4).prior_attempts, 0);
+  EXPECT_NE(batch.notice.find("resuming batch 1: 1 job(s) already done"), std::string::npos)
+      << batch.notice;
+  std::map<std::string, JobRecord> jobs = JobsByKey(1);
+  EXPECT_EQ(jobs["a"].state, JobState::kSucceeded);
+  EXPECT_EQ(jobs["b"].state, JobState::kQueued);
+  EXPECT_EQ(jobs["c"].state, JobState::kFailed);
+  EXPECT_EQ(jobs["d"].state, JobState::kQueued);
+  std::vector<AttemptRecord> attempts;
+  ASSERT_TRUE(journal_->Attempts(1, &attempts).ok());
+  for (const AttemptRecord& attempt : attempts) {
+    if (attempt.job_key == "b") {
+      EXPECT_EQ(attempt.outcome, "interrupted");
+    }
+  }
+  std::optional<BatchRecord> stored;
+  ASSERT_TRUE(journal_->FindBatch(1, &stored).ok());
+  EXPECT_EQ(stored->pid, getpid());
+  EXPECT_TRUE(BatchLock::IsHeld(options_.state_dir, 1));
+}
+
+TEST_F(ResumeTest, ResumeFailedRunsFailedJobsAgain) {
+  KilledFirstRun();
+  options_.resume_failed = true;
+  Plan plan = MakeTestPlan({"a", "b", "c"});
+  OpenedBatch batch;
+  ASSERT_TRUE(Open(&plan, &batch).ok());
+  EXPECT_TRUE(batch.resumed);
+  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"b", "c"}));
+  EXPECT_EQ(batch.failed_before, 0);
+  EXPECT_FALSE(batch.jobs.at(3).keep_state);
+}
+
+TEST_F(ResumeTest, ResumeOfABatchAnotherHeadroomRunsIsRefused) {
+  Plan plan = MakeTestPlan({"a"});
+  OpenedBatch running;
+  ASSERT_TRUE(Open(&plan, &running).ok());
+  options_.resume = true;
+  Plan again = MakeTestPlan({"a"});
+  OpenedBatch batch;
+  Status status = Open(&again, &batch);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(),
+            "batch 1 is being run by another headroom (pid " + std::to_string(getpid()) + ")");
+}
+
+TEST_F(ResumeTest, ResumeWithNothingToResumeStartsANewBatchWithAWarning) {
+  options_.resume = true;
+  Plan plan = MakeTestPlan({"a"});
+  OpenedBatch batch;
+  ASSERT_TRUE(Open(&plan, &batch).ok());
+  EXPECT_FALSE(batch.resumed);
+  EXPECT_EQ(batch.id, 1);
+  EXPECT_TRUE(batch.notice_is_warning);
+  EXPECT_EQ(batch.notice, "no batch of this command and input to resume in " + journal_->path() +
+                              "; starting batch 1");
+}
+
+TEST_F(ResumeTest, ResumeMatchesCommandAndSourceOnly) {
+  KilledFirstRun();
+  options_.resume = true;
+  options_.command = {"other", "{}", "{out}"};
+  Plan plan = MakeTestPlan({"a"});
+  OpenedBatch batch;
+  ASSERT_TRUE(Open(&plan, &batch).ok());
+  EXPECT_FALSE(batch.resumed);
+  EXPECT_EQ(batch.id, 2);
+}
+
+TEST_F(ResumeTest, BatchIdMustExistAndMatch) {
+  KilledFirstRun();
+  options_.batch = 7;
+  Plan plan = MakeTestPlan({"a"});
+  OpenedBatch batch;
+  Status status = Open(&plan, &batch);
+  EXPECT_EQ(status.message(), "--batch 7: no such batch in " + journal_->path());
+
+  options_.batch = 1;
+  options_.command = {"other", "{}"};
+  options_.output_dir.clear();
+  plan = MakeTestPlan({"a"});
+  status = Open(&plan, &batch);
+  EXPECT_EQ(status.message(),
+            "--batch 1 is a batch of [enc '{}' '{out}'] on [::: arguments], not of "
+            "[other '{}'] on [::: arguments]");
+
+  options_.command = {"enc", "{}", "{out}"};
+  options_.output_dir = dir_.File("out");
+  plan = MakeTestPlan({"a", "b", "c"});
+  OpenedBatch picked;
+  ASSERT_TRUE(Open(&plan, &picked).ok());
+  EXPECT_TRUE(picked.resumed);
+  EXPECT_EQ(picked.id, 1);
+}
+
+TEST(OptionsJsonTest, TurnsPrintConfigRowsIntoAnObject) {
+  std::string text =
+      "jobs          = 4                (command line)\n"
+      "output_name   = {/.} (x).mp4     (config a b.toml [profile.fast])\n"
+      "env           =                  (default)\n";
+  nlohmann::json json = nlohmann::json::parse(OptionsJson(text));
+  EXPECT_EQ(json["jobs"]["value"], "4");
+  EXPECT_EQ(json["jobs"]["source"], "command line");
+  EXPECT_EQ(json["output_name"]["value"], "{/.} (x).mp4");
+  EXPECT_EQ(json["output_name"]["source"], "config a b.toml [profile.fast]");
+  EXPECT_EQ(json["env"]["value"], "");
+  EXPECT_EQ(OptionsJson(""), "{}");
+}
+
+}  // namespace
+}  // namespace headroom

@@ -1,0 +1,87 @@
+#include "report/batch_data.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "jobs/jobs_test_util.h"
+#include "journal/batch_lock.h"
+#include "report/report_test_util.h"
+
+namespace headroom {
+namespace {
+
+using jobs_test::TempDir;
+using report_test::WriteSampleBatch;
+
+TEST(LoadBatchDataTest, MissingJournalIsAnErrorThatCreatesNothing) {
+  TempDir dir;
+  BatchData data;
+  Status status = LoadBatchData(dir.File("state"), std::nullopt, &data);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.message(),
+            "journal " + dir.File("state") +
+                "/journal.db: no such file (no batch has run with this state dir)");
+  EXPECT_FALSE(std::filesystem::exists(dir.File("state")));
+}
+
+TEST(LoadBatchDataTest, JournalWithoutBatchIsAnError) {
+  TempDir dir;
+  {
+    std::unique_ptr<Journal> journal;
+    ASSERT_TRUE(Journal::Open(dir.path(), &journal).ok());
+  }
+  BatchData data;
+  Status status = LoadBatchData(dir.path(), std::nullopt, &data);
+  EXPECT_EQ(status.message(), "journal " + dir.path() + "/journal.db: no batch recorded yet");
+}
+
+TEST(LoadBatchDataTest, ReadsTheLatestBatchOrTheOneAskedFor) {
+  TempDir dir;
+  int64_t first = WriteSampleBatch(dir.path());
+  int64_t second = WriteSampleBatch(dir.path(), /*end=*/false);
+  ASSERT_EQ(second, first + 1);
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), std::nullopt, &data).ok());
+  EXPECT_EQ(data.batch.id, second);
+  EXPECT_FALSE(data.batch.ended_at);
+  ASSERT_TRUE(LoadBatchData(dir.path(), first, &data).ok());
+  EXPECT_EQ(data.batch.id, first);
+  EXPECT_EQ(data.batch.ended_at, 1070);
+  EXPECT_EQ(data.batch.command_template, "upscale {}");
+  ASSERT_EQ(data.jobs.size(), 5u);
+  EXPECT_EQ(data.jobs[2].name, "c.mp4");
+  EXPECT_EQ(data.attempts.size(), 4u);
+  EXPECT_EQ(data.samples.size(), 4u);
+  EXPECT_EQ(data.events.size(), 5u);
+
+  Status status = LoadBatchData(dir.path(), 7, &data);
+  EXPECT_EQ(status.message(),
+            "--batch 7: journal " + dir.path() + "/journal.db has no batch 7 (the latest is 2)");
+}
+
+TEST(LoadBatchDataTest, StateTellsRunningFromKilledByTheLock) {
+  TempDir dir;
+  int64_t finished = WriteSampleBatch(dir.path());
+  int64_t open = WriteSampleBatch(dir.path(), /*end=*/false);
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), finished, &data).ok());
+  EXPECT_EQ(data.state(), BatchRunState::kFinished);
+  ASSERT_TRUE(LoadBatchData(dir.path(), open, &data).ok());
+  EXPECT_FALSE(data.lock_held);
+  EXPECT_EQ(data.state(), BatchRunState::kStopped);
+  {
+    std::unique_ptr<BatchLock> lock;
+    ASSERT_TRUE(BatchLock::Acquire(dir.path(), open, &lock).ok());
+    ASSERT_TRUE(LoadBatchData(dir.path(), open, &data).ok());
+    EXPECT_TRUE(data.lock_held);
+    EXPECT_EQ(data.state(), BatchRunState::kRunning);
+  }
+  ASSERT_TRUE(LoadBatchData(dir.path(), open, &data).ok());
+  EXPECT_EQ(data.state(), BatchRunState::kStopped);
+  EXPECT_EQ(BatchRunStateName(BatchRunState::kStopped), "stopped");
+}
+
+}  // namespace
+}  // namespace headroom

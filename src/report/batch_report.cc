@@ -1,0 +1,432 @@
+#include "report/batch_report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace headroom {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
+                                   JobState::kFailed, JobState::kSkipped, JobState::kInterrupted};
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The last moment the batch is known to have been alive: its end, now while
+// it runs, or the latest thing a killed one recorded. Attempts without an end
+// stop there.
+double Horizon(const BatchData& data, BatchRunState state, double now) {
+  if (state == BatchRunState::kFinished) return *data.batch.ended_at;
+  if (state == BatchRunState::kRunning) return std::max(now, data.batch.started_at);
+  double last = data.batch.started_at;
+  for (const AttemptRecord& attempt : data.attempts) {
+    last = std::max({last, attempt.start, attempt.end.value_or(attempt.start)});
+  }
+  for (const SampleRecord& sample : data.samples) last = std::max(last, sample.t);
+  for (const EventRecord& event : data.events) last = std::max(last, event.t);
+  return last;
+}
+
+double AttemptEnd(const AttemptRecord& attempt, double horizon) {
+  return std::max(attempt.start, attempt.end.value_or(horizon));
+}
+
+// Run time: the executor's wall time once ended, else the time so far.
+double RunSeconds(const AttemptRecord& attempt, double horizon) {
+  if (attempt.end && attempt.wall_seconds > 0) return attempt.wall_seconds;
+  return AttemptEnd(attempt, horizon) - attempt.start;
+}
+
+template <typename T>
+void KeepMax(std::optional<T>* best, const std::optional<T>& value) {
+  if (value && (!*best || *value > **best)) *best = value;
+}
+
+// Total length of the union of [start, end) intervals.
+double UnionLength(std::vector<std::pair<double, double>> intervals) {
+  std::sort(intervals.begin(), intervals.end());
+  double total = 0;
+  double open_start = 0;
+  double open_end = -1;
+  bool open = false;
+  for (const auto& [start, end] : intervals) {
+    if (open && start <= open_end) {
+      open_end = std::max(open_end, end);
+      continue;
+    }
+    if (open) total += open_end - open_start;
+    open_start = start;
+    open_end = end;
+    open = true;
+  }
+  if (open) total += open_end - open_start;
+  return total;
+}
+
+// Nearest-rank percentiles of the measured peaks; the median is the lower one.
+FootprintSummary Summarize(std::vector<uint64_t> peaks) {
+  FootprintSummary summary;
+  summary.measured = static_cast<int64_t>(peaks.size());
+  if (peaks.empty()) return summary;
+  std::sort(peaks.begin(), peaks.end());
+  summary.max = peaks.back();
+  summary.median = peaks[(peaks.size() - 1) / 2];
+  auto rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(peaks.size())));
+  summary.p90 = peaks[std::max<size_t>(rank, 1) - 1];
+  return summary;
+}
+
+void AddJobs(const BatchData& data, double horizon, BatchReport* report) {
+  std::map<std::string, std::vector<AttemptRecord>> by_job;
+  for (const AttemptRecord& attempt : data.attempts) by_job[attempt.job_key].push_back(attempt);
+  std::vector<uint64_t> vram_peaks;
+  std::vector<uint64_t> rss_peaks;
+  for (const JobRecord& job : data.jobs) {
+    JobTiming timing;
+    timing.job = job;
+    auto found = by_job.find(job.key);
+    if (found != by_job.end()) timing.attempts = std::move(found->second);
+    std::sort(timing.attempts.begin(), timing.attempts.end(),
+              [](const AttemptRecord& a, const AttemptRecord& b) { return a.attempt < b.attempt; });
+    std::optional<double> first_start;
+    double last_end = 0;
+    for (size_t i = 0; i < timing.attempts.size(); ++i) {
+      const AttemptRecord& attempt = timing.attempts[i];
+      if (!first_start || attempt.start < *first_start) first_start = attempt.start;
+      last_end = std::max(last_end, AttemptEnd(attempt, horizon));
+      timing.run_seconds += RunSeconds(attempt, horizon);
+      KeepMax(&timing.peak_vram, attempt.peak_vram);
+      KeepMax(&timing.peak_rss, attempt.peak_rss);
+      if (attempt.oom) {
+        ++report->oom_attempts;
+        if (i + 1 < timing.attempts.size()) ++report->oom_retries;
+      }
+    }
+    if (first_start) {
+      timing.queue_wait = std::max(0.0, *first_start - data.batch.started_at);
+      report->retries += static_cast<int64_t>(timing.attempts.size()) - 1;
+      if (timing.attempts.size() > 1) {
+        timing.retry_wait_seconds = std::max(0.0, last_end - *first_start - timing.run_seconds);
+      }
+    }
+    if (timing.peak_vram) vram_peaks.push_back(*timing.peak_vram);
+    if (timing.peak_rss) rss_peaks.push_back(*timing.peak_rss);
+    ++report->counts[job.state];
+    report->jobs.push_back(std::move(timing));
+  }
+  report->vram = Summarize(std::move(vram_peaks));
+  report->rss = Summarize(std::move(rss_peaks));
+}
+
+void AddGpus(const BatchData& data, double horizon, BatchReport* report) {
+  std::map<int, GpuUsage> gpus;
+  std::map<int, std::vector<std::pair<double, double>>> busy;
+  std::map<int, std::pair<double, int64_t>> utilization;  // sum, count
+  for (const AttemptRecord& attempt : data.attempts) {
+    if (attempt.gpu < 0) continue;
+    GpuUsage& gpu = gpus[attempt.gpu];
+    ++gpu.attempts;
+    gpu.job_seconds += RunSeconds(attempt, horizon);
+    KeepMax(&gpu.peak_job_vram, attempt.peak_vram);
+    busy[attempt.gpu].emplace_back(attempt.start, AttemptEnd(attempt, horizon));
+  }
+  for (const SampleRecord& sample : data.samples) {
+    if (sample.gpu < 0) {
+      KeepMax(&report->peak_ram_used, std::optional<uint64_t>(sample.used));
+      report->ram_total = sample.total;
+      continue;
+    }
+    GpuUsage& gpu = gpus[sample.gpu];
+    KeepMax(&gpu.peak_used, std::optional<uint64_t>(sample.used));
+    gpu.total = sample.total;
+    KeepMax(&gpu.peak_temperature_c, sample.temperature_c);
+    KeepMax(&gpu.peak_utilization_pct, sample.utilization_pct);
+    if (sample.utilization_pct) {
+      utilization[sample.gpu].first += *sample.utilization_pct;
+      ++utilization[sample.gpu].second;
+    }
+  }
+  for (const EventRecord& event : data.events) {
+    if (event.kind != "limit" || event.gpu < 0) continue;
+    GpuUsage& gpu = gpus[event.gpu];
+    gpu.limit = event.value;
+    ++gpu.limit_changes;
+  }
+  for (auto& [index, gpu] : gpus) {
+    gpu.index = index;
+    gpu.busy_seconds = UnionLength(busy[index]);
+    auto [sum, count] = utilization[index];
+    if (count > 0) gpu.mean_utilization_pct = sum / static_cast<double>(count);
+    report->gpus.push_back(gpu);
+  }
+}
+
+void AddThroughput(const BatchData& data, double horizon, BatchReport* report) {
+  Throughput& throughput = report->throughput;
+  throughput.finished = report->counts[JobState::kSucceeded] + report->counts[JobState::kFailed];
+  std::optional<double> first_start;
+  double last_end = 0;
+  for (const AttemptRecord& attempt : data.attempts) {
+    if (!first_start || attempt.start < *first_start) first_start = attempt.start;
+    last_end = std::max(last_end, AttemptEnd(attempt, horizon));
+  }
+  if (!first_start) return;
+  if (report->state == BatchRunState::kRunning) last_end = horizon;
+  throughput.active_seconds = std::max(0.0, last_end - *first_start);
+  if (throughput.finished == 0 || throughput.active_seconds <= 0) return;
+  double per_second = static_cast<double>(throughput.finished) / throughput.active_seconds;
+  throughput.jobs_per_hour = per_second * 3600;
+  int64_t left = report->counts[JobState::kQueued] + report->counts[JobState::kRunning];
+  if (report->state == BatchRunState::kRunning && left > 0) {
+    throughput.eta_seconds = static_cast<double>(left) / per_second;
+  }
+}
+
+// --- JSON ---------------------------------------------------------------
+
+// Seconds to the millisecond: enough, and the file stays readable.
+double Round3(double seconds) { return std::round(seconds * 1000) / 1000; }
+
+template <typename T>
+Json Opt(const std::optional<T>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+Json OptSeconds(const std::optional<double>& value) {
+  return value ? Json(Round3(*value)) : Json(nullptr);
+}
+
+Json AttemptJson(const AttemptRecord& attempt, double horizon) {
+  Json out;
+  out["attempt"] = attempt.attempt;
+  out["slot"] = attempt.slot;
+  out["gpu"] = attempt.gpu >= 0 ? Json(attempt.gpu) : Json(nullptr);
+  out["start"] = Round3(attempt.start);
+  out["end"] = OptSeconds(attempt.end);
+  out["run_s"] = Round3(RunSeconds(attempt, horizon));
+  out["cpu_s"] = Round3(attempt.cpu_seconds);
+  out["outcome"] = attempt.outcome;
+  out["class"] = AttemptClassName(ClassifyAttempt(attempt));
+  out["oom"] = attempt.oom;
+  out["exit_code"] = Opt(attempt.exit_code);
+  out["signal"] = Opt(attempt.signal);
+  out["peak_vram"] = Opt(attempt.peak_vram);
+  out["peak_rss"] = Opt(attempt.peak_rss);
+  out["stdout_log"] = attempt.stdout_log;
+  out["stderr_log"] = attempt.stderr_log;
+  return out;
+}
+
+Json JobJson(const JobTiming& timing, double horizon) {
+  const JobRecord& job = timing.job;
+  Json out;
+  out["number"] = job.number;
+  out["key"] = job.key;
+  out["name"] = job.name;
+  out["input"] = job.input;
+  out["output"] = job.output;
+  out["priority"] = job.priority;
+  out["state"] = JobStateName(job.state);
+  out["queue_wait_s"] = OptSeconds(timing.queue_wait);
+  out["run_s"] = Round3(timing.run_seconds);
+  out["retry_wait_s"] = Round3(timing.retry_wait_seconds);
+  out["peak_vram"] = Opt(timing.peak_vram);
+  out["peak_rss"] = Opt(timing.peak_rss);
+  Json attempts = Json::array();
+  for (const AttemptRecord& attempt : timing.attempts) {
+    attempts.push_back(AttemptJson(attempt, horizon));
+  }
+  out["attempts"] = std::move(attempts);
+  return out;
+}
+
+Json GpuJson(const GpuUsage& gpu, double elapsed) {
+  Json out;
+  out["index"] = gpu.index;
+  out["attempts"] = gpu.attempts;
+  out["job_s"] = Round3(gpu.job_seconds);
+  out["busy_s"] = Round3(gpu.busy_seconds);
+  out["busy_fraction"] = elapsed > 0 ? Json(Round3(gpu.busy_seconds / elapsed)) : Json(nullptr);
+  out["mean_utilization_pct"] = gpu.mean_utilization_pct
+                                    ? Json(std::round(*gpu.mean_utilization_pct * 10) / 10)
+                                    : Json(nullptr);
+  out["peak_utilization_pct"] = Opt(gpu.peak_utilization_pct);
+  out["peak_memory_used"] = Opt(gpu.peak_used);
+  out["memory_total"] = Opt(gpu.total);
+  out["peak_temperature_c"] = Opt(gpu.peak_temperature_c);
+  out["peak_job_vram"] = Opt(gpu.peak_job_vram);
+  out["limit"] = Opt(gpu.limit);
+  out["limit_changes"] = gpu.limit_changes;
+  return out;
+}
+
+Json FootprintJson(const FootprintSummary& summary) {
+  Json out;
+  out["jobs_measured"] = summary.measured;
+  out["max"] = Opt(summary.max);
+  out["median"] = Opt(summary.median);
+  out["p90"] = Opt(summary.p90);
+  return out;
+}
+
+// The batch's options as recorded (JSON text); kept as a string if it is not JSON.
+Json OptionsJson(const std::string& text) {
+  if (text.empty()) return Json(nullptr);
+  Json parsed = Json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? Json(text) : parsed;
+}
+
+Json BatchJson(const BatchReport& report) {
+  const BatchRecord& batch = report.data.batch;
+  Json out;
+  out["id"] = batch.id;
+  out["state"] = BatchRunStateName(report.state);
+  out["host"] = batch.host;
+  out["pid"] = batch.pid;
+  out["command"] = batch.command_template;
+  out["input_source"] = batch.input_source;
+  out["started_at"] = Round3(batch.started_at);
+  out["ended_at"] = OptSeconds(batch.ended_at);
+  out["exit_code"] = Opt(batch.exit_code);
+  out["elapsed_s"] = Round3(report.elapsed_seconds);
+  out["options"] = OptionsJson(batch.options_json);
+  return out;
+}
+
+Json TotalsJson(const BatchReport& report) {
+  Json out;
+  out["jobs"] = static_cast<int64_t>(report.jobs.size());
+  for (JobState state : kAllStates) out[std::string(JobStateName(state))] = report.counts.at(state);
+  out["attempts"] = report.attempts;
+  out["retries"] = report.retries;
+  out["oom_attempts"] = report.oom_attempts;
+  out["oom_retries"] = report.oom_retries;
+  return out;
+}
+
+Json ThroughputJson(const Throughput& throughput) {
+  Json out;
+  out["jobs_finished"] = throughput.finished;
+  out["active_s"] = Round3(throughput.active_seconds);
+  out["jobs_per_hour"] = throughput.jobs_per_hour
+                             ? Json(std::round(*throughput.jobs_per_hour * 10) / 10)
+                             : Json(nullptr);
+  out["eta_s"] = OptSeconds(throughput.eta_seconds);
+  return out;
+}
+
+Json LimitsJson(const std::vector<EventRecord>& events) {
+  Json out = Json::array();
+  for (const EventRecord& event : events) {
+    if (event.kind != "limit") continue;
+    Json limit;
+    limit["t"] = Round3(event.t);
+    limit["gpu"] = event.gpu >= 0 ? Json(event.gpu) : Json(nullptr);
+    limit["limit"] = event.value;
+    limit["reason"] = event.text;
+    out.push_back(std::move(limit));
+  }
+  return out;
+}
+
+}  // namespace
+
+AttemptClass ClassifyAttempt(const AttemptRecord& attempt) {
+  if (attempt.oom) return AttemptClass::kOom;
+  std::string outcome = Lower(attempt.outcome);
+  if (outcome == "interrupted") return AttemptClass::kInterrupted;
+  if (!attempt.end) return AttemptClass::kRunning;
+  if (outcome == "succeeded" || outcome == "success" || outcome == "ok") {
+    return AttemptClass::kSucceeded;
+  }
+  if (outcome == "oom" || outcome == "out of memory" || outcome == "out_of_memory") {
+    return AttemptClass::kOom;
+  }
+  if (outcome == "timeout" || outcome == "timed-out" || outcome == "timed out" ||
+      outcome == "timed_out") {
+    return AttemptClass::kTimedOut;
+  }
+  return AttemptClass::kFailed;
+}
+
+std::string_view AttemptClassName(AttemptClass attempt_class) {
+  switch (attempt_class) {
+    case AttemptClass::kRunning:
+      return "running";
+    case AttemptClass::kSucceeded:
+      return "succeeded";
+    case AttemptClass::kFailed:
+      return "failed";
+    case AttemptClass::kOom:
+      return "oom";
+    case AttemptClass::kTimedOut:
+      return "timeout";
+    case AttemptClass::kInterrupted:
+      return "interrupted";
+  }
+  return "?";
+}
+
+BatchReport BuildReport(BatchData data, double now) {
+  BatchReport report;
+  report.now = now;
+  report.state = data.state();
+  double horizon = Horizon(data, report.state, now);
+  report.elapsed_seconds = std::max(0.0, horizon - data.batch.started_at);
+  for (JobState state : kAllStates) report.counts[state] = 0;
+  report.attempts = static_cast<int64_t>(data.attempts.size());
+  AddJobs(data, horizon, &report);
+  AddGpus(data, horizon, &report);
+  AddThroughput(data, horizon, &report);
+  for (const EventRecord& event : data.events) {
+    if (event.kind == "waiting") report.waiting = event.text;
+  }
+  report.data = std::move(data);
+  return report;
+}
+
+std::string LocalTimeText(double unix_seconds) {
+  auto seconds = static_cast<time_t>(unix_seconds);
+  tm local{};
+  localtime_r(&seconds, &local);
+  char text[32];
+  size_t size = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+  return std::string(text, size);
+}
+
+std::string ReportJson(const BatchReport& report) {
+  double horizon = report.data.batch.started_at + report.elapsed_seconds;
+  Json out;
+  out["report_version"] = 1;
+  out["generated_at"] = Round3(report.now);
+  out["batch"] = BatchJson(report);
+  out["totals"] = TotalsJson(report);
+  out["throughput"] = ThroughputJson(report.throughput);
+  Json gpus = Json::array();
+  for (const GpuUsage& gpu : report.gpus) gpus.push_back(GpuJson(gpu, report.elapsed_seconds));
+  out["gpus"] = std::move(gpus);
+  Json host;
+  host["peak_ram_used"] = Opt(report.peak_ram_used);
+  host["ram_total"] = Opt(report.ram_total);
+  out["host"] = std::move(host);
+  Json footprints;
+  footprints["vram"] = FootprintJson(report.vram);
+  footprints["rss"] = FootprintJson(report.rss);
+  out["footprints"] = std::move(footprints);
+  out["limits"] = LimitsJson(report.data.events);
+  Json jobs = Json::array();
+  for (const JobTiming& timing : report.jobs) jobs.push_back(JobJson(timing, horizon));
+  out["jobs"] = std::move(jobs);
+  return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace headroom

@@ -1,0 +1,104 @@
+// BatchReport: the figures of one batch, computed from its BatchData: totals,
+// throughput and ETA, each job's timing (queue wait, run time, attempts with
+// their outcome), per-GPU use and peaks, OOM retries and the footprints
+// measured. `headroom status`, the JSON report and the HTML report all show
+// these, so that they agree. ReportJson() is the JSON report; its schema is
+// documented in docs/reports.md (keep the two in step).
+//
+// Times are unix seconds; a running batch's open intervals end at `now`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "journal/journal.h"
+#include "report/batch_data.h"
+
+namespace headroom {
+
+// How an attempt ended, for colours and counts. The journal's outcome text is
+// read loosely (any case; the recorder's "succeeded", "failed", "oom",
+// "timed-out", "interrupted", "start-failed", and "success", "timeout", "out of
+// memory" and the like), the OOM flag wins, an attempt
+// without an end is running, and anything else is a failure.
+enum class AttemptClass { kRunning, kSucceeded, kFailed, kOom, kTimedOut, kInterrupted };
+
+AttemptClass ClassifyAttempt(const AttemptRecord& attempt);
+// "running", "succeeded", "failed", "oom", "timeout", "interrupted".
+std::string_view AttemptClassName(AttemptClass attempt_class);
+
+struct JobTiming {
+  JobRecord job;
+  std::vector<AttemptRecord> attempts;  // in attempt order
+  // From the batch's start to the first attempt's start; unset if none started.
+  std::optional<double> queue_wait;
+  double run_seconds = 0;         // the attempts' run time (a running one: so far)
+  double retry_wait_seconds = 0;  // between its attempts: from first start to last end, not running
+  std::optional<uint64_t> peak_vram;  // the highest of its attempts; unset = never measured
+  std::optional<uint64_t> peak_rss;
+};
+
+struct GpuUsage {
+  int index = 0;
+  int64_t attempts = 0;
+  double job_seconds = 0;                      // the run time of its attempts, summed
+  double busy_seconds = 0;                     // time with at least one attempt on it
+  std::optional<double> mean_utilization_pct;  // over its samples that had one
+  std::optional<int> peak_utilization_pct;
+  std::optional<uint64_t> peak_used;  // bytes, highest sample
+  std::optional<uint64_t> total;      // bytes, latest sample
+  std::optional<int> peak_temperature_c;
+  std::optional<uint64_t> peak_job_vram;  // the highest peak of one attempt on it
+  std::optional<int64_t> limit;           // its latest concurrency limit ("limit" events)
+  int64_t limit_changes = 0;
+};
+
+struct Throughput {
+  int64_t finished = 0;                 // jobs that succeeded or failed
+  double active_seconds = 0;            // from the first attempt's start to the last end (or now)
+  std::optional<double> jobs_per_hour;  // unset until a job finished
+  std::optional<double> eta_seconds;    // queued and running jobs at that rate; unset when done
+};
+
+struct FootprintSummary {
+  int64_t measured = 0;  // jobs with a measured peak
+  std::optional<uint64_t> max;
+  std::optional<uint64_t> median;
+  std::optional<uint64_t> p90;
+};
+
+struct BatchReport {
+  BatchData data;  // what it was computed from
+  BatchRunState state = BatchRunState::kFinished;
+  double now = 0;                      // when it was computed
+  double elapsed_seconds = 0;          // batch start to end (or now)
+  std::map<JobState, int64_t> counts;  // every state, zeros included
+  int64_t attempts = 0;
+  int64_t retries = 0;       // attempts after a job's first
+  int64_t oom_attempts = 0;  // attempts that ran out of memory
+  int64_t oom_retries = 0;   // ... and were followed by another attempt of the job
+  Throughput throughput;
+  std::vector<JobTiming> jobs;            // in number order
+  std::vector<GpuUsage> gpus;             // by index: every GPU seen in samples, attempts or events
+  std::optional<uint64_t> peak_ram_used;  // host samples (gpu -1)
+  std::optional<uint64_t> ram_total;
+  FootprintSummary vram;  // over jobs' peak_vram
+  FootprintSummary rss;   // over jobs' peak_rss
+  std::string waiting;    // the latest "waiting" event's gate; "" = nothing held the queue
+};
+
+BatchReport BuildReport(BatchData data, double now);
+
+// "2026-01-02 10:00:00": `unix_seconds` in local time, as status and the
+// HTML report show times.
+std::string LocalTimeText(double unix_seconds);
+
+// The JSON report: pretty-printed, ending with a newline. Text that is not
+// valid UTF-8 (file names) has its bad bytes replaced by U+FFFD.
+std::string ReportJson(const BatchReport& report);
+
+}  // namespace headroom

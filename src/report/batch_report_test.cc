@@ -1,0 +1,240 @@
+#include "report/batch_report.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "jobs/jobs_test_util.h"
+#include "journal/batch_lock.h"
+#include "report/report_test_util.h"
+
+namespace headroom {
+namespace {
+
+using jobs_test::TempDir;
+using report_test::Attempt;
+using report_test::Ended;
+using report_test::kGiB;
+using report_test::WriteSampleBatch;
+
+BatchReport ReportOf(const std::string& state_dir, double now) {
+  BatchData data;
+  Status status = LoadBatchData(state_dir, std::nullopt, &data);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return BuildReport(std::move(data), now);
+}
+
+// The sample batch, not ended, with e.mp4 running on gpu 0 since 1050.
+void StartE(const std::string& state_dir) {
+  std::unique_ptr<Journal> journal;
+  ASSERT_TRUE(Journal::Open(state_dir, &journal).ok());
+  ASSERT_TRUE(journal->StartAttempt(1, Attempt("e.mp4", 1, 1, 0, 1050)).ok());
+}
+
+TEST(ClassifyAttemptTest, ReadsOutcomeTextLooselyAndTheOomFlagFirst) {
+  AttemptRecord attempt = Attempt("k", 1, 1, 0, 10);
+  EXPECT_EQ(ClassifyAttempt(attempt), AttemptClass::kRunning);
+  struct Case {
+    const char* outcome;
+    AttemptClass expected;
+  };
+  for (const Case& c :
+       {Case{"succeeded", AttemptClass::kSucceeded}, Case{"SUCCESS", AttemptClass::kSucceeded},
+        Case{"failed", AttemptClass::kFailed}, Case{"NOT STARTED", AttemptClass::kFailed},
+        Case{"TIMEOUT", AttemptClass::kTimedOut}, Case{"timed out", AttemptClass::kTimedOut},
+        Case{"timed-out", AttemptClass::kTimedOut}, Case{"start-failed", AttemptClass::kFailed},
+        Case{"oom", AttemptClass::kOom}, Case{"interrupted", AttemptClass::kInterrupted}}) {
+    EXPECT_EQ(ClassifyAttempt(Ended(attempt, 20, 0, c.outcome)), c.expected) << c.outcome;
+  }
+  AttemptRecord oom = Ended(attempt, 20, 1, "failed");
+  oom.oom = true;
+  EXPECT_EQ(ClassifyAttempt(oom), AttemptClass::kOom);
+  // Resume marks the attempts a killed headroom left open as interrupted.
+  attempt.outcome = "interrupted";
+  EXPECT_EQ(ClassifyAttempt(attempt), AttemptClass::kInterrupted);
+  EXPECT_EQ(AttemptClassName(AttemptClass::kTimedOut), "timeout");
+}
+
+TEST(BuildReportTest, FinishedBatchTotalsAndJobTimings) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  BatchReport report = ReportOf(dir.path(), 5000);
+  EXPECT_EQ(report.state, BatchRunState::kFinished);
+  EXPECT_DOUBLE_EQ(report.elapsed_seconds, 70);
+  EXPECT_EQ(report.counts.at(JobState::kSucceeded), 2);
+  EXPECT_EQ(report.counts.at(JobState::kFailed), 1);
+  EXPECT_EQ(report.counts.at(JobState::kSkipped), 1);
+  EXPECT_EQ(report.counts.at(JobState::kQueued), 1);
+  EXPECT_EQ(report.counts.at(JobState::kRunning), 0);
+  EXPECT_EQ(report.attempts, 4);
+  EXPECT_EQ(report.retries, 1);
+  EXPECT_EQ(report.oom_attempts, 1);
+  EXPECT_EQ(report.oom_retries, 1);
+  EXPECT_EQ(report.waiting, "slots");
+
+  ASSERT_EQ(report.jobs.size(), 5u);
+  const JobTiming& a = report.jobs[0];
+  EXPECT_EQ(a.job.name, "a.mp4");
+  EXPECT_EQ(a.queue_wait, 10);
+  EXPECT_DOUBLE_EQ(a.run_seconds, 20);
+  EXPECT_DOUBLE_EQ(a.retry_wait_seconds, 0);
+  EXPECT_EQ(a.peak_vram, 2 * kGiB);
+  EXPECT_EQ(a.peak_rss, kGiB);
+  const JobTiming& b = report.jobs[1];
+  ASSERT_EQ(b.attempts.size(), 2u);
+  EXPECT_EQ(b.attempts[0].attempt, 1);
+  EXPECT_EQ(b.queue_wait, 5);
+  EXPECT_DOUBLE_EQ(b.run_seconds, 23);
+  EXPECT_DOUBLE_EQ(b.retry_wait_seconds, 32);  // 1005..1060 minus 23 s of running
+  EXPECT_EQ(b.peak_vram, 5 * kGiB);
+  EXPECT_FALSE(b.peak_rss);
+  EXPECT_FALSE(report.jobs[3].queue_wait);  // skipped: never started
+  EXPECT_DOUBLE_EQ(report.jobs[3].run_seconds, 0);
+
+  EXPECT_EQ(report.throughput.finished, 3);
+  EXPECT_DOUBLE_EQ(report.throughput.active_seconds, 55);
+  ASSERT_TRUE(report.throughput.jobs_per_hour);
+  EXPECT_NEAR(*report.throughput.jobs_per_hour, 3.0 / 55 * 3600, 1e-9);
+  EXPECT_FALSE(report.throughput.eta_seconds);
+
+  EXPECT_EQ(report.vram.measured, 2);
+  EXPECT_EQ(report.vram.max, 5 * kGiB);
+  EXPECT_EQ(report.vram.median, 2 * kGiB);
+  EXPECT_EQ(report.vram.p90, 5 * kGiB);
+  EXPECT_EQ(report.rss.measured, 1);
+  EXPECT_EQ(report.rss.median, kGiB);
+  EXPECT_EQ(report.peak_ram_used, 12 * kGiB);
+  EXPECT_EQ(report.ram_total, 64 * kGiB);
+}
+
+TEST(BuildReportTest, PerGpuUseFromAttemptsSamplesAndLimitEvents) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  BatchReport report = ReportOf(dir.path(), 5000);
+  ASSERT_EQ(report.gpus.size(), 2u);
+  const GpuUsage& gpu0 = report.gpus[0];
+  EXPECT_EQ(gpu0.index, 0);
+  EXPECT_EQ(gpu0.attempts, 3);
+  EXPECT_DOUBLE_EQ(gpu0.job_seconds, 43);
+  EXPECT_DOUBLE_EQ(gpu0.busy_seconds, 43);
+  EXPECT_EQ(gpu0.mean_utilization_pct, 75);
+  EXPECT_EQ(gpu0.peak_utilization_pct, 100);
+  EXPECT_EQ(gpu0.peak_used, 20 * kGiB);
+  EXPECT_EQ(gpu0.total, 24 * kGiB);
+  EXPECT_EQ(gpu0.peak_temperature_c, 70);
+  EXPECT_EQ(gpu0.peak_job_vram, 5 * kGiB);
+  EXPECT_EQ(gpu0.limit, 2);
+  EXPECT_EQ(gpu0.limit_changes, 2);
+  const GpuUsage& gpu1 = report.gpus[1];
+  EXPECT_EQ(gpu1.index, 1);
+  EXPECT_EQ(gpu1.attempts, 1);
+  EXPECT_DOUBLE_EQ(gpu1.busy_seconds, 2);
+  EXPECT_FALSE(gpu1.peak_used);
+  EXPECT_FALSE(gpu1.mean_utilization_pct);
+  EXPECT_FALSE(gpu1.limit);
+}
+
+TEST(BuildReportTest, RunningBatchCountsOpenAttemptsToNowAndHasAnEta) {
+  TempDir dir;
+  WriteSampleBatch(dir.path(), /*end=*/false);
+  StartE(dir.path());
+  std::unique_ptr<BatchLock> lock;
+  ASSERT_TRUE(BatchLock::Acquire(dir.path(), 1, &lock).ok());
+  BatchReport report = ReportOf(dir.path(), 1080);
+  EXPECT_EQ(report.state, BatchRunState::kRunning);
+  EXPECT_DOUBLE_EQ(report.elapsed_seconds, 80);
+  EXPECT_EQ(report.counts.at(JobState::kRunning), 1);
+  EXPECT_DOUBLE_EQ(report.jobs[4].run_seconds, 30);
+  // e.mp4 overlaps b.mp4's second attempt on gpu 0: busy time is the union.
+  EXPECT_DOUBLE_EQ(report.gpus[0].job_seconds, 73);
+  EXPECT_DOUBLE_EQ(report.gpus[0].busy_seconds, 3 + 20 + 40);
+  EXPECT_DOUBLE_EQ(report.throughput.active_seconds, 75);
+  ASSERT_TRUE(report.throughput.eta_seconds);
+  EXPECT_NEAR(*report.throughput.eta_seconds, 25, 1e-9);  // 1 left at 3 per 75 s
+}
+
+TEST(BuildReportTest, KilledBatchEndsWhereItsJournalStops) {
+  TempDir dir;
+  WriteSampleBatch(dir.path(), /*end=*/false);
+  StartE(dir.path());
+  BatchReport report = ReportOf(dir.path(), 99999);
+  EXPECT_EQ(report.state, BatchRunState::kStopped);
+  EXPECT_DOUBLE_EQ(report.elapsed_seconds, 60);  // the last thing recorded: 1060
+  EXPECT_DOUBLE_EQ(report.jobs[4].run_seconds, 10);
+  EXPECT_FALSE(report.throughput.eta_seconds);
+}
+
+TEST(ReportJsonTest, HasTheDocumentedFields) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  std::string text = ReportJson(ReportOf(dir.path(), 5000));
+  ASSERT_EQ(text.back(), '\n');
+  nlohmann::json json = nlohmann::json::parse(text);
+  EXPECT_EQ(json["report_version"], 1);
+  EXPECT_EQ(json["generated_at"], 5000);
+  EXPECT_EQ(json["batch"]["id"], 1);
+  EXPECT_EQ(json["batch"]["state"], "finished");
+  EXPECT_EQ(json["batch"]["exit_code"], 1);
+  EXPECT_EQ(json["batch"]["elapsed_s"], 70);
+  EXPECT_EQ(json["batch"]["options"]["jobs"], 3);
+  EXPECT_EQ(json["totals"]["jobs"], 5);
+  EXPECT_EQ(json["totals"]["succeeded"], 2);
+  EXPECT_EQ(json["totals"]["queued"], 1);
+  EXPECT_EQ(json["totals"]["retries"], 1);
+  EXPECT_EQ(json["totals"]["oom_retries"], 1);
+  EXPECT_EQ(json["throughput"]["jobs_finished"], 3);
+  EXPECT_EQ(json["throughput"]["jobs_per_hour"], 196.4);
+  EXPECT_TRUE(json["throughput"]["eta_s"].is_null());
+  ASSERT_EQ(json["gpus"].size(), 2u);
+  EXPECT_EQ(json["gpus"][0]["busy_s"], 43);
+  EXPECT_EQ(json["gpus"][0]["peak_memory_used"], 20 * kGiB);
+  EXPECT_EQ(json["gpus"][0]["limit"], 2);
+  EXPECT_EQ(json["host"]["peak_ram_used"], 12 * kGiB);
+  EXPECT_EQ(json["footprints"]["vram"]["max"], 5 * kGiB);
+  EXPECT_EQ(json["footprints"]["rss"]["jobs_measured"], 1);
+  ASSERT_EQ(json["limits"].size(), 2u);
+  EXPECT_EQ(json["limits"][1]["reason"], "gpu0 limit 4 -> 2: out of memory");
+  EXPECT_EQ(json["limits"][1]["gpu"], 0);
+  ASSERT_EQ(json["jobs"].size(), 5u);
+  const nlohmann::json& b = json["jobs"][1];
+  EXPECT_EQ(b["name"], "b.mp4");
+  EXPECT_EQ(b["state"], "succeeded");
+  EXPECT_EQ(b["queue_wait_s"], 5);
+  EXPECT_EQ(b["run_s"], 23);
+  EXPECT_EQ(b["retry_wait_s"], 32);
+  ASSERT_EQ(b["attempts"].size(), 2u);
+  EXPECT_EQ(b["attempts"][0]["class"], "oom");
+  EXPECT_EQ(b["attempts"][0]["oom"], true);
+  EXPECT_EQ(b["attempts"][0]["gpu"], 0);
+  EXPECT_EQ(b["attempts"][0]["exit_code"], 1);
+  EXPECT_TRUE(b["attempts"][0]["signal"].is_null());
+  EXPECT_EQ(b["attempts"][1]["class"], "succeeded");
+  EXPECT_EQ(b["attempts"][1]["peak_vram"], 5 * kGiB);
+  EXPECT_EQ(b["attempts"][1]["stderr_log"], "b.mp4.err");
+  EXPECT_TRUE(json["jobs"][3]["queue_wait_s"].is_null());
+  EXPECT_TRUE(json["jobs"][3]["attempts"].empty());
+}
+
+TEST(ReportJsonTest, NamesThatAreNotUtf8StillGiveValidJson) {
+  TempDir dir;
+  {
+    std::unique_ptr<Journal> journal;
+    ASSERT_TRUE(Journal::Open(dir.path(), &journal).ok());
+    BatchRecord batch;
+    batch.started_at = 1;
+    batch.command_template = "cat {}";
+    ASSERT_TRUE(journal->CreateBatch(&batch).ok());
+    JobRecord job = report_test::Job("bad\xff\"name\".mp4", 1);
+    ASSERT_TRUE(journal->UpsertJobs(batch.id, {job}).ok());
+  }
+  std::string text = ReportJson(ReportOf(dir.path(), 10));
+  nlohmann::json json = nlohmann::json::parse(text);
+  EXPECT_EQ(json["jobs"][0]["name"], "bad\xEF\xBF\xBD\"name\".mp4");
+  EXPECT_TRUE(json["batch"]["options"].is_null());
+  EXPECT_TRUE(json["throughput"]["jobs_per_hour"].is_null());
+  EXPECT_TRUE(json["gpus"].empty());
+}
+
+}  // namespace
+}  // namespace headroom

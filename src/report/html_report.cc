@@ -1,0 +1,628 @@
+#include "report/html_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "report/exit_text.h"
+#include "util/units.h"
+
+namespace headroom {
+namespace {
+
+// Layout, in CSS pixels. Every chart shares the time axis, so that a moment
+// lines up from the timeline down to the limits.
+constexpr double kWidth = 1160;
+constexpr double kLeft = 120;  // lane and axis labels
+constexpr double kRight = 24;
+constexpr double kTop = 8;
+constexpr double kLaneHeight = 14;
+constexpr double kLaneGap = 3;
+constexpr double kAxisHeight = 24;
+constexpr double kPlotHeight = 150;
+constexpr size_t kSlowest = 10;
+constexpr size_t kMaxFailedRows = 200;
+constexpr size_t kMaxLimitRows = 200;
+constexpr size_t kMaxLimitLabels = 12;
+constexpr size_t kMaxLabelBytes = 48;
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+constexpr std::string_view kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                         "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+constexpr std::string_view kStyle = R"(
+body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:16px 20px;color:#222;background:#fff}
+h1{font-size:19px;margin:0 0 8px}h2{font-size:15px;margin:22px 0 6px}
+table{border-collapse:collapse;margin:4px 0}th,td{padding:2px 10px 2px 0;text-align:left;vertical-align:top}
+table.list th{border-bottom:1px solid #bbb}table.list td{border-bottom:1px solid #eee}
+td.n,th.n{text-align:right}.muted{color:#666}.legend{margin:2px 0 0 120px}
+.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;vertical-align:-1px}
+svg{display:block}svg text{font:11px sans-serif;fill:#333}code{font-size:12px;word-break:break-all}
+)";
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+// Length of the valid UTF-8 sequence starting at text[i]; 0 if it is not one.
+size_t Utf8Length(std::string_view text, size_t i) {
+  auto byte = [&text](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char first = byte(i);
+  if (first < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (first >= 0xC2 && first <= 0xDF) {
+    length = 2;
+  } else if (first >= 0xE0 && first <= 0xEF) {
+    length = 3;
+    if (first == 0xE0) low = 0xA0;   // overlong
+    if (first == 0xED) high = 0x9F;  // surrogates
+  } else if (first >= 0xF0 && first <= 0xF4) {
+    length = 4;
+    if (first == 0xF0) low = 0x90;   // overlong
+    if (first == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// At most `max_bytes` of `text`, cut at a character boundary, with "…" when cut.
+std::string Shorten(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + "\xE2\x80\xA6";
+}
+
+std::string_view PaletteColor(int gpu) {
+  constexpr size_t kColors = std::size(kPalette);
+  return kPalette[static_cast<size_t>(gpu < 0 ? kColors - 1 : gpu % static_cast<int>(kColors))];
+}
+
+std::string DeviceLabel(int gpu) {
+  return gpu < 0 ? std::string("host") : fmt::format("gpu {}", gpu);
+}
+
+std::string OptSize(const std::optional<uint64_t>& bytes) {
+  return bytes ? FormatSize(*bytes) : std::string("-");
+}
+
+// Maps batch time (unix seconds) to x.
+struct TimeAxis {
+  double t0 = 0;
+  double t1 = 1;
+  double X(double t) const { return kLeft + (t - t0) / (t1 - t0) * (kWidth - kLeft - kRight); }
+};
+
+double TickStep(double span) {
+  constexpr double kSteps[] = {0.1,  0.2,   0.5,   1,     2,     5,      10,    15,
+                               30,   60,    120,   300,   600,   900,    1800,  3600,
+                               7200, 10800, 21600, 43200, 86400, 172800, 604800};
+  for (double step : kSteps) {
+    if (span / step <= 12) return step;
+  }
+  return std::ceil(span / 12 / 604800) * 604800;
+}
+
+std::string TickLabel(double offset, double step) {
+  if (step < 1) return fmt::format("{:.1f}s", offset);
+  int64_t s = std::llround(offset);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) {
+    return s % 60 == 0 ? fmt::format("{}m", s / 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
+  }
+  if (s < 86400) {
+    return s % 3600 == 0 ? fmt::format("{}h", s / 3600)
+                         : fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  }
+  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+}
+
+// Grid lines from `top` to `bottom` and time labels under `bottom`.
+std::string TimeTicks(const TimeAxis& axis, double top, double bottom) {
+  std::string out;
+  double span = axis.t1 - axis.t0;
+  double step = TickStep(span);
+  for (int i = 0; i * step <= span * (1 + 1e-9); ++i) {
+    double offset = i * step;
+    double x = axis.X(axis.t0 + offset);
+    out += fmt::format(
+        R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#e6e6e6"/>)", x, top,
+        bottom);
+    out += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)", x,
+                       bottom + 15, TickLabel(offset, step));
+  }
+  return out;
+}
+
+std::string SvgOpen(std::string_view id, double height, std::string_view label) {
+  return fmt::format(
+      R"(<svg id="{}" xmlns="http://www.w3.org/2000/svg" width="{:.0f}" height="{:.0f}" )"
+      R"(viewBox="0 0 {:.0f} {:.0f}" role="img" aria-label="{}">)",
+      id, kWidth, height, kWidth, height, label);
+}
+
+std::string Legend(const std::vector<std::pair<std::string, std::string_view>>& items) {
+  std::string out = R"(<div class="legend">)";
+  for (const auto& [label, color] : items) {
+    out += fmt::format(R"(<i style="background:{}"></i>{})", color, HtmlEscape(label));
+  }
+  return out + "</div>\n";
+}
+
+// --- timeline -------------------------------------------------------------
+
+std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
+  const std::vector<AttemptRecord>& attempts = report.data.attempts;
+  if (attempts.empty()) return "<p class=\"muted\">No attempt recorded yet.</p>\n";
+  // One lane per (GPU, slot); attempts without a GPU below the GPUs.
+  std::map<std::pair<int, int>, int> lanes;
+  for (const AttemptRecord& attempt : attempts) {
+    lanes[{attempt.gpu < 0 ? INT_MAX : attempt.gpu, attempt.slot}] = 0;
+  }
+  int row = 0;
+  for (auto& [lane, index] : lanes) index = row++;
+  std::map<std::string, std::string> names;
+  for (const JobTiming& timing : report.jobs) names[timing.job.key] = timing.job.name;
+
+  double bottom = kTop + row * (kLaneHeight + kLaneGap);
+  std::string out =
+      SvgOpen("timeline", bottom + kAxisHeight, "attempts per GPU and slot over time");
+  for (const auto& [lane, index] : lanes) {
+    double y = kTop + index * (kLaneHeight + kLaneGap);
+    if (index % 2 == 1) {
+      out += fmt::format(
+          R"(<rect x="{:.0f}" y="{:.1f}" width="{:.0f}" height="{:.0f}" fill="#f6f6f6"/>)", kLeft,
+          y - kLaneGap / 2, kWidth - kLeft - kRight, kLaneHeight + kLaneGap);
+    }
+    std::string label = lane.first == INT_MAX
+                            ? fmt::format("slot {}", lane.second)
+                            : fmt::format("gpu {} · slot {}", lane.first, lane.second);
+    out += fmt::format(R"(<text x="{:.0f}" y="{:.1f}" text-anchor="end">{}</text>)", kLeft - 6,
+                       y + kLaneHeight - 3, label);
+  }
+  out += TimeTicks(axis, kTop - 4, bottom);
+  double horizon = axis.t1;
+  for (const AttemptRecord& attempt : attempts) {
+    int index = lanes.at({attempt.gpu < 0 ? INT_MAX : attempt.gpu, attempt.slot});
+    double end = std::max(attempt.start, attempt.end.value_or(horizon));
+    double x = axis.X(attempt.start);
+    double width = std::max(1.0, axis.X(end) - x);
+    AttemptClass attempt_class = ClassifyAttempt(attempt);
+    bool retry = attempt.attempt > 1;
+    auto name = names.find(attempt.job_key);
+    std::string title = fmt::format("{}: attempt {}, {}{}, {}",
+                                    name != names.end() ? name->second : attempt.job_key,
+                                    attempt.attempt, AttemptClassName(attempt_class),
+                                    attempt.outcome.empty() ? "" : " (" + attempt.outcome + ")",
+                                    FormatDuration(end - attempt.start));
+    out += fmt::format(
+        R"(<rect class="attempt {}{}" x="{:.2f}" y="{:.1f}" width="{:.2f}" height="{:.0f}" fill="{}"{}>)"
+        R"(<title>{}</title></rect>)",
+        AttemptClassName(attempt_class), retry ? " retry" : "", x,
+        kTop + index * (kLaneHeight + kLaneGap), width, kLaneHeight, AttemptColor(attempt_class),
+        retry ? R"( stroke="#111" stroke-width="1.5" stroke-dasharray="3,2")" : "",
+        HtmlEscape(title));
+  }
+  out += "</svg>\n";
+  std::vector<std::pair<std::string, std::string_view>> legend;
+  for (AttemptClass attempt_class :
+       {AttemptClass::kSucceeded, AttemptClass::kFailed, AttemptClass::kOom,
+        AttemptClass::kTimedOut, AttemptClass::kInterrupted, AttemptClass::kRunning}) {
+    legend.emplace_back(AttemptClassName(attempt_class), AttemptColor(attempt_class));
+  }
+  out += Legend(legend);
+  out +=
+      "<p class=\"muted\">A dashed outline marks a retry (attempt 2 and later); hover an attempt "
+      "for its job.</p>\n";
+  return out;
+}
+
+// --- charts over time -------------------------------------------------------
+
+struct Series {
+  std::string label;
+  std::string_view color;
+  std::vector<std::pair<double, double>> points;  // (unix seconds, value), in time order
+};
+
+struct ChartSpec {
+  std::string_view id;
+  std::string_view label;
+  double y_max = 1;
+  std::string (*y_text)(double value, double y_max) = nullptr;
+  bool step = false;  // values hold until the next point (and to the end)
+};
+
+// Grid values are quarters of the maximum: 2.5 GiB must not read "2 GiB".
+std::string GibText(double gib, double) {
+  return fmt::format("{:g} GiB", std::round(gib * 100) / 100);
+}
+std::string CelsiusText(double celsius, double) { return fmt::format("{:.0f} °C", celsius); }
+std::string CountText(double count, double) { return fmt::format("{:.0f}", count); }
+
+// Plot y of `value`, inside [kTop, kTop + kPlotHeight].
+double PlotY(double value, double y_max) {
+  return kTop + kPlotHeight - std::clamp(value / y_max, 0.0, 1.0) * kPlotHeight;
+}
+
+std::string Polyline(const Series& series, const ChartSpec& spec, const TimeAxis& axis) {
+  std::string points;
+  double previous = 0;
+  for (size_t i = 0; i < series.points.size(); ++i) {
+    auto [t, value] = series.points[i];
+    double x = axis.X(t);
+    if (spec.step && i > 0) points += fmt::format("{:.1f},{:.1f} ", x, PlotY(previous, spec.y_max));
+    points += fmt::format("{:.1f},{:.1f} ", x, PlotY(value, spec.y_max));
+    previous = value;
+  }
+  if (spec.step && !series.points.empty()) {
+    points += fmt::format("{:.1f},{:.1f}", axis.X(axis.t1), PlotY(previous, spec.y_max));
+  }
+  return fmt::format(
+      R"(<polyline class="series" fill="none" stroke="{}" stroke-width="1.6" points="{}"/>)",
+      series.color, points);
+}
+
+std::string Chart(ChartSpec spec, const TimeAxis& axis, const std::vector<Series>& series,
+                  const std::string& extra = "") {
+  if (!(spec.y_max > 0)) spec.y_max = 1;
+  double bottom = kTop + kPlotHeight;
+  std::string out = SvgOpen(spec.id, bottom + kAxisHeight, spec.label);
+  out += TimeTicks(axis, kTop, bottom);
+  for (int i = 0; i <= 4; ++i) {
+    double value = spec.y_max * i / 4;
+    double y = PlotY(value, spec.y_max);
+    out +=
+        fmt::format(R"(<line x1="{:.0f}" y1="{:.1f}" x2="{:.0f}" y2="{:.1f}" stroke="#e6e6e6"/>)",
+                    kLeft, y, kWidth - kRight, y);
+    out += fmt::format(R"(<text x="{:.0f}" y="{:.1f}" text-anchor="end">{}</text>)", kLeft - 6,
+                       y + 4, HtmlEscape(spec.y_text(value, spec.y_max)));
+  }
+  for (const Series& one : series) out += Polyline(one, spec, axis);
+  out += extra;
+  out += "</svg>\n";
+  std::vector<std::pair<std::string, std::string_view>> legend;
+  for (const Series& one : series) legend.emplace_back(one.label, one.color);
+  return out + Legend(legend);
+}
+
+// A chart per figure of the samples: VRAM and temperature per GPU, host RAM.
+std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
+  std::map<int, Series> vram;
+  std::map<int, Series> temperature;
+  Series ram{"host RAM used", PaletteColor(-1), {}};
+  double vram_max = 0;
+  double ram_max = 0;
+  double temperature_max = 100;
+  for (const SampleRecord& sample : report.data.samples) {
+    if (sample.gpu < 0) {
+      ram.points.emplace_back(sample.t, static_cast<double>(sample.used) / kGiB);
+      ram_max = std::max({ram_max, static_cast<double>(sample.total) / kGiB,
+                          static_cast<double>(sample.used) / kGiB});
+      continue;
+    }
+    Series& memory = vram[sample.gpu];
+    memory.label = DeviceLabel(sample.gpu);
+    memory.color = PaletteColor(sample.gpu);
+    memory.points.emplace_back(sample.t, static_cast<double>(sample.used) / kGiB);
+    vram_max = std::max({vram_max, static_cast<double>(sample.total) / kGiB,
+                         static_cast<double>(sample.used) / kGiB});
+    if (sample.temperature_c) {
+      Series& heat = temperature[sample.gpu];
+      heat.label = DeviceLabel(sample.gpu);
+      heat.color = PaletteColor(sample.gpu);
+      heat.points.emplace_back(sample.t, *sample.temperature_c);
+      temperature_max = std::max(temperature_max, static_cast<double>(*sample.temperature_c));
+    }
+  }
+  auto values = [](std::map<int, Series>& by_gpu) {
+    std::vector<Series> out;
+    for (auto& [gpu, series] : by_gpu) out.push_back(std::move(series));
+    return out;
+  };
+  std::string out = "<h2>GPU memory</h2>\n";
+  out += vram.empty()
+             ? "<p class=\"muted\">No GPU sample recorded.</p>\n"
+             : Chart({"vram", "GPU memory used over time", vram_max, GibText}, axis, values(vram));
+  out += "<h2>GPU temperature</h2>\n";
+  out += temperature.empty()
+             ? "<p class=\"muted\">No GPU temperature recorded.</p>\n"
+             : Chart({"temperature", "GPU temperature over time", temperature_max, CelsiusText},
+                     axis, values(temperature));
+  out += "<h2>Host RAM</h2>\n";
+  out +=
+      ram.points.empty()
+          ? "<p class=\"muted\">No host sample recorded.</p>\n"
+          : Chart({"ram", "host RAM used over time", std::max(ram_max, 1.0), GibText}, axis, {ram});
+  return out;
+}
+
+// Each device's concurrency limit over time ("limit" events), a marker per
+// change with its reason, and the changes as a table.
+std::string LimitChart(const BatchReport& report, const TimeAxis& axis) {
+  std::map<int, Series> by_gpu;
+  std::vector<const EventRecord*> changes;
+  double y_max = 1;
+  for (const EventRecord& event : report.data.events) {
+    if (event.kind != "limit") continue;
+    Series& series = by_gpu[event.gpu];
+    series.label = DeviceLabel(event.gpu);
+    series.color = PaletteColor(event.gpu);
+    series.points.emplace_back(event.t, static_cast<double>(event.value));
+    y_max = std::max(y_max, static_cast<double>(event.value) + 1);
+    changes.push_back(&event);
+  }
+  std::string out = "<h2>Concurrency limit</h2>\n";
+  if (changes.empty()) return out + "<p class=\"muted\">The concurrency limit never changed.</p>\n";
+  y_max = 4 * std::ceil(y_max / 4);  // the chart's four grid steps fall on whole numbers
+  std::string markers;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const EventRecord& event = *changes[i];
+    double x = axis.X(event.t);
+    double y = PlotY(static_cast<double>(event.value), y_max);
+    markers += fmt::format(
+        R"(<circle class="limit" cx="{:.1f}" cy="{:.1f}" r="3.5" fill="{}"><title>{}</title></circle>)",
+        x, y, PaletteColor(event.gpu),
+        HtmlEscape(
+            fmt::format("{} limit {}: {}", DeviceLabel(event.gpu), event.value, event.text)));
+    if (i < kMaxLimitLabels && !event.text.empty()) {
+      markers += fmt::format(R"(<text x="{:.1f}" y="{:.1f}">{}</text>)", x + 5,
+                             std::max(kTop + 10, y - 5 - static_cast<double>(i % 3) * 12),
+                             HtmlEscape(Shorten(event.text, kMaxLabelBytes)));
+    }
+  }
+  std::vector<Series> series;
+  for (auto& [gpu, one] : by_gpu) series.push_back(std::move(one));
+  out += Chart({"limits", "concurrency limit over time", y_max, CountText, true}, axis, series,
+               markers);
+  out +=
+      "<table class=\"list\"><tr><th class=\"n\">at</th><th>device</th><th class=\"n\">limit</th>"
+      "<th>reason</th></tr>\n";
+  size_t first = changes.size() > kMaxLimitRows ? changes.size() - kMaxLimitRows : 0;
+  for (size_t i = first; i < changes.size(); ++i) {
+    const EventRecord& event = *changes[i];
+    out += fmt::format(
+        "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+        FormatDuration(event.t - axis.t0), DeviceLabel(event.gpu), event.value,
+        HtmlEscape(event.text));
+  }
+  out += "</table>\n";
+  if (first > 0)
+    out += fmt::format("<p class=\"muted\">(the first {} changes are not listed)</p>\n", first);
+  return out;
+}
+
+// --- tables -----------------------------------------------------------------
+
+std::string DescribeAttemptEnd(const AttemptRecord& attempt) {
+  if (attempt.signal) return "killed by " + SignalName(*attempt.signal);
+  if (attempt.exit_code) return fmt::format("exit {}", *attempt.exit_code);
+  return attempt.end ? "-" : "running";
+}
+
+std::string Summary(const BatchReport& report) {
+  const BatchRecord& batch = report.data.batch;
+  std::string state(BatchRunStateName(report.state));
+  if (report.state == BatchRunState::kFinished)
+    state += fmt::format(", exit {}", batch.exit_code.value_or(-1));
+  if (report.state == BatchRunState::kStopped)
+    state += " (killed?): resume with headroom run --resume";
+  std::string out =
+      fmt::format("<h1>headroom batch {}: {}</h1>\n<table>\n", batch.id, HtmlEscape(state));
+  auto row = [&out](std::string_view name, const std::string& html) {
+    out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", name, html);
+  };
+  row("command", "<code>" + HtmlEscape(batch.command_template) + "</code>");
+  if (!batch.input_source.empty())
+    row("inputs", "<code>" + HtmlEscape(batch.input_source) + "</code>");
+  row("host", HtmlEscape(fmt::format("{} (pid {})", batch.host, batch.pid)));
+  row("started", HtmlEscape(LocalTimeText(batch.started_at)));
+  row("elapsed", FormatDuration(report.elapsed_seconds));
+  std::string jobs = fmt::format("{} in all", report.jobs.size());
+  for (JobState state_of_job : {JobState::kSucceeded, JobState::kFailed, JobState::kSkipped,
+                                JobState::kInterrupted, JobState::kRunning, JobState::kQueued}) {
+    int64_t count = report.counts.at(state_of_job);
+    if (count > 0) jobs += fmt::format(", {} {}", count, JobStateName(state_of_job));
+  }
+  row("jobs", jobs);
+  row("attempts", fmt::format("{} ({} retries, {} after running out of memory)", report.attempts,
+                              report.retries, report.oom_retries));
+  const Throughput& throughput = report.throughput;
+  std::string speed = throughput.jobs_per_hour
+                          ? fmt::format("{:.1f} jobs/hour over {}", *throughput.jobs_per_hour,
+                                        FormatDuration(throughput.active_seconds))
+                          : std::string("-");
+  if (throughput.eta_seconds) speed += ", ETA " + FormatDuration(*throughput.eta_seconds);
+  row("throughput", speed);
+  row("footprints",
+      fmt::format("peak VRAM per job: median {}, p90 {}, max {}; peak RSS per job: "
+                  "median {}, p90 {}, max {}",
+                  OptSize(report.vram.median), OptSize(report.vram.p90), OptSize(report.vram.max),
+                  OptSize(report.rss.median), OptSize(report.rss.p90), OptSize(report.rss.max)));
+  return out + "</table>\n";
+}
+
+std::string SlowestJobs(const BatchReport& report) {
+  std::vector<const JobTiming*> started;
+  for (const JobTiming& timing : report.jobs) {
+    if (!timing.attempts.empty()) started.push_back(&timing);
+  }
+  std::stable_sort(started.begin(), started.end(), [](const JobTiming* a, const JobTiming* b) {
+    return a->run_seconds > b->run_seconds;
+  });
+  if (started.size() > kSlowest) started.resize(kSlowest);
+  std::string out = "<h2>Slowest jobs</h2>\n";
+  if (started.empty()) return out + "<p class=\"muted\">No job has started yet.</p>\n";
+  out +=
+      "<table class=\"list\" id=\"slowest\"><tr><th class=\"n\">#</th><th>job</th><th>state</th>"
+      "<th class=\"n\">attempts</th><th class=\"n\">run</th><th class=\"n\">queue wait</th>"
+      "<th class=\"n\">peak VRAM</th><th class=\"n\">peak RSS</th></tr>\n";
+  for (const JobTiming* timing : started) {
+    out += fmt::format(
+        "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td "
+        "class=\"n\">{}</td>"
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+        timing->job.number, HtmlEscape(timing->job.name), JobStateName(timing->job.state),
+        timing->attempts.size(), FormatDuration(timing->run_seconds),
+        timing->queue_wait ? FormatDuration(*timing->queue_wait) : "-", OptSize(timing->peak_vram),
+        OptSize(timing->peak_rss));
+  }
+  return out + "</table>\n";
+}
+
+std::string FailedJobs(const BatchReport& report) {
+  std::vector<const JobTiming*> failed;
+  for (const JobTiming& timing : report.jobs) {
+    if (timing.job.state == JobState::kFailed) failed.push_back(&timing);
+  }
+  std::string out = fmt::format("<h2>Failed jobs ({})</h2>\n", failed.size());
+  if (failed.empty()) return out + "<p class=\"muted\">No job failed.</p>\n";
+  out +=
+      "<table class=\"list\" id=\"failed\"><tr><th class=\"n\">#</th><th>job</th>"
+      "<th class=\"n\">attempts</th><th>last outcome</th><th>end</th><th>stderr log</th></tr>\n";
+  for (size_t i = 0; i < failed.size() && i < kMaxFailedRows; ++i) {
+    const JobTiming& timing = *failed[i];
+    std::string outcome = "-";
+    std::string end = "-";
+    std::string log;
+    if (!timing.attempts.empty()) {
+      const AttemptRecord& last = timing.attempts.back();
+      outcome = std::string(AttemptClassName(ClassifyAttempt(last)));
+      end = DescribeAttemptEnd(last);
+      log = last.stderr_log;
+    }
+    out += fmt::format(
+        "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td>"
+        "<td>{}</td><td><code>{}</code></td></tr>\n",
+        timing.job.number, HtmlEscape(timing.job.name), timing.attempts.size(), outcome,
+        HtmlEscape(end), HtmlEscape(log));
+  }
+  out += "</table>\n";
+  if (failed.size() > kMaxFailedRows) {
+    out += fmt::format("<p class=\"muted\">... and {} more (see the JSON report)</p>\n",
+                       failed.size() - kMaxFailedRows);
+  }
+  return out;
+}
+
+std::string GpuTable(const BatchReport& report) {
+  if (report.gpus.empty()) return "";
+  std::string out =
+      "<h2>GPUs</h2>\n<table class=\"list\" id=\"gpus\"><tr><th>device</th><th "
+      "class=\"n\">attempts</th>"
+      "<th class=\"n\">busy</th><th class=\"n\">mean utilization</th><th class=\"n\">peak "
+      "memory</th>"
+      "<th class=\"n\">peak temperature</th><th class=\"n\">peak job VRAM</th><th "
+      "class=\"n\">limit</th></tr>\n";
+  for (const GpuUsage& gpu : report.gpus) {
+    std::string busy = report.elapsed_seconds > 0
+                           ? fmt::format("{:.0f}%", 100 * gpu.busy_seconds / report.elapsed_seconds)
+                           : "-";
+    std::string memory = OptSize(gpu.peak_used);
+    if (gpu.total) memory += " / " + FormatSize(*gpu.total);
+    out += fmt::format(
+        "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
+        "class=\"n\">{}</td></tr>\n",
+        DeviceLabel(gpu.index), gpu.attempts, busy,
+        gpu.mean_utilization_pct ? fmt::format("{:.0f}%", *gpu.mean_utilization_pct) : "-", memory,
+        gpu.peak_temperature_c ? fmt::format("{} °C", *gpu.peak_temperature_c) : "-",
+        OptSize(gpu.peak_job_vram), gpu.limit ? fmt::format("{}", *gpu.limit) : "-");
+  }
+  return out + "</table>\n";
+}
+
+}  // namespace
+
+std::string_view AttemptColor(AttemptClass attempt_class) {
+  switch (attempt_class) {
+    case AttemptClass::kRunning:
+      return "#3b82f6";
+    case AttemptClass::kSucceeded:
+      return "#2e9e5b";
+    case AttemptClass::kFailed:
+      return "#d64545";
+    case AttemptClass::kOom:
+      return "#8e44ad";
+    case AttemptClass::kTimedOut:
+      return "#e08e0b";
+    case AttemptClass::kInterrupted:
+      return "#9aa0a6";
+  }
+  return "#000000";
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    size_t length = Utf8Length(text, i);
+    if (length == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    if (length > 1) {
+      out.append(text.substr(i, length));
+      i += length;
+      continue;
+    }
+    char c = text[i++];
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+          out += kReplacement;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string RenderHtmlReport(const BatchReport& report) {
+  TimeAxis axis;
+  axis.t0 = report.data.batch.started_at;
+  axis.t1 = axis.t0 + std::max(report.elapsed_seconds, 1.0);
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += fmt::format("<title>headroom batch {}</title>\n<style>{}</style>\n</head>\n<body>\n",
+                     report.data.batch.id, kStyle);
+  out += Summary(report);
+  out += "<h2>Timeline</h2>\n";
+  out += Timeline(report, axis);
+  out += SampleCharts(report, axis);
+  out += LimitChart(report, axis);
+  out += SlowestJobs(report);
+  out += FailedJobs(report);
+  out += GpuTable(report);
+  out += fmt::format("<p class=\"muted\">Generated by headroom at {}.</p>\n</body>\n</html>\n",
+                     HtmlEscape(LocalTimeText(report.now)));
+  return out;
+}
+
+}  // namespace headroom

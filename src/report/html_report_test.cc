@@ -1,0 +1,168 @@
+#include "report/html_report.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+
+#include "jobs/jobs_test_util.h"
+#include "report/report_test_util.h"
+
+namespace headroom {
+namespace {
+
+using jobs_test::TempDir;
+using report_test::WriteSampleBatch;
+
+int Count(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+std::string HtmlOf(const std::string& state_dir, double now) {
+  BatchData data;
+  Status status = LoadBatchData(state_dir, std::nullopt, &data);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return RenderHtmlReport(BuildReport(std::move(data), now));
+}
+
+TEST(HtmlEscapeTest, EscapesMarkupAndReplacesBadBytes) {
+  EXPECT_EQ(HtmlEscape("<b a=\"1\" c='2'>&</b>"),
+            "&lt;b a=&quot;1&quot; c=&#39;2&#39;&gt;&amp;&lt;/b&gt;");
+  EXPECT_EQ(HtmlEscape("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\xAC"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\xAC");  // valid UTF-8 kept
+  EXPECT_EQ(HtmlEscape("a\xff"
+                       "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(HtmlEscape("\xC3"), "\xEF\xBF\xBD");                                  // cut short
+  EXPECT_EQ(HtmlEscape("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
+  EXPECT_EQ(HtmlEscape("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(HtmlEscape("a\x01\x1b[31m\tb\n"), "a\xEF\xBF\xBD\xEF\xBF\xBD[31m\tb\n");
+}
+
+TEST(RenderHtmlReportTest, IsOneSelfContainedDocument) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  std::string html = HtmlOf(dir.path(), 5000);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>\n", 0), 0u);
+  EXPECT_NE(html.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(html.find("</html>\n"), std::string::npos);
+  // Nothing is fetched: no script, no linked file, no external font or image.
+  for (const char* banned :
+       {"<script", "src=", "href=", "url(", "@import", "<link", "@font-face"}) {
+    EXPECT_EQ(html.find(banned), std::string::npos) << banned;
+  }
+}
+
+TEST(RenderHtmlReportTest, TimelineHasOneRectPerAttemptInItsLane) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  std::string html = HtmlOf(dir.path(), 5000);
+  EXPECT_NE(html.find("<svg id=\"timeline\""), std::string::npos);
+  EXPECT_EQ(Count(html, "<rect class=\"attempt "), 4);
+  EXPECT_EQ(Count(html, "<rect class=\"attempt succeeded\""), 1);        // a.mp4
+  EXPECT_EQ(Count(html, "<rect class=\"attempt succeeded retry\""), 1);  // b.mp4, attempt 2
+  EXPECT_EQ(Count(html, "<rect class=\"attempt oom\""), 1);
+  EXPECT_EQ(Count(html, "<rect class=\"attempt failed\""), 1);
+  EXPECT_EQ(Count(html, "stroke-dasharray"), 1);  // only the retry is outlined
+  // Lanes: gpu 0 slots 1 and 2, gpu 1 slot 3.
+  EXPECT_NE(html.find(">gpu 0 · slot 1<"), std::string::npos);
+  EXPECT_NE(html.find(">gpu 0 · slot 2<"), std::string::npos);
+  EXPECT_NE(html.find(">gpu 1 · slot 3<"), std::string::npos);
+  // The time axis spans the batch: 70 s, so a rect 20 s long (a.mp4) is 2/7
+  // of the plot's width.
+  std::smatch match;
+  std::regex rect(
+      R"re(<rect class="attempt succeeded" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)")re");
+  ASSERT_TRUE(std::regex_search(html, match, rect));
+  EXPECT_NEAR(std::stod(match[1]), 120 + 10.0 / 70 * (1160 - 120 - 24), 0.01);
+  EXPECT_NEAR(std::stod(match[2]), 20.0 / 70 * (1160 - 120 - 24), 0.01);
+  EXPECT_NE(html.find(std::string("fill=\"") + std::string(AttemptColor(AttemptClass::kOom))),
+            std::string::npos);
+}
+
+TEST(RenderHtmlReportTest, ChartsOfSamplesAndLimitsWithReasons) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  std::string html = HtmlOf(dir.path(), 5000);
+  for (const char* id : {"vram", "temperature", "ram", "limits"}) {
+    EXPECT_NE(html.find(std::string("<svg id=\"") + id + "\""), std::string::npos) << id;
+  }
+  EXPECT_EQ(Count(html, "<polyline class=\"series\""),
+            4);  // vram, temperature, ram, limit of gpu 0
+  EXPECT_EQ(Count(html, "<circle class=\"limit\""), 2);
+  EXPECT_NE(html.find("gpu0 limit 4 -&gt; 2: out of memory"), std::string::npos);
+  EXPECT_NE(html.find("<table class=\"list\" id=\"slowest\">"), std::string::npos);
+  EXPECT_NE(html.find("<h2>Failed jobs (1)</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<code>c.mp4.err</code>"), std::string::npos);
+}
+
+TEST(RenderHtmlReportTest, SlowestJobsComeFirst) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  std::string html = HtmlOf(dir.path(), 5000);
+  size_t table = html.find("id=\"slowest\"");
+  ASSERT_NE(table, std::string::npos);
+  size_t b = html.find("<td>b.mp4</td>", table);  // 23 s
+  size_t a = html.find("<td>a.mp4</td>", table);  // 20 s
+  size_t c = html.find("<td>c.mp4</td>", table);  // 2 s
+  ASSERT_NE(c, std::string::npos);
+  EXPECT_LT(b, a);
+  EXPECT_LT(a, c);
+}
+
+TEST(RenderHtmlReportTest, EscapesEveryTextFromTheJournal) {
+  TempDir dir;
+  const std::string hostile = "<img src=x onerror=alert(1)>&\"'\xff.mp4";
+  {
+    std::unique_ptr<Journal> journal;
+    ASSERT_TRUE(Journal::Open(dir.path(), &journal).ok());
+    BatchRecord batch;
+    batch.started_at = 100;
+    batch.host = "<h>";
+    batch.command_template = "run </code><script>x</script>";
+    batch.input_source = "<i>";
+    ASSERT_TRUE(journal->CreateBatch(&batch).ok());
+    JobRecord job = report_test::Job(hostile, 1);
+    ASSERT_TRUE(journal->UpsertJobs(batch.id, {job}).ok());
+    AttemptRecord attempt = report_test::Attempt(job.key, 1, 1, 0, 101);
+    attempt.stderr_log = "/logs/<b>.err";
+    ASSERT_TRUE(journal->StartAttempt(batch.id, attempt).ok());
+    ASSERT_TRUE(journal->EndAttempt(batch.id, report_test::Ended(attempt, 102, 1, "failed")).ok());
+    ASSERT_TRUE(journal->SetJobState(batch.id, job.key, JobState::kFailed).ok());
+    ASSERT_TRUE(
+        journal->AddEvent(batch.id, report_test::Event(101, "limit", 0, 1, "<u>why</u>")).ok());
+    ASSERT_TRUE(journal->EndBatch(batch.id, 103, 1).ok());
+  }
+  std::string html = HtmlOf(dir.path(), 200);
+  for (const char* raw : {"<img", "<script", "<h>", "<i>", "<b>", "<u>", "\xff"}) {
+    EXPECT_EQ(html.find(raw), std::string::npos) << raw;
+  }
+  EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#39;\xEF\xBF\xBD.mp4"),
+            std::string::npos);
+  EXPECT_NE(html.find("&lt;u&gt;why&lt;/u&gt;"), std::string::npos);
+}
+
+TEST(RenderHtmlReportTest, EmptyBatchSaysSoInsteadOfDrawing) {
+  TempDir dir;
+  {
+    std::unique_ptr<Journal> journal;
+    ASSERT_TRUE(Journal::Open(dir.path(), &journal).ok());
+    BatchRecord batch;
+    batch.started_at = 100;
+    ASSERT_TRUE(journal->CreateBatch(&batch).ok());
+  }
+  std::string html = HtmlOf(dir.path(), 100);  // stopped, zero length
+  EXPECT_NE(html.find("No attempt recorded yet."), std::string::npos);
+  EXPECT_NE(html.find("No GPU sample recorded."), std::string::npos);
+  EXPECT_NE(html.find("The concurrency limit never changed."), std::string::npos);
+  EXPECT_EQ(html.find("nan"), std::string::npos);
+  EXPECT_EQ(html.find("inf"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace headroom

@@ -1,0 +1,201 @@
+#include "report/journal_recorder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+namespace headroom {
+namespace {
+
+JobState StateAfter(const AttemptEnd& end) {
+  if (end.will_retry) return JobState::kQueued;  // it waits for its next attempt
+  switch (end.outcome) {
+    case Outcome::kSucceeded:
+      return JobState::kSucceeded;
+    case Outcome::kInterrupted:
+      return JobState::kInterrupted;
+    case Outcome::kFailed:
+    case Outcome::kTimedOut:
+    case Outcome::kStartFailed:
+      break;
+  }
+  return JobState::kFailed;
+}
+
+}  // namespace
+
+std::string OutcomeClass(const AttemptEnd& end) {
+  if (end.out_of_memory) return "oom";
+  switch (end.outcome) {
+    case Outcome::kSucceeded:
+      return "succeeded";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kTimedOut:
+      return "timed-out";
+    case Outcome::kInterrupted:
+      return "interrupted";
+    case Outcome::kStartFailed:
+      return "start-failed";
+  }
+  return "failed";
+}
+
+JournalRecorder::JournalRecorder(JournalRecorderConfig config, Journal* journal,
+                                 const LogDir* log_dir)
+    : config_(std::move(config)), journal_(journal), log_dir_(log_dir) {}
+
+JournalRecorder::~JournalRecorder() { CommitGroup(); }
+
+double JournalRecorder::WallNow() const {
+  if (config_.wall_clock) return config_.wall_clock();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+const JournaledJob* JournalRecorder::Find(const Job& job) {
+  auto it = config_.jobs.find(job.number);
+  if (it != config_.jobs.end()) return &it->second;
+  Write(Status::Error("journal: job " + std::to_string(job.number) + " (" + job.name +
+                      ") is not in the batch's plan"));
+  return nullptr;
+}
+
+bool JournalRecorder::Write(const Status& status) {
+  if (status_.ok() && !status.ok()) status_ = status;
+  return status_.ok();
+}
+
+void JournalRecorder::Open() {
+  if (status_.ok() && !journal_->in_transaction()) Write(journal_->Begin());
+}
+
+void JournalRecorder::CommitGroup() {
+  if (status_.ok() && journal_->in_transaction()) Write(journal_->Commit());
+}
+
+void JournalRecorder::AddEvent(const std::string& kind, int gpu, int64_t value,
+                               const std::string& text) {
+  Open();
+  if (!status_.ok()) return;
+  EventRecord event;
+  event.t = WallNow();
+  event.kind = kind;
+  event.gpu = gpu;
+  event.value = value;
+  event.text = text;
+  Write(journal_->AddEvent(config_.batch, event));
+}
+
+void JournalRecorder::OnJobSkipped(const Job& job, const Counts&) {
+  const JournaledJob* journaled = Find(job);
+  if (journaled == nullptr || journaled->keep_state) return;
+  Open();
+  if (status_.ok()) Write(journal_->SetJobState(config_.batch, journaled->key, JobState::kSkipped));
+}
+
+void JournalRecorder::OnJobLaunch(const Job& job, int slot, int attempt, int gpu) {
+  const JournaledJob* journaled = Find(job);
+  Open();
+  if (journaled == nullptr || !status_.ok()) return;
+  AttemptRecord record;
+  record.job_key = journaled->key;
+  record.attempt = journaled->prior_attempts + attempt;
+  record.slot = slot;
+  record.gpu = gpu;
+  record.start = WallNow();
+  record.stdout_log = log_dir_->StdoutPath(job, attempt);
+  record.stderr_log = log_dir_->StderrPath(job, attempt);
+  if (Write(journal_->StartAttempt(config_.batch, record))) CommitGroup();
+}
+
+void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) {
+  const JournaledJob* journaled = Find(job);
+  Open();
+  if (journaled == nullptr || !status_.ok()) return;
+  AttemptRecord record;
+  record.job_key = journaled->key;
+  record.attempt = journaled->prior_attempts + end.attempt;
+  record.slot = end.slot;
+  record.gpu = end.gpu;
+  record.end = WallNow();
+  // A job that never started has neither an exit code nor a signal.
+  if (end.exit.signal != 0) {
+    record.signal = end.exit.signal;
+  } else if (end.exit.exit_code >= 0) {
+    record.exit_code = end.exit.exit_code;
+  }
+  record.outcome = OutcomeClass(end);
+  record.oom = end.out_of_memory;
+  record.peak_vram = end.peak_vram;
+  record.peak_rss = end.peak_rss;
+  if (!record.peak_rss && end.exit.max_rss_kb > 0) {
+    record.peak_rss = static_cast<uint64_t>(end.exit.max_rss_kb) * 1024;
+  }
+  record.cpu_seconds = end.exit.cpu_seconds;
+  record.wall_seconds = end.wall_seconds;  // log paths were stored at the launch
+  if (Write(journal_->EndAttempt(config_.batch, record))) {
+    Write(journal_->SetJobState(config_.batch, journaled->key, StateAfter(end)));
+  }
+}
+
+void JournalRecorder::OnTick(const Counts&, TimePoint now, const std::string& waiting) {
+  if (!waiting_ || *waiting_ != waiting) {
+    AddEvent("waiting", -1, 0, waiting);
+    waiting_ = waiting;
+  }
+  if (!last_tick_commit_ || now - *last_tick_commit_ >= config_.commit_every) {
+    CommitGroup();
+    last_tick_commit_ = now;
+  }
+}
+
+void JournalRecorder::OnNotice(LogLevel level, const std::string& message) {
+  // Debug notices are for the log file; the journal keeps what a person
+  // looking at the batch later wants to know.
+  if (level == LogLevel::kDebug) return;
+  AddEvent("notice", -1, static_cast<int64_t>(level), message);
+}
+
+void JournalRecorder::OnSnapshot(const Snapshot& snapshot) {
+  Open();
+  if (!status_.ok()) return;
+  double t = WallNow();
+  for (const GpuDevice& gpu : snapshot.gpus) {
+    SampleRecord sample;
+    sample.t = t;
+    sample.gpu = gpu.index;
+    sample.used = gpu.memory_used;
+    sample.total = gpu.memory_total;
+    sample.temperature_c = gpu.temperature_c;
+    sample.utilization_pct = gpu.utilization_pct;
+    if (!Write(journal_->AddSample(config_.batch, sample))) return;
+  }
+  const SystemSnapshot& system = snapshot.system;
+  if (system.memory_total == 0) return;  // the probe saw nothing
+  SampleRecord host;
+  host.t = t;
+  host.gpu = -1;
+  host.total = system.memory_total;
+  host.used = system.memory_total - std::min(system.memory_total, system.memory_available);
+  Write(journal_->AddSample(config_.batch, host));
+}
+
+void JournalRecorder::OnLimitChange(int device, int limit, const std::string& reason) {
+  AddEvent("limit", device, limit, reason);
+}
+
+void JournalRecorder::OnBatchEnd(const Counts&, TimePoint) {
+  // Nothing holds the queue of a batch that is over.
+  if (waiting_ && !waiting_->empty()) {
+    AddEvent("waiting", -1, 0, "");
+    waiting_ = "";
+  }
+  CommitGroup();
+}
+
+void JournalRecorder::Finish(int exit_code) {
+  CommitGroup();
+  if (status_.ok()) Write(journal_->EndBatch(config_.batch, WallNow(), exit_code));
+}
+
+}  // namespace headroom

@@ -1,0 +1,91 @@
+// JournalRecorder: the Observer that writes a batch into the Journal as it
+// runs - each attempt's start and end, job states, resource samples, limit
+// changes, notices and what holds the queue - so that a killed run resumes
+// exactly where it stopped and `headroom status` can read it live.
+//
+// Writes are grouped into transactions: a group is committed at each
+// launch (the attempt is durable before its process is spawned, so a crash
+// right after the spawn still knows the job ran), on the first tick
+// `commit_every` after the last such commit, and at the batch's end. A
+// 10,000-job batch of `true` thus pays about one commit per job, not three
+// (and a commit in WAL mode does not sync). commit_every is short (0.1 s)
+// because an open group holds the journal's write lock, which another
+// batch in the same state dir may be waiting for.
+//
+// Attempt numbers continue across resumes: a job's n-th attempt in this
+// run is stored as prior_attempts + n. A job's state becomes "succeeded"
+// only in OnJobEnd, which the scheduler calls after its output was renamed
+// into place.
+//
+// Journal errors do not stop the batch (a job's work matters more than its
+// record): the first one is kept for status(), and nothing more is written.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "journal/journal.h"
+#include "journal/resume.h"
+#include "report/log_dir.h"
+#include "sched/observer.h"
+#include "util/status.h"
+#include "util/units.h"
+
+namespace headroom {
+
+struct JournalRecorderConfig {
+  int64_t batch = 0;
+  std::map<int64_t, JournaledJob> jobs;  // by Job::number (OpenedBatch::jobs)
+  Millis commit_every{100};              // about the longest a write waits for its commit
+  std::function<double()> wall_clock;    // unix seconds; unset = the system clock
+};
+
+class JournalRecorder : public Observer {
+ public:
+  // `journal` and `log_dir` (where attempts' logs go, as the runner names
+  // them) must outlive the recorder.
+  JournalRecorder(JournalRecorderConfig config, Journal* journal, const LogDir* log_dir);
+  ~JournalRecorder() override;  // commits what is pending
+  JournalRecorder(const JournalRecorder&) = delete;
+  JournalRecorder& operator=(const JournalRecorder&) = delete;
+
+  void OnJobSkipped(const Job& job, const Counts& counts) override;
+  void OnJobLaunch(const Job& job, int slot, int attempt, int gpu) override;
+  void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) override;
+  void OnTick(const Counts& counts, TimePoint now, const std::string& waiting) override;
+  void OnNotice(LogLevel level, const std::string& message) override;
+  void OnSnapshot(const Snapshot& snapshot) override;
+  void OnLimitChange(int device, int limit, const std::string& reason) override;
+  void OnBatchEnd(const Counts& counts, TimePoint now) override;
+
+  // Records the batch's end with headroom's exit code and commits.
+  void Finish(int exit_code);
+
+  // Ok, or the first journal error.
+  const Status& status() const { return status_; }
+
+ private:
+  // see journal_recorder.cc
+  double WallNow() const;
+  const JournaledJob* Find(const Job& job);
+  bool Write(const Status& status);  // keeps the first error; true while all is well
+  void Open();                       // opens a group unless one is open
+  void CommitGroup();
+  void AddEvent(const std::string& kind, int gpu, int64_t value, const std::string& text);
+
+  JournalRecorderConfig config_;
+  Journal* journal_;
+  const LogDir* log_dir_;
+  Status status_;
+  std::optional<TimePoint> last_tick_commit_;
+  std::optional<std::string> waiting_;  // the last "waiting" recorded; unset before the first
+};
+
+// The outcome class stored with an attempt: "succeeded", "failed", "oom",
+// "timed-out", "interrupted" or "start-failed".
+std::string OutcomeClass(const AttemptEnd& end);
+
+}  // namespace headroom
