@@ -217,15 +217,23 @@ int RunBatch(const Options& options, const Plan& plan,
                        JobKeys(plan, options.command), &batch_plan, &batch);
   }
   if (!status.ok()) return Fail(status);
+  // From here a failure to set up ends the batch in the journal with exit 2,
+  // so that it does not look killed (and resumable) to `status`.
+  auto fail_batch = [&](const Status& why) {
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    (void)journal->EndBatch(batch.id, now, 2);
+    return Fail(why);
+  };
 
   if (!options.output_dir.empty()) {
     status = PrepareOutputDir(options.output_dir);
-    if (!status.ok()) return Fail(status.WithContext("--output-dir"));
+    if (!status.ok()) return fail_batch(status.WithContext("--output-dir"));
   }
   RemoveOldLogs(options.log_dir, options.log_retention_days);
   LogDir log_dir(options.log_dir, TimeStamp(std::time(nullptr)));
   status = log_dir.Create();
-  if (!status.ok()) return Fail(status.WithContext("--log-dir"));
+  if (!status.ok()) return fail_batch(status.WithContext("--log-dir"));
 
   EventLogConfig log_config;
   log_config.format = options.log_format;
@@ -235,7 +243,7 @@ int RunBatch(const Options& options, const Plan& plan,
   log_config.source = source;
   EventLog event_log(log_config, log_dir);
   status = event_log.Open();
-  if (!status.ok()) return Fail(status.WithContext("--log-dir"));
+  if (!status.ok()) return fail_batch(status.WithContext("--log-dir"));
 
   ConsoleConfig console_config;
   console_config.tty = isatty(STDOUT_FILENO) == 1;

@@ -59,8 +59,8 @@ class ResumeTest : public E2eTest {
   }
 
   std::vector<std::string> RunArgs(const std::string& state, const std::string& out,
-                                    const std::string& job, const std::vector<std::string>& extra,
-                                    const std::vector<std::string>& inputs) {
+                                   const std::string& job, const std::vector<std::string>& extra,
+                                   const std::vector<std::string>& inputs) {
     std::vector<std::string> args = {"run", "-j4", "--state-dir", state, "--output-dir", out};
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--", job, "{}", "{out}", ":::"});
@@ -136,13 +136,12 @@ TEST_F(ResumeTest, KilledBatchesResumeToExactlyOneSuccessPerJob) {
 }
 
 TEST_F(ResumeTest, FailedJobsRunAgainOnlyWithResumeFailed) {
-  std::string job = Script("job.sh",
-                           "printf '%s\\n' \"$1\" >> \"" + Path("ran") +
-                               "\"\n"
-                               "[ -e \"" +
-                               Path("fail_") +
-                               "$1\" ] && exit 3\n"
-                               "printf '%s\\n' \"$1\" > \"$2\"\n");
+  std::string job = Script("job.sh", "printf '%s\\n' \"$1\" >> \"" + Path("ran") +
+                                         "\"\n"
+                                         "[ -e \"" +
+                                         Path("fail_") +
+                                         "$1\" ] && exit 3\n"
+                                         "printf '%s\\n' \"$1\" > \"$2\"\n");
   WriteFile(Path("fail_b"), "");
   std::string state = Path("state");
   std::string out = Path("out");
@@ -152,8 +151,9 @@ TEST_F(ResumeTest, FailedJobsRunAgainOnlyWithResumeFailed) {
   // A resume adds d, keeps a and c done and b failed: still exit 1.
   r = Hr(RunArgs(state, out, job, {"--resume"}, {"a", "b", "c", "d"}));
   EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
-  EXPECT_EQ(Grep(r.out, "headroom: resumed batch 1: 2 already done (counted as skipped), 1 "
-                        "failed before and not run again (--resume-failed runs them)")
+  EXPECT_EQ(Grep(r.out,
+                 "headroom: resumed batch 1: 2 already done (counted as skipped), 1 "
+                 "failed before and not run again (--resume-failed runs them)")
                 .size(),
             1u)
       << r.out;
@@ -168,12 +168,12 @@ TEST_F(ResumeTest, FailedJobsRunAgainOnlyWithResumeFailed) {
   ran = SplitLines(ReadFile(Path("ran")));
   ASSERT_EQ(ran.size(), 5u);
   EXPECT_EQ(ran[4], "b");
-  EXPECT_EQ(Sql(state, "SELECT attempt || ' ' || outcome FROM attempts WHERE job_key = 'b' "
-                       "ORDER BY attempt"),
+  EXPECT_EQ(Sql(state,
+                "SELECT attempt || ' ' || outcome FROM attempts WHERE job_key = 'b' "
+                "ORDER BY attempt"),
             (std::vector<std::string>{"1 failed", "2 succeeded"}));
   EXPECT_EQ(Sql(state, "SELECT key || ' ' || state FROM jobs ORDER BY key"),
-            (std::vector<std::string>{"a succeeded", "b succeeded", "c succeeded",
-                                      "d succeeded"}));
+            (std::vector<std::string>{"a succeeded", "b succeeded", "c succeeded", "d succeeded"}));
   EXPECT_EQ(ReadFile(out + "/b"), "b\n");
 }
 
@@ -207,13 +207,12 @@ TEST_F(ResumeTest, ResumeWithNothingToResumeStartsANewBatch) {
 }
 
 TEST_F(ResumeTest, ASecondHeadroomOnARunningBatchIsRefused) {
-  std::string job = Script("job.sh",
-                           "echo $$ > \"" + Path("started") +
-                               "\"\n"
-                               "while [ ! -e \"" +
-                               Path("go") +
-                               "\" ]; do sleep 0.01; done\n"
-                               "printf '%s\\n' \"$1\" > \"$2\"\n");
+  std::string job = Script("job.sh", "echo $$ > \"" + Path("started") +
+                                         "\"\n"
+                                         "while [ ! -e \"" +
+                                         Path("go") +
+                                         "\" ]; do sleep 0.01; done\n"
+                                         "printf '%s\\n' \"$1\" > \"$2\"\n");
   std::string state = Path("state");
   std::string out = Path("out");
   auto first = Start(RunArgs(state, out, job, {}, {"a"}));
@@ -228,6 +227,16 @@ TEST_F(ResumeTest, ASecondHeadroomOnARunningBatchIsRefused) {
   RunResult r = first->Wait(15);
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(SqlOne(state, "SELECT count(*) FROM attempts"), "1");
+}
+
+TEST_F(ResumeTest, ABatchThatCouldNotSetUpIsEndedNotLeftLookingKilled) {
+  std::string job = Script("job.sh", "printf '%s\\n' \"$1\" > \"$2\"\n");
+  std::string state = Path("state");
+  WriteFile(Path("blocker"), "");  // a file where the output dir should go
+  RunResult r = Hr(RunArgs(state, Path("blocker/out"), job, {}, {"a"}));
+  EXPECT_EQ(r.exit_code, 2) << r.err << r.out;
+  EXPECT_EQ(SqlOne(state, "SELECT exit_code FROM batches WHERE id = 1"), "2");
+  EXPECT_EQ(SqlOne(state, "SELECT count(*) FROM attempts"), "0");
 }
 
 TEST_F(ResumeTest, BatchOfAnotherCommandIsAnError) {
