@@ -70,7 +70,7 @@ commands=()
 measure spawn_loop "$n" "\"\$T/spawn_loop\" $n 2 /bin/true"
 measure xargs "$n" "seq $n | xargs -P2 -n1 true"
 measure parallel "$parallel_n" "seq $parallel_n | parallel --will-cite -j2 true"
-measure headroom "$n" "seq $n | build/headroom run -j2 --log-dir \"\$T/logs\" -- true"
+measure headroom "$n" "seq $n | build/headroom run -j2 --log-dir \"\$T/logs\" --state-dir \"\$T/state\" -- true"
 
 echo "# bench/dispatch.sh"
 echo

@@ -176,9 +176,8 @@ void WriteRunReport(const Options& options, int64_t batch) {
   if (!status.ok()) std::fprintf(stderr, "headroom: warning: %s\n", status.message().c_str());
 }
 
-int RunBatch(const Options& options, const Plan& plan,
-             const std::map<std::string, std::string>& resolved, const std::string& source,
-             const std::string& options_json) {
+int RunBatch(const Options& options, Plan plan, const std::map<std::string, std::string>& resolved,
+             const std::string& source, const std::string& options_json) {
   SchedulerConfig config;
   config.jobs = options.jobs;
   config.timeout = options.timeout;
@@ -210,19 +209,16 @@ int RunBatch(const Options& options, const Plan& plan,
   // or a batch another headroom runs, stops the run here (exit 2).
   std::unique_ptr<Journal> journal;
   status = Journal::Open(options.state_dir, &journal);
-  Plan batch_plan = plan;
   OpenedBatch batch;
   if (status.ok()) {
     status = OpenBatch(journal.get(), options, NewBatchRecord(options, options_json),
-                       JobKeys(plan, options.command), &batch_plan, &batch);
+                       JobKeys(plan, options.command), &plan, &batch);
   }
   if (!status.ok()) return Fail(status);
   // From here a failure to set up ends the batch in the journal with exit 2,
   // so that it does not look killed (and resumable) to `status`.
   auto fail_batch = [&](const Status& why) {
-    double now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    (void)journal->EndBatch(batch.id, now, 2);
+    (void)journal->EndBatch(batch.id, UnixNow(), 2);
     return Fail(why);
   };
 
@@ -306,7 +302,7 @@ int RunBatch(const Options& options, const Plan& plan,
 
   SteadyClock clock;
   Scheduler scheduler(config, &runner, &clock, &observers, &resources);
-  BatchResult result = scheduler.Run(batch_plan);
+  BatchResult result = scheduler.Run(plan);
   if (hook) hook->Finish(kHookGrace);  // before KillAll, which would kill the hooks
   metrics_server.Stop();
   monitor.Stop();
@@ -417,7 +413,7 @@ int Main(int argc, char** argv) {
   std::map<std::string, std::string> resolved;
   status = ResolvePrograms(options, plan, &resolved);
   if (!status.ok()) return Fail(status);
-  return RunBatch(options, plan, resolved, source, EffectiveOptionsJson(argc, argv));
+  return RunBatch(options, std::move(plan), resolved, source, EffectiveOptionsJson(argc, argv));
 }
 
 }  // namespace
