@@ -80,6 +80,9 @@ void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputSt
     }
     return false;
   });
+  // Already in order (the usual case: --order given, one priority): nothing
+  // to move, and no second copy of every input at the peak.
+  if (std::is_sorted(index.begin(), index.end())) return;
   Permute(index, inputs);
   Permute(index, stats);
 }

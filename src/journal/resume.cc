@@ -64,9 +64,20 @@ void RemovePartialOutputs(const std::vector<JobRecord>& were_running, int64_t pi
   }
 }
 
-std::vector<JobRecord> RecordsOf(const Plan& plan, const std::map<int64_t, std::string>& keys) {
+// Stores every job of the plan in `batch`, 1024 at a time: the records are
+// a second copy of the plan, which a batch of 10^5 jobs should not hold all
+// at once. In one transaction (the caller's, or its own).
+Status UpsertPlan(Journal* journal, int64_t batch, const Plan& plan,
+                  const std::map<int64_t, std::string>& keys) {
+  constexpr size_t kChunk = 1024;
+  bool own = !journal->in_transaction();
+  Status status = own ? journal->Begin() : Status::Ok();
   std::vector<JobRecord> records;
-  records.reserve(keys.size());
+  records.reserve(kChunk);
+  auto flush = [&] {
+    if (status.ok() && !records.empty()) status = journal->UpsertJobs(batch, records);
+    records.clear();
+  };
   for (const std::vector<Job>* list : {&plan.to_run, &plan.skipped}) {
     for (const Job& job : *list) {
       JobRecord record;
@@ -78,9 +89,12 @@ std::vector<JobRecord> RecordsOf(const Plan& plan, const std::map<int64_t, std::
       record.output = job.output;
       record.priority = job.priority;
       records.push_back(std::move(record));
+      if (records.size() == kChunk) flush();
     }
   }
-  return records;
+  flush();
+  if (own && status.ok()) status = journal->Commit();
+  return status;
 }
 
 // Continues `batch`: requeues what a killed run left running, then keeps
@@ -94,7 +108,7 @@ Status Continue(Journal* journal, const Options& options, const BatchRecord& bat
   RemovePartialOutputs(were_running, batch.pid);
   out->rerun = static_cast<int64_t>(were_running.size());
   status = journal->ResumeBatch(batch.id, getpid());
-  if (status.ok()) status = journal->UpsertJobs(batch.id, RecordsOf(*plan, keys));
+  if (status.ok()) status = UpsertPlan(journal, batch.id, *plan, keys);
   std::vector<JobRecord> known;
   if (status.ok()) status = journal->Jobs(batch.id, &known);
   if (!status.ok()) return status;
@@ -205,7 +219,7 @@ Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& re
   if (!status.ok()) return status;
   out->id = fresh.id;
   status = BatchLock::Acquire(options.state_dir, out->id, &out->lock);
-  if (status.ok()) status = journal->UpsertJobs(out->id, RecordsOf(*plan, keys));
+  if (status.ok()) status = UpsertPlan(journal, out->id, *plan, keys);
   if (!status.ok()) return status;
   if (!why.empty()) {
     out->notice = fmt::format("{}; starting batch {}", why, out->id);
