@@ -19,6 +19,8 @@
 #include "exec/executable.h"
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
+#include "exec/worker_command.h"
+#include "exec/worker_runner.h"
 #include "jobs/job_key.h"
 #include "jobs/output.h"
 #include "jobs/placeholder.h"
@@ -185,6 +187,7 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   config.delay = options.delay;
   config.halt = options.halt;
   config.retry = RetryConfig{options.retries, options.retry_delay};
+  config.batch.size = options.batch_size;
   Status status = ResourceConfig(options, &config);
   if (!status.ok()) return Fail(status);
   std::unique_ptr<GpuProvider> gpu;
@@ -277,9 +280,18 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   runner_config.env = options.env;
   runner_config.base_env = EnvironmentList();
   runner_config.resolved = resolved;
+  runner_config.batch_results = options.batch_results;
   const char* path = std::getenv("PATH");
   runner_config.path_env = path ? path : "";
-  ProcessRunner runner(runner_config, log_dir, &processes);
+  std::unique_ptr<JobRunner> runner;
+  if (options.worker) {
+    status = CheckWorkerCommand(options.command);
+    if (!status.ok()) return fail_batch(status);
+    runner = std::make_unique<WorkerRunner>(
+        WorkerRunnerConfig{runner_config, options.jobs, options.kill_grace}, log_dir, &processes);
+  } else {
+    runner = std::make_unique<ProcessRunner>(runner_config, log_dir, &processes);
+  }
   if (!options.metrics_addr.empty()) {
     metrics_server.Start();  // after the ProcessSet: its threads block the signals
     observers.OnNotice(LogLevel::kInfo, "metrics on " + metrics_server.Url());
@@ -301,7 +313,7 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   if (!gpu_warning.empty()) observers.OnNotice(LogLevel::kInfo, gpu_warning);
 
   SteadyClock clock;
-  Scheduler scheduler(config, &runner, &clock, &observers, &resources);
+  Scheduler scheduler(config, runner.get(), &clock, &observers, &resources);
   BatchResult result = scheduler.Run(plan);
   if (hook) hook->Finish(kHookGrace);  // before KillAll, which would kill the hooks
   metrics_server.Stop();

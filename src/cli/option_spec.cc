@@ -67,6 +67,9 @@ constexpr int64_t kMaxRetentionDays = 1'000'000;
 constexpr int64_t kMaxTemperature = 200;
 
 constexpr std::string_view kResources = "Resources (GPU, memory, disk)";
+constexpr std::string_view kBatches = "Batches and workers";
+// Inputs one process may get with --batch-size N (and at most with auto).
+constexpr int64_t kMaxBatchSize = 100'000;
 
 constexpr OptionSpec kSpecs[] = {
     // --- inputs ---
@@ -202,6 +205,34 @@ constexpr OptionSpec kSpecs[] = {
      "on a failure, soon: start no new job; now: also stop running jobs",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseHalt(Last(w), &o->halt);
+     }},
+    // --- batches and workers ---
+    {"batch-size", 0, "N|auto", ValueKind::kScalar, OptionScope::kEverywhere, "1", kBatches,
+     "inputs per process: N, or auto (as many as fit in memory); halved on out of memory",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       if (Last(w) == "auto") {
+         o->batch_size = 0;
+         return Status::Ok();
+       }
+       int64_t value = 0;
+       Status status = ParseInteger(Last(w), 1, kMaxBatchSize, &value);
+       if (!status.ok()) {
+         return Status::Error(fmt::format("'{}' is not a batch size (expected 1..{} or auto)",
+                                          Last(w), kMaxBatchSize));
+       }
+       o->batch_size = static_cast<int>(value);
+       return Status::Ok();
+     }},
+    {"batch-results", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "", kBatches,
+     "where each batch writes per-input results (JSON Lines; {#} {%} expand): failed ones retry alone",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       o->batch_results = Last(w);
+       return Status::Ok();
+     }},
+    {"worker", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", kBatches,
+     "start COMMAND once per slot and send it jobs as JSON Lines (docs/worker-protocol.md)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->worker);
      }},
     // --- resources ---
     {"gpus", 0, "all|none|LIST", ValueKind::kScalar, OptionScope::kEverywhere, "all", kResources,

@@ -64,6 +64,11 @@ struct Options {
   Millis delay{0};                  // --delay between job starts
   Halt halt = Halt::kNever;         // --halt
 
+  // --- batches and workers ---------------------------------------------
+  int batch_size = 1;               // --batch-size: inputs per process; 0 = auto
+  std::string batch_results;        // --batch-results FILE template; empty = none
+  bool worker = false;              // --worker: persistent workers, jobs over stdin
+
   // --- resources (GPU, memory, disk) ------------------------------------
   bool gpus_all = true;             // --gpus all; false with empty `gpus`: --gpus none
   std::vector<int> gpus;            // --gpus 0,2: device indices, as given, no repeats

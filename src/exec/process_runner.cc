@@ -1,10 +1,16 @@
 #include "exec/process_runner.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include "exec/environment.h"
 #include "exec/executable.h"
+#include "jobs/batch_results.h"
 #include "jobs/output.h"
 #include "jobs/placeholder.h"
 
@@ -14,7 +20,14 @@ namespace {
 
 constexpr std::string_view kJobNumberVariable = "HEADROOM_JOB_NUMBER";
 constexpr std::string_view kSlotVariable = "HEADROOM_SLOT";
+constexpr std::string_view kBatchSizeVariable = "HEADROOM_BATCH_SIZE";
+constexpr std::string_view kBatchResultsVariable = "HEADROOM_BATCH_RESULTS";
 constexpr size_t kStderrTailBytes = 8192;
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
 
 // The last `max` bytes of the file at `path`; empty when unreadable.
 std::string ReadTail(const std::string& path, size_t max) {
@@ -33,6 +46,56 @@ std::string ReadTail(const std::string& path, size_t max) {
   return text;
 }
 
+// A file beside the unit's stdout log: "<log without .out><suffix>".
+std::string BesideLog(const std::string& stdout_log, std::string_view suffix) {
+  std::string_view base = stdout_log;
+  if (base.ends_with(".out")) base.remove_suffix(4);
+  return std::string(base) + std::string(suffix);
+}
+
+// Writes `lines`, each followed by '\n', to a new file at `path`.
+Status WriteList(const std::string& path, const std::vector<std::string_view>& lines) {
+  File file(std::fopen(path.c_str(), "we"));
+  if (!file) return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
+  for (std::string_view line : lines) {
+    std::fwrite(line.data(), 1, line.size(), file.get());
+    std::fputc('\n', file.get());
+  }
+  if (std::fflush(file.get()) != 0 || std::ferror(file.get())) {
+    return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+// A results file left by an earlier run or attempt must not be read as this
+// attempt's.
+Status RemoveStale(const std::string& path) {
+  if (unlink(path.c_str()) == 0 || errno == ENOENT) return Status::Ok();
+  return Status::Error("cannot remove old batch results '" + path + "': " + std::strerror(errno));
+}
+
+// Appends "headroom: <line>" lines to the unit's stderr log, after its own
+// output: warnings about what it reported.
+void AppendToLog(const std::string& path, const std::vector<std::string>& lines) {
+  File file(std::fopen(path.c_str(), "ae"));
+  if (!file) return;
+  for (const std::string& line : lines) std::fprintf(file.get(), "headroom: %s\n", line.c_str());
+}
+
+std::vector<InputResult> ToInputResults(const std::vector<BatchInputResult>& results) {
+  std::vector<InputResult> out;
+  out.reserve(results.size());
+  for (const BatchInputResult& result : results) {
+    InputResult input;
+    input.index = result.index;
+    input.ok = result.ok;
+    input.oom = result.oom;
+    input.error = result.error;
+    out.push_back(std::move(input));
+  }
+  return out;
+}
+
 }  // namespace
 
 ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
@@ -44,6 +107,8 @@ ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& lo
   // Inherited when headroom runs inside a headroom job; each job gets its own.
   RemoveVariable(kJobNumberVariable, &env_);
   RemoveVariable(kSlotVariable, &env_);
+  RemoveVariable(kBatchSizeVariable, &env_);
+  RemoveVariable(kBatchResultsVariable, &env_);
 }
 
 Status ProcessRunner::ProgramPath(const Job& job, const std::string& arg0,
@@ -61,13 +126,18 @@ Status ProcessRunner::ProgramPath(const Job& job, const std::string& arg0,
   return ResolveExecutable(arg0, config_.path_env, path);
 }
 
-std::vector<std::string> ProcessRunner::JobEnvironment(const Job& job,
-                                                      const Launch& launch) const {
+std::vector<std::string> ProcessRunner::UnitEnvironment(const Unit& unit, const Launch& launch,
+                                                        const UnitFiles& files) const {
+  const Job& job = unit.lead();
   std::vector<std::string> env;
-  env.reserve(env_.size() + 3 + job.env.size());
+  env.reserve(env_.size() + 5 + job.env.size());
   env = env_;
   env.push_back(std::string(kJobNumberVariable) + "=" + std::to_string(job.number));
   env.push_back(std::string(kSlotVariable) + "=" + std::to_string(launch.slot));
+  env.push_back(std::string(kBatchSizeVariable) + "=" + std::to_string(unit.jobs.size()));
+  if (!files.results.empty()) {
+    env.push_back(std::string(kBatchResultsVariable) + "=" + files.results);
+  }
   // Placement is headroom's decision, but a job's own env may still say
   // otherwise: the user's word for one job wins.
   if (launch.gpu) SetVariable("CUDA_VISIBLE_DEVICES", *launch.gpu, &env);
@@ -75,27 +145,72 @@ std::vector<std::string> ProcessRunner::JobEnvironment(const Job& job,
   return env;
 }
 
-Status ProcessRunner::Start(const Job& job, const Launch& launch, StartedJob* started) {
+Status ProcessRunner::PrepareFiles(const Unit& unit, const Launch& launch,
+                                   const std::string& stdout_log, UnitFiles* files) const {
+  const Job& lead = unit.lead();
+  Status status;
+  if (UsesPlaceholder(lead.argv_template, "{@}")) {
+    files->inputs = BesideLog(stdout_log, ".inputs");
+    std::vector<std::string_view> inputs;
+    for (const Job* job : unit.jobs) inputs.push_back(job->input);
+    status = WriteList(files->inputs, inputs);
+  }
+  if (status.ok() && UsesPlaceholder(lead.argv_template, "{@out}")) {
+    files->outputs = BesideLog(stdout_log, ".outputs");
+    std::vector<std::string_view> outputs;
+    for (const Job* job : unit.jobs) outputs.push_back(job->temp_output);
+    status = WriteList(files->outputs, outputs);
+  }
+  if (status.ok() && !config_.batch_results.empty()) {
+    PlaceholderValues values;
+    values.input = lead.input;
+    values.out = lead.temp_output;
+    values.number = lead.number;
+    values.slot = launch.slot;
+    if (launch.gpu) values.gpu = *launch.gpu;
+    files->results = ExpandArg(config_.batch_results, values, /*quote=*/false);
+    status = RemoveStale(files->results);
+  }
+  return status;
+}
+
+Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* started) {
+  const Job& job = unit.lead();
   if (job.argv_template.empty()) return Status::Error("job '" + job.name + "' has no command");
-  PlaceholderValues values;
-  values.input = job.input;
-  values.number = job.number;
-  values.slot = launch.slot;
-  values.out = job.temp_output;
-  if (launch.gpu) values.gpu = *launch.gpu;
   SpawnSpec spec;
-  spec.argv = ExpandCommand(job.argv_template, values, config_.shell);
-  Status status = ProgramPath(job, spec.argv.front(), &spec.path);
-  if (!status.ok()) return status;
-  spec.env = JobEnvironment(job, launch);
   spec.stdout_path = log_dir_.StdoutPath(job, launch.attempt);
   spec.stderr_path = log_dir_.StderrPath(job, launch.attempt);
+  UnitFiles files;
+  Status status = PrepareFiles(unit, launch, spec.stdout_path, &files);
+  if (!status.ok()) return status;
+  UnitValues values;
+  values.inputs.reserve(unit.jobs.size());
+  values.outs.reserve(unit.jobs.size());
+  for (const Job* member : unit.jobs) {
+    values.inputs.push_back(member->input);
+    values.outs.push_back(member->temp_output);
+  }
+  values.number = job.number;
+  values.slot = launch.slot;
+  if (launch.gpu) values.gpu = *launch.gpu;
+  values.inputs_file = files.inputs;
+  values.outputs_file = files.outputs;
+  values.results_file = files.results;
+  spec.argv = ExpandUnitCommand(job.argv_template, values, config_.shell);
+  status = ProgramPath(job, spec.argv.front(), &spec.path);
+  if (!status.ok()) return status;
+  spec.env = UnitEnvironment(unit, launch, files);
   pid_t pid = 0;
   status = processes_->Spawn(spec, &pid);
   if (!status.ok()) return status;
   started->handle = pid;
   started->pid = pid;
-  stderr_logs_[pid] = spec.stderr_path;
+  Running& running = running_[pid];
+  running.stderr_log = spec.stderr_path;
+  if (!files.results.empty()) {
+    running.results_path = std::move(files.results);
+    for (const Job* member : unit.jobs) running.inputs.push_back(member->input);
+  }
   started->argv = std::move(spec.argv);
   started->stdout_log = std::move(spec.stdout_path);
   started->stderr_log = std::move(spec.stderr_path);
@@ -118,16 +233,45 @@ WaitResult ProcessRunner::Wait(Millis timeout) {
     exited.info.signal = exit.signal;
     exited.info.cpu_seconds = exit.cpu_seconds;
     exited.info.max_rss_kb = exit.max_rss_kb;
-    auto log = stderr_logs_.find(exit.pid);
-    if (log != stderr_logs_.end()) {
+    auto running = running_.find(exit.pid);
+    if (running != running_.end()) {
       // Only failures are read: a batch of short successes must not pay a
       // file read per job.
-      if (exit.exit_code != 0) exited.info.stderr_tail = ReadTail(log->second, kStderrTailBytes);
-      stderr_logs_.erase(log);
+      if (exit.exit_code != 0) {
+        exited.info.stderr_tail = ReadTail(running->second.stderr_log, kStderrTailBytes);
+      }
+      if (!running->second.results_path.empty()) ReadResults(running->second, &exited.info);
+      running_.erase(running);
     }
     result.exited.push_back(exited);
   }
   return result;
+}
+
+// Warnings go to the unit's stderr log (after its tail was taken, so that
+// they never look like the program's own last words).
+void ProcessRunner::ReadResults(const Running& running, ExitInfo* info) {
+  const std::string& path = running.results_path;
+  std::vector<std::string_view> inputs(running.inputs.begin(), running.inputs.end());
+  ParsedBatchResults parsed;
+  bool missing = false;
+  Status status = ReadBatchResults(path, inputs, &parsed, &missing);
+  if (!status.ok()) {
+    std::string why = missing ? "the program wrote no batch results '" + path +
+                                    "'; each input takes the exit status"
+                              : status.message();
+    AppendToLog(running.stderr_log, {why});
+    return;
+  }
+  info->results = ToInputResults(parsed.results);
+  for (std::string& warning : parsed.warnings) {
+    warning = "batch results '" + path + "' " + warning;
+  }
+  AppendToLog(running.stderr_log, parsed.warnings);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    AppendToLog(running.stderr_log,
+                {"cannot remove batch results '" + path + "': " + std::strerror(errno)});
+  }
 }
 
 Status ProcessRunner::Complete(const Job& job, bool succeeded) {

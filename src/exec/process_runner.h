@@ -1,7 +1,11 @@
-// ProcessRunner: the real JobRunner. Expands a job's command, builds its
-// environment (--env, the job's own env, thread-limit variables, the
-// template's resolved program), names its log files and spawns it through a
-// ProcessSet. It decides nothing.
+// ProcessRunner: the real JobRunner. Expands a unit's command (one job, or
+// with --batch-size several jobs' inputs for one process: the lead job's
+// template, jobs/placeholder.h), writes the unit's input/output list files
+// ({@} {@out}) beside its logs, builds its environment (--env, the lead job's
+// own env, thread-limit variables, HEADROOM_* variables, the template's
+// resolved program), names its log files and spawns it through a ProcessSet.
+// With --batch-results it clears the unit's results file before the spawn
+// and reads it (then deletes it) after the exit. It decides nothing.
 #pragma once
 
 #include <map>
@@ -25,6 +29,9 @@ struct ProcessRunnerConfig {
   // ResolveExecutable); a program missing here is resolved at start time.
   std::map<std::string, std::string> resolved;
   std::string path_env;                // $PATH, for programs not pre-resolved
+  // --batch-results: the per-unit results file template ({#} {%} {gpu}
+  // expand; relative to the current directory); empty = none.
+  std::string batch_results;
 };
 
 class ProcessRunner : public JobRunner {
@@ -33,24 +40,42 @@ class ProcessRunner : public JobRunner {
   ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
                 ProcessSet* processes);
 
-  Status Start(const Job& job, const Launch& launch, StartedJob* started) override;
+  Status Start(const Unit& unit, const Launch& launch, StartedJob* started) override;
   void Signal(RunHandle handle, int signal) override;
   WaitResult Wait(Millis timeout) override;
   Status Complete(const Job& job, bool succeeded) override;
 
  private:
   // see process_runner.cc
+  // The files of one attempt of a unit; empty paths when not used.
+  struct UnitFiles {
+    std::string inputs;   // {@}: <stdout log without .out>.inputs
+    std::string outputs;  // {@out}: <stdout log without .out>.outputs
+    std::string results;  // {results}, HEADROOM_BATCH_RESULTS
+  };
+  // What Wait needs of each running unit: its stderr log (the tail of a
+  // failure, warnings about its results) and, with --batch-results, its
+  // results file and inputs.
+  struct Running {
+    std::string stderr_log;
+    std::string results_path;         // empty = no --batch-results
+    std::vector<std::string> inputs;  // the unit's inputs, when results_path is set
+  };
+
+  Status ProgramPath(const Job& job, const std::string& arg0, std::string* path) const;
+  Status PrepareFiles(const Unit& unit, const Launch& launch, const std::string& stdout_log,
+                      UnitFiles* files) const;
+  std::vector<std::string> UnitEnvironment(const Unit& unit, const Launch& launch,
+                                           const UnitFiles& files) const;
+  static void ReadResults(const Running& running, ExitInfo* info);
+
   ProcessRunnerConfig config_;
   const LogDir& log_dir_;
   ProcessSet* processes_;
-  Status ProgramPath(const Job& job, const std::string& arg0, std::string* path) const;
-  std::vector<std::string> JobEnvironment(const Job& job, const Launch& launch) const;
-
   // Built once: base_env, the thread-limit variables the user did not set,
-  // then --env. Each job adds its number, slot and own env to a copy.
+  // then --env. Each unit adds its number, slot, size and own env to a copy.
   std::vector<std::string> env_;
-  // Each running job's stderr log, to read its tail when it fails.
-  std::unordered_map<pid_t, std::string> stderr_logs_;
+  std::unordered_map<pid_t, Running> running_;
 };
 
 }  // namespace headroom

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -52,7 +53,7 @@ class ProcessRunnerTest : public ::testing::Test {
     Launch launch;
     launch.slot = slot;
     launch.attempt = attempt;
-    Status status = Runner().Start(job, launch, &started);
+    Status status = Runner().Start(Unit{{&job}}, launch, &started);
     EXPECT_TRUE(status.ok()) << status.message();
     return started;
   }
@@ -118,7 +119,7 @@ TEST_F(ProcessRunnerTest, TheChosenGpuIsVisibleToTheJobAndInItsArguments) {
   Launch launch;
   launch.gpu = "1";
   StartedJob started;
-  ASSERT_TRUE(Runner().Start(job, launch, &started).ok());
+  ASSERT_TRUE(Runner().Start(Unit{{&job}}, launch, &started).ok());
   EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
   EXPECT_EQ(ReadFile(started.stdout_log), "1|1\n");
   // No placement: CUDA_VISIBLE_DEVICES stays as headroom found it (unset here).
@@ -230,7 +231,7 @@ TEST_F(ProcessRunnerTest, ProgramFromAPlaceholderIsResolvedAtStart) {
   EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
 
   job.input = "no-such-tool-xyz";
-  Status status = Runner().Start(job, Launch(), &started);
+  Status status = Runner().Start(Unit{{&job}}, Launch(), &started);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(), "command not found: no-such-tool-xyz (not on PATH)");
   EXPECT_EQ(processes_.running(), 0u);
@@ -245,7 +246,7 @@ TEST_F(ProcessRunnerTest, SpawnFailureIsAnErrorOfThatJob) {
   Job job = ScriptJob("");
   job.argv_template = {"tool"};
   StartedJob started;
-  Status status = Runner().Start(job, Launch(), &started);
+  Status status = Runner().Start(Unit{{&job}}, Launch(), &started);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(), script + ": cannot start: Permission denied");
   EXPECT_EQ(processes_.running(), 0u);
@@ -279,6 +280,128 @@ TEST_F(ProcessRunnerTest, CompleteCommitsOrDiscardsTheOutput) {
   EXPECT_TRUE(Runner().Complete(job, false).ok());
   EXPECT_FALSE(std::filesystem::exists(job.temp_output));
   EXPECT_FALSE(std::filesystem::exists(job.output));
+}
+
+// --- units (--batch-size) ---------------------------------------------------
+
+// Jobs 4, 5, 6 of one command: inputs a, "b c", d, outputs o/.a ...
+std::vector<Job> UnitJobs(const std::vector<std::string>& argv_template) {
+  std::vector<Job> jobs;
+  for (const char* input : {"a", "b c", "d"}) {
+    Job job;
+    job.number = 4 + static_cast<int64_t>(jobs.size());
+    job.name = input;
+    job.input = input;
+    job.temp_output = std::string("o/.") + input;
+    job.argv_template = argv_template;
+    jobs.push_back(job);
+  }
+  return jobs;
+}
+
+Unit UnitOf(const std::vector<Job>& jobs) {
+  Unit unit;
+  for (const Job& job : jobs) unit.jobs.push_back(&job);
+  return unit;
+}
+
+TEST_F(ProcessRunnerTest, AUnitsInputsGoToOneProcess) {
+  std::vector<Job> jobs =
+      UnitJobs({"sh", "-c", "printf '%s|' \"$@\"; echo $HEADROOM_JOB_NUMBER/$HEADROOM_BATCH_SIZE",
+                "sh", "--in={}", "{#}"});
+  StartedJob started;
+  Launch launch;
+  ASSERT_TRUE(Runner().Start(UnitOf(jobs), launch, &started).ok());
+  EXPECT_EQ(started.argv, (std::vector<std::string>{"sh", "-c", jobs[0].argv_template[2], "sh",
+                                                    "--in=a", "--in=b c", "--in=d", "4"}));
+  EXPECT_EQ(started.stdout_log, log_dir_.StdoutPath(jobs[0], 1));
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+  EXPECT_EQ(ReadFile(started.stdout_log), "--in=a|--in=b c|--in=d|4|4/3\n");
+}
+
+TEST_F(ProcessRunnerTest, ListFilesAreWrittenBesideTheUnitsLogs) {
+  std::vector<Job> jobs = UnitJobs({"sh", "-c", "cat \"$1\" \"$2\"", "sh", "{@}", "{@out}"});
+  StartedJob started;
+  ASSERT_TRUE(Runner().Start(UnitOf(jobs), Launch(), &started).ok());
+  std::string base = started.stdout_log.substr(0, started.stdout_log.size() - 4);
+  ASSERT_EQ(started.stdout_log, base + ".out");
+  EXPECT_EQ(started.argv.at(4), base + ".inputs");
+  EXPECT_EQ(started.argv.at(5), base + ".outputs");
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+  EXPECT_EQ(ReadFile(base + ".inputs"), "a\nb c\nd\n");
+  EXPECT_EQ(ReadFile(base + ".outputs"), "o/.a\no/.b c\no/.d\n");
+  EXPECT_EQ(ReadFile(started.stdout_log), "a\nb c\nd\no/.a\no/.b c\no/.d\n");
+}
+
+TEST_F(ProcessRunnerTest, AJobAloneWithoutBatchOptionsWritesNoBatchFiles) {
+  Job job = ScriptJob("echo \"$HEADROOM_BATCH_SIZE|${HEADROOM_BATCH_RESULTS-unset}|$1\"");
+  StartedJob started = Start(job);
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+  EXPECT_EQ(ReadFile(started.stdout_log), "1|unset|in.txt\n");
+  std::string base = started.stdout_log.substr(0, started.stdout_log.size() - 4);
+  EXPECT_FALSE(std::filesystem::exists(base + ".inputs"));
+  EXPECT_FALSE(std::filesystem::exists(base + ".outputs"));
+  EXPECT_EQ(ReadFile(started.stderr_log), "");
+}
+
+TEST_F(ProcessRunnerTest, InheritedBatchVariablesDoNotLeakIn) {
+  config_.base_env = {"PATH=/usr/bin:/bin", "HEADROOM_BATCH_SIZE=9",
+                      "HEADROOM_BATCH_RESULTS=/elsewhere"};
+  bool unique = false;
+  std::map<std::string, std::string> vars = ParseEnv(Output(ScriptJob("env")), &unique);
+  EXPECT_TRUE(unique);
+  EXPECT_EQ(vars["HEADROOM_BATCH_SIZE"], "1");
+  EXPECT_EQ(vars.count("HEADROOM_BATCH_RESULTS"), 0u);
+}
+
+TEST_F(ProcessRunnerTest, ResultsFileIsClearedBeforeAndReadAndRemovedAfter) {
+  config_.batch_results = dir_.File("res-{#}-{%}.jsonl");
+  const std::string path = dir_.File("res-4-2.jsonl");
+  {
+    std::ofstream stale(path);
+    stale << "{\"index\": 0, \"ok\": false}\n";
+  }
+  std::vector<Job> jobs = UnitJobs(
+      {"sh", "-c",
+       "test -e \"$1\" && echo stale; test \"$1\" = \"$HEADROOM_BATCH_RESULTS\" || echo differ\n"
+       "printf '%s\\n' '{\"input\": \"a\", \"ok\": true}' 'garbage'"
+       " '{\"index\": 2, \"ok\": false, \"error\": \"OOM\", \"oom\": true}' > \"$1\"",
+       "sh", "{results}"});
+  StartedJob started;
+  Launch launch;
+  launch.slot = 2;
+  ASSERT_TRUE(Runner().Start(UnitOf(jobs), launch, &started).ok());
+  EXPECT_EQ(started.argv.at(4), path);
+  ExitInfo info = WaitFor(started.handle);
+  EXPECT_EQ(info.exit_code, 0);
+  EXPECT_EQ(ReadFile(started.stdout_log), "");
+  ASSERT_EQ(info.results.size(), 2u);
+  EXPECT_EQ(info.results[0].index, 0u);
+  EXPECT_TRUE(info.results[0].ok);
+  EXPECT_EQ(info.results[1].index, 2u);
+  EXPECT_FALSE(info.results[1].ok);
+  EXPECT_TRUE(info.results[1].oom);
+  EXPECT_EQ(info.results[1].error, "OOM");
+  EXPECT_FALSE(std::filesystem::exists(path));
+  // The skipped line is reported in the unit's stderr log.
+  EXPECT_EQ(ReadFile(started.stderr_log),
+            "headroom: batch results '" + path +
+                "' line 2: not valid JSON (expected one object per line) (line skipped)\n");
+}
+
+TEST_F(ProcessRunnerTest, NoResultsFileMeansNoResultsAndANote) {
+  config_.batch_results = dir_.File("res-{#}.jsonl");
+  std::vector<Job> jobs = UnitJobs({"sh", "-c", "echo oops >&2; exit 3", "sh"});
+  StartedJob started;
+  ASSERT_TRUE(Runner().Start(UnitOf(jobs), Launch(), &started).ok());
+  ExitInfo info = WaitFor(started.handle);
+  EXPECT_EQ(info.exit_code, 3);
+  EXPECT_TRUE(info.results.empty());
+  // The tail is the program's own; the note comes after it in the log.
+  EXPECT_EQ(info.stderr_tail, "oops\n");
+  EXPECT_EQ(ReadFile(started.stderr_log), "oops\nheadroom: the program wrote no batch results '" +
+                                              dir_.File("res-4.jsonl") +
+                                              "'; each input takes the exit status\n");
 }
 
 }  // namespace

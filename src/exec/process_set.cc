@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <initializer_list>
 
 #include "exec/proc_children.h"
 
@@ -20,6 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Without a signalfd (it could not be made), a Wait with pipes polls in
+// slices this long for signals.
+constexpr Millis kSignalPollSlice{10};
 // KillAll waits this long at most for SIGKILLed processes to be reaped; a
 // process stuck in uninterruptible sleep must not hang headroom's exit.
 constexpr Millis kKillAllBound{10000};
@@ -105,10 +110,26 @@ Status AddFileActions(const SpawnSpec& spec, posix_spawn_file_actions_t* actions
   return Status::Ok();
 }
 
+// The child's stdin and stdout are the pipes' ends `stdin_fd` and
+// `stdout_fd` (dup2 clears their O_CLOEXEC in the child only); stderr goes to
+// its log.
+Status AddPipeActions(const SpawnSpec& spec, int stdin_fd, int stdout_fd,
+                      posix_spawn_file_actions_t* actions) {
+  int rc = posix_spawn_file_actions_adddup2(actions, stdin_fd, STDIN_FILENO);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(actions, stdout_fd, STDOUT_FILENO);
+  if (rc == 0) {
+    rc = posix_spawn_file_actions_addopen(actions, STDERR_FILENO, spec.stderr_path.c_str(),
+                                          O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  if (rc != 0) return Status::Error(spec.path + ": cannot start: " + std::strerror(rc));
+  return Status::Ok();
+}
+
 // posix_spawn returns one errno for a failed open of a log file and for a
 // failed exec; tell them apart, on this rare path only, by opening the logs.
-Status SpawnError(const SpawnSpec& spec, int error) {
+Status SpawnError(const SpawnSpec& spec, bool pipes, int error) {
   for (const std::string* log : {&spec.stdout_path, &spec.stderr_path}) {
+    if (pipes && log == &spec.stdout_path) continue;  // stdout is a pipe
     int fd = open(log->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
       return Status::Error("cannot open job log " + *log + ": " + std::strerror(errno));
@@ -116,6 +137,35 @@ Status SpawnError(const SpawnSpec& spec, int error) {
     close(fd);
   }
   return Status::Error(spec.path + ": cannot start: " + std::strerror(error));
+}
+
+// `fd` moved above stdin/stdout/stderr (when headroom runs with one of them
+// closed, a pipe may get 0, 1 or 2, and the child's dup2s would clash).
+int AboveStdio(int fd) {
+  if (fd < 0 || fd > STDERR_FILENO) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  close(fd);
+  return moved;
+}
+
+// Two pipes for a child's stdin and stdout, all ends O_CLOEXEC and above
+// stdio. Error: errno text.
+Status MakePipes(int stdin_pipe[2], int stdout_pipe[2]) {
+  if (pipe2(stdin_pipe, O_CLOEXEC) == 0 && pipe2(stdout_pipe, O_CLOEXEC) == 0) {
+    for (int* fd : {&stdin_pipe[0], &stdin_pipe[1], &stdout_pipe[0], &stdout_pipe[1]}) {
+      *fd = AboveStdio(*fd);
+    }
+    if (stdin_pipe[0] >= 0 && stdin_pipe[1] >= 0 && stdout_pipe[0] >= 0 && stdout_pipe[1] >= 0) {
+      return Status::Ok();
+    }
+  }
+  return Status::Error(std::string("cannot make a pipe: ") + std::strerror(errno));
+}
+
+void CloseAll(std::initializer_list<int> fds) {
+  for (int fd : fds) {
+    if (fd >= 0) close(fd);
+  }
 }
 
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
@@ -156,16 +206,35 @@ ProcessSet::~ProcessSet() {
   // after its job ended is still ours to kill.
   KillAll();
   posix_spawnattr_destroy(&attr_);
+  if (signal_fd_ >= 0) close(signal_fd_);
   prctl(PR_SET_CHILD_SUBREAPER, old_subreaper_);
   sigaction(SIGCHLD, &old_chld_action_, nullptr);
   pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
 Status ProcessSet::Spawn(const SpawnSpec& spec, pid_t* pid) {
+  return SpawnChild(spec, pid, nullptr);
+}
+
+Status ProcessSet::SpawnWithPipes(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes) {
+  return SpawnChild(spec, pid, pipes);
+}
+
+Status ProcessSet::SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes) {
   if (spec.argv.empty()) return Status::Error(spec.path + ": cannot start: empty argv");
+  int stdin_pipe[2] = {-1, -1};
+  int stdout_pipe[2] = {-1, -1};
+  if (pipes != nullptr) {
+    Status status = MakePipes(stdin_pipe, stdout_pipe);
+    if (!status.ok()) {
+      CloseAll({stdin_pipe[0], stdin_pipe[1], stdout_pipe[0], stdout_pipe[1]});
+      return status.WithContext(spec.path + ": cannot start");
+    }
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  Status status = AddFileActions(spec, &actions);
+  Status status = pipes != nullptr ? AddPipeActions(spec, stdin_pipe[0], stdout_pipe[1], &actions)
+                                   : AddFileActions(spec, &actions);
   if (status.ok()) {
     std::vector<char*> argv = CStrings(spec.argv);
     std::vector<char*> envp = CStrings(spec.env);
@@ -175,10 +244,22 @@ Status ProcessSet::Spawn(const SpawnSpec& spec, pid_t* pid) {
       running_.push_back(child);
       *pid = child;
     } else {
-      status = SpawnError(spec, rc);
+      status = SpawnError(spec, pipes != nullptr, rc);
     }
   }
   posix_spawn_file_actions_destroy(&actions);
+  // The child's ends are the child's alone now.
+  CloseAll({stdin_pipe[0], stdout_pipe[1]});
+  if (pipes != nullptr) {
+    if (status.ok()) {
+      fcntl(stdin_pipe[1], F_SETFL, O_NONBLOCK);
+      fcntl(stdout_pipe[0], F_SETFL, O_NONBLOCK);
+      pipes->stdin_fd = stdin_pipe[1];
+      pipes->stdout_fd = stdout_pipe[0];
+    } else {
+      CloseAll({stdin_pipe[1], stdout_pipe[0]});
+    }
+  }
   return status;
 }
 
@@ -233,6 +314,56 @@ void ProcessSet::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* inte
     }
     // A SIGCHLD for an orphan, or one left pending from an earlier reap.
     if (exits->size() > before) return;
+  }
+}
+
+int ProcessSet::SignalFd() {
+  if (signal_fd_ < 0) signal_fd_ = signalfd(-1, &wait_set_, SFD_CLOEXEC | SFD_NONBLOCK);
+  return signal_fd_;
+}
+
+// One ppoll on the signalfd and `fds` for up to `left`; true when one of
+// `fds` is ready. A pending SIGCHLD is taken here (the caller reaps next);
+// interrupts stay pending for TakeInterrupt.
+bool ProcessSet::PollOnce(std::vector<pollfd>* fds, std::chrono::nanoseconds left) {
+  std::vector<pollfd> polled;
+  polled.reserve(fds->size() + 1);
+  polled.push_back(pollfd{SignalFd(), POLLIN, 0});
+  polled.insert(polled.end(), fds->begin(), fds->end());
+  if (polled[0].fd < 0) left = std::min<std::chrono::nanoseconds>(left, kSignalPollSlice);
+  timespec ts = ToTimespec(left);
+  if (ppoll(polled.data(), polled.size(), &ts, nullptr) <= 0) return false;  // EINTR: loop
+  if (polled[0].revents != 0) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    timespec zero{0, 0};
+    sigtimedwait(&chld, nullptr, &zero);
+  }
+  bool ready = false;
+  for (size_t i = 0; i < fds->size(); ++i) {
+    (*fds)[i].revents = polled[i + 1].revents;
+    ready = ready || polled[i + 1].revents != 0;
+  }
+  return ready;
+}
+
+void ProcessSet::Wait(Millis timeout, std::vector<pollfd>* fds, std::vector<ProcessExit>* exits,
+                      int* interrupt) {
+  for (pollfd& fd : *fds) fd.revents = 0;
+  size_t before = exits->size();
+  exits->insert(exits->end(), reaped_.begin(), reaped_.end());
+  reaped_.clear();
+  *interrupt = 0;
+  Clock::time_point deadline = Clock::now() + std::clamp(timeout, Millis::zero(), kMaxWait);
+  for (;;) {
+    Reap(exits);
+    if (*interrupt == 0) *interrupt = TakeInterrupt();
+    bool event = exits->size() > before || *interrupt != 0;
+    // With an event already, one poll without waiting still reports the fds.
+    Clock::duration left = event ? Clock::duration::zero() : deadline - Clock::now();
+    bool fd_ready = PollOnce(fds, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+    if (event || fd_ready || Clock::now() >= deadline) return;
   }
 }
 

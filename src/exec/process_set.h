@@ -1,10 +1,12 @@
 // ProcessSet: owns every child headroom starts and the one place it waits
 // for them, after ninja's SubprocessSet. Each child leads its own process
 // group, reads stdin from /dev/null and writes stdout/stderr straight into
-// files. SIGCHLD, SIGINT, SIGTERM and SIGHUP are blocked while a ProcessSet
-// exists and are taken synchronously in Wait() (sigtimedwait), so there is no
-// handler race. headroom is made a child subreaper so that grandchildren of a
-// job that escape its group are still ours to kill and reap.
+// files (a persistent worker's stdin and stdout are pipes to headroom
+// instead). SIGCHLD, SIGINT, SIGTERM and SIGHUP are blocked while a
+// ProcessSet exists and are taken synchronously in Wait() (sigtimedwait, or
+// a signalfd polled with the caller's pipes), so there is no handler race.
+// headroom is made a child subreaper so that grandchildren of a job that
+// escape its group are still ours to kill and reap.
 // Single-threaded: one ProcessSet per process, used from one thread. Create
 // it before any other thread starts, so that every thread inherits the
 // blocked mask and no thread takes SIGINT with its default action. While it
@@ -12,10 +14,12 @@
 // (Wait reaps every child).
 #pragma once
 
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,13 @@ struct SpawnSpec {
   std::vector<std::string> env;    // full environment, "K=V"
   std::string stdout_path;         // created/truncated, 0644
   std::string stderr_path;
+};
+
+// headroom's ends of a child's stdin and stdout pipes (SpawnWithPipes).
+// Both are O_CLOEXEC and O_NONBLOCK; the caller owns and closes them.
+struct ChildPipes {
+  int stdin_fd = -1;   // write end: what the child reads on stdin
+  int stdout_fd = -1;  // read end: what the child writes on stdout
 };
 
 struct ProcessExit {
@@ -51,6 +62,10 @@ class ProcessSet {
   // dispositions and an empty signal mask. Error names the program and why.
   Status Spawn(const SpawnSpec& spec, pid_t* pid);
 
+  // As Spawn, but the child's stdin and stdout are pipes to the caller
+  // (spec.stdout_path is not used; stderr still goes to spec.stderr_path).
+  Status SpawnWithPipes(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes);
+
   // kill(-pgid, sig) for a child started here (no-op once it was reaped and its
   // group is empty).
   void SignalGroup(pid_t pid, int sig);
@@ -62,6 +77,11 @@ class ProcessSet {
   // number of a received SIGINT/SIGTERM/SIGHUP, else 0.
   void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt);
 
+  // As Wait, and also returns when one of `fds` is ready for its `events`:
+  // each one's `revents` is set as poll(2) sets it (an fd of -1 is skipped).
+  void Wait(Millis timeout, std::vector<pollfd>* fds, std::vector<ProcessExit>* exits,
+            int* interrupt);
+
   // SIGKILL to every running group and every other descendant left (also
   // those that left their group with setsid); reaps them, waiting a bounded
   // time. Exits of children started by Spawn are reported by the next Wait.
@@ -71,8 +91,11 @@ class ProcessSet {
 
  private:
   // see process_set.cc
+  Status SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes);
   void Reap(std::vector<ProcessExit>* exits);
   int TakeInterrupt();
+  int SignalFd();  // wait_set_'s signalfd, made on first use; -1 if it cannot be
+  bool PollOnce(std::vector<pollfd>* fds, std::chrono::nanoseconds left);
   bool IsRunning(pid_t pid) const;
 
   std::vector<pid_t> running_;          // started by Spawn, not yet reaped
@@ -83,6 +106,7 @@ class ProcessSet {
   sigset_t old_mask_;
   struct sigaction old_chld_action_;
   int old_subreaper_ = 0;
+  int signal_fd_ = -1;
 };
 
 }  // namespace headroom

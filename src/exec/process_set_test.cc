@@ -1,5 +1,7 @@
 #include "exec/process_set.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -318,6 +321,120 @@ TEST_F(ProcessSetTest, ManyChildrenAreAllReaped) {
     EXPECT_EQ(exit.exit_code, it - pids.begin());
   }
   EXPECT_EQ(set_.running(), 0u);
+}
+
+TEST_F(ProcessSetTest, SpawnWithPipesTalksToTheChild) {
+  SpawnSpec spec = Script("read -r line; echo \"got $line\"; echo to-err >&2; read -r rest; "
+                          "echo \"eof=$?\"");
+  pid_t pid = 0;
+  ChildPipes pipes;
+  ASSERT_TRUE(set_.SpawnWithPipes(spec, &pid, &pipes).ok());
+  ASSERT_GE(pipes.stdin_fd, 0);
+  ASSERT_GE(pipes.stdout_fd, 0);
+  EXPECT_NE(fcntl(pipes.stdin_fd, F_GETFD) & FD_CLOEXEC, 0);
+  EXPECT_NE(fcntl(pipes.stdout_fd, F_GETFL) & O_NONBLOCK, 0);
+  ASSERT_EQ(write(pipes.stdin_fd, "hello\n", 6), 6);
+  close(pipes.stdin_fd);  // EOF for the second read
+  EXPECT_EQ(WaitFor(pid).exit_code, 0);
+  char buf[64];
+  ssize_t n = read(pipes.stdout_fd, buf, sizeof(buf));
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "got hello\neof=1\n");
+  close(pipes.stdout_fd);
+  EXPECT_EQ(ReadFile(dir_.File("err")), "to-err\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("out"))) << "stdout is the pipe, not the file";
+}
+
+TEST_F(ProcessSetTest, WaitWithFdsReturnsWhenOneIsReadable) {
+  SpawnSpec spec = Script("sleep 0.02; echo ready; exec sleep 30");
+  pid_t pid = 0;
+  ChildPipes pipes;
+  ASSERT_TRUE(set_.SpawnWithPipes(spec, &pid, &pipes).ok());
+  std::vector<pollfd> fds = {{pipes.stdout_fd, POLLIN, 0}, {-1, POLLIN, 0}};
+  std::vector<ProcessExit> exits;
+  int interrupt = -1;
+  auto start = std::chrono::steady_clock::now();
+  set_.Wait(Millis(5000), &fds, &exits, &interrupt);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_NE(fds[0].revents & POLLIN, 0);
+  EXPECT_EQ(fds[1].revents, 0);
+  EXPECT_TRUE(exits.empty());
+  EXPECT_EQ(interrupt, 0);
+  set_.SignalGroup(pid, SIGKILL);
+  WaitFor(pid);
+  close(pipes.stdin_fd);
+  close(pipes.stdout_fd);
+}
+
+TEST_F(ProcessSetTest, WaitWithFdsStillReportsExitsInterruptsAndTimeouts) {
+  SpawnSpec spec = Script("exec sleep 30");
+  pid_t sleeper = 0;
+  ChildPipes pipes;
+  ASSERT_TRUE(set_.SpawnWithPipes(spec, &sleeper, &pipes).ok());
+  std::vector<pollfd> fds = {{pipes.stdout_fd, POLLIN, 0}};
+  std::vector<ProcessExit> exits;
+  int interrupt = -1;
+  // A timeout, with nothing to read.
+  auto start = std::chrono::steady_clock::now();
+  set_.Wait(Millis(20), &fds, &exits, &interrupt);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, Millis(19));
+  EXPECT_TRUE(exits.empty());
+  EXPECT_EQ(interrupt, 0);
+  EXPECT_EQ(fds[0].revents, 0);
+  // A child's exit (another one, spawned without pipes).
+  pid_t quick = Start("sleep 0.01; exit 4");
+  set_.Wait(Millis(5000), &fds, &exits, &interrupt);
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].pid, quick);
+  EXPECT_EQ(exits[0].exit_code, 4);
+  // An interrupt.
+  kill(getpid(), SIGTERM);
+  exits.clear();
+  set_.Wait(Millis(5000), &fds, &exits, &interrupt);
+  EXPECT_EQ(interrupt, SIGTERM);
+  set_.SignalGroup(sleeper, SIGKILL);
+  // Its stdout's end and its exit: one Wait may see one before the other
+  // (the kernel closes a dying process's files before it becomes a zombie).
+  bool hangup = false;
+  for (int i = 0; i < 100 && exits.empty(); ++i) {
+    set_.Wait(Millis(50), &fds, &exits, &interrupt);
+    if (fds[0].revents != 0) {
+      hangup = true;
+      fds[0].fd = -1;  // seen: poll it no more, as a reader at its end would
+    }
+  }
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].signal, SIGKILL);
+  EXPECT_TRUE(hangup) << "the dead child's stdout is at its end";
+  close(pipes.stdin_fd);
+  close(pipes.stdout_fd);
+}
+
+TEST_F(ProcessSetTest, PipesDoNotLeakIntoOtherChildren) {
+  // A worker's stdin must reach EOF when headroom closes it, so no other
+  // child may hold a copy of its write end.
+  pid_t first = 0;
+  ChildPipes pipes;
+  ASSERT_TRUE(set_.SpawnWithPipes(Script("cat > /dev/null; echo eof"), &first, &pipes).ok());
+  pid_t other = Start("echo $$ > \"$DIR/other.pid\"; exec sleep 30");
+  ASSERT_GT(PidFrom("other.pid"), 0);
+  // The pipe's identity, as /proc shows it in the fd links of whoever holds it.
+  struct stat st;
+  ASSERT_EQ(fstat(pipes.stdin_fd, &st), 0);
+  std::string link = "pipe:[" + std::to_string(st.st_ino) + "]";
+  std::string fd_dir = "/proc/" + std::to_string(other) + "/fd";
+  for (const auto& entry : std::filesystem::directory_iterator(fd_dir)) {
+    std::error_code error;
+    EXPECT_NE(std::filesystem::read_symlink(entry.path(), error).string(), link)
+        << "the other child holds the pipe as fd " << entry.path().filename();
+  }
+  close(pipes.stdin_fd);
+  EXPECT_EQ(WaitFor(first).exit_code, 0);
+  char buf[16];
+  EXPECT_EQ(read(pipes.stdout_fd, buf, sizeof(buf)), 4);
+  close(pipes.stdout_fd);
+  set_.SignalGroup(other, SIGKILL);
+  WaitFor(other);
 }
 
 TEST_F(ProcessSetTest, MissingProgramIsAnError) {

@@ -2,13 +2,27 @@
 
 #include <array>
 #include <charconv>
+#include <span>
 
 #include "util/shell_quote.h"
 
 namespace headroom {
 namespace {
 
-enum class Kind { kInput, kBase, kNoExt, kBaseNoExt, kDir, kNumber, kSlot, kOut, kGpu };
+enum class Kind {
+  kInput,
+  kBase,
+  kNoExt,
+  kBaseNoExt,
+  kDir,
+  kNumber,
+  kSlot,
+  kOut,
+  kGpu,
+  kInputsFile,
+  kOutputsFile,
+  kResultsFile,
+};
 
 struct Placeholder {
   std::string_view text;
@@ -17,7 +31,7 @@ struct Placeholder {
 
 // Longer words that share a prefix with shorter ones ("{/.}" and "{/}") do not
 // clash: each word ends with '}', so only one can match at a given position.
-constexpr std::array<Placeholder, 9> kPlaceholders = {{
+constexpr std::array<Placeholder, 12> kPlaceholders = {{
     {"{}", Kind::kInput},
     {"{/}", Kind::kBase},
     {"{.}", Kind::kNoExt},
@@ -27,7 +41,26 @@ constexpr std::array<Placeholder, 9> kPlaceholders = {{
     {"{%}", Kind::kSlot},
     {"{out}", Kind::kOut},
     {"{gpu}", Kind::kGpu},
+    {"{@}", Kind::kInputsFile},
+    {"{@out}", Kind::kOutputsFile},
+    {"{results}", Kind::kResultsFile},
 }};
+
+// The placeholders that take a value per input: an argument holding one is
+// repeated for each input of a unit.
+bool IsPerInput(Kind kind) {
+  switch (kind) {
+    case Kind::kInput:
+    case Kind::kBase:
+    case Kind::kNoExt:
+    case Kind::kBaseNoExt:
+    case Kind::kDir:
+    case Kind::kOut:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The placeholder at the start of `rest` (which begins with '{'), or nullptr.
 const Placeholder* MatchAt(std::string_view rest) {
@@ -95,6 +128,15 @@ void AppendValue(Kind kind, const PlaceholderValues& v, bool quote, std::string*
     case Kind::kGpu:
       value = v.gpu;
       break;
+    case Kind::kInputsFile:
+      value = v.inputs_file;
+      break;
+    case Kind::kOutputsFile:
+      value = v.outputs_file;
+      break;
+    case Kind::kResultsFile:
+      value = v.results_file;
+      break;
     case Kind::kNumber:
     case Kind::kSlot:
       break;
@@ -141,6 +183,103 @@ bool AnyPlaceholder(std::string_view arg, Predicate wanted) {
   return false;
 }
 
+bool HasPerInputPlaceholder(std::string_view text) { return AnyPlaceholder(text, IsPerInput); }
+
+// The inputs of a unit and their {out} paths; `outs` may be shorter.
+struct Inputs {
+  std::span<const std::string_view> inputs;
+  std::span<const std::string_view> outs;
+};
+
+// `shared` with input i's {} and {out}.
+PlaceholderValues ForInput(const PlaceholderValues& shared, const Inputs& in, size_t i) {
+  PlaceholderValues values = shared;
+  values.input = in.inputs[i];
+  values.out = i < in.outs.size() ? in.outs[i] : std::string_view();
+  return values;
+}
+
+// Appends one word of a --shell script, with its values quoted: once per
+// input, the copies joined by spaces, when it holds a per-input placeholder,
+// else once. Returns whether any placeholder was found.
+bool AppendShellWord(std::string_view word, const PlaceholderValues& shared, const Inputs& in,
+                     std::string* script) {
+  if (!HasPerInputPlaceholder(word)) return AppendExpanded(word, shared, /*quote=*/true, script);
+  for (size_t i = 0; i < in.inputs.size(); ++i) {
+    if (i > 0) script->push_back(' ');
+    AppendExpanded(word, ForInput(shared, in, i), /*quote=*/true, script);
+  }
+  return true;
+}
+
+bool IsShellSpace(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
+// One template argument of a --shell script: each word (a run without
+// whitespace) is its own context; the whitespace between words stays.
+bool AppendShellArg(std::string_view arg, const PlaceholderValues& shared, const Inputs& in,
+                    std::string* script) {
+  bool found = false;
+  size_t pos = 0;
+  while (pos < arg.size()) {
+    size_t end = pos;
+    bool space = IsShellSpace(arg[pos]);
+    while (end < arg.size() && IsShellSpace(arg[end]) == space) ++end;
+    std::string_view run = arg.substr(pos, end - pos);
+    if (space) {
+      script->append(run);
+    } else {
+      found |= AppendShellWord(run, shared, in, script);
+    }
+    pos = end;
+  }
+  return found;
+}
+
+std::vector<std::string> ExpandShell(const std::vector<std::string>& argv_template,
+                                     const PlaceholderValues& shared, const Inputs& in) {
+  std::string script;
+  bool found = false;
+  for (size_t i = 0; i < argv_template.size(); ++i) {
+    if (i > 0) script.push_back(' ');
+    found |= AppendShellArg(argv_template[i], shared, in, &script);
+  }
+  if (!found) {
+    for (size_t i = 0; i < in.inputs.size(); ++i) {
+      if (i > 0 || !argv_template.empty()) script.push_back(' ');
+      script.append(ShellQuote(in.inputs[i]));
+    }
+  }
+  return {"/bin/sh", "-c", std::move(script)};
+}
+
+std::vector<std::string> ExpandArgs(const std::vector<std::string>& argv_template,
+                                    const PlaceholderValues& shared, const Inputs& in) {
+  std::vector<std::string> argv;
+  argv.reserve(argv_template.size() + in.inputs.size());
+  bool found = false;
+  for (const std::string& arg : argv_template) {
+    if (!HasPerInputPlaceholder(arg)) {
+      argv.emplace_back();
+      argv.back().reserve(arg.size());
+      found |= AppendExpanded(arg, shared, /*quote=*/false, &argv.back());
+      continue;
+    }
+    found = true;
+    for (size_t i = 0; i < in.inputs.size(); ++i) {
+      argv.emplace_back();
+      argv.back().reserve(arg.size() + in.inputs[i].size());
+      AppendExpanded(arg, ForInput(shared, in, i), /*quote=*/false, &argv.back());
+    }
+  }
+  if (!found) argv.insert(argv.end(), in.inputs.begin(), in.inputs.end());
+  return argv;
+}
+
+std::vector<std::string> Expand(const std::vector<std::string>& argv_template,
+                                const PlaceholderValues& shared, const Inputs& in, bool shell) {
+  return shell ? ExpandShell(argv_template, shared, in) : ExpandArgs(argv_template, shared, in);
+}
+
 }  // namespace
 
 bool HasPlaceholder(std::string_view arg) {
@@ -156,7 +295,18 @@ bool HasAnyPlaceholder(const std::vector<std::string>& argv) {
 
 bool UsesOutput(const std::vector<std::string>& argv) {
   for (const std::string& arg : argv) {
-    if (AnyPlaceholder(arg, [](Kind kind) { return kind == Kind::kOut; })) return true;
+    if (AnyPlaceholder(arg, [](Kind k) { return k == Kind::kOut || k == Kind::kOutputsFile; })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool UsesPlaceholder(const std::vector<std::string>& argv, std::string_view name) {
+  const Placeholder* wanted = MatchAt(name);
+  if (wanted == nullptr || wanted->text != name) return false;
+  for (const std::string& arg : argv) {
+    if (AnyPlaceholder(arg, [&](Kind kind) { return kind == wanted->kind; })) return true;
   }
   return false;
 }
@@ -170,29 +320,22 @@ std::string ExpandArg(std::string_view arg, const PlaceholderValues& values, boo
 
 std::vector<std::string> ExpandCommand(const std::vector<std::string>& argv_template,
                                        const PlaceholderValues& values, bool shell) {
-  std::vector<std::string> argv;
-  bool found = false;
-  if (shell) {
-    std::string script;
-    for (size_t i = 0; i < argv_template.size(); ++i) {
-      if (i > 0) script.push_back(' ');
-      found |= AppendExpanded(argv_template[i], values, /*quote=*/true, &script);
-    }
-    if (!found) {
-      if (!argv_template.empty()) script.push_back(' ');
-      script.append(ShellQuote(values.input));
-    }
-    argv = {"/bin/sh", "-c", std::move(script)};
-    return argv;
-  }
-  argv.reserve(argv_template.size() + 1);
-  for (const std::string& arg : argv_template) {
-    argv.emplace_back();
-    argv.back().reserve(arg.size() + values.input.size());
-    found |= AppendExpanded(arg, values, /*quote=*/false, &argv.back());
-  }
-  if (!found) argv.emplace_back(values.input);
-  return argv;
+  // One job is a unit of one input: the same code, so that the two agree.
+  const std::string_view input[1] = {values.input};
+  const std::string_view out[1] = {values.out};
+  return Expand(argv_template, values, Inputs{input, out}, shell);
+}
+
+std::vector<std::string> ExpandUnitCommand(const std::vector<std::string>& argv_template,
+                                           const UnitValues& values, bool shell) {
+  PlaceholderValues shared;
+  shared.number = values.number;
+  shared.slot = values.slot;
+  shared.gpu = values.gpu;
+  shared.inputs_file = values.inputs_file;
+  shared.outputs_file = values.outputs_file;
+  shared.results_file = values.results_file;
+  return Expand(argv_template, shared, Inputs{values.inputs, values.outs}, shell);
 }
 
 std::string Basename(std::string_view path) { return std::string(BaseView(path)); }

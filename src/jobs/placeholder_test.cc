@@ -191,5 +191,134 @@ TEST(PlaceholderTest, ShellModeQuotesEveryKindOfValue) {
   EXPECT_EQ(Capture(argv), "it's.x y\nd i r/it's\nit's\nd i r\no u t/.f.mp4\n3\n");
 }
 
+// --- units (--batch-size) ---------------------------------------------------
+
+UnitValues Unit(std::vector<std::string_view> inputs, std::vector<std::string_view> outs = {}) {
+  UnitValues values;
+  values.inputs = std::move(inputs);
+  values.outs = std::move(outs);
+  values.number = 4;
+  values.slot = 3;
+  values.gpu = "1";
+  values.inputs_file = "logs/4_a.inputs";
+  values.outputs_file = "logs/4_a.outputs";
+  values.results_file = "res-4.jsonl";
+  return values;
+}
+
+TEST(PlaceholderTest, KnowsTheUnitPlaceholders) {
+  for (const char* arg : {"{@}", "{@out}", "{results}", "--list={@}"}) {
+    EXPECT_TRUE(HasPlaceholder(arg)) << arg;
+  }
+  EXPECT_FALSE(HasPlaceholder("{@x} {@ } {result}"));
+  EXPECT_TRUE(UsesOutput({"prog", "--outs={@out}"}));
+  EXPECT_FALSE(UsesOutput({"prog", "{@}", "{results}"}));
+  EXPECT_TRUE(UsesPlaceholder({"prog", "--r={results}"}, "{results}"));
+  EXPECT_TRUE(UsesPlaceholder({"prog", "{@}"}, "{@}"));
+  EXPECT_FALSE(UsesPlaceholder({"prog", "{@out}"}, "{@}"));
+  EXPECT_FALSE(UsesPlaceholder({"prog", "{results"}, "{results}"));
+  EXPECT_FALSE(UsesPlaceholder({"prog", "{x}"}, "{x}"));  // not a placeholder
+  EXPECT_TRUE(UsesPlaceholder({"{#}"}, "{#}"));
+}
+
+TEST(PlaceholderTest, UnitRepeatsEachArgumentWithAPerInputPlaceholder) {
+  EXPECT_EQ(ExpandUnitCommand({"prog", "--in={}", "-v", "{}"}, Unit({"a", "b"}), false),
+            (Argv{"prog", "--in=a", "--in=b", "-v", "a", "b"}));
+  EXPECT_EQ(
+      ExpandUnitCommand({"prog", "{/.}:{//}", "{.}", "{/}"}, Unit({"d/x.mp4", "y.mkv"}), false),
+      (Argv{"prog", "x:d", "y:.", "d/x", "y", "x.mp4", "y.mkv"}));
+  EXPECT_EQ(ExpandUnitCommand({"enc", "-i", "{}", "-o", "{out}"},
+                              Unit({"a", "b", "c"}, {"o/.a", "o/.b", "o/.c"}), false),
+            (Argv{"enc", "-i", "a", "b", "c", "-o", "o/.a", "o/.b", "o/.c"}));
+  // {out} of an input whose output is not given is empty.
+  EXPECT_EQ(ExpandUnitCommand({"p", "{}={out}"}, Unit({"a", "b"}, {"o/a"}), false),
+            (Argv{"p", "a=o/a", "b="}));
+}
+
+TEST(PlaceholderTest, UnitExpandsTheOtherPlaceholdersOnce) {
+  EXPECT_EQ(ExpandUnitCommand({"prog", "--job={#}", "--slot={%}", "--gpu={gpu}"}, Unit({"a", "b"}),
+                              false),
+            (Argv{"prog", "--job=4", "--slot=3", "--gpu=1"}));
+  // In a repeated argument they are the same in every copy.
+  EXPECT_EQ(ExpandUnitCommand({"prog", "{#}-{}"}, Unit({"a", "b"}), false),
+            (Argv{"prog", "4-a", "4-b"}));
+}
+
+TEST(PlaceholderTest, UnitListFilesAndResults) {
+  EXPECT_EQ(ExpandUnitCommand({"prog", "--list", "{@}", "--outs={@out}", "--res", "{results}"},
+                              Unit({"a", "b"}), false),
+            (Argv{"prog", "--list", "logs/4_a.inputs", "--outs=logs/4_a.outputs", "--res",
+                  "res-4.jsonl"}));
+  // {@} alone is a placeholder: no input is appended.
+  EXPECT_EQ(ExpandUnitCommand({"prog", "{@}"}, Unit({"a", "b"}), false),
+            (Argv{"prog", "logs/4_a.inputs"}));
+  UnitValues none = Unit({"a"});
+  none.results_file = "";
+  EXPECT_EQ(ExpandUnitCommand({"prog", "--res={results}"}, none, false), (Argv{"prog", "--res="}));
+}
+
+TEST(PlaceholderTest, UnitWithoutPlaceholderGetsEveryInputAppended) {
+  EXPECT_EQ(ExpandUnitCommand({"gzip", "-9"}, Unit({"a b", "-n", "c"}), false),
+            (Argv{"gzip", "-9", "a b", "-n", "c"}));
+  EXPECT_EQ(ExpandUnitCommand({"echo", "{x}"}, Unit({"a", "b"}), false),
+            (Argv{"echo", "{x}", "a", "b"}));
+}
+
+TEST(PlaceholderTest, UnitShellModeQuotesAndJoinsTheCopies) {
+  EXPECT_EQ(
+      ExpandUnitCommand({"cat", "--in={}", "{#}", ">", "{results}"}, Unit({"a b", "it's"}), true),
+      (Argv{"/bin/sh", "-c", "cat --in='a b' --in='it'\\''s' 4 > res-4.jsonl"}));
+  // A script given as one argument: each word is its own context.
+  EXPECT_EQ(
+      ExpandUnitCommand({"convert {} -resize 50%  {.}_small.png"}, Unit({"x.png", "y z.png"}),
+                        true),
+      (Argv{"/bin/sh", "-c", "convert x.png 'y z.png' -resize 50%  x_small.png 'y z'_small.png"}));
+  EXPECT_EQ(ExpandUnitCommand({"wc", "-c"}, Unit({"a;b", "c"}), true),
+            (Argv{"/bin/sh", "-c", "wc -c 'a;b' c"}));
+  EXPECT_EQ(ExpandUnitCommand({"cat", "{@}"}, Unit({"a", "b"}), true),
+            (Argv{"/bin/sh", "-c", "cat logs/4_a.inputs"}));
+}
+
+TEST(PlaceholderTest, UnitShellModeDeliversHostileInputsIntactThroughRealShell) {
+  const Argv& hostile = HostileInputs();
+  UnitValues values = Unit({});
+  std::string expected;
+  for (const std::string& input : hostile) {
+    values.inputs.push_back(input);
+    expected += "|" + input + "|";
+  }
+  EXPECT_EQ(Capture(ExpandUnitCommand({"printf", "'|%s|'", "{}"}, values, true)), expected);
+  EXPECT_EQ(Capture(ExpandUnitCommand({"printf '|%s|'"}, values, true)), expected);
+}
+
+// A unit of one input expands exactly as ExpandCommand does.
+TEST(PlaceholderTest, UnitOfOneIsExpandCommand) {
+  const std::vector<Argv> templates = {{"prog", "{}"},
+                                       {"prog"},
+                                       {},
+                                       {"echo", ""},
+                                       {"enc", "-i", "{}", "-o", "{out}", "--n={#}.{%}"},
+                                       {"{}"},
+                                       {"p", "{x}", "{"},
+                                       {"cat {} | tr a b > {/.}.txt", "{gpu}"},
+                                       {"a\tb {}\n{//}"},
+                                       {"x", "{@}", "{results}"}};
+  for (const Argv& argv_template : templates) {
+    for (const std::string& input : HostileInputs()) {
+      PlaceholderValues one = Values(input, 4, 3, "o/.t");
+      one.gpu = "1";
+      one.inputs_file = "logs/4_a.inputs";
+      one.outputs_file = "logs/4_a.outputs";
+      one.results_file = "res-4.jsonl";
+      UnitValues unit = Unit({input}, {"o/.t"});
+      for (bool shell : {false, true}) {
+        EXPECT_EQ(ExpandUnitCommand(argv_template, unit, shell),
+                  ExpandCommand(argv_template, one, shell))
+            << input << " shell=" << shell;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace headroom

@@ -21,6 +21,34 @@ std::string TrimTrailingSlashes(std::string dir) {
   return dir;
 }
 
+// True when the command of any job uses the placeholder `name`.
+bool AnyCommandUses(const Options& options, const std::vector<RawInput>& inputs,
+                    std::string_view name) {
+  if (UsesPlaceholder(options.command, name)) return true;
+  for (const RawInput& input : inputs) {
+    if (UsesPlaceholder(input.cmd, name)) return true;
+  }
+  return false;
+}
+
+// --batch-results names one file per unit; units that run at once must not
+// share it, or one would read another's results.
+Status CheckBatchResults(const Options& options, const std::vector<RawInput>& inputs) {
+  const std::string& results = options.batch_results;
+  if (results.empty()) {
+    if (AnyCommandUses(options, inputs, "{results}")) {
+      return Status::Error("{results} is used in the command but --batch-results is not given");
+    }
+    return Status::Ok();
+  }
+  bool per_unit = UsesPlaceholder({results}, "{#}") || UsesPlaceholder({results}, "{%}");
+  if (options.jobs > 1 && !per_unit) {
+    return Status::Error("--batch-results " + Quoted(results) +
+                         " would be shared by batches running at once: put {#} or {%} in it");
+  }
+  return Status::Ok();
+}
+
 Status CheckOptions(const Options& options, const std::vector<RawInput>& inputs) {
   if (options.output_dir.empty()) {
     if (options.skip_existing) {
@@ -29,9 +57,13 @@ Status CheckOptions(const Options& options, const std::vector<RawInput>& inputs)
     bool uses_out = UsesOutput(options.command);
     for (const RawInput& input : inputs) uses_out = uses_out || UsesOutput(input.cmd);
     if (uses_out) {
-      return Status::Error("{out} is used in the command but --output-dir is not given");
+      std::string_view name = AnyCommandUses(options, inputs, "{out}") ? "{out}" : "{@out}";
+      return Status::Error(std::string(name) +
+                           " is used in the command but --output-dir is not given");
     }
   }
+  Status status = CheckBatchResults(options, inputs);
+  if (!status.ok()) return status;
   for (const RawInput& input : inputs) {
     if (input.cmd.empty() && options.command.empty()) {
       return Status::Error("no command for input " + Quoted(input.input) +
@@ -150,9 +182,17 @@ Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, P
     if (status.ok()) status = CheckOverwrites(jobs);
     if (!status.ok()) return status;
   }
-  for (Job& job : jobs) {
-    bool skip = options.skip_existing && Exists(job.output);
-    (skip ? plan->skipped : plan->to_run).push_back(std::move(job));
+  if (!options.skip_existing) {
+    plan->to_run = std::move(jobs);  // no copy: a Job is ~250 bytes, batches are 10^4..10^6
+  } else {
+    std::vector<bool> skip(jobs.size());
+    size_t skipped = 0;
+    for (size_t i = 0; i < jobs.size(); ++i) skipped += skip[i] = Exists(jobs[i].output);
+    plan->to_run.reserve(jobs.size() - skipped);
+    plan->skipped.reserve(skipped);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      (skip[i] ? plan->skipped : plan->to_run).push_back(std::move(jobs[i]));
+    }
   }
   if (options.max_count && static_cast<int64_t>(plan->to_run.size()) > *options.max_count) {
     plan->to_run.resize(static_cast<size_t>(std::max<int64_t>(0, *options.max_count)));

@@ -44,8 +44,11 @@ void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputSt
 // --skip-existing and --max-count. Errors (exit 2): two inputs with one output
 // path (names both inputs and the path), --output-name that expands to an
 // empty name, ".", ".." or contains '/', an output that is the same file as
-// an input ("would overwrite its input"), {out} used without --output-dir,
-// --skip-existing without --output-dir, a job with no command at all.
+// an input ("would overwrite its input"), {out} or {@out} used without
+// --output-dir, --skip-existing without --output-dir, a job with no command
+// at all, {results} used without --batch-results, --batch-results without
+// {#} or {%} while -j > 1 (units running at once would share the file).
+// With --batch-size these checks, outputs and skipping stay per job.
 // Numbering happens before skipping and --max-count, so {#} is stable.
 // temp_output is "<dir>/.<name without ext>.headroom-<pid>-<number><ext>".
 // `pid` goes into temp names so that two runs never share one.

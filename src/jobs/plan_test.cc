@@ -329,5 +329,40 @@ TEST_F(MakePlanTest, MaxCountZeroRunsNothingAndLargeCountKeepsAll) {
   EXPECT_EQ(MakeOk(Raws({"a", "b"})).to_run.size(), 2u);
 }
 
+TEST_F(MakePlanTest, OutputListNeedsOutputDir) {
+  options_.command = {"prog", "{@}", "--outs={@out}"};
+  EXPECT_EQ(MakeError(Raws({"a"})), "{@out} is used in the command but --output-dir is not given");
+  options_.output_dir = out_dir_;
+  EXPECT_EQ(MakeOk(Raws({"a", "b"})).to_run.size(), 2u);
+}
+
+TEST_F(MakePlanTest, ResultsPlaceholderNeedsBatchResults) {
+  options_.command = {"prog", "{}", "--results={results}"};
+  EXPECT_EQ(MakeError(Raws({"a"})),
+            "{results} is used in the command but --batch-results is not given");
+  options_.command = {"prog"};
+  std::vector<RawInput> raws = Raws({"a"});
+  raws[0].cmd = {"x", "{results}"};
+  EXPECT_EQ(MakeError(raws), "{results} is used in the command but --batch-results is not given");
+  options_.batch_results = "res.jsonl";
+  EXPECT_EQ(MakeOk(raws).to_run.size(), 1u);
+}
+
+TEST_F(MakePlanTest, ResultsFileMustDifferBetweenUnitsRunningAtOnce) {
+  options_.batch_results = "out/res.jsonl";
+  options_.jobs = 1;
+  EXPECT_EQ(MakeOk(Raws({"a", "b"})).to_run.size(), 2u);
+  options_.jobs = 4;
+  EXPECT_EQ(MakeError(Raws({"a"})),
+            "--batch-results 'out/res.jsonl' would be shared by batches running at once: "
+            "put {#} or {%} in it");
+  options_.batch_results = "res-{#}.jsonl";
+  EXPECT_EQ(MakeOk(Raws({"a"})).to_run.size(), 1u);
+  options_.batch_results = "res-{%}.jsonl";
+  EXPECT_EQ(MakeOk(Raws({"a"})).to_run.size(), 1u);
+  options_.batch_results = "res-{/}.jsonl";  // per input, not per unit
+  EXPECT_FALSE(MakeError(Raws({"a"})).empty());
+}
+
 }  // namespace
 }  // namespace headroom

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <utility>
 
 namespace headroom {
@@ -307,6 +308,7 @@ Json TotalsJson(const BatchReport& report) {
   out["jobs"] = static_cast<int64_t>(report.jobs.size());
   for (JobState state : kAllStates) out[std::string(JobStateName(state))] = report.counts.at(state);
   out["attempts"] = report.attempts;
+  out["processes"] = report.processes;
   out["retries"] = report.retries;
   out["oom_attempts"] = report.oom_attempts;
   out["oom_retries"] = report.oom_retries;
@@ -384,6 +386,11 @@ BatchReport BuildReport(BatchData data, double now) {
   report.elapsed_seconds = std::max(0.0, horizon - data.batch.started_at);
   for (JobState state : kAllStates) report.counts[state] = 0;
   report.attempts = static_cast<int64_t>(data.attempts.size());
+  // The jobs of one batch (--batch-size) share their process's log files.
+  std::set<std::string> logs;
+  for (const AttemptRecord& attempt : data.attempts) {
+    if (attempt.stdout_log.empty() || logs.insert(attempt.stdout_log).second) ++report.processes;
+  }
   AddJobs(data, horizon, &report);
   AddGpus(data, horizon, &report);
   AddThroughput(data, horizon, &report);

@@ -88,6 +88,10 @@ std::string SummaryLine(const Counts& c, double wall) {
   if (c.retries > 0) line += fmt::format(", {} retried", c.retries);
   if (c.oom_retries > 0) line += fmt::format(", {} out-of-memory retries", c.oom_retries);
   if (c.not_started > 0) line += fmt::format(", {} not started", c.not_started);
+  // With --batch-size several jobs share a process: say how many ran.
+  if (c.units > 0 && c.units < c.succeeded + c.failed + c.interrupted) {
+    line += fmt::format(", {} batch{}", c.units, c.units == 1 ? "" : "es");
+  }
   return line + " in " + FormatDuration(wall);
 }
 

@@ -93,19 +93,22 @@ void JournalRecorder::OnJobSkipped(const Job& job, const Counts&) {
   if (status_.ok()) Write(journal_->SetJobState(config_.batch, journaled->key, JobState::kSkipped));
 }
 
-void JournalRecorder::OnJobLaunch(const Job& job, int slot, int attempt, int gpu) {
+// The jobs of one unit are committed together, after its last one.
+void JournalRecorder::OnJobLaunch(const Job& job, const LaunchInfo& launch) {
   const JournaledJob* journaled = Find(job);
   Open();
   if (journaled == nullptr || !status_.ok()) return;
   AttemptRecord record;
   record.job_key = journaled->key;
-  record.attempt = journaled->prior_attempts + attempt;
-  record.slot = slot;
-  record.gpu = gpu;
+  record.attempt = journaled->prior_attempts + launch.attempt;
+  record.slot = launch.slot;
+  record.gpu = launch.gpu;
   record.start = WallNow();
-  record.stdout_log = log_dir_->StdoutPath(job, attempt);
-  record.stderr_log = log_dir_->StderrPath(job, attempt);
-  if (Write(journal_->StartAttempt(config_.batch, record))) CommitGroup();
+  const Job& lead = launch.lead != nullptr ? *launch.lead : job;
+  int lead_attempt = launch.lead != nullptr ? launch.lead_attempt : launch.attempt;
+  record.stdout_log = log_dir_->StdoutPath(lead, lead_attempt);
+  record.stderr_log = log_dir_->StderrPath(lead, lead_attempt);
+  if (Write(journal_->StartAttempt(config_.batch, record)) && launch.last) CommitGroup();
 }
 
 void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) {

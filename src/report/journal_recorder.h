@@ -53,7 +53,7 @@ class JournalRecorder : public Observer {
   JournalRecorder& operator=(const JournalRecorder&) = delete;
 
   void OnJobSkipped(const Job& job, const Counts& counts) override;
-  void OnJobLaunch(const Job& job, int slot, int attempt, int gpu) override;
+  void OnJobLaunch(const Job& job, const LaunchInfo& launch) override;
   void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) override;
   void OnTick(const Counts& counts, TimePoint now, const std::string& waiting) override;
   void OnNotice(LogLevel level, const std::string& message) override;

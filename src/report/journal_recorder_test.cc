@@ -9,6 +9,16 @@
 namespace headroom {
 namespace {
 
+// A single job's launch (a unit of one).
+LaunchInfo Launched(int slot, int attempt, int gpu) {
+  LaunchInfo launch;
+  launch.slot = slot;
+  launch.attempt = attempt;
+  launch.gpu = gpu;
+  launch.lead_attempt = attempt;
+  return launch;
+}
+
 using std::chrono::milliseconds;
 
 const TimePoint kT0 = TimePoint{} + std::chrono::hours(1);
@@ -116,7 +126,7 @@ class JournalRecorderTest : public ::testing::Test {
 
 TEST_F(JournalRecorderTest, LaunchIsCommittedBeforeTheSpawn) {
   JournalRecorder& recorder = Recorder();
-  recorder.OnJobLaunch(jobs_[0], 2, 1, 0);
+  recorder.OnJobLaunch(jobs_[0], Launched(2, 1, 0));
   std::vector<AttemptRecord> attempts = CommittedAttempts();
   ASSERT_EQ(attempts.size(), 1u);
   EXPECT_EQ(attempts[0].job_key, "key-a");
@@ -134,7 +144,7 @@ TEST_F(JournalRecorderTest, LaunchIsCommittedBeforeTheSpawn) {
 TEST_F(JournalRecorderTest, EndsAreGroupedAndCommittedByATickAfterCommitEvery) {
   JournalRecorder& recorder = Recorder();
   recorder.OnTick(counts_, kT0, "");
-  recorder.OnJobLaunch(jobs_[0], 1, 1, -1);
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 1, -1));
   wall_ = 2001.5;
   recorder.OnJobEnd(jobs_[0], End(Outcome::kSucceeded, 1), counts_);
   EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kRunning) << "committed per write";
@@ -159,7 +169,7 @@ TEST_F(JournalRecorderTest, EndsAreGroupedAndCommittedByATickAfterCommitEvery) {
 
 TEST_F(JournalRecorderTest, MeasuredPeaksAreJournaled) {
   JournalRecorder& recorder = Recorder();
-  recorder.OnJobLaunch(jobs_[0], 1, 1, 0);
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 1, 0));
   AttemptEnd end = End(Outcome::kSucceeded, 1);
   end.gpu = 0;
   end.peak_vram = uint64_t{6} << 30;
@@ -174,9 +184,9 @@ TEST_F(JournalRecorderTest, MeasuredPeaksAreJournaled) {
 
 TEST_F(JournalRecorderTest, AnEndIsCommittedByTheNextLaunch) {
   JournalRecorder& recorder = Recorder();
-  recorder.OnJobLaunch(jobs_[0], 1, 1, -1);
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 1, -1));
   recorder.OnJobEnd(jobs_[0], End(Outcome::kFailed, 1, 3), counts_);
-  recorder.OnJobLaunch(jobs_[1], 1, 1, -1);
+  recorder.OnJobLaunch(jobs_[1], Launched(1, 1, -1));
   std::map<std::string, JobRecord> jobs = CommittedJobs();
   EXPECT_EQ(jobs["key-a"].state, JobState::kFailed);
   EXPECT_EQ(jobs["key-b"].state, JobState::kRunning);
@@ -184,11 +194,11 @@ TEST_F(JournalRecorderTest, AnEndIsCommittedByTheNextLaunch) {
 
 TEST_F(JournalRecorderTest, AttemptNumbersContinueFromEarlierRuns) {
   JournalRecorder& recorder = Recorder();
-  recorder.OnJobLaunch(jobs_[1], 1, 1, -1);
+  recorder.OnJobLaunch(jobs_[1], Launched(1, 1, -1));
   AttemptEnd end = End(Outcome::kFailed, 1, 1);
   end.will_retry = true;
   recorder.OnJobEnd(jobs_[1], end, counts_);
-  recorder.OnJobLaunch(jobs_[1], 1, 2, -1);
+  recorder.OnJobLaunch(jobs_[1], Launched(1, 2, -1));
   std::map<std::string, JobRecord> jobs = CommittedJobs();
   EXPECT_EQ(jobs["key-b"].attempts, 4);
   std::vector<AttemptRecord> attempts = CommittedAttempts();
@@ -201,7 +211,7 @@ TEST_F(JournalRecorderTest, AttemptNumbersContinueFromEarlierRuns) {
 
 TEST_F(JournalRecorderTest, JobStatesFollowTheOutcome) {
   JournalRecorder& recorder = Recorder();
-  recorder.OnJobLaunch(jobs_[0], 1, 1, 0);
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 1, 0));
   AttemptEnd oom = End(Outcome::kFailed, 1, 1);
   oom.out_of_memory = true;
   oom.will_retry = true;
@@ -211,7 +221,7 @@ TEST_F(JournalRecorderTest, JobStatesFollowTheOutcome) {
   EXPECT_EQ(CommittedAttempts()[0].outcome, "oom");
   EXPECT_TRUE(CommittedAttempts()[0].oom);
 
-  recorder.OnJobLaunch(jobs_[0], 1, 2, 0);
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 2, 0));
   AttemptEnd killed = End(Outcome::kInterrupted, 2, -1);
   killed.exit.signal = SIGTERM;
   recorder.OnJobEnd(jobs_[0], killed, counts_);
@@ -222,7 +232,7 @@ TEST_F(JournalRecorderTest, JobStatesFollowTheOutcome) {
   EXPECT_EQ(second.signal, SIGTERM);
   EXPECT_FALSE(second.exit_code);
 
-  recorder.OnJobLaunch(jobs_[1], 1, 1, -1);
+  recorder.OnJobLaunch(jobs_[1], Launched(1, 1, -1));
   AttemptEnd no_start = End(Outcome::kStartFailed, 1, -1);
   recorder.OnJobEnd(jobs_[1], no_start, counts_);
   recorder.OnBatchEnd(counts_, kT0);
@@ -312,10 +322,10 @@ TEST_F(JournalRecorderTest, FinishEndsTheBatch) {
 
 TEST_F(JournalRecorderTest, AJobOutsideThePlanIsAnErrorAndStopsWriting) {
   JournalRecorder& recorder = Recorder();
-  recorder.OnJobLaunch(MakeJob(9, "stranger"), 1, 1, -1);
+  recorder.OnJobLaunch(MakeJob(9, "stranger"), Launched(1, 1, -1));
   EXPECT_FALSE(recorder.status().ok());
   EXPECT_EQ(recorder.status().message(), "journal: job 9 (stranger) is not in the batch's plan");
-  recorder.OnJobLaunch(jobs_[0], 1, 1, -1);
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 1, -1));
   EXPECT_TRUE(CommittedAttempts().empty());
 }
 

@@ -73,6 +73,13 @@ Footprint FootprintModel::Predict(const std::string& job_class, uint64_t input_b
   return {Estimate(it->second.vram, input_bytes), Estimate(it->second.rss, input_bytes)};
 }
 
+Footprint FootprintModel::PredictScaled(const std::string& job_class,
+                                        uint64_t input_bytes) const {
+  auto it = classes_.find(job_class);
+  if (it == classes_.end()) return {};
+  return {Estimate(it->second.vram, input_bytes, true), Estimate(it->second.rss, input_bytes, true)};
+}
+
 size_t FootprintModel::VramSamples(const std::string& job_class) const {
   auto it = classes_.find(job_class);
   return it == classes_.end() ? 0 : it->second.vram.size();
@@ -84,7 +91,7 @@ void FootprintModel::Add(Samples* samples, uint64_t input_bytes, uint64_t peak) 
 }
 
 std::optional<uint64_t> FootprintModel::Estimate(const Samples& samples,
-                                                 uint64_t input_bytes) const {
+                                                 uint64_t input_bytes, bool scaled) const {
   if (samples.empty()) return std::nullopt;
   auto by_peak = [](const Sample& a, const Sample& b) { return a.peak < b.peak; };
   double largest = std::max_element(samples.begin(), samples.end(), by_peak)->peak;
@@ -104,6 +111,15 @@ std::optional<uint64_t> FootprintModel::Estimate(const Samples& samples,
     // a third of the margin is kept: a full one would leave room unused
     // that tight packing needs (bench/packing.sh). OOMs still bump it.
     margin = 1.0 + (margin_ - 1.0) / 3.0;
+  } else if (scaled) {
+    auto by_input = [](const Sample& a, const Sample& b) {
+      return a.input < b.input || (a.input == b.input && a.peak < b.peak);
+    };
+    const Sample& widest = *std::max_element(samples.begin(), samples.end(), by_input);
+    double x = static_cast<double>(input_bytes);
+    if (widest.input > 0 && x > widest.input) {
+      estimate = std::max(estimate, widest.peak * x / widest.input);
+    }
   }
   return static_cast<uint64_t>(std::ceil(estimate * margin));
 }

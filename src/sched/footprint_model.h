@@ -51,6 +51,13 @@ class FootprintModel {
   // line lets a class whose jobs differ widely in size pack tightly.
   Footprint Predict(const std::string& job_class, uint64_t input_bytes) const;
 
+  // For sizing batches (--batch-size auto): as Predict, except that without
+  // a size fit, an input larger than every one seen is scaled from the
+  // sample of the largest input (its peak per byte, base included), so
+  // that a bigger batch is never predicted to need what a smaller one did.
+  // Conservative: a batch's base memory is counted once per multiple.
+  Footprint PredictScaled(const std::string& job_class, uint64_t input_bytes) const;
+
   // How many VRAM peaks of `job_class` the window holds.
   size_t VramSamples(const std::string& job_class) const;
 
@@ -70,7 +77,8 @@ class FootprintModel {
   };
 
   void Add(Samples* samples, uint64_t input_bytes, uint64_t peak) const;
-  std::optional<uint64_t> Estimate(const Samples& samples, uint64_t input_bytes) const;
+  std::optional<uint64_t> Estimate(const Samples& samples, uint64_t input_bytes,
+                                   bool scaled = false) const;
 
   double margin_;
   size_t window_;

@@ -158,3 +158,29 @@ TEST(FootprintModelTest, ClassesAreLearnedApartAndTheMarginIsAParameter) {
 
 }  // namespace
 }  // namespace headroom
+
+namespace headroom {
+namespace {
+
+TEST(FootprintModelScaled, ScalesAboveTheLargestInputWithoutAFit) {
+  FootprintModel model(1.0);
+  model.Observe("c", 100, 1000, 50);
+  EXPECT_EQ(model.Predict("c", 400).vram, 1000u);        // the largest peak
+  EXPECT_EQ(model.PredictScaled("c", 400).vram, 4000u);  // per byte of the widest sample
+  EXPECT_EQ(model.PredictScaled("c", 400).rss, 200u);
+  EXPECT_EQ(model.PredictScaled("c", 50).vram, 1000u);   // below it: the largest peak
+  EXPECT_EQ(model.PredictScaled("x", 50).vram, std::nullopt);
+}
+
+TEST(FootprintModelScaled, UsesTheFitOnceThereIsOne) {
+  FootprintModel model(1.0);
+  // base 1000 + 10 per byte
+  model.Observe("c", 100, 2000, std::nullopt);
+  model.Observe("c", 200, 3000, std::nullopt);
+  model.Observe("c", 300, 4000, std::nullopt);
+  EXPECT_EQ(model.PredictScaled("c", 1000).vram, model.Predict("c", 1000).vram);
+  EXPECT_EQ(model.PredictScaled("c", 1000).vram, 11000u);
+}
+
+}  // namespace
+}  // namespace headroom

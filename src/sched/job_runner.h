@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,10 +20,18 @@ namespace headroom {
 
 using RunHandle = int64_t;
 
+// What one process runs: a job, or with --batch-size several jobs whose
+// inputs go to one process, in this order. A persistent worker (--worker)
+// gets a unit as one request.
+struct Unit {
+  std::vector<const Job*> jobs;  // at least one; not owned
+  const Job& lead() const { return *jobs.front(); }  // its name and number name the logs
+};
+
 // Where and how one attempt runs.
 struct Launch {
   int slot = 1;     // 1-based, {%}
-  int attempt = 1;
+  int attempt = 1;  // the lead job's attempt (log names)
   // The GPU(s) given to the job: CUDA_VISIBLE_DEVICES and {gpu}. nullopt
   // leaves CUDA_VISIBLE_DEVICES as headroom found it (no GPU gating); ""
   // hides every GPU (--gpus none, CPU fallback).
@@ -31,10 +40,23 @@ struct Launch {
 
 struct StartedJob {
   RunHandle handle = 0;
-  pid_t pid = 0;                  // leader of the job's process group
+  pid_t pid = 0;                  // leader of the job's process group (a worker's, with --worker)
   std::vector<std::string> argv;  // as executed
   std::string stdout_log;         // paths of this attempt's log files
   std::string stderr_log;
+  // The process was started for this attempt: always, except a persistent
+  // worker (--worker) that served earlier requests (its base memory is
+  // counted once).
+  bool fresh_process = true;
+};
+
+// What a program reported for one input of its unit (--batch-results, or a
+// worker's reply).
+struct InputResult {
+  size_t index = 0;   // position in Unit::jobs
+  bool ok = false;
+  bool oom = false;   // it ran out of memory on this input
+  std::string error;  // why it failed, as the program said
 };
 
 struct ExitInfo {
@@ -45,6 +67,13 @@ struct ExitInfo {
   // The end of the job's stderr (a few KiB) when it did not exit 0, for the
   // out-of-memory classifier; empty otherwise.
   std::string stderr_tail;
+  // The program itself said the attempt ran out of memory (a worker's
+  // "oom": true): no stderr pattern needed.
+  bool reported_oom = false;
+  // Per-input results the program reported, when it did (a unit of several
+  // jobs with --batch-results, or a worker's reply); inputs it did not
+  // mention take the attempt's exit status.
+  std::vector<InputResult> results;
 };
 
 struct Exited {
@@ -61,9 +90,9 @@ class JobRunner {
  public:
   virtual ~JobRunner() = default;
 
-  // Starts one attempt of `job` as `launch` says. An error means this job
-  // could not start (the job fails; the batch goes on).
-  virtual Status Start(const Job& job, const Launch& launch, StartedJob* started) = 0;
+  // Starts one attempt of `unit` as `launch` says. An error means it could
+  // not start (its jobs fail or retry; the batch goes on).
+  virtual Status Start(const Unit& unit, const Launch& launch, StartedJob* started) = 0;
 
   // Sends `signal` to the whole process group of a started, not yet exited job.
   virtual void Signal(RunHandle handle, int signal) = 0;
@@ -74,6 +103,14 @@ class JobRunner {
   // After a job's last exit: commit its output when `succeeded` (an error
   // turns the success into a failure), else discard it.
   virtual Status Complete(const Job& job, bool succeeded) = 0;
+
+  // A device's concurrency limit is now `limit`: a runner that keeps
+  // processes per device (workers) stops idle ones beyond it.
+  virtual void LimitDevice(int /*device*/, int /*limit*/) {}
+
+  // The batch is over: stop whatever the runner keeps between attempts
+  // (idle workers), leaving no process behind.
+  virtual void Close() {}
 };
 
 }  // namespace headroom

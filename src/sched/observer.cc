@@ -8,8 +8,8 @@ void ObserverList::OnBatchStart(const Counts& c, TimePoint t) {
 void ObserverList::OnJobSkipped(const Job& j, const Counts& c) {
   for (Observer* o : observers_) o->OnJobSkipped(j, c);
 }
-void ObserverList::OnJobLaunch(const Job& j, int slot, int attempt, int gpu) {
-  for (Observer* o : observers_) o->OnJobLaunch(j, slot, attempt, gpu);
+void ObserverList::OnJobLaunch(const Job& j, const LaunchInfo& l) {
+  for (Observer* o : observers_) o->OnJobLaunch(j, l);
 }
 void ObserverList::OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) {
   for (Observer* o : observers_) o->OnJobStart(j, a, c);

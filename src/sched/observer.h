@@ -27,13 +27,29 @@ struct Counts {
   int64_t retries = 0;      // attempts that were retried
   int64_t not_started = 0;  // left in the queue when the batch stopped early
   int64_t oom_retries = 0;  // attempts that ran out of memory and were retried
+  // Processes (or worker requests) started; with --batch-size each runs
+  // several jobs, so this is below the attempts.
+  int64_t units = 0;
   int64_t done() const { return succeeded + failed + skipped + interrupted; }
+};
+
+// One job's part in a launch (OnJobLaunch): with --batch-size, the jobs of
+// one unit are launched together and share its process and logs.
+struct LaunchInfo {
+  int slot = 0;
+  int attempt = 1;            // this job's attempt
+  int gpu = -1;               // the device it was placed on; -1 = none
+  const Job* lead = nullptr;  // the unit's lead job, whose name its logs carry
+  int lead_attempt = 1;       // the lead's attempt (log names)
+  size_t unit_size = 1;
+  bool last = true;           // the unit's last job: its spawn follows
 };
 
 struct AttemptStart {
   int slot = 0;
   int attempt = 1;
   StartedJob started;
+  size_t unit_size = 1;  // jobs in the process this one runs in
 };
 
 struct AttemptEnd {
@@ -50,6 +66,7 @@ struct AttemptEnd {
   int gpu = -1;                       // the device it ran on; -1 = none
   std::optional<uint64_t> peak_vram;  // its processes' most GPU memory at a sample
   std::optional<uint64_t> peak_rss;   // its process tree's most RSS (samples or kernel)
+  size_t unit_size = 1;               // jobs in the process it ran in
 };
 
 class Observer {
@@ -57,9 +74,10 @@ class Observer {
   virtual ~Observer() = default;
   virtual void OnBatchStart(const Counts&, TimePoint) {}
   virtual void OnJobSkipped(const Job&, const Counts&) {}
-  // Just before an attempt is spawned (the journal marks it started here, so
-  // that a crash right after the spawn still knows it ran).
-  virtual void OnJobLaunch(const Job&, int /*slot*/, int /*attempt*/, int /*gpu*/) {}
+  // Just before an attempt is spawned, once per job of its unit (the journal
+  // marks it started here, so that a crash right after the spawn still knows
+  // it ran).
+  virtual void OnJobLaunch(const Job&, const LaunchInfo&) {}
   virtual void OnJobStart(const Job&, const AttemptStart&, const Counts&) {}
   virtual void OnJobEnd(const Job&, const AttemptEnd&, const Counts&) {}
   // Called at least every 100 ms while the batch runs; `waiting` names what
@@ -81,7 +99,7 @@ class ObserverList : public Observer {
   void Add(Observer* observer) { observers_.push_back(observer); }
   void OnBatchStart(const Counts& c, TimePoint t) override;
   void OnJobSkipped(const Job& j, const Counts& c) override;
-  void OnJobLaunch(const Job& j, int slot, int attempt, int gpu) override;
+  void OnJobLaunch(const Job& j, const LaunchInfo& l) override;
   void OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) override;
   void OnJobEnd(const Job& j, const AttemptEnd& a, const Counts& c) override;
   void OnTick(const Counts& c, TimePoint t, const std::string& w) override;

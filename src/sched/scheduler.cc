@@ -30,7 +30,12 @@ int BatchResult::ExitCode() const {
 
 Scheduler::Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* clock,
                      Observer* observer, ResourceSource* resources)
-    : config_(config), runner_(runner), clock_(clock), observer_(observer), resources_(resources) {
+    : config_(config),
+      runner_(runner),
+      clock_(clock),
+      observer_(observer),
+      resources_(resources),
+      sizer_(config.batch) {
   config_.jobs = std::max(1, config_.jobs);
   config_.admission.slots = config_.jobs;
 }
@@ -77,6 +82,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
     for (const Exited& exited : result.exited) HandleExit(exited, now);
     HandleTimers(now);
   }
+  runner_->Close();  // idle workers
   counts_.not_started = static_cast<int64_t>(queue_.size());
   observer_->OnBatchEnd(counts_, now);
   return BatchResult{counts_, interrupt_signal_};
@@ -109,7 +115,9 @@ void Scheduler::Refresh() {
 void Scheduler::UpdateReservations() {
   for (auto& run : slots_) {
     if (!run || run->use.device < 0) continue;
-    JobNeed need = NeedOf(run->job, run->cpu_fallback);
+    std::vector<size_t> jobs;
+    for (const Pending& member : run->members) jobs.push_back(member.job);
+    JobNeed need = NeedOf(jobs, run->cpu_fallback);
     if (need.vram) run->use.reserved_vram = *need.vram;
     if (need.ram) run->use.reserved_ram = *need.ram;
   }
@@ -126,9 +134,8 @@ void Scheduler::LearnFromPlateaus() {
       continue;
     }
     if (footprints_.VramSamples(run->use.job_class) >= FootprintModel::kMinFitInputs) continue;
-    const Job& job = plan_->to_run[run->job];
-    footprints_.Observe(run->use.job_class, static_cast<uint64_t>(job.input_bytes),
-                        run->use.vram_peak, std::nullopt);
+    const Job& job = run->Lead(*plan_);
+    footprints_.Observe(run->use.job_class, run->measure, run->use.vram_peak, std::nullopt);
     run->plateau_learned = run->use.vram_peak;
     observer_->OnNotice(LogLevel::kDebug, job.name + ": GPU memory stopped growing at " +
                                               FormatSize(run->use.vram_peak) +
@@ -136,114 +143,287 @@ void Scheduler::LearnFromPlateaus() {
   }
 }
 
-// Declared sizes win over what was learned: the user knows the job.
-JobNeed Scheduler::NeedOf(size_t job_index, bool cpu_fallback) const {
-  const Job& job = plan_->to_run[job_index];
+// How much input a unit has, for footprints: the sum of its inputs' sizes,
+// an input that is not a file counting as one byte (so that batches of
+// non-file inputs are measured by their count).
+uint64_t Scheduler::UnitMeasure(const std::vector<size_t>& jobs) const {
+  uint64_t measure = 0;
+  for (size_t index : jobs) {
+    int64_t bytes = plan_->to_run[index].input_bytes;
+    measure += bytes > 0 ? static_cast<uint64_t>(bytes) : 1;
+  }
+  return measure;
+}
+
+// Declared sizes win over what was learned: the user knows the job. With
+// --batch-size they are per process: the largest declared by a member, else
+// --gpu-mem / --ram-per-job.
+JobNeed Scheduler::NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) const {
+  const Job& lead = plan_->to_run[jobs.front()];
+  std::optional<uint64_t> gpu_mem = config_.gpu_mem;
+  std::optional<uint64_t> ram = config_.ram_per_job;
+  std::optional<uint64_t> job_gpu_mem, job_ram;
+  for (size_t index : jobs) {
+    const Job& job = plan_->to_run[index];
+    if (job.gpu_mem) job_gpu_mem = std::max(job_gpu_mem.value_or(0), *job.gpu_mem);
+    if (job.ram) job_ram = std::max(job_ram.value_or(0), *job.ram);
+  }
   JobNeed need;
   need.gpu = !cpu_fallback;
-  Footprint learned = footprints_.Predict(ClassOf(job), static_cast<uint64_t>(job.input_bytes));
-  need.vram = job.gpu_mem ? job.gpu_mem : config_.gpu_mem ? config_.gpu_mem : learned.vram;
-  need.ram = job.ram ? job.ram : config_.ram_per_job ? config_.ram_per_job : learned.rss;
+  Footprint learned = footprints_.Predict(ClassOf(lead), UnitMeasure(jobs));
+  need.vram = job_gpu_mem ? job_gpu_mem : gpu_mem ? gpu_mem : learned.vram;
+  need.ram = job_ram ? job_ram : ram ? ram : learned.rss;
   return need;
 }
 
-// Phase 1. Of the first `lookahead` ready jobs of the head's priority, the
-// one with the largest predicted VRAM that the gates let start goes first
-// (ties and unknown sizes: queue order). Largest-first packs as
-// first-fit-decreasing does: big jobs start while there is room for them,
-// small ones fill the gaps, and the batch does not end on a lone big job
-// (bench/packing.sh). Before anything is learned, sizes are unknown and the
-// queue order holds.
 std::string Scheduler::StartReady(TimePoint now) {
   while (!stopping_ && !queue_.empty()) {
     if (running_ >= slots_.size()) return "slots";
     if (last_start_ && now < *last_start_ + config_.delay) return "delay";
-    std::string head_waiting;
-    std::optional<std::deque<Pending>::iterator> pick;
-    AdmitDecision picked;
-    uint64_t picked_size = 0;
-    std::optional<int64_t> priority;  // the head's
-    size_t tried = 0;
-    std::vector<const JobUse*> uses = RunningUses();
-    HostView host = ledger_->Host(uses);
-    for (auto it = queue_.begin(); it != queue_.end() && tried < config_.lookahead; ++it) {
-      if (it->ready > now) continue;
-      const Job& job = plan_->to_run[it->job];
-      if (!priority) priority = job.priority;
-      if (job.priority != *priority) break;
-      ++tried;
-      JobNeed need = NeedOf(it->job, it->cpu_fallback);
-      AdmitDecision decision =
-          Admit(need, host, ledger_->Devices(uses, ClassOf(job)), config_.admission);
-      if (!decision.start) {
-        if (head_waiting.empty()) head_waiting = decision.waiting;
-        continue;
-      }
-      uint64_t size = need.vram.value_or(0);
-      if (!pick || size > picked_size) {
-        pick = it;
-        picked = decision;
-        picked_size = size;
-      }
-      // A forced start (nothing runs) or an unknown size: no reason to look further.
-      if (decision.forced || !need.vram) break;
+    Pick pick;
+    std::string waiting;
+    bool found = sizer_.batching() ? PickBatch(now, &pick, &waiting)
+                                   : PickSingle(now, &pick, &waiting);
+    if (!found) return waiting;
+    if (pick.decision.forced) {
+      observer_->OnNotice(LogLevel::kInfo,
+                          "starting " + plan_->to_run[pick.members.front()->job].name +
+                              " although it waits for " + pick.decision.waiting +
+                              ": nothing else runs");
     }
-    bool any_ready = priority.has_value();
-    if (!any_ready) return "retry-delay";
-    if (!pick) return head_waiting;
-    if (picked.forced) {
-      observer_->OnNotice(LogLevel::kInfo, "starting " + plan_->to_run[(*pick)->job].name +
-                                               " although it waits for " + picked.waiting +
-                                               ": nothing else runs");
-    }
-    StartOne(*pick, picked, now);
+    StartUnit(pick, now);
   }
   return "";
 }
 
-void Scheduler::StartOne(std::deque<Pending>::iterator it, const AdmitDecision& decision,
-                         TimePoint now) {
-  Pending pending = *it;
-  queue_.erase(it);
+// One job per process. Of the first `lookahead` ready jobs of the head's
+// priority, the one with the largest predicted VRAM that the gates let start
+// goes first (ties and unknown sizes: queue order). Largest-first packs as
+// first-fit-decreasing does: big jobs start while there is room for them,
+// small ones fill the gaps, and the batch does not end on a lone big job
+// (bench/packing.sh). Before anything is learned, sizes are unknown and the
+// queue order holds.
+bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
+  std::string head_waiting;
+  std::optional<std::deque<Pending>::iterator> best;
+  AdmitDecision picked;
+  uint64_t picked_size = 0;
+  std::optional<int64_t> priority;  // the head's
+  size_t tried = 0;
+  std::vector<const JobUse*> uses = RunningUses();
+  HostView host = ledger_->Host(uses);
+  for (auto it = queue_.begin(); it != queue_.end() && tried < config_.lookahead; ++it) {
+    if (it->ready > now) continue;
+    const Job& job = plan_->to_run[it->job];
+    if (!priority) priority = job.priority;
+    if (job.priority != *priority) break;
+    ++tried;
+    JobNeed need = NeedOf({it->job}, it->cpu_fallback);
+    AdmitDecision decision =
+        Admit(need, host, ledger_->Devices(uses, ClassOf(job)), config_.admission);
+    if (!decision.start) {
+      if (head_waiting.empty()) head_waiting = decision.waiting;
+      continue;
+    }
+    uint64_t size = need.vram.value_or(0);
+    if (!best || size > picked_size) {
+      best = it;
+      picked = decision;
+      picked_size = size;
+    }
+    // A forced start (nothing runs) or an unknown size: no reason to look further.
+    if (decision.forced || !need.vram) break;
+  }
+  if (!priority) {
+    *waiting = "retry-delay";
+    return false;
+  }
+  if (!best) {
+    *waiting = head_waiting;
+    return false;
+  }
+  pick->members = {*best};
+  pick->decision = picked;
+  return true;
+}
+
+// Several jobs per process (--batch-size): the first ready job and the ready
+// jobs after it that may share its process (same command template,
+// priority, environment and CPU fallback), in queue order, up to the class's
+// limit - for auto, as many as fit (AutoSize). The unit's need is admitted
+// as one job's.
+bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
+  auto head = std::find_if(queue_.begin(), queue_.end(),
+                           [&](const Pending& p) { return p.ready <= now; });
+  if (head == queue_.end()) {
+    *waiting = "retry-delay";
+    return false;
+  }
+  const Job& lead = plan_->to_run[head->job];
+  std::string job_class = ClassOf(lead);
+  size_t limit = static_cast<size_t>(sizer_.Limit(job_class));
+  if (sizer_.is_auto()) {
+    // Leave work for every slot: at most an equal share of what is queued.
+    size_t slots = slots_.size();
+    limit = std::min(limit, std::max<size_t>(1, (queue_.size() + slots - 1) / slots));
+  }
+  std::vector<std::deque<Pending>::iterator> members;
+  for (auto it = head; it != queue_.end() && members.size() < limit; ++it) {
+    if (it->ready > now) continue;
+    const Job& job = plan_->to_run[it->job];
+    if (it != head && (job.priority != lead.priority || job.env != lead.env ||
+                       it->cpu_fallback != head->cpu_fallback || ClassOf(job) != job_class)) {
+      continue;
+    }
+    members.push_back(it);
+  }
+  std::vector<const JobUse*> uses = RunningUses();
+  HostView host = ledger_->Host(uses);
+  std::vector<DeviceView> devices = ledger_->Devices(uses, job_class);
+  if (sizer_.is_auto()) members.resize(AutoSize(members, host, devices));
+  std::vector<size_t> jobs;
+  for (const auto& it : members) jobs.push_back(it->job);
+  AdmitDecision decision = Admit(NeedOf(jobs, head->cpu_fallback), host, devices,
+                                 config_.admission);
+  if (!decision.start) {
+    *waiting = decision.waiting;
+    return false;
+  }
+  pick->members = std::move(members);
+  pick->decision = decision;
+  return true;
+}
+
+// --batch-size auto: of `candidates` (queue order), how many to run in one
+// process - the most whose predicted peaks (scaled up from what is learned,
+// FootprintModel::PredictScaled) fit this unit's share of the room: the
+// freest allowed device's room under --vram-high, and the RAM --max-memory
+// leaves, each divided among the free slots. One while nothing is learned
+// (the first batches measure), and at least one.
+size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& candidates,
+                           const HostView& host, const std::vector<DeviceView>& devices) const {
+  if (candidates.size() <= 1) return candidates.size();
+  const Job& lead = plan_->to_run[candidates.front()->job];
+  std::string job_class = ClassOf(lead);
+  bool gpu = config_.admission.use_gpus && !devices.empty() && !candidates.front()->cpu_fallback;
+  if (lead.gpu_mem || config_.gpu_mem || lead.ram || config_.ram_per_job) {
+    return candidates.size();  // declared per process: the user sized it
+  }
+  Footprint one = footprints_.Predict(job_class, UnitMeasure({candidates.front()->job}));
+  if (gpu ? !one.vram : !one.rss) return 1;  // nothing learned yet
+
+  double free_slots = static_cast<double>(
+      std::max<size_t>(1, slots_.size() - std::min(slots_.size(), running_)));
+  std::optional<double> vram_share, ram_share;
+  if (gpu) {
+    int64_t best = 0;
+    for (const DeviceView& device : devices) {
+      const auto& allowed = config_.admission.allowed_gpus;
+      if (!allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), device.index) == allowed.end()) {
+        continue;
+      }
+      best = std::max(best, DeviceFree(device, config_.admission.vram_high));
+    }
+    vram_share = static_cast<double>(best) / free_slots;
+  }
+  if (host.memory_total > 0) {
+    double allowed = static_cast<double>(host.memory_total) * config_.admission.max_memory_pct / 100;
+    double in_use = static_cast<double>(host.memory_total - std::min(host.memory_total,
+                                                                      host.memory_available));
+    ram_share = std::max(0.0, allowed - in_use - static_cast<double>(host.reserved_ram)) /
+                free_slots;
+  }
+  auto fits = [&](size_t n) {
+    std::vector<size_t> jobs;
+    for (size_t i = 0; i < n; ++i) jobs.push_back(candidates[i]->job);
+    Footprint predicted = footprints_.PredictScaled(job_class, UnitMeasure(jobs));
+    if (vram_share && predicted.vram && static_cast<double>(*predicted.vram) > *vram_share) {
+      return false;
+    }
+    if (ram_share && predicted.rss && static_cast<double>(*predicted.rss) > *ram_share) {
+      return false;
+    }
+    return true;
+  };
+  // Predictions grow with n: the largest n that fits, by bisection.
+  size_t lo = 1, hi = candidates.size();
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
+  Running run;
+  std::vector<size_t> jobs;
+  for (const auto& it : pick.members) {
+    run.members.push_back(*it);
+    jobs.push_back(it->job);
+  }
+  // Erase from the back so that the earlier iterators stay valid.
+  for (auto it = pick.members.rbegin(); it != pick.members.rend(); ++it) queue_.erase(*it);
+
+  const AdmitDecision& decision = pick.decision;
   auto free_slot = std::find_if(slots_.begin(), slots_.end(),
                                 [](const std::optional<Running>& r) { return !r; });
   int slot = static_cast<int>(free_slot - slots_.begin()) + 1;
-  const Job& job = plan_->to_run[pending.job];
+  const Pending& lead = run.members.front();
+  const Job& lead_job = plan_->to_run[lead.job];
   last_start_ = now;
-  JobNeed need = NeedOf(pending.job, pending.cpu_fallback);
+  JobNeed need = NeedOf(jobs, lead.cpu_fallback);
 
-  Running run;
-  run.job = pending.job;
-  run.attempt = pending.attempt;
   run.slot = slot;
   run.start = now;
-  run.oom_failures = pending.oom_failures;
-  run.cpu_fallback = pending.cpu_fallback;
+  run.cpu_fallback = lead.cpu_fallback;
+  run.measure = UnitMeasure(jobs);
   run.use.device = decision.device;
-  run.use.job_class = ClassOf(job);
+  run.use.job_class = ClassOf(lead_job);
   run.use.reserved_vram = decision.device >= 0 ? need.vram.value_or(0) : 0;
   run.use.reserved_ram = need.ram.value_or(0);
   run.use.start = now;
   Launch launch;
   launch.slot = slot;
-  launch.attempt = pending.attempt;
+  launch.attempt = lead.attempt;
   if (config_.place_gpus) {
     launch.gpu = decision.device >= 0 ? std::to_string(decision.device) : std::string();
   }
-  observer_->OnJobLaunch(job, slot, pending.attempt, decision.device);
-  Status status = runner_->Start(job, launch, &run.started);
+  Unit unit;
+  for (size_t i = 0; i < run.members.size(); ++i) {
+    const Job& job = plan_->to_run[run.members[i].job];
+    unit.jobs.push_back(&job);
+    LaunchInfo info;
+    info.slot = slot;
+    info.attempt = run.members[i].attempt;
+    info.gpu = decision.device;
+    info.lead = &lead_job;
+    info.lead_attempt = lead.attempt;
+    info.unit_size = run.members.size();
+    info.last = i + 1 == run.members.size();
+    observer_->OnJobLaunch(job, info);
+  }
+  ++counts_.units;
+  Status status = runner_->Start(unit, launch, &run.started);
   if (!status.ok()) {
     AttemptEnd end;
     end.outcome = Outcome::kStartFailed;
     end.error = status.message();
-    Finish(run, end, now);
+    FinishAll(run, end, now);
     return;
   }
   run.use.pgid = run.started.pid;
   *free_slot = run;
   ++running_;
-  counts_.running = static_cast<int64_t>(running_);
-  observer_->OnJobStart(job, AttemptStart{slot, pending.attempt, run.started}, counts_);
+  counts_.running += static_cast<int64_t>(run.members.size());
+  for (const Pending& member : run.members) {
+    AttemptStart start{slot, member.attempt, run.started, run.members.size()};
+    observer_->OnJobStart(plan_->to_run[member.job], start, counts_);
+  }
 }
 
 TimePoint Scheduler::NextWake(TimePoint now) const {
@@ -267,6 +447,10 @@ TimePoint Scheduler::NextWake(TimePoint now) const {
   return std::max(wake, now);
 }
 
+// A unit's process ended. Each of its jobs gets an outcome: the one the
+// program reported for its input (ExitInfo::results), else the process's.
+// Jobs that ran out of memory go to HandleOutOfMemory together; the others
+// commit or discard their outputs and are finished one by one.
 void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
   auto it = std::find_if(slots_.begin(), slots_.end(), [&](const std::optional<Running>& r) {
     return r && r->started.handle == exited.handle;
@@ -278,73 +462,128 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
   it->reset();
   ledger_->OnJobExit(run.use.pgid);
   --running_;
-  counts_.running = static_cast<int64_t>(running_);
+  counts_.running -= static_cast<int64_t>(run.members.size());
 
-  AttemptEnd end;
-  end.exit = exited.info;
-  end.gpu = run.use.device;
-  end.outcome = ClassifyExit(exited.info, run.timed_out, run.interrupted);
-  const Job& job = plan_->to_run[run.job];
-  if (end.outcome == Outcome::kFailed && HandleOutOfMemory(run, exited.info, &end, now)) {
-    runner_->Complete(job, false);
-    Finish(run, end, now);
-    return;
+  const ExitInfo& info = exited.info;
+  Outcome unit_outcome = ClassifyExit(info, run.timed_out, run.interrupted);
+  OomKind unit_oom = OomKind::kNone;
+  if (unit_outcome == Outcome::kFailed) {
+    OomInput input;
+    input.exit_code = info.exit_code;
+    input.signal = info.signal;
+    input.killed_by_us = run.timed_out || run.interrupted;
+    input.stderr_tail = info.stderr_tail;
+    input.oom_exit_codes = config_.oom_exit_codes;
+    input.patterns = config_.oom_patterns;
+    unit_oom = info.reported_oom ? OomKind::kUnknown : ClassifyOom(input);
   }
-  Status committed = runner_->Complete(job, end.outcome == Outcome::kSucceeded);
-  if (!committed.ok()) {
-    end.outcome = Outcome::kFailed;
-    end.error = committed.message();
+  size_t n = run.members.size();
+  std::vector<AttemptEnd> ends(n);
+  std::vector<bool> oom(n, unit_oom != OomKind::kNone);
+  for (size_t i = 0; i < n; ++i) {
+    ends[i].exit = info;
+    ends[i].gpu = run.use.device;
+    ends[i].outcome = unit_outcome;
   }
-  if (end.outcome == Outcome::kSucceeded) {
-    LearnFromSuccess(run, exited.info);
+  for (const InputResult& result : info.results) {
+    if (result.index >= n) continue;
+    ends[result.index].outcome = result.ok ? Outcome::kSucceeded : Outcome::kFailed;
+    oom[result.index] = !result.ok && result.oom;
+    if (!result.ok && !result.error.empty()) ends[result.index].error = result.error;
+  }
+  std::vector<size_t> oom_members;
+  bool all_succeeded = true;
+  for (size_t i = 0; i < n; ++i) {
+    if (oom[i]) {
+      ends[i].out_of_memory = true;
+      ends[i].outcome = Outcome::kFailed;
+      oom_members.push_back(i);
+    }
+    all_succeeded = all_succeeded && ends[i].outcome == Outcome::kSucceeded;
+  }
+  if (!oom_members.empty()) {
+    OomKind kind = unit_oom != OomKind::kNone ? unit_oom : OomKind::kUnknown;
+    if (HandleOutOfMemory(run, info, kind, oom_members, now)) {
+      for (size_t i : oom_members) ends[i].will_retry = true;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Job& job = plan_->to_run[run.members[i].job];
+    if (ends[i].out_of_memory) {
+      runner_->Complete(job, false);
+      continue;
+    }
+    Status committed = runner_->Complete(job, ends[i].outcome == Outcome::kSucceeded);
+    if (!committed.ok()) {
+      ends[i].outcome = Outcome::kFailed;
+      ends[i].error = committed.message();
+      all_succeeded = false;
+    }
+  }
+  if (all_succeeded) {
+    LearnFromSuccess(run, info);
     UpdateReservations();
   }
-  Finish(run, end, now);
+  for (size_t i = 0; i < n; ++i) Finish(run, i, ends[i], now);
+  RequeueRetries();
 }
 
-bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, AttemptEnd* end,
-                                  TimePoint now) {
-  OomInput input;
-  input.exit_code = exit.exit_code;
-  input.signal = exit.signal;
-  input.killed_by_us = run.timed_out || run.interrupted;
-  input.stderr_tail = exit.stderr_tail;
-  input.oom_exit_codes = config_.oom_exit_codes;
-  input.patterns = config_.oom_patterns;
-  OomKind kind = ClassifyOom(input);
-  if (kind == OomKind::kNone) return false;
-  end->out_of_memory = true;
-
+// A unit of several jobs that ran out of memory is cut in half: the class's
+// batch limit halves and its jobs go back to the head of the queue, where
+// the next starts take them half at a time; this does not count against
+// their --oom-retries, and the device's limit is left alone (the smaller
+// batch is the remedy). A single job is handled as before: the device's
+// limit decreases, and the job is retried (after --retry-delay) while it has
+// out-of-memory retries left, then maybe without a GPU.
+bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomKind kind,
+                                  const std::vector<size_t>& oom, TimePoint now) {
   // Learn: the class needs at least what this attempt held when it failed.
-  const Job& job = plan_->to_run[run.job];
   bool gpu = run.use.device >= 0 && kind != OomKind::kHost;
-  uint64_t input_bytes = static_cast<uint64_t>(job.input_bytes);
+  size_t n = run.members.size();
+  const Job& lead = run.Lead(*plan_);
   if (gpu) {
     uint64_t used = std::max(run.use.vram_peak, run.use.reserved_vram);
-    if (used > 0) footprints_.OnOom(run.use.job_class, input_bytes, Memory::kVram, used);
+    if (used > 0) footprints_.OnOom(run.use.job_class, run.measure, Memory::kVram, used);
+  } else if (std::optional<uint64_t> rss = PeakRss(run, exit)) {
+    footprints_.OnOom(run.use.job_class, run.measure, Memory::kRss, *rss);
+  }
+  if (n > 1) {
+    int limit = sizer_.OnOom(run.use.job_class, static_cast<int>(n));
+    observer_->OnNotice(LogLevel::kInfo, "a batch of " + std::to_string(n) + " (" + lead.name +
+                                             ", ...) ran out of memory; batches of " +
+                                             std::to_string(limit) + " from now");
+  } else if (gpu) {
     int on_device = 1;
     for (const JobUse* other : RunningUses()) on_device += other->device == run.use.device;
     ConcurrencyLimit& limit = ledger_->Limit(run.use.device);
     std::optional<std::string> change = limit.OnOom(run.start, on_device, now);
     if (change) ReportLimit(run.use.device, limit.limit(), *change);
-  } else if (std::optional<uint64_t> rss = PeakRss(run, exit)) {
-    footprints_.OnOom(run.use.job_class, input_bytes, Memory::kRss, *rss);
   }
   UpdateReservations();
   if (stopping_) return false;
 
-  int failures = run.oom_failures + 1;
+  if (n > 1) {
+    for (auto i = oom.rbegin(); i != oom.rend(); ++i) {
+      Pending again = run.members[*i];
+      again.attempt += 1;
+      again.ready = now;
+      queue_.push_front(again);
+      ++counts_.oom_retries;
+    }
+    return true;
+  }
+  const Pending& member = run.members.front();
+  int failures = member.oom_failures + 1;
   OomRetryDecision decision = DecideOomRetry(failures, run.use.device >= 0, config_.oom);
   if (decision.action == OomAction::kFail) return false;
-  Pending again{run.job, run.attempt + 1, now + decision.delay, failures, false};
+  Pending again{member.job, member.attempt + 1, now + decision.delay, failures, false};
   if (decision.action == OomAction::kCpuFallback) {
     again.cpu_fallback = true;
-    observer_->OnNotice(LogLevel::kWarn, job.name + ": out of memory " + std::to_string(failures) +
+    observer_->OnNotice(LogLevel::kWarn, lead.name + ": out of memory " + std::to_string(failures) +
                                              " times; running it once more without a GPU");
   }
   queue_.push_front(again);
   ++counts_.oom_retries;
-  end->will_retry = true;
   return true;
 }
 
@@ -358,14 +597,20 @@ std::optional<uint64_t> Scheduler::PeakRss(const Running& run, const ExitInfo& e
 }
 
 void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
-  const Job& job = plan_->to_run[run.job];
   std::optional<uint64_t> vram;
   // A plateau already learned from this job is not counted twice.
   if (run.use.device >= 0 && run.use.vram_measured && run.plateau_learned != run.use.vram_peak) {
     vram = run.use.vram_peak;
   }
   std::optional<uint64_t> rss = PeakRss(run, exit);
-  footprints_.Observe(run.use.job_class, static_cast<uint64_t>(job.input_bytes), vram, rss);
+  footprints_.Observe(run.use.job_class, run.measure, vram, rss);
+  if (sizer_.batching()) {
+    std::optional<int> grown = sizer_.OnSuccess(run.use.job_class, static_cast<int>(run.members.size()));
+    if (grown) {
+      observer_->OnNotice(LogLevel::kInfo, run.Lead(*plan_).name + ": batches of up to " +
+                                               std::to_string(*grown) + " again");
+    }
+  }
   if (run.use.device >= 0 && !ledger_->Latched(run.use.device)) {
     ConcurrencyLimit& limit = ledger_->Limit(run.use.device);
     std::optional<std::string> change = limit.OnSuccess();
@@ -392,14 +637,27 @@ void Scheduler::ReportStartingLimits() {
 }
 
 void Scheduler::ReportLimit(int device, int limit, const std::string& reason) {
+  runner_->LimitDevice(device, limit);
   observer_->OnNotice(LogLevel::kInfo, reason);
   observer_->OnLimitChange(device, limit, reason);
 }
 
-// Records the end of an attempt, decides on a retry, and applies --halt.
-void Scheduler::Finish(const Running& run, AttemptEnd end, TimePoint now) {
-  end.attempt = run.attempt;
+void Scheduler::FinishAll(const Running& run, const AttemptEnd& end, TimePoint now) {
+  for (size_t i = 0; i < run.members.size(); ++i) Finish(run, i, end, now);
+  RequeueRetries();
+}
+
+// Retried jobs go back to the head of the queue in their unit's order.
+void Scheduler::RequeueRetries() {
+  queue_.insert(queue_.begin(), retries_.begin(), retries_.end());
+  retries_.clear();
+}
+
+void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now) {
+  const Pending& member = run.members[i];
+  end.attempt = member.attempt;
   end.slot = run.slot;
+  end.unit_size = run.members.size();
   if (run.use.device >= 0 && run.use.vram_measured) end.peak_vram = run.use.vram_peak;
   end.peak_rss = PeakRss(run, end.exit);
   end.wall_seconds = std::chrono::duration<double>(now - run.start).count();
@@ -409,11 +667,14 @@ void Scheduler::Finish(const Running& run, AttemptEnd end, TimePoint now) {
   bool gave_up = false;
   if (end.will_retry) {
     // Out of memory: HandleOutOfMemory() requeued it already.
-  } else if (RetryDecision retry = DecideRetry(end.outcome, run.attempt, config_.retry);
+  } else if (RetryDecision retry = DecideRetry(end.outcome, member.attempt, config_.retry);
              retry.retry && !stopping_) {
     end.will_retry = true;
     ++counts_.retries;
-    queue_.push_front({run.job, run.attempt + 1, now + retry.delay});
+    Pending again = member;
+    again.attempt += 1;
+    again.ready = now + retry.delay;
+    retries_.push_back(again);
   } else if (end.outcome == Outcome::kSucceeded) {
     ++counts_.succeeded;
   } else if (end.outcome == Outcome::kInterrupted) {
@@ -422,7 +683,7 @@ void Scheduler::Finish(const Running& run, AttemptEnd end, TimePoint now) {
     ++counts_.failed;
     gave_up = true;
   }
-  observer_->OnJobEnd(plan_->to_run[run.job], end, counts_);
+  observer_->OnJobEnd(plan_->to_run[member.job], end, counts_);
 
   if (gave_up && config_.halt != Halt::kNever && !stopping_) {
     stopping_ = true;

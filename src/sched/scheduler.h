@@ -15,8 +15,10 @@
 #include "sched/clock.h"
 #include "sched/job_runner.h"
 #include "sched/admission.h"
+#include "sched/batch_sizer.h"
 #include "sched/footprint_model.h"
 #include "sched/observer.h"
+#include "sched/oom_classifier.h"
 #include "sched/oom_retry.h"
 #include "sched/resource_ledger.h"
 #include "sched/resource_source.h"
@@ -47,6 +49,8 @@ struct SchedulerConfig {
   // start (largest predicted VRAM first), so that small jobs fill room a
   // big one cannot use yet.
   size_t lookahead = 64;
+  // --batch-size: jobs of one class that may share a process.
+  BatchSizerConfig batch;
 };
 
 struct BatchResult {
@@ -73,34 +77,46 @@ class Scheduler {
     int oom_failures = 0;      // out-of-memory attempts so far
     bool cpu_fallback = false;  // run without a GPU
   };
+  // One process (a unit): its jobs, lead first, as they were queued.
   struct Running {
-    size_t job = 0;
-    int attempt = 1;
+    std::vector<Pending> members;
     int slot = 0;
     TimePoint start{};
     StartedJob started;
-    int oom_failures = 0;
     bool cpu_fallback = false;
+    uint64_t measure = 0;      // UnitMeasure of its jobs, what footprints are learned against
     JobUse use;                // what the ledger knows of it
     std::optional<uint64_t> plateau_learned;  // its plateau, when learned while it ran
     bool timed_out = false;    // headroom sent SIGTERM for --timeout
     bool interrupted = false;  // headroom sent SIGTERM for an interrupt or --halt now
     std::optional<TimePoint> kill_at;  // when SIGKILL follows the SIGTERM
+    const Job& Lead(const Plan& plan) const { return plan.to_run[members.front().job]; }
+  };
+  // A unit chosen to start: queue positions of its jobs, lead first.
+  struct Pick {
+    std::vector<std::deque<Pending>::iterator> members;
+    AdmitDecision decision;
   };
 
   // Phase 1: starts every job the admission rules allow; returns what holds
   // the queue ("" when nothing does).
   std::string StartReady(TimePoint now);
-  void StartOne(std::deque<Pending>::iterator it, const AdmitDecision& decision, TimePoint now);
-  JobNeed NeedOf(size_t job_index, bool cpu_fallback) const;
+  bool PickSingle(TimePoint now, Pick* pick, std::string* waiting);
+  bool PickBatch(TimePoint now, Pick* pick, std::string* waiting);
+  size_t AutoSize(const std::vector<std::deque<Pending>::iterator>& candidates,
+                  const HostView& host, const std::vector<DeviceView>& devices) const;
+  void StartUnit(const Pick& pick, TimePoint now);
+  JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) const;
+  uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;
   std::vector<const JobUse*> RunningUses() const;
   void Refresh();  // a fresh snapshot: the ledger, and the log
   void LearnFromPlateaus();
   void UpdateReservations();  // to what is predicted for each running job now
-  // After an attempt ran out of memory: learn, lower the device's limit,
-  // and requeue or fall back; false when the job fails for good.
-  bool HandleOutOfMemory(const Running& run, const ExitInfo& exit, AttemptEnd* end,
-                         TimePoint now);
+  // After a unit ran out of memory: learn, halve its batch or lower the
+  // device's limit, and requeue or fall back the jobs in `oom` (indices
+  // into run.members); false when they fail for good.
+  bool HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomKind kind,
+                         const std::vector<size_t>& oom, TimePoint now);
   void LearnFromSuccess(const Running& run, const ExitInfo& exit);
   static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
@@ -111,7 +127,12 @@ class Scheduler {
   void HandleInterrupt(int signal, TimePoint now);
   void HandleTimers(TimePoint now);
   void StopRunning(TimePoint now);  // SIGTERM all, SIGKILL after the grace
-  void Finish(const Running& run, AttemptEnd end, TimePoint now);
+  // Records the end of one job's attempt (member `i` of `run`), decides on
+  // a retry, and applies --halt.
+  void Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now);
+  // Every job of a unit that could not start.
+  void FinishAll(const Running& run, const AttemptEnd& end, TimePoint now);
+  void RequeueRetries();  // what Finish decided to retry, to the queue's head
 
   SchedulerConfig config_;
   JobRunner* runner_;
@@ -119,10 +140,12 @@ class Scheduler {
   Observer* observer_;
   ResourceSource* resources_;
   FootprintModel footprints_;  // lives across batches of one process
+  BatchSizer sizer_;
 
   // State of the batch being run; reset by Run().
   const Plan* plan_ = nullptr;
   std::deque<Pending> queue_;
+  std::vector<Pending> retries_;  // Finish's retries, until RequeueRetries
   std::vector<std::optional<Running>> slots_;  // index = slot - 1
   size_t running_ = 0;
   Counts counts_;

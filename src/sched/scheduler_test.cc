@@ -24,6 +24,7 @@ struct Script {
   std::vector<std::pair<int, int>> attempts;  // (ms, exit code); last repeats
   bool ignores_sigterm = false;
   std::string stderr_tail;  // of failed attempts
+  int64_t max_rss_kb = 0;
 };
 
 // Runs no processes: jobs end when the fake clock reaches their scripted
@@ -32,7 +33,9 @@ class FakeRunner : public JobRunner {
  public:
   explicit FakeRunner(FakeClock* clock) : clock_(clock) {}
 
-  Status Start(const Job& job, const Launch& launch, StartedJob* started) override {
+  Status Start(const Unit& unit, const Launch& launch, StartedJob* started) override {
+    Job job = unit.lead();  // a unit of several is named "a+b+c" here
+    for (size_t i = 1; i < unit.jobs.size(); ++i) job.name += "+" + unit.jobs[i]->name;
     int slot = launch.slot;
     int attempt = launch.attempt;
     launches.push_back(launch);
@@ -46,7 +49,8 @@ class FakeRunner : public JobRunner {
             : script.attempts[std::min<size_t>(attempt - 1, script.attempts.size() - 1)];
     RunHandle handle = next_handle_++;
     live_[handle] = Live{job.name, clock_->now + milliseconds(ms), code,
-                         0,        script.ignores_sigterm,         script.stderr_tail};
+                         0,        script.ignores_sigterm,         script.stderr_tail,
+                         script.max_rss_kb};
     started->handle = handle;
     started->pid = static_cast<pid_t>(1000 + handle);
     started->stderr_log = job.name + ".err";
@@ -78,6 +82,9 @@ class FakeRunner : public JobRunner {
         info.exit_code = it->second.signal ? -1 : it->second.code;
         info.signal = it->second.signal;
         if (info.exit_code != 0) info.stderr_tail = it->second.stderr_tail;
+        info.max_rss_kb = it->second.max_rss_kb;
+        auto reported = results.find(it->second.name);
+        if (reported != results.end()) info.results = reported->second;
         result.exited.push_back({it->first, info});
         it = live_.erase(it);
       } else {
@@ -111,6 +118,7 @@ class FakeRunner : public JobRunner {
   std::map<std::string, bool> unstartable;
   std::map<std::string, bool> uncommittable;
   std::vector<std::pair<TimePoint, int>> interrupts;  // (when, signal)
+  std::map<std::string, std::vector<InputResult>> results;  // what a unit reports, by its name
   std::vector<std::string> log;
   std::vector<Launch> launches;
 
@@ -122,6 +130,7 @@ class FakeRunner : public JobRunner {
     int signal;
     bool ignores_sigterm;
     std::string stderr_tail;
+    int64_t max_rss_kb;
   };
   FakeClock* clock_;
   RunHandle next_handle_ = 1;
@@ -614,6 +623,127 @@ TEST_F(SchedulerTest, TellsWhatHoldsTheQueue) {
   RunJobs({"a", "b"});
   ASSERT_FALSE(observer.waits.empty());
   EXPECT_EQ(observer.waits.front(), "slots");
+}
+
+// --- batches (--batch-size) ---
+
+std::vector<std::string> Starts(const std::vector<std::string>& log) {
+  std::vector<std::string> starts;
+  for (const std::string& line : log) {
+    if (line.rfind("start", 0) == 0) starts.push_back(line);
+  }
+  return starts;
+}
+
+TEST_F(SchedulerTest, ABatchSizeGroupsJobsInQueueOrder) {
+  config.batch.size = 3;
+  BatchResult result = RunJobs({"a", "b", "c", "d", "e", "f", "g"});
+  EXPECT_EQ(Starts(runner.log), (std::vector<std::string>{"start a+b+c slot 1 attempt 1 at 0",
+                                                          "start d+e+f slot 1 attempt 1 at 100",
+                                                          "start g slot 1 attempt 1 at 200"}));
+  EXPECT_EQ(result.counts.succeeded, 7);
+  EXPECT_EQ(result.counts.units, 3);
+  EXPECT_TRUE(Logged("commit e"));
+}
+
+TEST_F(SchedulerTest, AnOutOfMemoryBatchIsHalvedDownToWhatFits) {
+  config.batch.size = 4;
+  config.oom.retry_delay = milliseconds(5000);  // halving does not wait for it
+  runner.scripts["a+b+c+d"] = Script{{{100, 1}}, false, "CUDA out of memory"};
+  BatchResult result = RunJobs({"a", "b", "c", "d", "e", "f", "g", "h"});
+  EXPECT_EQ(Starts(runner.log), (std::vector<std::string>{"start a+b+c+d slot 1 attempt 1 at 0",
+                                                          "start a+b slot 1 attempt 2 at 100",
+                                                          "start c+d slot 1 attempt 2 at 200",
+                                                          "start e+f slot 1 attempt 1 at 300",
+                                                          "start g+h slot 1 attempt 1 at 400"}));
+  EXPECT_EQ(result.counts.succeeded, 8);
+  EXPECT_EQ(result.counts.oom_retries, 4);
+  EXPECT_EQ(result.ExitCode(), 0);
+  EXPECT_TRUE(Logged("discard a"));
+}
+
+TEST_F(SchedulerTest, HalvingDoesNotSpendOutOfMemoryRetries) {
+  config.batch.size = 4;
+  config.oom.oom_retries = 0;
+  config.oom.retry_delay = milliseconds(0);
+  for (const char* unit : {"a+b+c+d", "a+b", "a"}) {
+    runner.scripts[unit] = Script{{{100, 1}}, false, "CUDA out of memory"};
+  }
+  BatchResult result = RunJobs({"a", "b", "c", "d"});
+  EXPECT_EQ(Starts(runner.log), (std::vector<std::string>{"start a+b+c+d slot 1 attempt 1 at 0",
+                                                          "start a+b slot 1 attempt 2 at 100",
+                                                          "start a slot 1 attempt 3 at 200",
+                                                          "start b slot 1 attempt 3 at 300",
+                                                          "start c slot 1 attempt 2 at 400",
+                                                          "start d slot 1 attempt 2 at 500"}));
+  // Only the single job's own out-of-memory failure counts against it.
+  EXPECT_EQ(result.counts.failed, 1);
+  EXPECT_EQ(result.counts.succeeded, 3);
+}
+
+TEST_F(SchedulerTest, ReportedResultsRetryOnlyTheFailedInputs) {
+  config.batch.size = 3;
+  config.retry = RetryConfig{1, milliseconds(0)};
+  runner.scripts["a+b+c"] = Script{{{100, 1}}, false, ""};
+  runner.results["a+b+c"] = {InputResult{0, true, false, ""}, InputResult{1, false, false, "bad frame"}};
+  BatchResult result = RunJobs({"a", "b", "c", "d"});
+  // a reported ok; b failed; c is not in the results and takes the exit status (1).
+  EXPECT_EQ(Starts(runner.log), (std::vector<std::string>{"start a+b+c slot 1 attempt 1 at 0",
+                                                          "start b+c+d slot 1 attempt 2 at 100"}));
+  EXPECT_TRUE(Logged("commit a"));
+  EXPECT_TRUE(Logged("discard b"));
+  EXPECT_EQ(result.counts.succeeded, 4);
+  EXPECT_EQ(result.counts.retries, 2);
+}
+
+TEST_F(SchedulerTest, AReportedOutOfMemoryInputHalvesTheBatch) {
+  config.batch.size = 2;
+  runner.results["a+b"] = {InputResult{0, true, false, ""}, InputResult{1, false, true, "oom"}};
+  BatchResult result = RunJobs({"a", "b", "c"});
+  EXPECT_EQ(Starts(runner.log), (std::vector<std::string>{"start a+b slot 1 attempt 1 at 0",
+                                                          "start b slot 1 attempt 2 at 100",
+                                                          "start c slot 1 attempt 1 at 200"}));
+  EXPECT_EQ(result.counts.succeeded, 3);
+  EXPECT_EQ(result.counts.oom_retries, 1);
+}
+
+TEST_F(SchedulerTest, BatchesHoldOnlyJobsThatMayShareAProcess) {
+  config.batch.size = 4;
+  Plan plan = MakeJobs({"a", "b", "c", "d"});
+  plan.to_run[1].env = {EnvVar{"X", "1"}};
+  plan.to_run[2].argv_template = {"other"};
+  Scheduler scheduler(config, &runner, &clock, &observer);
+  scheduler.Run(plan);
+  EXPECT_EQ(Starts(runner.log), (std::vector<std::string>{"start a+d slot 1 attempt 1 at 0",
+                                                          "start b slot 1 attempt 1 at 100",
+                                                          "start c slot 1 attempt 1 at 200"}));
+}
+
+TEST_F(SchedulerTest, DelaySpacesBatches) {
+  config.batch.size = 2;
+  config.jobs = 2;
+  config.delay = milliseconds(250);
+  RunJobs({"a", "b", "c", "d"});
+  EXPECT_EQ(Starts(runner.log), (std::vector<std::string>{"start a+b slot 1 attempt 1 at 0",
+                                                          "start c+d slot 1 attempt 1 at 250"}));
+}
+
+TEST_F(ResourceSchedulerTest, AutoBatchesGrowToWhatTheLearnedFootprintFits) {
+  // 10 GiB of RAM, 80 % allowed, nothing else in use; each input takes 1 GiB.
+  config.jobs = 1;
+  config.batch.size = 0;
+  resources.snapshot.system.memory_total = uint64_t{10} << 30;
+  resources.snapshot.system.memory_available = uint64_t{10} << 30;
+  runner.scripts["a"] = Script{{{100, 0}}, false, "", int64_t{1} << 20};
+  std::vector<std::string> names;
+  for (char c = 'a'; c <= 'p'; ++c) names.push_back(std::string(1, c));
+  BatchResult result = RunJobs(names);
+  std::vector<std::string> starts = Starts(runner.log);
+  ASSERT_GE(starts.size(), 2u);
+  EXPECT_EQ(starts[0], "start a slot 1 attempt 1 at 0");  // nothing learned: one
+  // 8 GiB / (1 GiB x 1.15 margin): six inputs.
+  EXPECT_EQ(starts[1], "start b+c+d+e+f+g slot 1 attempt 1 at 100");
+  EXPECT_EQ(result.counts.succeeded, 16);
 }
 
 TEST(RetryPolicyTest, RetriesOnlyFailuresAndTimeouts) {

@@ -66,14 +66,30 @@ struct AllocPlan {
   double ramp = 0;
 };
 
+// --per-input-mib and --per-input-seconds model a program that gets a
+// batch of inputs (headroom --batch-size): each INPUT word adds that much
+// memory and run time.
 Status ParseAlloc(const std::vector<std::string>& args, AllocPlan* plan) {
-  std::map<std::string, std::string> values{{"ramp", "0"}};
-  Status status = ParseFlags(args, {"mib", "seconds", "ramp"}, &values);
+  std::map<std::string, std::string> values{
+      {"ramp", "0"}, {"per-input-mib", "0"}, {"per-input-seconds", "0"}};
+  std::vector<std::string> inputs;
+  Status status = ParseFlags(args, {"mib", "seconds", "ramp", "per-input-mib", "per-input-seconds"},
+                             &values, &inputs);
   double mib = 0;
+  double per_input_mib = 0;
+  double per_input_seconds = 0;
   if (status.ok()) status = ParseNonNegative("mib", values["mib"], &mib);
   if (status.ok()) status = ParseNonNegative("seconds", values["seconds"], &plan->seconds);
   if (status.ok()) status = ParseNonNegative("ramp", values["ramp"], &plan->ramp);
-  plan->mib = static_cast<uint64_t>(mib);
+  if (status.ok()) {
+    status = ParseNonNegative("per-input-mib", values["per-input-mib"], &per_input_mib);
+  }
+  if (status.ok()) {
+    status = ParseNonNegative("per-input-seconds", values["per-input-seconds"], &per_input_seconds);
+  }
+  const auto count = static_cast<double>(inputs.size());
+  plan->mib = static_cast<uint64_t>(mib + per_input_mib * count);
+  plan->seconds += per_input_seconds * count;
   return status;
 }
 

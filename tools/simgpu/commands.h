@@ -22,9 +22,10 @@ int Fail(const std::string& message, int code);
 // `names`; `values` may hold defaults beforehand. Words that do not start
 // with '-' are ignored: they are the input that headroom appends to a
 // command without placeholders, so `-- headroom-simgpu alloc ...` works as
-// a job as it is.
+// a job as it is; `inputs`, when given, receives them in order.
 Status ParseFlags(const std::vector<std::string>& args, const std::vector<std::string>& names,
-                  std::map<std::string, std::string>* values);
+                  std::map<std::string, std::string>* values,
+                  std::vector<std::string>* inputs = nullptr);
 // `--name`'s value as a number >= 0 ("0.5", "12").
 Status ParseNonNegative(const std::string& name, const std::string& text, double* value);
 // `--name`'s value as a whole number (negative allowed when `allow_negative`).

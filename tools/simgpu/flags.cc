@@ -26,10 +26,13 @@ Status UnknownOption(const std::string& name, const std::vector<std::string>& na
 }  // namespace
 
 Status ParseFlags(const std::vector<std::string>& args, const std::vector<std::string>& names,
-                  std::map<std::string, std::string>* values) {
+                  std::map<std::string, std::string>* values, std::vector<std::string>* inputs) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg.empty() || arg[0] != '-') continue;
+    if (arg.empty() || arg[0] != '-') {
+      if (inputs != nullptr) inputs->push_back(arg);
+      continue;
+    }
     size_t equals = arg.find('=');
     std::string name = arg.substr(0, equals);
     if (name.rfind("--", 0) != 0 ||
