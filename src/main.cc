@@ -20,6 +20,7 @@
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
 #include "exec/worker_command.h"
+#include "exec/worker_protocol.h"
 #include "exec/worker_runner.h"
 #include "jobs/job_key.h"
 #include "jobs/output.h"
@@ -79,17 +80,54 @@ std::vector<std::string> EnvironmentList() {
 // --dry-run and `list`: one pasteable command per line. {out} shows the
 // final output path (the temp name is an implementation detail) and {%} the
 // slot the job would get if jobs ran in turn.
+// `list` / --dry-run: one pasteable line per process, as a first pass would
+// start them. With --batch-size N, consecutive jobs that may share a process
+// are grouped N at a time ({@} {@out} {results} are shown as they are: their
+// files exist only while the batch runs); auto decides sizes while it runs,
+// so its lines are per job. With --worker: the worker's command, then the
+// request each job would send it.
 void PrintCommands(const Options& options, const Plan& plan) {
-  int64_t index = 0;
-  for (const Job& job : plan.to_run) {
-    PlaceholderValues values;
-    values.input = job.input;
-    values.number = job.number;
-    values.slot = static_cast<int>(index++ % options.jobs) + 1;
-    values.out = job.output;
-    std::string line = ShellJoin(ExpandCommand(job.argv_template, values, options.shell));
+  auto print = [](const std::string& line) {
     std::fputs(line.c_str(), stdout);
     std::fputc('\n', stdout);
+  };
+  size_t batch = options.batch_size > 1 ? static_cast<size_t>(options.batch_size) : 1;
+  if (options.worker && !plan.to_run.empty()) {
+    print("# worker: " + ShellJoin(ExpandWorkerCommand(plan.to_run.front().argv_template, 1, "",
+                                                       options.shell)));
+  }
+  int64_t index = 0;
+  for (size_t i = 0; i < plan.to_run.size();) {
+    const Job& lead = plan.to_run[i];
+    size_t end = i + 1;
+    while (end < plan.to_run.size() && end - i < batch &&
+           plan.to_run[end].argv_template == lead.argv_template && plan.to_run[end].env == lead.env) {
+      ++end;
+    }
+    if (options.worker) {
+      WorkerRequest request;
+      request.id = lead.number;
+      for (size_t j = i; j < end; ++j) {
+        request.inputs.push_back(plan.to_run[j].input);
+        request.outputs.push_back(plan.to_run[j].output);
+      }
+      std::string line = EncodeRequest(request);
+      while (!line.empty() && line.back() == '\n') line.pop_back();
+      print(line);
+    } else {
+      UnitValues values;
+      for (size_t j = i; j < end; ++j) {
+        values.inputs.push_back(plan.to_run[j].input);
+        values.outs.push_back(plan.to_run[j].output);
+      }
+      values.number = lead.number;
+      values.slot = static_cast<int>(index++ % options.jobs) + 1;
+      values.inputs_file = "{@}";
+      values.outputs_file = "{@out}";
+      values.results_file = options.batch_results.empty() ? "" : "{results}";
+      print(ShellJoin(ExpandUnitCommand(lead.argv_template, values, options.shell)));
+    }
+    i = end;
   }
 }
 
@@ -188,8 +226,14 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   config.halt = options.halt;
   config.retry = RetryConfig{options.retries, options.retry_delay};
   config.batch.size = options.batch_size;
+  config.workers = options.worker;
   Status status = ResourceConfig(options, &config);
   if (!status.ok()) return Fail(status);
+  if (options.worker) {
+    // A usage error: before the batch is journaled.
+    status = CheckWorkerCommand(options.command);
+    if (!status.ok()) return Fail(status);
+  }
   std::unique_ptr<GpuProvider> gpu;
   std::string gpu_warning;
   status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &gpu, &gpu_warning);
@@ -285,8 +329,6 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   runner_config.path_env = path ? path : "";
   std::unique_ptr<JobRunner> runner;
   if (options.worker) {
-    status = CheckWorkerCommand(options.command);
-    if (!status.ok()) return fail_batch(status);
     runner = std::make_unique<WorkerRunner>(
         WorkerRunnerConfig{runner_config, options.jobs, options.kill_grace}, log_dir, &processes);
   } else {

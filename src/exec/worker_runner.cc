@@ -115,6 +115,17 @@ Status WorkerRunner::Start(const Unit& unit, const Launch& launch, StartedJob* s
 // The idle worker that served last among those that match (fewer workers
 // stay busy, the others may be stopped first). One found dead or deaf on the
 // way is stopped.
+bool WorkerRunner::HasIdleProcess(const Job& lead, const std::optional<std::string>& gpu) const {
+  for (const auto& worker : workers_) {
+    if (Serving(*worker) && !worker->request && !worker->retire && worker->gpu == gpu &&
+        worker->argv_template == lead.argv_template && worker->env == lead.env &&
+        worker->channel->stdin_open() && worker->channel->stdout_open()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 WorkerRunner::Worker* WorkerRunner::FindIdle(const Job& lead,
                                              const std::optional<std::string>& gpu) {
   Worker* found = nullptr;

@@ -64,6 +64,7 @@ class WorkerRunner : public JobRunner {
   // steps the workers being stopped.
   WaitResult Wait(Millis timeout) override;
   Status Complete(const Job& job, bool succeeded) override;
+  bool HasIdleProcess(const Job& lead, const std::optional<std::string>& gpu) const override;
   // Stops idle workers on `device` beyond `limit`; busy ones beyond it are
   // stopped when their request ends.
   void LimitDevice(int device, int limit) override;

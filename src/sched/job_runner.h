@@ -104,6 +104,13 @@ class JobRunner {
   // turns the success into a failure), else discard it.
   virtual Status Complete(const Job& job, bool succeeded) = 0;
 
+  // True when a Start of `lead`'s command on `gpu` would reuse a process
+  // that is already running and idle (a worker), whose base memory is in
+  // use already.
+  virtual bool HasIdleProcess(const Job& /*lead*/, const std::optional<std::string>& /*gpu*/) const {
+    return false;
+  }
+
   // A device's concurrency limit is now `limit`: a runner that keeps
   // processes per device (workers) stops idle ones beyond it.
   virtual void LimitDevice(int /*device*/, int /*limit*/) {}

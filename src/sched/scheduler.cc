@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstddef>
 #include <string>
 
 #include "sched/oom_classifier.h"
@@ -20,6 +21,10 @@ std::string ClassOf(const Job& job) {
   }
   return key;
 }
+
+// The footprint class of the workers of `job_class` (--worker): their own
+// memory, before any request.
+std::string BaseClassOf(const std::string& job_class) { return job_class + "\x1eworker"; }
 
 }  // namespace
 
@@ -118,7 +123,9 @@ void Scheduler::UpdateReservations() {
     std::vector<size_t> jobs;
     for (const Pending& member : run->members) jobs.push_back(member.job);
     JobNeed need = NeedOf(jobs, run->cpu_fallback);
-    if (need.vram) run->use.reserved_vram = *need.vram;
+    if (need.vram) {
+      run->use.reserved_vram = *need.vram + (config_.workers ? WorkerBase(*run).value_or(0) : 0);
+    }
     if (need.ram) run->use.reserved_ram = *need.ram;
   }
 }
@@ -129,13 +136,18 @@ void Scheduler::UpdateReservations() {
 // finish and the fit comes sooner. The peak it has at its end is learned as
 // usual; an under-estimate meanwhile is corrected by the out-of-memory path.
 void Scheduler::LearnFromPlateaus() {
+  // A worker holds its base before the request grows: a plateau would be
+  // taken too early. Requests are learned when they end.
+  if (config_.workers) return;
   for (auto& run : slots_) {
     if (!run || run->plateau_learned || run->use.device < 0 || !run->use.VramPlateaued()) {
       continue;
     }
     if (footprints_.VramSamples(run->use.job_class) >= FootprintModel::kMinFitInputs) continue;
     const Job& job = run->Lead(*plan_);
-    footprints_.Observe(run->use.job_class, run->measure, run->use.vram_peak, std::nullopt);
+    std::optional<uint64_t> share = RequestShare(*run, run->use.vram_peak);
+    if (!share) continue;
+    footprints_.Observe(run->use.job_class, run->measure, *share, std::nullopt);
     run->plateau_learned = run->use.vram_peak;
     observer_->OnNotice(LogLevel::kDebug, job.name + ": GPU memory stopped growing at " +
                                               FormatSize(run->use.vram_peak) +
@@ -219,8 +231,7 @@ bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
     if (job.priority != *priority) break;
     ++tried;
     JobNeed need = NeedOf({it->job}, it->cpu_fallback);
-    AdmitDecision decision =
-        Admit(need, host, ledger_->Devices(uses, ClassOf(job)), config_.admission);
+    AdmitDecision decision = AdmitUnit(need, job, host, ledger_->Devices(uses, ClassOf(job)));
     if (!decision.start) {
       if (head_waiting.empty()) head_waiting = decision.waiting;
       continue;
@@ -263,9 +274,15 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   std::string job_class = ClassOf(lead);
   size_t limit = static_cast<size_t>(sizer_.Limit(job_class));
   if (sizer_.is_auto()) {
-    // Leave work for every slot: at most an equal share of what is queued.
+    // Leave work for the other slots: at most an equal share of what is
+    // left (queued, and running in other units), so that the slots end
+    // together instead of one running a long tail.
+    size_t left = queue_.size();
+    for (const auto& run : slots_) {
+      if (run) left += run->members.size();
+    }
     size_t slots = slots_.size();
-    limit = std::min(limit, std::max<size_t>(1, (queue_.size() + slots - 1) / slots));
+    limit = std::min(limit, std::max<size_t>(1, (left + slots - 1) / slots));
   }
   std::vector<std::deque<Pending>::iterator> members;
   for (auto it = head; it != queue_.end() && members.size() < limit; ++it) {
@@ -283,8 +300,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   if (sizer_.is_auto()) members.resize(AutoSize(members, host, devices));
   std::vector<size_t> jobs;
   for (const auto& it : members) jobs.push_back(it->job);
-  AdmitDecision decision = Admit(NeedOf(jobs, head->cpu_fallback), host, devices,
-                                 config_.admission);
+  AdmitDecision decision = AdmitUnit(NeedOf(jobs, head->cpu_fallback), lead, host, devices);
   if (!decision.start) {
     *waiting = decision.waiting;
     return false;
@@ -359,6 +375,55 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
   return lo;
 }
 
+// With --worker, a request that an idle worker on some device can take
+// needs only what a request adds there (the worker's base is in use
+// already); else a new worker starts and its learned base is added.
+AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView& host,
+                                   const std::vector<DeviceView>& devices) const {
+  if (!config_.workers || !need.gpu || !config_.place_gpus) {
+    return Admit(need, host, devices, config_.admission);
+  }
+  AdmissionConfig reuse = config_.admission;
+  reuse.allowed_gpus.clear();
+  const auto& allowed = config_.admission.allowed_gpus;
+  for (const DeviceView& device : devices) {
+    bool ok = allowed.empty() || std::find(allowed.begin(), allowed.end(), device.index) != allowed.end();
+    if (ok && runner_->HasIdleProcess(lead, std::to_string(device.index))) {
+      reuse.allowed_gpus.push_back(device.index);
+    }
+  }
+  if (!reuse.allowed_gpus.empty()) {
+    AdmitDecision decision = Admit(need, host, devices, reuse);
+    if (decision.start) return decision;
+  }
+  std::optional<uint64_t> base = footprints_.Predict(BaseClassOf(ClassOf(lead)), 0).vram;
+  if (need.vram && base) need.vram = *need.vram + *base;
+  return Admit(need, host, devices, config_.admission);
+}
+
+uint64_t Scheduler::GroupVram(pid_t pgid, int device) const {
+  uint64_t used = 0;
+  for (const GpuDevice& gpu : ledger_->snapshot().gpus) {
+    if (gpu.index != device) continue;
+    for (const GpuProcess& process : gpu.processes) {
+      if (process.pgid == pgid) used += process.used_bytes;
+    }
+  }
+  return used;
+}
+
+std::optional<uint64_t> Scheduler::WorkerBase(const Running& run) const {
+  if (!run.fresh) return run.base_at_start;
+  return footprints_.Predict(BaseClassOf(run.use.job_class), 0).vram;
+}
+
+std::optional<uint64_t> Scheduler::RequestShare(const Running& run, uint64_t vram) const {
+  if (!config_.workers) return vram;
+  std::optional<uint64_t> base = WorkerBase(run);
+  if (!base) return std::nullopt;
+  return vram > *base ? vram - *base : 0;
+}
+
 void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   Running run;
   std::vector<size_t> jobs;
@@ -366,8 +431,12 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
     run.members.push_back(*it);
     jobs.push_back(it->job);
   }
-  // Erase from the back so that the earlier iterators stay valid.
-  for (auto it = pick.members.rbegin(); it != pick.members.rend(); ++it) queue_.erase(*it);
+  // Erasing from a deque invalidates its iterators: by position, the last
+  // first, so that the earlier positions still hold.
+  std::vector<size_t> positions;
+  for (const auto& it : pick.members) positions.push_back(static_cast<size_t>(it - queue_.begin()));
+  std::sort(positions.rbegin(), positions.rend());
+  for (size_t position : positions) queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(position));
 
   const AdmitDecision& decision = pick.decision;
   auto free_slot = std::find_if(slots_.begin(), slots_.end(),
@@ -417,6 +486,18 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
     return;
   }
   run.use.pgid = run.started.pid;
+  if (config_.workers) {
+    run.fresh = run.started.fresh_process;
+    if (!run.fresh && decision.device >= 0) {
+      // An idle worker's memory is its base: learned, and part of what the
+      // request is expected to hold.
+      run.base_at_start = GroupVram(run.started.pid, decision.device);
+      if (run.base_at_start > 0) {
+        footprints_.Observe(BaseClassOf(run.use.job_class), 0, run.base_at_start, std::nullopt);
+      }
+    }
+    if (run.use.device >= 0) run.use.reserved_vram += WorkerBase(run).value_or(0);
+  }
   *free_slot = run;
   ++running_;
   counts_.running += static_cast<int64_t>(run.members.size());
@@ -542,7 +623,8 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   size_t n = run.members.size();
   const Job& lead = run.Lead(*plan_);
   if (gpu) {
-    uint64_t used = std::max(run.use.vram_peak, run.use.reserved_vram);
+    uint64_t used = RequestShare(run, std::max(run.use.vram_peak, run.use.reserved_vram))
+                        .value_or(std::max(run.use.vram_peak, run.use.reserved_vram));
     if (used > 0) footprints_.OnOom(run.use.job_class, run.measure, Memory::kVram, used);
   } else if (std::optional<uint64_t> rss = PeakRss(run, exit)) {
     footprints_.OnOom(run.use.job_class, run.measure, Memory::kRss, *rss);
@@ -600,7 +682,7 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   std::optional<uint64_t> vram;
   // A plateau already learned from this job is not counted twice.
   if (run.use.device >= 0 && run.use.vram_measured && run.plateau_learned != run.use.vram_peak) {
-    vram = run.use.vram_peak;
+    vram = RequestShare(run, run.use.vram_peak);
   }
   std::optional<uint64_t> rss = PeakRss(run, exit);
   footprints_.Observe(run.use.job_class, run.measure, vram, rss);

@@ -51,6 +51,9 @@ struct SchedulerConfig {
   size_t lookahead = 64;
   // --batch-size: jobs of one class that may share a process.
   BatchSizerConfig batch;
+  // --worker: processes outlive their jobs. A worker's own memory (its
+  // model) is learned apart from what each request adds, and counted once.
+  bool workers = false;
 };
 
 struct BatchResult {
@@ -85,6 +88,10 @@ class Scheduler {
     StartedJob started;
     bool cpu_fallback = false;
     uint64_t measure = 0;      // UnitMeasure of its jobs, what footprints are learned against
+    // --worker: a worker started for this request (its base memory is part
+    // of what it uses), else the memory the worker held as it began.
+    bool fresh = true;
+    uint64_t base_at_start = 0;
     JobUse use;                // what the ledger knows of it
     std::optional<uint64_t> plateau_learned;  // its plateau, when learned while it ran
     bool timed_out = false;    // headroom sent SIGTERM for --timeout
@@ -106,6 +113,15 @@ class Scheduler {
   size_t AutoSize(const std::vector<std::deque<Pending>::iterator>& candidates,
                   const HostView& host, const std::vector<DeviceView>& devices) const;
   void StartUnit(const Pick& pick, TimePoint now);
+  AdmitDecision AdmitUnit(JobNeed need, const Job& lead, const HostView& host,
+                          const std::vector<DeviceView>& devices) const;
+  // --worker: the memory of a worker before its request: what it held at
+  // the start, or (fresh) its class's learned base; nullopt when unknown.
+  std::optional<uint64_t> WorkerBase(const Running& run) const;
+  // What a unit's request itself used of `vram`: all of it without
+  // workers; nullopt when a fresh worker's base is not known yet.
+  std::optional<uint64_t> RequestShare(const Running& run, uint64_t vram) const;
+  uint64_t GroupVram(pid_t pgid, int device) const;
   JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) const;
   uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;
   std::vector<const JobUse*> RunningUses() const;
