@@ -325,6 +325,7 @@ void WorkerRunner::HandleExit(const ProcessExit& exit, std::vector<Exited>* exit
     info.max_rss_kb = exit.max_rss_kb;
     info.stderr_tail =
         ReadLogTail(worker->stderr_log, kStderrTailBytes, worker->request->stderr_from);
+    info.worker_lost = true;  // the scheduler gives the job a new worker once
     if (exit.exit_code == 0) {
       info.exit_code = 1;
       info.stderr_tail += "headroom: the worker exited without answering\n";
@@ -393,7 +394,7 @@ void WorkerRunner::LimitDevice(int device, int limit) {
   }
 }
 
-void WorkerRunner::Close() {
+int WorkerRunner::Close() {
   for (const auto& worker : workers_) BeginStop(worker.get());
   Clock::time_point give_up = Clock::now() + 2 * config_.kill_grace + kReapBound;
   std::vector<Exited> dropped;
@@ -402,12 +403,14 @@ void WorkerRunner::Close() {
     WaitOnce(give_up, &dropped, &interrupt);
     if (interrupt == 0) continue;
     // Interrupted while stopping: no more waiting.
+    if (taken_interrupt_ == 0) taken_interrupt_ = interrupt;
     for (const auto& worker : workers_) {
       processes_->SignalGroup(worker->pid, SIGKILL);
       worker->stop = Stop::kKill;
     }
   }
   workers_.clear();  // any left: ProcessSet::KillAll's
+  return taken_interrupt_;
 }
 
 }  // namespace headroom

@@ -70,8 +70,13 @@ class WorkerRunner : public JobRunner {
   void LimitDevice(int device, int limit) override;
   // Stops every worker and reaps it (bounded: 2 x kill_grace, then what is
   // left is SIGKILLed). A request still in flight is dropped unreported.
-  // An interrupt meanwhile SIGKILLs what is left at once.
-  void Close() override;
+  // An interrupt meanwhile SIGKILLs what is left at once, and is returned
+  // (and kept for TakenInterrupt).
+  int Close() override;
+  // The first interrupt (SIGINT/SIGTERM/SIGHUP) that Close took, else 0.
+  // Close consumed it, so no Wait reports it: the caller treats the batch
+  // as interrupted by it.
+  int TakenInterrupt() const { return taken_interrupt_; }
 
   // Workers alive: serving, or being stopped.
   size_t workers() const { return workers_.size(); }
@@ -136,6 +141,7 @@ class WorkerRunner : public JobRunner {
   RunHandle last_handle_ = 0;
   int last_worker_number_ = 0;
   uint64_t use_counter_ = 0;
+  int taken_interrupt_ = 0;  // see TakenInterrupt
 };
 
 }  // namespace headroom

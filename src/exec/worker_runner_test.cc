@@ -331,6 +331,20 @@ TEST_F(WorkerRunnerTest, CloseKillsAWorkerThatIgnoresEndOfInputAndSigterm) {
   EXPECT_EQ(Runner().workers(), 0u);
 }
 
+TEST_F(WorkerRunnerTest, AnInterruptDuringCloseKillsAtOnceAndIsKept) {
+  config_.kill_grace = Millis(2000);  // unstopped, the deaf worker would take 4 s
+  const char deaf[] = "trap '' TERM; echo $$ >> \"$DIR/pids\"; while :; do sleep 0.01; done";
+  StartedJob started = Start(MakeJob("x", deaf));
+  ASSERT_TRUE(Eventually([&] { return !Lines("pids").empty(); }));
+  EXPECT_EQ(Runner().TakenInterrupt(), 0);
+  raise(SIGTERM);  // pending: Close's first wait takes it
+  auto start = std::chrono::steady_clock::now();
+  Runner().Close();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(kill(started.pid, 0), -1);
+  EXPECT_EQ(Runner().TakenInterrupt(), SIGTERM);
+}
+
 TEST_F(WorkerRunnerTest, InterruptsAreReturned) {
   Run(MakeJob("a"));
   raise(SIGINT);

@@ -21,6 +21,15 @@ namespace {
 constexpr size_t kFlushBytes = 64 * 1024;
 constexpr std::chrono::seconds kFlushPeriod{1};
 
+// A persistent worker's log (--worker: <jobs dir>/worker_<n>.out, .err),
+// which the runner names so; a job's log is named after its number
+// (<jobs dir>/<number>_<name>.out), so it never starts with "worker_".
+bool IsWorkerLog(std::string_view path) {
+  size_t slash = path.rfind('/');
+  std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  return name.substr(0, 7) == "worker_";
+}
+
 bool IsFailure(Outcome outcome) {
   return outcome == Outcome::kFailed || outcome == Outcome::kTimedOut ||
          outcome == Outcome::kStartFailed;
@@ -348,13 +357,27 @@ void EventLog::AppendErrorLog(const Job& job, const AttemptEnd& end) {
   }
 }
 
+// A job's logs are trimmed as it ends: their writer is done. A worker's
+// logs (--worker) are not: they are shared by all the requests the worker
+// serves and open while it lives, and TrimToTail's rename would leave it
+// writing to a file that is no longer there. They are noted and trimmed
+// once, in OnBatchEnd: the scheduler closes its runner, which stops every
+// worker, before it ends the batch.
 void EventLog::TrimJobLogs(const AttemptEnd& end) {
   if (config_.max_job_log == 0) return;
   for (const std::string* path : {&end.stdout_log, &end.stderr_log}) {
     if (path->empty()) continue;
-    Status status = TrimToTail(*path, config_.max_job_log);
-    if (!status.ok()) Emit(Make(LogLevel::kWarn, "notice").Str("message", status.message()));
+    if (IsWorkerLog(*path)) {
+      worker_logs_.insert(*path);
+    } else {
+      TrimLog(*path);
+    }
   }
+}
+
+void EventLog::TrimLog(const std::string& path) {
+  Status status = TrimToTail(path, config_.max_job_log);
+  if (!status.ok()) Emit(Make(LogLevel::kWarn, "notice").Str("message", status.message()));
 }
 
 void EventLog::OnTick(const Counts&, TimePoint now, const std::string&) {
@@ -403,6 +426,8 @@ void EventLog::OnBatchEnd(const Counts& counts, TimePoint now) {
            .Int("not_started", counts.not_started)
            .Int("oom_retries", counts.oom_retries)
            .Seconds("wall", std::chrono::duration<double>(now - batch_start_).count()));
+  for (const std::string& path : worker_logs_) TrimLog(path);
+  worker_logs_.clear();
   Flush();
 }
 

@@ -2,7 +2,8 @@
 // start and end with durations) and the daily error log (errors_<day>.log:
 // each failure with the last lines of its stderr). --log-format json writes
 // one JSON object per line ({"ts": ..., "event": "job_end", ...}).
-// Also caps each finished job's log files to --max-job-log (0 = no cap).
+// Also caps each finished job's log files to --max-job-log (0 = no cap);
+// a persistent worker's logs (--worker), once, at the batch end.
 //
 // The main log is written in blocks, not per line, so that 10,000 short jobs
 // do not cost 20,000 writes: it is flushed at least once a second (on ticks),
@@ -12,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "cli/options.h"
@@ -57,6 +59,7 @@ class EventLog : public Observer {
   void Flush();
   void AppendErrorLog(const Job& job, const AttemptEnd& end);
   void TrimJobLogs(const AttemptEnd& end);
+  void TrimLog(const std::string& path);
   std::string Now(bool iso);  // local time with ms, text or ISO 8601 style
 
   EventLogConfig config_;
@@ -67,6 +70,7 @@ class EventLog : public Observer {
   TimePoint last_flush_{};
   static constexpr std::chrono::seconds kSnapshotPeriod{30};
   std::optional<TimePoint> last_snapshot_;  // when a snapshot was last logged
+  std::set<std::string> worker_logs_;       // --worker logs to trim at the batch end
   // The formatted date and time of `clock_second_`, so that most lines cost
   // no localtime_r call.
   int64_t clock_second_ = -1;

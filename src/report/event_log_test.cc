@@ -328,5 +328,32 @@ TEST_F(EventLogTest, JobLogsAreCappedToTheirTail) {
   EXPECT_FALSE(Contains(MainLog(), "notice")) << MainLog();
 }
 
+TEST_F(EventLogTest, AWorkersLogsAreCappedOnceAtTheBatchEnd) {
+  // --worker: the logs are the worker's, shared by its requests and still
+  // being written. Trimming one as a request ends would rename a new file
+  // over it and lose what the worker writes next.
+  config_.max_job_log = 100;
+  auto log = Open();
+  Job job = MakeJob(1, "clip");
+  AttemptEnd end = MakeEnd(job, Outcome::kSucceeded);
+  std::string jobs_dir = fs::path(end.stderr_log).parent_path().string();
+  end.stdout_log = jobs_dir + "/worker_1.out";
+  end.stderr_log = jobs_dir + "/worker_1.err";
+  std::ofstream(end.stdout_log) << "out\n";
+  std::ofstream err(end.stderr_log);  // the worker's, open all along
+  for (int i = 1; i <= 100; ++i) err << "request 1 line " << i << "\n";
+  err.flush();
+  log->OnJobEnd(job, end, Counts{});
+  EXPECT_GT(fs::file_size(end.stderr_log), 100u) << "not trimmed while the worker runs";
+  err << "request 2 line 1\n";
+  err.close();  // the worker stopped
+  log->OnJobEnd(MakeJob(2, "clip2"), end, Counts{});
+  log->OnBatchEnd(Counts{}, kT0);
+  EXPECT_LE(fs::file_size(end.stderr_log), 100u);
+  EXPECT_EQ(Lines(Read(end.stderr_log)).back(), "request 2 line 1");
+  EXPECT_EQ(Read(end.stdout_log), "out\n");
+  EXPECT_FALSE(Contains(MainLog(), "notice")) << MainLog();
+}
+
 }  // namespace
 }  // namespace headroom

@@ -70,6 +70,9 @@ struct ExitInfo {
   // The program itself said the attempt ran out of memory (a worker's
   // "oom": true): no stderr pattern needed.
   bool reported_oom = false;
+  // --worker: the worker died or was killed (--timeout) while it served
+  // this request, so the request itself may not be at fault.
+  bool worker_lost = false;
   // Per-input results the program reported, when it did (a unit of several
   // jobs with --batch-results, or a worker's reply); inputs it did not
   // mention take the attempt's exit status.
@@ -116,8 +119,10 @@ class JobRunner {
   virtual void LimitDevice(int /*device*/, int /*limit*/) {}
 
   // The batch is over: stop whatever the runner keeps between attempts
-  // (idle workers), leaving no process behind.
-  virtual void Close() {}
+  // (idle workers), leaving no process behind. Returns an interrupt
+  // (SIGINT/SIGTERM/SIGHUP) that arrived meanwhile, else 0: the batch
+  // counts as interrupted by it.
+  virtual int Close() { return 0; }
 };
 
 }  // namespace headroom

@@ -87,7 +87,10 @@ BatchResult Scheduler::Run(const Plan& plan) {
     for (const Exited& exited : result.exited) HandleExit(exited, now);
     HandleTimers(now);
   }
-  runner_->Close();  // idle workers
+  // Idle workers; an interrupt while they stop still ends the batch as
+  // interrupted.
+  int closing_interrupt = runner_->Close();
+  if (interrupt_signal_ == 0) interrupt_signal_ = closing_interrupt;
   counts_.not_started = static_cast<int64_t>(queue_.size());
   observer_->OnBatchEnd(counts_, now);
   return BatchResult{counts_, interrupt_signal_};
@@ -541,7 +544,8 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
   Refresh();
   Running run = std::move(**it);
   it->reset();
-  ledger_->OnJobExit(run.use.pgid);
+  // A worker that answered lives on, holding its memory.
+  if (!config_.workers || exited.info.worker_lost) ledger_->OnJobExit(run.use.pgid);
   --running_;
   counts_.running -= static_cast<int64_t>(run.members.size());
 
@@ -658,7 +662,11 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   int failures = member.oom_failures + 1;
   OomRetryDecision decision = DecideOomRetry(failures, run.use.device >= 0, config_.oom);
   if (decision.action == OomAction::kFail) return false;
-  Pending again{member.job, member.attempt + 1, now + decision.delay, failures, false};
+  Pending again = member;
+  again.attempt += 1;
+  again.ready = now + decision.delay;
+  again.oom_failures = failures;
+  again.cpu_fallback = false;
   if (decision.action == OomAction::kCpuFallback) {
     again.cpu_fallback = true;
     observer_->OnNotice(LogLevel::kWarn, lead.name + ": out of memory " + std::to_string(failures) +
@@ -724,6 +732,14 @@ void Scheduler::ReportLimit(int device, int limit, const std::string& reason) {
   observer_->OnLimitChange(device, limit, reason);
 }
 
+// A request whose worker crashed or hung past --timeout goes back to the
+// queue once, beyond --retries, for a fresh worker: the worker, not the
+// job, may be what failed (a second loss is the job's).
+bool Scheduler::LostWorker(const AttemptEnd& end, const Pending& member) const {
+  return config_.workers && end.exit.worker_lost && !member.requeued_lost &&
+         (end.outcome == Outcome::kFailed || end.outcome == Outcome::kTimedOut);
+}
+
 void Scheduler::FinishAll(const Running& run, const AttemptEnd& end, TimePoint now) {
   for (size_t i = 0; i < run.members.size(); ++i) Finish(run, i, end, now);
   RequeueRetries();
@@ -750,12 +766,13 @@ void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint n
   if (end.will_retry) {
     // Out of memory: HandleOutOfMemory() requeued it already.
   } else if (RetryDecision retry = DecideRetry(end.outcome, member.attempt, config_.retry);
-             retry.retry && !stopping_) {
+             (retry.retry || LostWorker(end, member)) && !stopping_) {
     end.will_retry = true;
     ++counts_.retries;
     Pending again = member;
     again.attempt += 1;
-    again.ready = now + retry.delay;
+    again.ready = now + (retry.retry ? retry.delay : Millis(0));
+    again.requeued_lost = again.requeued_lost || !retry.retry;
     retries_.push_back(again);
   } else if (end.outcome == Outcome::kSucceeded) {
     ++counts_.succeeded;

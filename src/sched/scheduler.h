@@ -79,6 +79,7 @@ class Scheduler {
     TimePoint ready{};
     int oom_failures = 0;      // out-of-memory attempts so far
     bool cpu_fallback = false;  // run without a GPU
+    bool requeued_lost = false; // --worker: requeued once already because its worker was lost
   };
   // One process (a unit): its jobs, lead first, as they were queued.
   struct Running {
@@ -149,6 +150,7 @@ class Scheduler {
   // Every job of a unit that could not start.
   void FinishAll(const Running& run, const AttemptEnd& end, TimePoint now);
   void RequeueRetries();  // what Finish decided to retry, to the queue's head
+  bool LostWorker(const AttemptEnd& end, const Pending& member) const;
 
   SchedulerConfig config_;
   JobRunner* runner_;

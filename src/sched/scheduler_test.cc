@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <csignal>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,11 +50,20 @@ class FakeRunner : public JobRunner {
             ? std::pair<int, int>(100, 0)
             : script.attempts[std::min<size_t>(attempt - 1, script.attempts.size() - 1)];
     RunHandle handle = next_handle_++;
-    live_[handle] = Live{job.name, clock_->now + milliseconds(ms), code,
-                         0,        script.ignores_sigterm,         script.stderr_tail,
-                         script.max_rss_kb};
+    live_[handle] = Live{job.name,
+                         clock_->now + milliseconds(ms),
+                         code,
+                         0,
+                         script.ignores_sigterm,
+                         script.stderr_tail,
+                         script.max_rss_kb,
+                         slot};
     started->handle = handle;
     started->pid = static_cast<pid_t>(1000 + handle);
+    if (workers) {
+      started->pid = static_cast<pid_t>(2000 + slot);
+      started->fresh_process = worker_slots_.insert(slot).second;
+    }
     started->stderr_log = job.name + ".err";
     return Status::Ok();
   }
@@ -83,6 +94,7 @@ class FakeRunner : public JobRunner {
         info.signal = it->second.signal;
         if (info.exit_code != 0) info.stderr_tail = it->second.stderr_tail;
         info.max_rss_kb = it->second.max_rss_kb;
+        info.worker_lost = lost.count(it->second.name) > 0 && info.exit_code != 0;
         auto reported = results.find(it->second.name);
         if (reported != results.end()) info.results = reported->second;
         result.exited.push_back({it->first, info});
@@ -107,7 +119,21 @@ class FakeRunner : public JobRunner {
     return Status::Ok();
   }
 
-  bool IsLive(pid_t pid) const { return live_.count(static_cast<RunHandle>(pid - 1000)) > 0; }
+  bool IsLive(pid_t pid) const {
+    if (workers && pid > 2000) return worker_slots_.count(pid - 2000) > 0;
+    return live_.count(static_cast<RunHandle>(pid - 1000)) > 0;
+  }
+
+  // Worker mode: the worker `pid` is serving a request.
+  bool IsBusy(pid_t pid) const {
+    return std::any_of(live_.begin(), live_.end(),
+                       [&](const auto& entry) { return 2000 + entry.second.slot == pid; });
+  }
+
+  bool HasIdleProcess(const Job&, const std::optional<std::string>&) const override {
+    return std::any_of(worker_slots_.begin(), worker_slots_.end(),
+                       [&](int slot) { return !IsBusy(static_cast<pid_t>(2000 + slot)); });
+  }
 
   long NowMs() const {
     return static_cast<long>(
@@ -121,6 +147,10 @@ class FakeRunner : public JobRunner {
   std::map<std::string, std::vector<InputResult>> results;  // what a unit reports, by its name
   std::vector<std::string> log;
   std::vector<Launch> launches;
+  // --worker: one persistent worker per slot (pid 2000 + slot), fresh on the
+  // slot's first start, idle while its slot runs nothing.
+  bool workers = false;
+  std::set<std::string> lost;  // units whose (failed) attempts lost their worker
 
  private:
   struct Live {
@@ -131,10 +161,12 @@ class FakeRunner : public JobRunner {
     bool ignores_sigterm;
     std::string stderr_tail;
     int64_t max_rss_kb;
+    int slot;
   };
   FakeClock* clock_;
   RunHandle next_handle_ = 1;
   std::map<RunHandle, Live> live_;
+  std::set<int> worker_slots_;  // slots whose worker started
 };
 
 class RecordingObserver : public Observer {
@@ -187,6 +219,10 @@ class FakeResources : public ResourceSource {
           process.pid = pid;
           process.pgid = pid;
           process.used_bytes = bytes;
+          auto serving = serving_vram_by_pid.find(pid);
+          if (runner && serving != serving_vram_by_pid.end() && runner->IsBusy(pid)) {
+            process.used_bytes = serving->second;
+          }
           snapshot.gpus[0].processes.push_back(process);
         }
       }
@@ -216,6 +252,8 @@ class FakeResources : public ResourceSource {
   FakeClock* clock = nullptr;             // with vram_by_pid: samples follow the clock
   FakeRunner* runner = nullptr;           // set: only its live pids are listed
   std::map<pid_t, uint64_t> vram_by_pid;  // what each process holds on device 0
+  // With runner: what a worker holds while it serves (else vram_by_pid's).
+  std::map<pid_t, uint64_t> serving_vram_by_pid;
 
  private:
   uint64_t generation_ = 1;
@@ -746,6 +784,41 @@ TEST_F(ResourceSchedulerTest, AutoBatchesGrowToWhatTheLearnedFootprintFits) {
   EXPECT_EQ(result.counts.succeeded, 16);
 }
 
+// --- persistent workers (--worker) ---
+
+TEST_F(ResourceSchedulerTest, ASecondWorkerNeedsRoomForItsBase) {
+  // A worker holds 4 GiB idle, 5 GiB while it serves. Its base (4 GiB) is
+  // learned when a request starts on it idle ("b"), a request's share (1
+  // GiB) when that request ends. From then on a second worker would need
+  // 4.6 + 1.15 GiB (with the margin) beside the first's 5: more than the
+  // 3.5 left of 0.85 x 10 GiB. So none starts, though a slot is free, and
+  // each request waits for the first worker to be idle again.
+  resources.AddDevice(0, 10);
+  resources.clock = &clock;
+  resources.runner = &runner;
+  runner.workers = true;
+  config.workers = true;
+  config.jobs = 2;
+  const uint64_t gib = uint64_t{1} << 30;
+  for (pid_t worker : {2001, 2002}) {
+    resources.vram_by_pid[worker] = 4 * gib;
+    resources.serving_vram_by_pid[worker] = 5 * gib;
+  }
+  std::vector<std::string> names = {"a", "b", "c", "d", "e", "f"};
+  for (const std::string& name : names) runner.scripts[name] = Script{{{1000, 0}}, false, ""};
+  BatchResult result = RunJobs(names);
+  EXPECT_EQ(result.counts.succeeded, 6);
+  EXPECT_EQ(result.ExitCode(), 0);
+  ASSERT_EQ(runner.launches.size(), 6u);
+  for (const Launch& launch : runner.launches) {
+    EXPECT_EQ(launch.slot, 1) << "one worker (slot 1) serves every request";
+  }
+  EXPECT_TRUE(Logged("start d slot 1 attempt 1 at 3000"));
+  // What held the second worker back was its memory, not slow start.
+  EXPECT_NE(std::find(observer.waits.begin(), observer.waits.end(), "vram gpu0"),
+            observer.waits.end());
+}
+
 TEST(RetryPolicyTest, RetriesOnlyFailuresAndTimeouts) {
   RetryConfig config{2, milliseconds(10)};
   EXPECT_TRUE(DecideRetry(Outcome::kFailed, 1, config).retry);
@@ -769,6 +842,30 @@ TEST(OutcomeTest, WhatHeadroomDidExplainsTheEnd) {
   EXPECT_EQ(ClassifyExit(killed, false, false), Outcome::kFailed);
   EXPECT_EQ(ClassifyExit(ok, true, false), Outcome::kTimedOut);
   EXPECT_EQ(ClassifyExit(killed, false, true), Outcome::kInterrupted);
+}
+
+}  // namespace
+}  // namespace headroom
+
+namespace headroom {
+namespace {
+
+TEST_F(SchedulerTest, AJobThatLostItsWorkerIsRequeuedOnceWithoutRetries) {
+  config.workers = true;
+  runner.scripts["a"] = Script{{{100, 1}, {100, 1}, {100, 0}}, false, ""};
+  runner.lost.insert("a");
+  BatchResult result = RunJobs({"a", "b"});
+  // The first loss is the worker's: a second attempt; the second loss is a's.
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED retry", "a FAILED", "b SUCCESS"}));
+  EXPECT_EQ(result.counts.failed, 1);
+}
+
+TEST_F(SchedulerTest, AFailedReplyIsNotALostWorker) {
+  config.workers = true;
+  runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, ""};
+  BatchResult result = RunJobs({"a"});
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED"}));
+  EXPECT_EQ(result.ExitCode(), 1);
 }
 
 }  // namespace
