@@ -52,6 +52,7 @@ Scheduler::Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* cl
 BatchResult Scheduler::Run(const Plan& plan) {
   plan_ = &plan;
   queue_.clear();
+  worker_caps_.clear();
   slots_.assign(static_cast<size_t>(config_.jobs), std::nullopt);
   running_ = 0;
   counts_ = Counts();
@@ -113,6 +114,29 @@ void Scheduler::Refresh() {
   observer_->OnSnapshot(ledger_->snapshot());
   LearnFromPlateaus();
   UpdateReservations();
+  CapWorkers();
+}
+
+// --worker: a device keeps no more workers than its gates would let jobs
+// run there now - its concurrency limit, and its temperature cap (half
+// when warm, one when hot), as admission counts them. The runner stops the
+// idle ones beyond it (busy ones when their request ends).
+void Scheduler::CapWorkers() {
+  if (!config_.workers || !config_.admission.use_gpus) return;
+  const AdmissionConfig& admission = config_.admission;
+  for (const GpuDevice& device : ledger_->snapshot().gpus) {
+    TempState temp =
+        ClassifyTemperature(device.temperature_c, admission.temp_warm, admission.temp_limit);
+    int cap = TemperatureCap(temp, admission.jobs_per_gpu > 0 ? admission.jobs_per_gpu
+                                                              : admission.slots);
+    if (admission.policy == PolicyKind::kAdaptive) {
+      cap = std::min(cap, ledger_->Limit(device.index).limit());
+    }
+    auto [it, added] = worker_caps_.try_emplace(device.index, cap);
+    if (!added && it->second == cap) continue;
+    it->second = cap;
+    runner_->LimitDevice(device.index, cap);
+  }
 }
 
 // A running job reserves what is predicted for it now, not what was when it
@@ -727,7 +751,7 @@ void Scheduler::ReportStartingLimits() {
 }
 
 void Scheduler::ReportLimit(int device, int limit, const std::string& reason) {
-  runner_->LimitDevice(device, limit);
+  CapWorkers();
   observer_->OnNotice(LogLevel::kInfo, reason);
   observer_->OnLimitChange(device, limit, reason);
 }

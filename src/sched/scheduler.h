@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <deque>
+#include <map>
 #include <optional>
 #include <regex>
 #include <string>
@@ -138,6 +139,7 @@ class Scheduler {
   static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
   void ReportStartingLimits();
+  void CapWorkers();  // --worker: LimitDevice when a device's cap changes
   // Phase 2 helpers.
   TimePoint NextWake(TimePoint now) const;
   void HandleExit(const Exited& exited, TimePoint now);
@@ -164,6 +166,7 @@ class Scheduler {
   const Plan* plan_ = nullptr;
   std::deque<Pending> queue_;
   std::vector<Pending> retries_;  // Finish's retries, until RequeueRetries
+  std::map<int, int> worker_caps_;  // --worker: the cap last given to LimitDevice, by device
   std::vector<std::optional<Running>> slots_;  // index = slot - 1
   size_t running_ = 0;
   Counts counts_;

@@ -151,6 +151,10 @@ class FakeRunner : public JobRunner {
   // slot's first start, idle while its slot runs nothing.
   bool workers = false;
   std::set<std::string> lost;  // units whose (failed) attempts lost their worker
+  std::vector<std::string> limited;  // LimitDevice calls: "gpu0 1"
+  void LimitDevice(int device, int limit) override {
+    limited.push_back("gpu" + std::to_string(device) + " " + std::to_string(limit));
+  }
 
  private:
   struct Live {
@@ -866,6 +870,38 @@ TEST_F(SchedulerTest, AFailedReplyIsNotALostWorker) {
   BatchResult result = RunJobs({"a"});
   EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED"}));
   EXPECT_EQ(result.ExitCode(), 1);
+}
+
+
+TEST_F(ResourceSchedulerTest, AHotDeviceKeepsOneWorker) {
+  resources.AddDevice(0, 80, /*temperature=*/85);
+  config.workers = true;
+  config.jobs = 4;
+  config.gpu_mem = uint64_t{1} << 30;
+  RunJobs({"a", "b"});
+  ASSERT_FALSE(runner.limited.empty());
+  EXPECT_EQ(runner.limited.front(), "gpu0 1");
+}
+
+TEST_F(ResourceSchedulerTest, WorkersFollowTheDevicesLimit) {
+  resources.AddDevice(0, 80);
+  config.workers = true;
+  config.jobs = 4;
+  config.gpu_mem = uint64_t{1} << 30;
+  runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, "CUDA out of memory"};
+  RunJobs({"a", "b", "c"});
+  ASSERT_GE(runner.limited.size(), 2u);
+  EXPECT_EQ(runner.limited.front(), "gpu0 4");  // the slots, while cool
+  bool lowered = std::any_of(runner.limited.begin() + 1, runner.limited.end(),
+                             [](const std::string& call) { return call < "gpu0 4"; });
+  EXPECT_TRUE(lowered) << "after the out-of-memory failure the device's limit drops";
+}
+
+TEST_F(ResourceSchedulerTest, WithoutWorkersNoDeviceIsLimited) {
+  resources.AddDevice(0, 80, /*temperature=*/85);
+  config.gpu_mem = uint64_t{1} << 30;
+  RunJobs({"a"});
+  EXPECT_TRUE(runner.limited.empty());
 }
 
 }  // namespace
