@@ -50,12 +50,13 @@ TEST_F(BatchSched, ABatchThatRunsOutOfMemoryIsHalvedDownToWhatFits) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "16 succeeded, 0 failed")) << r.out;
   EXPECT_TRUE(Contains(r.out, "8 out-of-memory retries, 5 batches")) << r.out;
-  nlohmann::json totals = Report()["totals"];
+  nlohmann::json report = Report();
+  nlohmann::json totals = report["totals"];
   EXPECT_EQ(totals["processes"], 5) << totals;  // one of 8, then four of 4
   EXPECT_EQ(totals["oom_attempts"], 8) << totals;
   EXPECT_EQ(totals["succeeded"], 16) << totals;
   // Halving does not spend the inputs' --oom-retries: no input needed a third attempt.
-  for (const auto& job : Report()["jobs"]) EXPECT_LE(job["attempts"].size(), 2u) << job;
+  for (const auto& job : report["jobs"]) EXPECT_LE(job["attempts"].size(), 2u) << job;
 }
 
 TEST_F(BatchSched, AutoGrowsBatchesToWhatTheLearnedFootprintFits) {
