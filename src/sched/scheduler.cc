@@ -315,8 +315,10 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   for (auto it = head; it != queue_.end() && members.size() < limit; ++it) {
     if (it->ready > now) continue;
     const Job& job = plan_->to_run[it->job];
-    if (it != head && (job.priority != lead.priority || job.env != lead.env ||
-                       it->cpu_fallback != head->cpu_fallback || ClassOf(job) != job_class)) {
+    // Same class (command template), priority, env and fallback as the lead.
+    if (it != head &&
+        (job.argv_template != lead.argv_template || job.priority != lead.priority ||
+         job.env != lead.env || it->cpu_fallback != head->cpu_fallback)) {
       continue;
     }
     members.push_back(it);
@@ -361,11 +363,7 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
   if (gpu) {
     int64_t best = 0;
     for (const DeviceView& device : devices) {
-      const auto& allowed = config_.admission.allowed_gpus;
-      if (!allowed.empty() &&
-          std::find(allowed.begin(), allowed.end(), device.index) == allowed.end()) {
-        continue;
-      }
+      if (!Allowed(device.index)) continue;
       best = std::max(best, DeviceFree(device, config_.admission.vram_high));
     }
     vram_share = static_cast<double>(best) / free_slots;
@@ -412,10 +410,8 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
   }
   AdmissionConfig reuse = config_.admission;
   reuse.allowed_gpus.clear();
-  const auto& allowed = config_.admission.allowed_gpus;
   for (const DeviceView& device : devices) {
-    bool ok = allowed.empty() || std::find(allowed.begin(), allowed.end(), device.index) != allowed.end();
-    if (ok && runner_->HasIdleProcess(lead, std::to_string(device.index))) {
+    if (Allowed(device.index) && runner_->HasIdleProcess(lead, std::to_string(device.index))) {
       reuse.allowed_gpus.push_back(device.index);
     }
   }
@@ -426,6 +422,12 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
   std::optional<uint64_t> base = footprints_.Predict(BaseClassOf(ClassOf(lead)), 0).vram;
   if (need.vram && base) need.vram = *need.vram + *base;
   return Admit(need, host, devices, config_.admission);
+}
+
+// --gpus: an empty list allows every device.
+bool Scheduler::Allowed(int device) const {
+  const auto& allowed = config_.admission.allowed_gpus;
+  return allowed.empty() || std::find(allowed.begin(), allowed.end(), device) != allowed.end();
 }
 
 uint64_t Scheduler::GroupVram(pid_t pgid, int device) const {
@@ -738,11 +740,7 @@ void Scheduler::ReportStartingLimits() {
   const AdmissionConfig& admission = config_.admission;
   if (!admission.use_gpus || admission.policy != PolicyKind::kAdaptive) return;
   for (const GpuDevice& device : ledger_->snapshot().gpus) {
-    const auto& allowed = admission.allowed_gpus;
-    if (!allowed.empty() &&
-        std::find(allowed.begin(), allowed.end(), device.index) == allowed.end()) {
-      continue;
-    }
+    if (!Allowed(device.index)) continue;
     int limit = ledger_->Limit(device.index).limit();
     observer_->OnLimitChange(
         device.index, limit,

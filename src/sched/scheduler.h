@@ -124,6 +124,7 @@ class Scheduler {
   // workers; nullopt when a fresh worker's base is not known yet.
   std::optional<uint64_t> RequestShare(const Running& run, uint64_t vram) const;
   uint64_t GroupVram(pid_t pgid, int device) const;
+  bool Allowed(int device) const;  // --gpus
   JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) const;
   uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;
   std::vector<const JobUse*> RunningUses() const;
