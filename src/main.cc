@@ -254,18 +254,21 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   }
   // The journal before anything is created: a journal headroom cannot use,
   // or a batch another headroom runs, stops the run here (exit 2).
+  // --no-journal: none at all.
   std::unique_ptr<Journal> journal;
-  status = Journal::Open(options.state_dir, &journal);
   OpenedBatch batch;
-  if (status.ok()) {
-    status = OpenBatch(journal.get(), options, NewBatchRecord(options, options_json),
-                       JobKeys(plan, options.command), &plan, &batch);
+  if (!options.no_journal) {
+    status = Journal::Open(options.state_dir, &journal);
+    if (status.ok()) {
+      status = OpenBatch(journal.get(), options, NewBatchRecord(options, options_json),
+                         JobKeys(plan, options.command), &plan, &batch);
+    }
+    if (!status.ok()) return Fail(status);
   }
-  if (!status.ok()) return Fail(status);
   // From here a failure to set up ends the batch in the journal with exit 2,
   // so that it does not look killed (and resumable) to `status`.
   auto fail_batch = [&](const Status& why) {
-    (void)journal->EndBatch(batch.id, UnixNow(), 2);
+    if (journal) (void)journal->EndBatch(batch.id, UnixNow(), 2);
     return Fail(why);
   };
 
@@ -308,11 +311,15 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
     observers.Add(hook.get());
   }
   // The journal's observer: each attempt is durable before it is spawned.
-  JournalRecorderConfig recorder_config;
-  recorder_config.batch = batch.id;
-  recorder_config.jobs = std::move(batch.jobs);
-  JournalRecorder recorder(std::move(recorder_config), journal.get(), &log_dir);
-  observers.Add(&recorder);
+  std::unique_ptr<JournalRecorder> recorder;
+  if (journal) {
+    JournalRecorderConfig recorder_config;
+    recorder_config.batch = batch.id;
+    recorder_config.jobs = std::move(batch.jobs);
+    recorder = std::make_unique<JournalRecorder>(std::move(recorder_config), journal.get(),
+                                                 &log_dir);
+    observers.Add(recorder.get());
+  }
   if (!batch.notice.empty()) {
     observers.OnNotice(batch.notice_is_warning ? LogLevel::kWarn : LogLevel::kInfo, batch.notice);
   }
@@ -364,10 +371,12 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   int exit_code = result.ExitCode();
   // Failed jobs a resume did not run again have still failed.
   if (exit_code == 0 && batch.failed_before > 0) exit_code = 1;
-  recorder.Finish(exit_code);
-  if (!recorder.status().ok()) {
-    std::fprintf(stderr, "headroom: warning: %s; batch %lld may not resume exactly\n",
-                 recorder.status().message().c_str(), static_cast<long long>(batch.id));
+  if (recorder) {
+    recorder->Finish(exit_code);
+    if (!recorder->status().ok()) {
+      std::fprintf(stderr, "headroom: warning: %s; batch %lld may not resume exactly\n",
+                   recorder->status().message().c_str(), static_cast<long long>(batch.id));
+    }
   }
   if (!options.report_json.empty()) WriteRunReport(options, batch.id);
   if (batch.resumed && options.verbosity != Verbosity::kQuiet) {
@@ -467,7 +476,8 @@ int Main(int argc, char** argv) {
   std::map<std::string, std::string> resolved;
   status = ResolvePrograms(options, plan, &resolved);
   if (!status.ok()) return Fail(status);
-  return RunBatch(options, std::move(plan), resolved, source, EffectiveOptionsJson(argc, argv));
+  return RunBatch(options, std::move(plan), resolved, source,
+                  options.no_journal ? "{}" : EffectiveOptionsJson(argc, argv));
 }
 
 }  // namespace

@@ -290,6 +290,18 @@ Status CheckNoCommand(const CommandLine& command_line, const std::string& subcom
       subcommand, subcommand));
 }
 
+// --no-journal leaves nothing to resume from or to report on.
+Status CheckNoJournal(const Options& options) {
+  const char* other = options.resume_failed      ? "--resume-failed"
+                      : options.resume           ? "--resume"
+                      : options.batch.has_value() ? "--batch"
+                      : !options.report_json.empty() ? "--report"
+                                                      : nullptr;
+  if (other == nullptr) return Status::Ok();
+  return Status::Error(fmt::format(
+      "--no-journal and {} cannot be used together ({} needs the batch's journal)", other, other));
+}
+
 // Everything after the subcommand word.
 Status ParseSubcommand(const std::string& subcommand, const std::vector<std::string>& args,
                        const Env& env, unsigned cores, Cli* cli) {
@@ -348,6 +360,10 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
     return Status::Error(
         "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; either or "
         "both)");
+  }
+  if (options.no_journal && (cli->command == Command::kRun || cli->command == Command::kList)) {
+    status = CheckNoJournal(options);
+    if (!status.ok()) return status;
   }
   if ((cli->command == Command::kRun || cli->command == Command::kList) &&
       options.command.empty()) {

@@ -1083,6 +1083,29 @@ TEST_F(CliTest, StatusRejectsOtherOptionsAndArguments) {
             "--batch: '0' is out of range (expected at least 1)");
 }
 
+TEST_F(CliTest, NoJournalRefusesWhatNeedsTheJournal) {
+  EXPECT_TRUE(Ok({"run", "--no-journal", "x"}).no_journal);
+  EXPECT_FALSE(Ok({"run", "x"}).no_journal);
+  env_ = {{"HEADROOM_NO_JOURNAL", "1"}};
+  EXPECT_TRUE(Ok({"list", "x"}).no_journal);
+  EXPECT_EQ(Error({"run", "--resume", "x"}),
+            "--no-journal and --resume cannot be used together (--resume needs the batch's "
+            "journal)");
+  env_.clear();
+  EXPECT_EQ(Error({"run", "--no-journal", "--resume-failed", "x"}),
+            "--no-journal and --resume-failed cannot be used together (--resume-failed needs the "
+            "batch's journal)");
+  EXPECT_EQ(Error({"run", "--no-journal", "--batch", "3", "x"}),
+            "--no-journal and --batch cannot be used together (--batch needs the batch's "
+            "journal)");
+  std::string config = WriteConfig("report = \"r.json\"\n");
+  EXPECT_EQ(Error({"run", "--config", config, "--no-journal", "x"}),
+            "--no-journal and --report cannot be used together (--report needs the batch's "
+            "journal)");
+  // status and report read a journal; --no-journal is not theirs.
+  EXPECT_TRUE(StartsWith(Error({"status", "--no-journal"}), "--no-journal is an option of"));
+}
+
 TEST_F(CliTest, ReportJsonTakesAFileWhereStatusJsonIsAFlag) {
   Options options = Ok({"report", "--json", "r.json", "--html", "r.html", "--batch", "2"});
   EXPECT_EQ(cli_.command, Command::kReport);

@@ -439,6 +439,13 @@ constexpr OptionSpec kSpecs[] = {
        return status;
      },
      kForRun | kForStatus | kForReport},
+    {"no-journal", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false",
+     "Journal and resume",
+     "keep no journal: nothing is written to the state dir, and the batch cannot be resumed, "
+     "shown by status or reported",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->no_journal);
+     }},
     {"resume", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Journal and resume",
      "continue the latest batch of this command and input source: succeeded jobs are not run "

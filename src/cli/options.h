@@ -108,6 +108,7 @@ struct Options {
 
   // --- journal and resume ------------------------------------------------
   std::string state_dir = ".headroom";  // --state-dir: journal.db and batch locks
+  bool no_journal = false;              // --no-journal: no journal, no batch lock
   bool resume = false;                  // --resume: continue the latest matching batch
   bool resume_failed = false;           // --resume-failed: --resume, and rerun failed jobs
   std::optional<int64_t> batch;         // --batch ID: that batch (run: implies --resume)

@@ -239,6 +239,29 @@ TEST_F(ResumeTest, ABatchThatCouldNotSetUpIsEndedNotLeftLookingKilled) {
   EXPECT_EQ(SqlOne(state, "SELECT count(*) FROM attempts"), "0");
 }
 
+// --no-journal: the batch runs as usual and leaves no state dir behind; what
+// needs a journal is refused before anything runs.
+TEST_F(ResumeTest, NoJournalWritesNothingToTheStateDirAndCannotBeResumed) {
+  std::string job = Script("job.sh", "printf '%s\\n' \"$1\" > \"$2\"\n");
+  std::string state = Path("state");
+  RunResult r = Hr(RunArgs(state, Path("out"), job, {"--no-journal"}, {"a", "b"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(ReadFile(Path("out/a")), "a\n");
+  EXPECT_EQ(ReadFile(Path("out/b")), "b\n");
+  EXPECT_FALSE(FileExists(state)) << "--no-journal created " << state;
+  r = Hr(RunArgs(state, Path("out2"), job, {"--no-journal", "--resume"}, {"a"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "headroom: error: --no-journal and --resume cannot be used together (--resume needs "
+            "the batch's journal)\n");
+  EXPECT_FALSE(FileExists(Path("out2/a")));
+  r = Hr(RunArgs(state, Path("out2"), job, {"--no-journal", "--report", Path("r.json")}, {"a"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "headroom: error: --no-journal and --report cannot be used together (--report needs "
+            "the batch's journal)\n");
+}
+
 TEST_F(ResumeTest, BatchOfAnotherCommandIsAnError) {
   std::string job = Script("job.sh", "printf '%s\\n' \"$1\" > \"$2\"\n");
   std::string state = Path("state");
