@@ -317,7 +317,7 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
     recorder_config.batch = batch.id;
     recorder_config.jobs = std::move(batch.jobs);
     recorder = std::make_unique<JournalRecorder>(std::move(recorder_config), journal.get(),
-                                                 &log_dir);
+                                                 &log_dir, batch.launches.get());
     observers.Add(recorder.get());
   }
   if (!batch.notice.empty()) {

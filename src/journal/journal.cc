@@ -34,6 +34,9 @@ enum class Journal::Stmt {
   kCountByState,
   kStartJob,
   kInsertAttempt,
+  kInsertAttemptIfNew,
+  kInsertWholeAttempt,
+  kSetJobStateAttempts,
   kEndAttempt,
   kAttempts,
   kBatchStart,
@@ -81,6 +84,13 @@ const char* const kSql[] = {
     "INSERT INTO attempts(batch, job_key, attempt, slot, gpu, started_at, outcome, oom,"
     " cpu_seconds, wall_seconds, stdout_log, stderr_log) VALUES(?, ?, ?, ?, ?, ?, '', 0, 0, 0, ?, "
     "?)",
+    "INSERT OR IGNORE INTO attempts(batch, job_key, attempt, slot, gpu, started_at, outcome, oom,"
+    " cpu_seconds, wall_seconds, stdout_log, stderr_log) VALUES(?, ?, ?, ?, ?, ?, '', 0, 0, 0, ?, "
+    "?)",
+    "INSERT INTO attempts(batch, job_key, attempt, slot, gpu, started_at, ended_at, exit_code,"
+    " signal, outcome, oom, peak_vram, peak_rss, cpu_seconds, wall_seconds, stdout_log,"
+    " stderr_log) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE jobs SET state = ?, attempts = ? WHERE batch = ? AND key = ?",
     "UPDATE attempts SET ended_at = ?, exit_code = ?, signal = ?, outcome = ?, oom = ?,"
     " peak_vram = ?, peak_rss = ?, cpu_seconds = ?, wall_seconds = ?"
     " WHERE batch = ? AND job_key = ? AND attempt = ?",
@@ -677,6 +687,46 @@ Status Journal::StartAttempt(int64_t batch, const AttemptRecord& attempt) {
     q.Int(batch).Text(attempt.job_key).Int(attempt.attempt).Int(attempt.slot).Int(attempt.gpu);
     q.Real(attempt.start).Text(attempt.stdout_log).Text(attempt.stderr_log);
     return q.Run();
+  });
+}
+
+Status Journal::AddAttempt(int64_t batch, const AttemptRecord& attempt, JobState state) {
+  return Write([&]() -> Status {
+    Status status = Query(this, Stmt::kSetJobStateAttempts)
+                        .Text(JobStateName(state))
+                        .Int(attempt.attempt)
+                        .Int(batch)
+                        .Text(attempt.job_key)
+                        .Run();
+    if (status.ok() && sqlite3_changes(db_) == 0) {
+      return Status::Error(
+          fmt::format("journal {}: batch {} has no job '{}'", path_, batch, attempt.job_key));
+    }
+    if (!status.ok()) return status;
+    Query q(this, Stmt::kInsertWholeAttempt);
+    q.Int(batch).Text(attempt.job_key).Int(attempt.attempt).Int(attempt.slot).Int(attempt.gpu);
+    q.Real(attempt.start).OptReal(attempt.end).OptInt(attempt.exit_code).OptInt(attempt.signal);
+    q.Text(attempt.outcome).Int(attempt.oom ? 1 : 0).OptInt(attempt.peak_vram);
+    q.OptInt(attempt.peak_rss).Real(attempt.cpu_seconds).Real(attempt.wall_seconds);
+    q.Text(attempt.stdout_log).Text(attempt.stderr_log);
+    return q.Run();
+  });
+}
+
+Status Journal::ReplayStart(int64_t batch, const AttemptRecord& attempt, bool* added) {
+  *added = false;
+  return Write([&]() -> Status {
+    Query q(this, Stmt::kInsertAttemptIfNew);
+    q.Int(batch).Text(attempt.job_key).Int(attempt.attempt).Int(attempt.slot).Int(attempt.gpu);
+    q.Real(attempt.start).Text(attempt.stdout_log).Text(attempt.stderr_log);
+    Status status = q.Run();
+    if (!status.ok() || sqlite3_changes(db_) == 0) return status;
+    *added = true;
+    return Query(this, Stmt::kStartJob)
+        .Int(attempt.attempt)
+        .Int(batch)
+        .Text(attempt.job_key)
+        .Run();
   });
 }
 

@@ -172,6 +172,16 @@ class Journal {
   // attempt already started; the job's next state is SetJobState's business.
   Status StartAttempt(int64_t batch, const AttemptRecord& attempt);
   Status EndAttempt(int64_t batch, const AttemptRecord& attempt);
+  // A whole attempt at once, ended or not: inserts it (all its fields) and
+  // sets its job's state and attempts = attempt.attempt - what StartAttempt,
+  // EndAttempt and SetJobState do together, in two statements instead of four
+  // (the JournalRecorder's way for attempts that start and end between two
+  // commits).
+  Status AddAttempt(int64_t batch, const AttemptRecord& attempt, JobState state);
+  // A start read back from a LaunchLog: inserts the attempt and sets its job
+  // running, as StartAttempt, unless the journal has that attempt already
+  // (then changes nothing). `added` says which.
+  Status ReplayStart(int64_t batch, const AttemptRecord& attempt, bool* added);
   Status Attempts(int64_t batch, std::vector<AttemptRecord>* out);  // by start, key, attempt
 
   // Samples (downsampled, see above) and events, in the order they were added.

@@ -374,6 +374,73 @@ TEST_F(JournalTest, AttemptsRoundTrip) {
   EXPECT_EQ(jobs[0].attempts, 2);
 }
 
+TEST_F(JournalTest, AddAttemptWritesAWholeAttemptAndTheJobsState) {
+  std::unique_ptr<Journal> journal = OpenWithJobs();
+  AttemptRecord ended = MakeAttempt("a", 2, 1001);
+  ended.end = 1002.5;
+  ended.exit_code = 0;
+  ended.outcome = "succeeded";
+  ended.peak_rss = 4096;
+  ended.peak_vram = 0xFFFFFFFFFFFFFFF0ull;
+  ended.cpu_seconds = 0.5;
+  ended.wall_seconds = 1.5;
+  ASSERT_TRUE(journal->AddAttempt(batch_, ended, JobState::kSucceeded).ok());
+  ASSERT_TRUE(journal->AddAttempt(batch_, MakeAttempt("b", 1, 1003), JobState::kRunning).ok());
+  std::vector<AttemptRecord> attempts;
+  ASSERT_TRUE(journal->Attempts(batch_, &attempts).ok());
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].attempt, 2);
+  EXPECT_EQ(attempts[0].end, 1002.5);
+  EXPECT_EQ(attempts[0].exit_code, 0);
+  EXPECT_FALSE(attempts[0].signal);
+  EXPECT_EQ(attempts[0].outcome, "succeeded");
+  EXPECT_EQ(attempts[0].peak_rss, 4096u);
+  EXPECT_EQ(attempts[0].peak_vram, 0xFFFFFFFFFFFFFFF0ull);
+  EXPECT_EQ(attempts[0].cpu_seconds, 0.5);
+  EXPECT_EQ(attempts[0].wall_seconds, 1.5);
+  EXPECT_EQ(attempts[0].stdout_log, "logs/a.out");
+  EXPECT_FALSE(attempts[1].end);
+  std::vector<JobRecord> jobs;
+  ASSERT_TRUE(journal->Jobs(batch_, &jobs).ok());
+  EXPECT_EQ(jobs[0].state, JobState::kSucceeded);
+  EXPECT_EQ(jobs[0].attempts, 2);
+  EXPECT_EQ(jobs[1].state, JobState::kRunning);
+  Status status = journal->AddAttempt(batch_, MakeAttempt("zz", 1, 1), JobState::kRunning);
+  EXPECT_EQ(status.message(), "journal " + DbPath() + ": batch 1 has no job 'zz'");
+}
+
+TEST_F(JournalTest, ReplayStartAddsOnlyAttemptsTheJournalLacks) {
+  std::unique_ptr<Journal> journal = OpenWithJobs();
+  AttemptRecord known = MakeAttempt("a", 1, 1001);
+  ASSERT_TRUE(journal->StartAttempt(batch_, known).ok());
+  known.end = 1002;
+  known.exit_code = 0;
+  known.outcome = "succeeded";
+  ASSERT_TRUE(journal->EndAttempt(batch_, known).ok());
+  ASSERT_TRUE(journal->SetJobState(batch_, "a", JobState::kSucceeded).ok());
+
+  bool added = true;
+  ASSERT_TRUE(journal->ReplayStart(batch_, MakeAttempt("a", 1, 1001), &added).ok());
+  EXPECT_FALSE(added);
+  ASSERT_TRUE(journal->ReplayStart(batch_, MakeAttempt("b", 3, 1005), &added).ok());
+  EXPECT_TRUE(added);
+
+  std::vector<JobRecord> jobs;
+  ASSERT_TRUE(journal->Jobs(batch_, &jobs).ok());
+  EXPECT_EQ(jobs[0].state, JobState::kSucceeded) << "a known attempt changes nothing";
+  EXPECT_EQ(jobs[0].attempts, 1);
+  EXPECT_EQ(jobs[1].state, JobState::kRunning);
+  EXPECT_EQ(jobs[1].attempts, 3);
+  std::vector<AttemptRecord> attempts;
+  ASSERT_TRUE(journal->Attempts(batch_, &attempts).ok());
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].outcome, "succeeded");
+  EXPECT_EQ(attempts[1].job_key, "b");
+  EXPECT_EQ(attempts[1].start, 1005);
+  EXPECT_EQ(attempts[1].stdout_log, "logs/b.out");
+  EXPECT_FALSE(journal->ReplayStart(batch_, MakeAttempt("zz", 1, 1), &added).ok());
+}
+
 TEST_F(JournalTest, AttemptErrorsNameTheJob) {
   std::unique_ptr<Journal> journal = OpenWithJobs();
   Status status = journal->StartAttempt(batch_, MakeAttempt("zz", 1, 1));

@@ -11,6 +11,7 @@
 
 #include "jobs/job_key.h"
 #include "jobs/placeholder.h"
+#include "journal/launch_log.h"
 #include "util/shell_quote.h"
 
 namespace headroom {
@@ -99,6 +100,19 @@ Status UpsertPlan(Journal* journal, int64_t batch, const Plan& plan,
 
 // Continues `batch`: requeues what a killed run left running, then keeps
 // succeeded (and, without --resume-failed, failed) jobs out of the run.
+// The starts a killed run wrote to its launch log but had not committed yet
+// go into the journal, so that they are requeued (and their partial outputs
+// removed) as any job left running.
+Status ReplayLaunches(Journal* journal, const std::string& state_dir, int64_t batch) {
+  std::vector<AttemptRecord> launches;
+  Status status = LaunchLog::Read(LaunchLog::PathIn(state_dir, batch), &launches);
+  for (size_t i = 0; status.ok() && i < launches.size(); ++i) {
+    bool added = false;
+    status = journal->ReplayStart(batch, launches[i], &added);
+  }
+  return status;
+}
+
 Status Continue(Journal* journal, const Options& options, const BatchRecord& batch,
                 const std::map<int64_t, std::string>& keys, Plan* plan, OpenedBatch* out) {
   std::vector<JobRecord> were_running;
@@ -208,10 +222,15 @@ Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& re
     out->id = target->id;
     out->resumed = true;
     Status status = BatchLock::Acquire(options.state_dir, out->id, &out->lock);
-    // One transaction: a resume killed half-way has changed nothing.
+    // One transaction: a resume killed half-way has changed nothing (the
+    // launch log stays until the journal has what it held).
     if (status.ok()) status = journal->Begin();
+    if (status.ok()) status = ReplayLaunches(journal, options.state_dir, out->id);
     if (status.ok()) status = Continue(journal, options, *target, keys, plan, out);
     if (status.ok()) status = journal->Commit();
+    if (status.ok()) {
+      status = LaunchLog::Create(LaunchLog::PathIn(options.state_dir, out->id), &out->launches);
+    }
     return status;
   }
   BatchRecord fresh = record;
@@ -220,6 +239,9 @@ Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& re
   out->id = fresh.id;
   status = BatchLock::Acquire(options.state_dir, out->id, &out->lock);
   if (status.ok()) status = UpsertPlan(journal, out->id, *plan, keys);
+  if (status.ok()) {
+    status = LaunchLog::Create(LaunchLog::PathIn(options.state_dir, out->id), &out->launches);
+  }
   if (!status.ok()) return status;
   if (!why.empty()) {
     out->notice = fmt::format("{}; starting batch {}", why, out->id);

@@ -6,6 +6,8 @@
 // names one, which must match them); when there is none it starts a new one,
 // with a notice. Continuing a batch:
 //   - takes its BatchLock first, so that two headroom processes never run it;
+//   - replays the starts its launch log holds (journal/launch_log.h) into
+//     the journal;
 //   - jobs left running by a killed headroom (and interrupted ones) go back to
 //     the queue, and the temp output each was writing is removed;
 //   - the plan's jobs are upserted by key (jobs/job_key.h), so new inputs are
@@ -24,6 +26,7 @@
 #include "jobs/plan.h"
 #include "journal/batch_lock.h"
 #include "journal/journal.h"
+#include "journal/launch_log.h"
 #include "util/status.h"
 
 namespace headroom {
@@ -41,6 +44,7 @@ struct OpenedBatch {
   int64_t id = 0;
   bool resumed = false;
   std::unique_ptr<BatchLock> lock;       // held for the whole run
+  std::unique_ptr<LaunchLog> launches;   // this run's starts until the journal commits them
   std::map<int64_t, JournaledJob> jobs;  // every job of the plan, by Job::number
   int64_t already_done = 0;              // succeeded before: moved to plan.skipped
   int64_t failed_before = 0;             // failed before, not rerun: moved to plan.skipped
@@ -66,7 +70,7 @@ std::string OptionsJson(const std::string& print_config_text);
 std::string TempOutputOf(const std::string& output, int64_t pid, int64_t number);
 
 // Finds or creates the batch for `record` in `journal` as the options say
-// (see above), takes its lock, records `plan`'s jobs (keys: JobKeys of the
+// (see above), takes its lock, creates its launch log, records `plan`'s jobs (keys: JobKeys of the
 // plan), and moves the jobs that are not to run again into plan->skipped.
 // Errors (exit 2): --batch ID missing or of another command/source (naming
 // both), the batch locked by another headroom, journal errors.

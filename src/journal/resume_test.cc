@@ -178,6 +178,60 @@ TEST_F(ResumeTest, ResumeSkipsDoneAndFailedJobsRerunsRunningOnesAndAddsNewInputs
   EXPECT_TRUE(BatchLock::IsHeld(options_.state_dir, 1));
 }
 
+// A start that a killed run wrote to its launch log but never committed is
+// known on resume: its job runs again after its partial output is removed,
+// and its attempt is kept as interrupted. Starts the journal has are not
+// added twice.
+TEST_F(ResumeTest, ResumeReplaysTheLaunchLogOfAKilledRun) {
+  Plan first = MakeTestPlan({"a", "b"}, 4242);
+  {
+    OpenedBatch batch;
+    ASSERT_TRUE(Open(&first, &batch).ok());
+    ASSERT_TRUE(batch.launches);
+    EXPECT_EQ(batch.launches->path(), options_.state_dir + "/batch-1.launches");
+    Attempt(1, "a", 1, "succeeded", JobState::kSucceeded);
+    AttemptRecord a;
+    a.job_key = "a";
+    a.attempt = 1;
+    AttemptRecord b;
+    b.job_key = "b";
+    b.attempt = 1;
+    b.slot = 2;
+    b.start = 3;
+    b.stdout_log = "logs/b.out";
+    ASSERT_TRUE(batch.launches->Append({a, b}).ok());
+    std::filesystem::create_directories(options_.output_dir);
+    partial_ = first.to_run[1].temp_output;
+    dir_.Write("out/" + std::filesystem::path(partial_).filename().string(), "half");
+  }  // killed: the launch log stays
+  EXPECT_EQ(JobsByKey(1)["b"].state, JobState::kQueued);
+
+  options_.resume = true;
+  Plan plan = MakeTestPlan({"a", "b"});
+  OpenedBatch batch;
+  Status status = Open(&plan, &batch, 5555);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"b"}));
+  EXPECT_EQ(batch.rerun, 1);
+  EXPECT_EQ(batch.jobs.at(2).prior_attempts, 1);
+  EXPECT_FALSE(std::filesystem::exists(partial_)) << "partial output of b left behind";
+  std::vector<AttemptRecord> attempts;
+  ASSERT_TRUE(journal_->Attempts(1, &attempts).ok());
+  ASSERT_EQ(attempts.size(), 2u);
+  for (const AttemptRecord& attempt : attempts) {
+    if (attempt.job_key == "b") {
+      EXPECT_EQ(attempt.outcome, "interrupted");
+      EXPECT_EQ(attempt.slot, 2);
+      EXPECT_EQ(attempt.stdout_log, "logs/b.out");
+    } else {
+      EXPECT_EQ(attempt.outcome, "succeeded");
+    }
+  }
+  std::vector<AttemptRecord> left;
+  ASSERT_TRUE(LaunchLog::Read(LaunchLog::PathIn(options_.state_dir, 1), &left).ok());
+  EXPECT_TRUE(left.empty()) << "this run starts an empty launch log";
+}
+
 TEST_F(ResumeTest, ResumeFailedRunsFailedJobsAgain) {
   KilledFirstRun();
   options_.resume_failed = true;

@@ -42,8 +42,8 @@ std::string OutcomeClass(const AttemptEnd& end) {
 }
 
 JournalRecorder::JournalRecorder(JournalRecorderConfig config, Journal* journal,
-                                 const LogDir* log_dir)
-    : config_(std::move(config)), journal_(journal), log_dir_(log_dir) {}
+                                 const LogDir* log_dir, LaunchLog* launches)
+    : config_(std::move(config)), journal_(journal), log_dir_(log_dir), launches_(launches) {}
 
 JournalRecorder::~JournalRecorder() { CommitGroup(); }
 
@@ -70,7 +70,16 @@ void JournalRecorder::Open() {
 }
 
 void JournalRecorder::CommitGroup() {
-  if (status_.ok() && journal_->in_transaction()) Write(journal_->Commit());
+  if (!status_.ok()) return;
+  if (!pending_.empty()) {
+    Open();
+    for (const Pending& p : pending_) {
+      if (!Write(journal_->AddAttempt(config_.batch, p.record, p.state))) return;
+    }
+    pending_.clear();
+  }
+  if (!journal_->in_transaction()) return;
+  if (Write(journal_->Commit()) && launches_ != nullptr) Write(launches_->Clear());
 }
 
 void JournalRecorder::AddEvent(const std::string& kind, int gpu, int64_t value,
@@ -93,7 +102,7 @@ void JournalRecorder::OnJobSkipped(const Job& job, const Counts&) {
   if (status_.ok()) Write(journal_->SetJobState(config_.batch, journaled->key, JobState::kSkipped));
 }
 
-// The jobs of one unit are committed together, after its last one.
+// The starts of one unit are made durable together, after its last one.
 void JournalRecorder::OnJobLaunch(const Job& job, const LaunchInfo& launch) {
   const JournaledJob* journaled = Find(job);
   Open();
@@ -108,7 +117,16 @@ void JournalRecorder::OnJobLaunch(const Job& job, const LaunchInfo& launch) {
   int lead_attempt = launch.lead != nullptr ? launch.lead_attempt : launch.attempt;
   record.stdout_log = log_dir_->StdoutPath(lead, lead_attempt);
   record.stderr_log = log_dir_->StderrPath(lead, lead_attempt);
-  if (Write(journal_->StartAttempt(config_.batch, record)) && launch.last) CommitGroup();
+  if (launches_ == nullptr) {
+    if (Write(journal_->StartAttempt(config_.batch, record)) && launch.last) CommitGroup();
+    return;
+  }
+  unit_starts_.push_back(record);
+  pending_.push_back({job.number, std::move(record), JobState::kRunning});
+  if (launch.last) {
+    Write(launches_->Append(unit_starts_));
+    unit_starts_.clear();
+  }
 }
 
 void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) {
@@ -136,6 +154,17 @@ void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Coun
   }
   record.cpu_seconds = end.exit.cpu_seconds;
   record.wall_seconds = end.wall_seconds;  // log paths were stored at the launch
+  // Started since the last commit: the end joins the start, written whole
+  // at the commit.
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (it->number != job.number || it->record.attempt != record.attempt) continue;
+    record.start = it->record.start;
+    record.stdout_log = std::move(it->record.stdout_log);
+    record.stderr_log = std::move(it->record.stderr_log);
+    it->record = std::move(record);
+    it->state = StateAfter(end);
+    return;
+  }
   if (Write(journal_->EndAttempt(config_.batch, record))) {
     Write(journal_->SetJobState(config_.batch, journaled->key, StateAfter(end)));
   }
@@ -199,6 +228,7 @@ void JournalRecorder::OnBatchEnd(const Counts&, TimePoint) {
 void JournalRecorder::Finish(int exit_code) {
   CommitGroup();
   if (status_.ok()) Write(journal_->EndBatch(config_.batch, WallNow(), exit_code));
+  if (status_.ok() && launches_ != nullptr) Write(launches_->Remove());
 }
 
 }  // namespace headroom

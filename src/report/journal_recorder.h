@@ -3,14 +3,18 @@
 // changes, notices and what holds the queue - so that a killed run resumes
 // exactly where it stopped and `headroom status` can read it live.
 //
-// Writes are grouped into transactions: a group is committed at each
-// launch (the attempt is durable before its process is spawned, so a crash
-// right after the spawn still knows the job ran), on the first tick
-// `commit_every` after the last such commit, and at the batch's end. A
-// 10,000-job batch of `true` thus pays about one commit per job, not three
-// (and a commit in WAL mode does not sync). commit_every is short (0.1 s)
-// because an open group holds the journal's write lock, which another
-// batch in the same state dir may be waiting for.
+// Writes are grouped into transactions, committed on the first tick
+// `commit_every` after the last commit and at the batch's end. An attempt
+// must be durable before its process is spawned (a crash right after the
+// spawn still knows the job ran): with a LaunchLog, each launch appends its
+// unit's starts there (one write(2)) and the log is cleared after each
+// commit; without one, each launch commits the group. A 10,000-job batch of
+// `true` thus pays one commit per tenth of a second, not one per job (a
+// commit costs about as much as all of a job's statements), and a job that
+// starts and ends between two commits is written with two statements, not
+// four (its attempt whole, and its job's state). commit_every is
+// short (0.1 s) because an open group holds the journal's write lock, which
+// another batch in the same state dir may be waiting for.
 //
 // Attempt numbers continue across resumes: a job's n-th attempt in this
 // run is stored as prior_attempts + n. A job's state becomes "succeeded"
@@ -26,8 +30,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "journal/journal.h"
+#include "journal/launch_log.h"
 #include "journal/resume.h"
 #include "report/log_dir.h"
 #include "sched/observer.h"
@@ -45,9 +51,11 @@ struct JournalRecorderConfig {
 
 class JournalRecorder : public Observer {
  public:
-  // `journal` and `log_dir` (where attempts' logs go, as the runner names
-  // them) must outlive the recorder.
-  JournalRecorder(JournalRecorderConfig config, Journal* journal, const LogDir* log_dir);
+  // `journal`, `log_dir` (where attempts' logs go, as the runner names
+  // them) and `launches` (may be null: commit at each launch) must outlive
+  // the recorder.
+  JournalRecorder(JournalRecorderConfig config, Journal* journal, const LogDir* log_dir,
+                  LaunchLog* launches = nullptr);
   ~JournalRecorder() override;  // commits what is pending
   JournalRecorder(const JournalRecorder&) = delete;
   JournalRecorder& operator=(const JournalRecorder&) = delete;
@@ -61,7 +69,8 @@ class JournalRecorder : public Observer {
   void OnLimitChange(int device, int limit, const std::string& reason) override;
   void OnBatchEnd(const Counts& counts, TimePoint now) override;
 
-  // Records the batch's end with headroom's exit code and commits.
+  // Records the batch's end with headroom's exit code, commits and removes
+  // the launch log.
   void Finish(int exit_code);
 
   // Ok, or the first journal error.
@@ -79,6 +88,16 @@ class JournalRecorder : public Observer {
   JournalRecorderConfig config_;
   Journal* journal_;
   const LogDir* log_dir_;
+  LaunchLog* launches_;
+  // With a launch log, attempts started since the last commit are written
+  // at the commit, whole (start and, when it came, end): Journal::AddAttempt.
+  struct Pending {
+    int64_t number = 0;  // Job::number
+    AttemptRecord record;
+    JobState state = JobState::kRunning;  // the job's state after it
+  };
+  std::vector<Pending> pending_;
+  std::vector<AttemptRecord> unit_starts_;  // the launching unit's, until its last job
   Status status_;
   std::optional<TimePoint> last_tick_commit_;
   std::optional<std::string> waiting_;  // the last "waiting" recorded; unset before the first

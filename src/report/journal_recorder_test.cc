@@ -73,12 +73,17 @@ class JournalRecorderTest : public ::testing::Test {
   }
   void TearDown() override {
     recorder_.reset();
+    launches_.reset();
     journal_.reset();
     std::filesystem::remove_all(dir_);
   }
 
   // A recorder whose job 2 ran twice in earlier runs and job 3 is done.
-  JournalRecorder& Recorder() {
+  // With `launch_log`, launches go to a LaunchLog in the temp dir.
+  JournalRecorder& Recorder(bool launch_log = false) {
+    if (launch_log) {
+      EXPECT_TRUE(LaunchLog::Create(LaunchLog::PathIn(dir_, batch_), &launches_).ok());
+    }
     JournalRecorderConfig config;
     config.batch = batch_;
     config.jobs[1] = {"key-a", 0, false};
@@ -86,7 +91,8 @@ class JournalRecorderTest : public ::testing::Test {
     config.jobs[3] = {"key-c", 1, true};
     config.wall_clock = [this] { return wall_; };
     recorder_ =
-        std::make_unique<JournalRecorder>(std::move(config), journal_.get(), log_dir_.get());
+        std::make_unique<JournalRecorder>(std::move(config), journal_.get(), log_dir_.get(),
+                                          launches_.get());
     return *recorder_;
   }
 
@@ -118,6 +124,7 @@ class JournalRecorderTest : public ::testing::Test {
   std::unique_ptr<Journal> journal_;
   int64_t batch_ = 0;
   std::unique_ptr<LogDir> log_dir_;
+  std::unique_ptr<LaunchLog> launches_;
   std::unique_ptr<JournalRecorder> recorder_;
   double wall_ = 2000;
   std::vector<Job> jobs_ = {MakeJob(1, "a"), MakeJob(2, "b"), MakeJob(3, "c")};
@@ -139,6 +146,98 @@ TEST_F(JournalRecorderTest, LaunchIsCommittedBeforeTheSpawn) {
   EXPECT_EQ(attempts[0].stderr_log, log_dir_->StderrPath(jobs_[0], 1));
   EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kRunning);
   EXPECT_FALSE(journal_->in_transaction());
+}
+
+// With a launch log, a launch is durable there at once (one record per job
+// of the unit, written after its last job) and reaches journal.db with the
+// group's commit, which empties the log; Finish removes it.
+TEST_F(JournalRecorderTest, WithALaunchLogLaunchesAreDurableThereUntilTheGroupCommits) {
+  JournalRecorder& recorder = Recorder(/*launch_log=*/true);
+  std::string path = LaunchLog::PathIn(dir_, batch_);
+  recorder.OnTick(counts_, kT0, "");
+  LaunchInfo first = Launched(2, 1, 0);
+  first.last = false;
+  recorder.OnJobLaunch(jobs_[0], first);
+  std::vector<AttemptRecord> logged;
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  EXPECT_TRUE(logged.empty()) << "the unit's starts are written after its last job";
+  LaunchInfo second = Launched(2, 1, 0);
+  second.lead = &jobs_[0];
+  recorder.OnJobLaunch(jobs_[1], second);
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].job_key, "key-a");
+  EXPECT_EQ(logged[0].attempt, 1);
+  EXPECT_EQ(logged[0].slot, 2);
+  EXPECT_EQ(logged[0].gpu, 0);
+  EXPECT_EQ(logged[0].start, 2000);
+  EXPECT_EQ(logged[0].stdout_log, log_dir_->StdoutPath(jobs_[0], 1));
+  EXPECT_EQ(logged[1].job_key, "key-b");
+  EXPECT_EQ(logged[1].attempt, 3);  // after two in earlier runs
+  EXPECT_EQ(logged[1].stderr_log, log_dir_->StderrPath(jobs_[0], 1));  // the unit's logs
+  EXPECT_TRUE(CommittedAttempts().empty()) << "no commit per launch";
+
+  recorder.OnTick(counts_, kT0 + milliseconds(100), "");
+  EXPECT_EQ(CommittedAttempts().size(), 2u);
+  EXPECT_EQ(CommittedJobs()["key-b"].state, JobState::kRunning);
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  EXPECT_TRUE(logged.empty()) << "emptied by the commit";
+
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 2, -1));
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  EXPECT_EQ(logged.size(), 1u);
+  recorder.Finish(0);
+  EXPECT_EQ(CommittedAttempts().size(), 3u);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_TRUE(recorder.status().ok()) << recorder.status().message();
+}
+
+// With a launch log, an attempt that starts and ends between two commits is
+// written whole at the commit; one whose start was committed before gets
+// its end as usual; a retry in the same group follows its first attempt.
+TEST_F(JournalRecorderTest, WithALaunchLogAttemptsOfOneGroupAreWrittenWhole) {
+  JournalRecorder& recorder = Recorder(/*launch_log=*/true);
+  recorder.OnTick(counts_, kT0, "");
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 1, 0));  // a: ends in the next group
+  recorder.OnTick(counts_, kT0 + milliseconds(100), "");
+  recorder.OnJobLaunch(jobs_[1], Launched(2, 1, -1));  // b: fails, retried at once
+  wall_ = 2002;
+  AttemptEnd failed = End(Outcome::kFailed, 1, 3);
+  failed.will_retry = true;
+  recorder.OnJobEnd(jobs_[1], failed, counts_);
+  recorder.OnJobLaunch(jobs_[1], Launched(2, 2, -1));
+  wall_ = 2003;
+  recorder.OnJobEnd(jobs_[1], End(Outcome::kSucceeded, 2), counts_);
+  recorder.OnJobEnd(jobs_[0], End(Outcome::kSucceeded, 1), counts_);
+  EXPECT_EQ(CommittedAttempts().size(), 1u) << "nothing of this group is committed yet";
+  recorder.OnTick(counts_, kT0 + milliseconds(200), "");
+
+  std::map<std::string, JobRecord> jobs = CommittedJobs();
+  EXPECT_EQ(jobs["key-a"].state, JobState::kSucceeded);
+  EXPECT_EQ(jobs["key-b"].state, JobState::kSucceeded);
+  EXPECT_EQ(jobs["key-b"].attempts, 4);  // two in earlier runs
+  std::vector<AttemptRecord> attempts = CommittedAttempts();
+  ASSERT_EQ(attempts.size(), 3u);
+  std::map<std::pair<std::string, int>, AttemptRecord> by_attempt;
+  for (const AttemptRecord& a : attempts) by_attempt[{a.job_key, a.attempt}] = a;
+  const AttemptRecord& b3 = by_attempt[{"key-b", 3}];
+  EXPECT_EQ(b3.start, 2000);
+  EXPECT_EQ(b3.end, 2002);
+  EXPECT_EQ(b3.exit_code, 3);
+  EXPECT_EQ(b3.outcome, "failed");
+  EXPECT_EQ(b3.slot, 1);  // as the end reports it
+  EXPECT_EQ(b3.stdout_log, log_dir_->StdoutPath(jobs_[1], 1));
+  const AttemptRecord& b4 = by_attempt[{"key-b", 4}];
+  EXPECT_EQ(b4.start, 2002);
+  EXPECT_EQ(b4.end, 2003);
+  EXPECT_EQ(b4.outcome, "succeeded");
+  EXPECT_EQ(b4.cpu_seconds, 0.25);
+  EXPECT_EQ(b4.peak_rss, 2048u * 1024);
+  EXPECT_EQ(b4.stderr_log, log_dir_->StderrPath(jobs_[1], 2));
+  const AttemptRecord& a1 = by_attempt[{"key-a", 1}];
+  EXPECT_EQ(a1.end, 2003);
+  EXPECT_EQ(a1.outcome, "succeeded");
+  EXPECT_TRUE(recorder.status().ok()) << recorder.status().message();
 }
 
 TEST_F(JournalRecorderTest, EndsAreGroupedAndCommittedByATickAfterCommitEvery) {
