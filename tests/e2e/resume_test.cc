@@ -121,6 +121,9 @@ TEST_F(ResumeTest, KilledBatchesResumeToExactlyOneSuccessPerJob) {
     // Attempts of a killed run have no end; the resume marked them interrupted.
     EXPECT_EQ(SqlOne(state, "SELECT count(*) FROM attempts WHERE outcome = ''"), "0");
     EXPECT_EQ(SqlOne(state, "SELECT exit_code FROM batches"), "0");
+    // Starts not yet committed when a run was killed were in its launch log
+    // (replayed by the next run); the run that completed removed it.
+    EXPECT_FALSE(FileExists(state + "/batch-1.launches"));
     interrupted_attempts +=
         std::stoi(SqlOne(state, "SELECT count(*) FROM attempts WHERE outcome = 'interrupted'"));
     // Every output in place, with its whole content, and no temp file left.
