@@ -98,8 +98,6 @@ Status UpsertPlan(Journal* journal, int64_t batch, const Plan& plan,
   return status;
 }
 
-// Continues `batch`: requeues what a killed run left running, then keeps
-// succeeded (and, without --resume-failed, failed) jobs out of the run.
 // The starts a killed run wrote to its launch log but had not committed yet
 // go into the journal, so that they are requeued (and their partial outputs
 // removed) as any job left running.
@@ -113,6 +111,8 @@ Status ReplayLaunches(Journal* journal, const std::string& state_dir, int64_t ba
   return status;
 }
 
+// Continues `batch`: requeues what a killed run left running, then keeps
+// succeeded (and, without --resume-failed, failed) jobs out of the run.
 Status Continue(Journal* journal, const Options& options, const BatchRecord& batch,
                 const std::map<int64_t, std::string>& keys, Plan* plan, OpenedBatch* out) {
   std::vector<JobRecord> were_running;

@@ -79,7 +79,7 @@ void JournalRecorder::CommitGroup() {
     pending_.clear();
   }
   if (!journal_->in_transaction()) return;
-  if (Write(journal_->Commit()) && launches_ != nullptr) Write(launches_->Clear());
+  if (Write(journal_->Commit())) Write(launches_->Clear());
 }
 
 void JournalRecorder::AddEvent(const std::string& kind, int gpu, int64_t value,
@@ -105,7 +105,6 @@ void JournalRecorder::OnJobSkipped(const Job& job, const Counts&) {
 // The starts of one unit are made durable together, after its last one.
 void JournalRecorder::OnJobLaunch(const Job& job, const LaunchInfo& launch) {
   const JournaledJob* journaled = Find(job);
-  Open();
   if (journaled == nullptr || !status_.ok()) return;
   AttemptRecord record;
   record.job_key = journaled->key;
@@ -117,10 +116,6 @@ void JournalRecorder::OnJobLaunch(const Job& job, const LaunchInfo& launch) {
   int lead_attempt = launch.lead != nullptr ? launch.lead_attempt : launch.attempt;
   record.stdout_log = log_dir_->StdoutPath(lead, lead_attempt);
   record.stderr_log = log_dir_->StderrPath(lead, lead_attempt);
-  if (launches_ == nullptr) {
-    if (Write(journal_->StartAttempt(config_.batch, record)) && launch.last) CommitGroup();
-    return;
-  }
   unit_starts_.push_back(record);
   pending_.push_back({job.number, std::move(record), JobState::kRunning});
   if (launch.last) {
@@ -228,7 +223,7 @@ void JournalRecorder::OnBatchEnd(const Counts&, TimePoint) {
 void JournalRecorder::Finish(int exit_code) {
   CommitGroup();
   if (status_.ok()) Write(journal_->EndBatch(config_.batch, WallNow(), exit_code));
-  if (status_.ok() && launches_ != nullptr) Write(launches_->Remove());
+  if (status_.ok()) Write(launches_->Remove());
 }
 
 }  // namespace headroom

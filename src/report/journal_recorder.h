@@ -6,13 +6,13 @@
 // Writes are grouped into transactions, committed on the first tick
 // `commit_every` after the last commit and at the batch's end. An attempt
 // must be durable before its process is spawned (a crash right after the
-// spawn still knows the job ran): with a LaunchLog, each launch appends its
-// unit's starts there (one write(2)) and the log is cleared after each
-// commit; without one, each launch commits the group. A 10,000-job batch of
-// `true` thus pays one commit per tenth of a second, not one per job (a
-// commit costs about as much as all of a job's statements), and a job that
-// starts and ends between two commits is written with two statements, not
-// four (its attempt whole, and its job's state). commit_every is
+// spawn still knows the job ran): each launch appends its unit's starts to
+// the batch's LaunchLog (one write(2)), which is cleared after each commit.
+// A 10,000-job batch of `true` thus pays one commit per tenth of a second,
+// not one per job (a commit costs about as much as all of a job's
+// statements), and a job that starts and ends between two commits is
+// written with two statements, not four (its attempt whole, and its job's
+// state). commit_every is
 // short (0.1 s) because an open group holds the journal's write lock, which
 // another batch in the same state dir may be waiting for.
 //
@@ -52,10 +52,10 @@ struct JournalRecorderConfig {
 class JournalRecorder : public Observer {
  public:
   // `journal`, `log_dir` (where attempts' logs go, as the runner names
-  // them) and `launches` (may be null: commit at each launch) must outlive
+  // them) and `launches` (the batch's, OpenedBatch::launches) must outlive
   // the recorder.
   JournalRecorder(JournalRecorderConfig config, Journal* journal, const LogDir* log_dir,
-                  LaunchLog* launches = nullptr);
+                  LaunchLog* launches);
   ~JournalRecorder() override;  // commits what is pending
   JournalRecorder(const JournalRecorder&) = delete;
   JournalRecorder& operator=(const JournalRecorder&) = delete;
@@ -89,8 +89,8 @@ class JournalRecorder : public Observer {
   Journal* journal_;
   const LogDir* log_dir_;
   LaunchLog* launches_;
-  // With a launch log, attempts started since the last commit are written
-  // at the commit, whole (start and, when it came, end): Journal::AddAttempt.
+  // Attempts started since the last commit, written at the commit, whole
+  // (start and, when it came, end): Journal::AddAttempt.
   struct Pending {
     int64_t number = 0;  // Job::number
     AttemptRecord record;

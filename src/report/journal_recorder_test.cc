@@ -79,11 +79,8 @@ class JournalRecorderTest : public ::testing::Test {
   }
 
   // A recorder whose job 2 ran twice in earlier runs and job 3 is done.
-  // With `launch_log`, launches go to a LaunchLog in the temp dir.
-  JournalRecorder& Recorder(bool launch_log = false) {
-    if (launch_log) {
-      EXPECT_TRUE(LaunchLog::Create(LaunchLog::PathIn(dir_, batch_), &launches_).ok());
-    }
+  JournalRecorder& Recorder() {
+    EXPECT_TRUE(LaunchLog::Create(LaunchLog::PathIn(dir_, batch_), &launches_).ok());
     JournalRecorderConfig config;
     config.batch = batch_;
     config.jobs[1] = {"key-a", 0, false};
@@ -131,28 +128,12 @@ class JournalRecorderTest : public ::testing::Test {
   Counts counts_;
 };
 
-TEST_F(JournalRecorderTest, LaunchIsCommittedBeforeTheSpawn) {
+// A launch is durable in the launch log at once, before the spawn (one
+// record per job of the unit, written after its last job), and reaches
+// journal.db with the group's commit, which empties the log; Finish
+// removes it.
+TEST_F(JournalRecorderTest, LaunchesAreDurableInTheLaunchLogUntilTheGroupCommits) {
   JournalRecorder& recorder = Recorder();
-  recorder.OnJobLaunch(jobs_[0], Launched(2, 1, 0));
-  std::vector<AttemptRecord> attempts = CommittedAttempts();
-  ASSERT_EQ(attempts.size(), 1u);
-  EXPECT_EQ(attempts[0].job_key, "key-a");
-  EXPECT_EQ(attempts[0].attempt, 1);
-  EXPECT_EQ(attempts[0].slot, 2);
-  EXPECT_EQ(attempts[0].gpu, 0);
-  EXPECT_EQ(attempts[0].start, 2000);
-  EXPECT_FALSE(attempts[0].end);
-  EXPECT_EQ(attempts[0].stdout_log, log_dir_->StdoutPath(jobs_[0], 1));
-  EXPECT_EQ(attempts[0].stderr_log, log_dir_->StderrPath(jobs_[0], 1));
-  EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kRunning);
-  EXPECT_FALSE(journal_->in_transaction());
-}
-
-// With a launch log, a launch is durable there at once (one record per job
-// of the unit, written after its last job) and reaches journal.db with the
-// group's commit, which empties the log; Finish removes it.
-TEST_F(JournalRecorderTest, WithALaunchLogLaunchesAreDurableThereUntilTheGroupCommits) {
-  JournalRecorder& recorder = Recorder(/*launch_log=*/true);
   std::string path = LaunchLog::PathIn(dir_, batch_);
   recorder.OnTick(counts_, kT0, "");
   LaunchInfo first = Launched(2, 1, 0);
@@ -192,11 +173,10 @@ TEST_F(JournalRecorderTest, WithALaunchLogLaunchesAreDurableThereUntilTheGroupCo
   EXPECT_TRUE(recorder.status().ok()) << recorder.status().message();
 }
 
-// With a launch log, an attempt that starts and ends between two commits is
-// written whole at the commit; one whose start was committed before gets
-// its end as usual; a retry in the same group follows its first attempt.
-TEST_F(JournalRecorderTest, WithALaunchLogAttemptsOfOneGroupAreWrittenWhole) {
-  JournalRecorder& recorder = Recorder(/*launch_log=*/true);
+// An attempt that starts and ends between two commits is written whole at
+// the commit; a retry in the same group follows its first attempt.
+TEST_F(JournalRecorderTest, AttemptsOfOneGroupAreWrittenWhole) {
+  JournalRecorder& recorder = Recorder();
   recorder.OnTick(counts_, kT0, "");
   recorder.OnJobLaunch(jobs_[0], Launched(1, 1, 0));  // a: ends in the next group
   recorder.OnTick(counts_, kT0 + milliseconds(100), "");
@@ -246,9 +226,10 @@ TEST_F(JournalRecorderTest, EndsAreGroupedAndCommittedByATickAfterCommitEvery) {
   recorder.OnJobLaunch(jobs_[0], Launched(1, 1, -1));
   wall_ = 2001.5;
   recorder.OnJobEnd(jobs_[0], End(Outcome::kSucceeded, 1), counts_);
-  EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kRunning) << "committed per write";
+  EXPECT_TRUE(CommittedAttempts().empty()) << "committed per write";
   recorder.OnTick(counts_, kT0 + milliseconds(99), "");
-  EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kRunning);
+  EXPECT_TRUE(CommittedAttempts().empty());
+  EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kQueued);
   recorder.OnTick(counts_, kT0 + milliseconds(100), "");
   EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kSucceeded);
   std::vector<AttemptRecord> attempts = CommittedAttempts();
@@ -281,14 +262,24 @@ TEST_F(JournalRecorderTest, MeasuredPeaksAreJournaled) {
   EXPECT_EQ(attempts[0].peak_rss, uint64_t{3} << 30);
 }
 
-TEST_F(JournalRecorderTest, AnEndIsCommittedByTheNextLaunch) {
+// An attempt whose start was committed in an earlier group gets its end
+// and its job's state in the group it ends in.
+TEST_F(JournalRecorderTest, AnAttemptCommittedBeforeGetsItsEndInALaterGroup) {
   JournalRecorder& recorder = Recorder();
+  recorder.OnTick(counts_, kT0, "");
   recorder.OnJobLaunch(jobs_[0], Launched(1, 1, -1));
+  recorder.OnTick(counts_, kT0 + milliseconds(100), "");
+  EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kRunning);
+  wall_ = 2005;
   recorder.OnJobEnd(jobs_[0], End(Outcome::kFailed, 1, 3), counts_);
-  recorder.OnJobLaunch(jobs_[1], Launched(1, 1, -1));
-  std::map<std::string, JobRecord> jobs = CommittedJobs();
-  EXPECT_EQ(jobs["key-a"].state, JobState::kFailed);
-  EXPECT_EQ(jobs["key-b"].state, JobState::kRunning);
+  recorder.OnTick(counts_, kT0 + milliseconds(200), "");
+  EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kFailed);
+  std::vector<AttemptRecord> attempts = CommittedAttempts();
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].start, 2000);
+  EXPECT_EQ(attempts[0].end, 2005);
+  EXPECT_EQ(attempts[0].exit_code, 3);
+  EXPECT_EQ(attempts[0].stdout_log, log_dir_->StdoutPath(jobs_[0], 1));
 }
 
 TEST_F(JournalRecorderTest, AttemptNumbersContinueFromEarlierRuns) {
@@ -298,6 +289,7 @@ TEST_F(JournalRecorderTest, AttemptNumbersContinueFromEarlierRuns) {
   end.will_retry = true;
   recorder.OnJobEnd(jobs_[1], end, counts_);
   recorder.OnJobLaunch(jobs_[1], Launched(1, 2, -1));
+  recorder.OnBatchEnd(counts_, kT0);
   std::map<std::string, JobRecord> jobs = CommittedJobs();
   EXPECT_EQ(jobs["key-b"].attempts, 4);
   std::vector<AttemptRecord> attempts = CommittedAttempts();
