@@ -1,6 +1,7 @@
 // headroom: wires one run together - options, inputs, plan, executor,
 // scheduler and reporters - and turns the outcome into an exit code.
 #include <sys/ioctl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +17,9 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "exec/environment.h"
 #include "exec/executable.h"
+#include "exec/leftovers.h"
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
 #include "exec/worker_command.h"
@@ -257,11 +260,20 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   // --no-journal: none at all.
   std::unique_ptr<Journal> journal;
   OpenedBatch batch;
+  std::string leftovers_notice;
+  // A resume first stops what a killed headroom left running of the batch.
+  auto stop_leftovers = [&](int64_t id) {
+    std::vector<pid_t> pids = FindTagged(BatchTag(options.state_dir, id));
+    if (pids.empty()) return;
+    StopProcesses(pids, options.kill_grace);
+    leftovers_notice = fmt::format(
+        "stopped {} process(es) of batch {} that a killed headroom left running", pids.size(), id);
+  };
   if (!options.no_journal) {
     status = Journal::Open(options.state_dir, &journal);
     if (status.ok()) {
       status = OpenBatch(journal.get(), options, NewBatchRecord(options, options_json),
-                         JobKeys(plan, options.command), &plan, &batch);
+                         JobKeys(plan, options.command), &plan, &batch, stop_leftovers);
     }
     if (!status.ok()) return Fail(status);
   }
@@ -323,6 +335,7 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   if (!batch.notice.empty()) {
     observers.OnNotice(batch.notice_is_warning ? LogLevel::kWarn : LogLevel::kInfo, batch.notice);
   }
+  if (!leftovers_notice.empty()) observers.OnNotice(LogLevel::kWarn, leftovers_notice);
 
   ProcessSet processes;  // from here on, SIGINT/SIGTERM are the scheduler's
   ProcessRunnerConfig runner_config;
@@ -330,6 +343,12 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   runner_config.threads_per_job = options.threads_per_job;
   runner_config.env = options.env;
   runner_config.base_env = EnvironmentList();
+  // Marks the batch's processes, so that a resume finds them if this
+  // headroom is killed (exec/leftovers.h).
+  if (journal) {
+    SetVariable(kBatchTagVariable, BatchTag(options.state_dir, batch.id),
+                &runner_config.base_env);
+  }
   runner_config.resolved = resolved;
   runner_config.batch_results = options.batch_results;
   const char* path = std::getenv("PATH");

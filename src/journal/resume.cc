@@ -210,7 +210,8 @@ std::string TempOutputOf(const std::string& output, int64_t pid, int64_t number)
 }
 
 Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& record,
-                 const std::map<int64_t, std::string>& keys, Plan* plan, OpenedBatch* out) {
+                 const std::map<int64_t, std::string>& keys, Plan* plan, OpenedBatch* out,
+                 const std::function<void(int64_t batch)>& stop_leftovers) {
   for (const auto& [number, key] : keys) out->jobs[number].key = key;
   std::optional<BatchRecord> target;
   std::string why;
@@ -222,6 +223,7 @@ Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& re
     out->id = target->id;
     out->resumed = true;
     Status status = BatchLock::Acquire(options.state_dir, out->id, &out->lock);
+    if (status.ok() && stop_leftovers) stop_leftovers(out->id);
     // One transaction: a resume killed half-way has changed nothing (the
     // launch log stays until the journal has what it held).
     if (status.ok()) status = journal->Begin();

@@ -6,6 +6,7 @@
 // names one, which must match them); when there is none it starts a new one,
 // with a notice. Continuing a batch:
 //   - takes its BatchLock first, so that two headroom processes never run it;
+//   - stops the processes a killed headroom left running for it;
 //   - replays the starts its launch log holds (journal/launch_log.h) into
 //     the journal;
 //   - jobs left running by a killed headroom (and interrupted ones) go back to
@@ -17,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -74,7 +76,10 @@ std::string TempOutputOf(const std::string& output, int64_t pid, int64_t number)
 // plan), and moves the jobs that are not to run again into plan->skipped.
 // Errors (exit 2): --batch ID missing or of another command/source (naming
 // both), the batch locked by another headroom, journal errors.
+// `stop_leftovers`, when set, is called with the batch's id once its lock is
+// held and before anything of it is requeued or removed (exec/leftovers.h).
 Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& record,
-                 const std::map<int64_t, std::string>& keys, Plan* plan, OpenedBatch* out);
+                 const std::map<int64_t, std::string>& keys, Plan* plan, OpenedBatch* out,
+                 const std::function<void(int64_t batch)>& stop_leftovers = {});
 
 }  // namespace headroom

@@ -138,6 +138,44 @@ TEST_F(ResumeTest, KilledBatchesResumeToExactlyOneSuccessPerJob) {
   EXPECT_GT(interrupted_attempts, 0);
 }
 
+// Jobs a killed headroom left running are stopped by the resume before it
+// runs them again: they would hold the GPU memory the resume needs and could
+// write their partial output again after it was removed.
+TEST_F(ResumeTest, AResumeStopsTheJobsAKilledHeadroomLeftRunning) {
+  std::string job = Script("job.sh",
+                           "if [ ! -e \"" + Path("fast") +
+                               "\" ]; then\n"
+                               "  echo $$ > \"" + Path("pid") +
+                               "\"\n"
+                               "  printf partial > \"$2\"\n"
+                               "  sleep 30\n"
+                               "fi\n"
+                               "printf '%s\\n' \"$1\" > \"$2\"\n");
+  std::string state = Path("state");
+  std::string out = Path("out");
+  auto first = Start(RunArgs(state, out, job, {}, {"a"}));
+  ASSERT_TRUE(first->PumpUntil([&] { return FileExists(Path("pid")); }, 10)) << first->err();
+  first->Signal(SIGKILL);
+  RunResult killed = first->Wait(10);
+  ASSERT_EQ(killed.signal, SIGKILL);
+  first.reset();
+  pid_t orphan = std::stoi(ReadFile(Path("pid")));
+  ASSERT_EQ(kill(orphan, 0), 0) << "the job did not outlive its headroom";
+
+  WriteFile(Path("fast"), "");
+  RunResult r = Hr(RunArgs(state, out, job, {"--resume"}, {"a"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(Grep(r.out + r.err,
+                 "stopped 2 process(es) of batch 1 that a killed headroom left running")
+                .size(),
+            1u)
+      << r.out << r.err;  // the job's shell and its sleep
+  ReapOrphans();  // they are ours (child subreaper): gone once reaped
+  EXPECT_NE(kill(orphan, 0), 0) << "the old job still runs";
+  EXPECT_EQ(ListDir(out), std::vector<std::string>{"a"});
+  EXPECT_EQ(ReadFile(out + "/a"), "a\n");
+}
+
 TEST_F(ResumeTest, FailedJobsRunAgainOnlyWithResumeFailed) {
   std::string job = Script("job.sh", "printf '%s\\n' \"$1\" >> \"" + Path("ran") +
                                          "\"\n"
