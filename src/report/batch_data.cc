@@ -2,9 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <memory>
+#include <set>
+#include <utility>
 
 #include "journal/batch_lock.h"
+#include "journal/launch_log.h"
 
 namespace headroom {
 
@@ -24,6 +29,32 @@ BatchRunState BatchData::state() const {
   if (batch.ended_at) return BatchRunState::kFinished;
   return lock_held ? BatchRunState::kRunning : BatchRunState::kStopped;
 }
+
+namespace {
+
+// A killed batch's launch log holds the starts of its last moments that the
+// journal never committed: they show as running, as a resume will see them.
+// A launch log that cannot be read is left to the resume to report.
+void AddUncommittedStarts(const std::string& state_dir, BatchData* data) {
+  std::vector<AttemptRecord> starts;
+  if (!LaunchLog::Read(LaunchLog::PathIn(state_dir, data->batch.id), &starts).ok()) return;
+  if (starts.empty()) return;
+  std::set<std::pair<std::string, int>> known;
+  for (const AttemptRecord& a : data->attempts) known.emplace(a.job_key, a.attempt);
+  std::map<std::string, JobRecord*> jobs;
+  for (JobRecord& job : data->jobs) jobs.emplace(job.key, &job);
+  for (AttemptRecord& start : starts) {
+    auto job = jobs.find(start.job_key);
+    if (job == jobs.end() || !known.emplace(start.job_key, start.attempt).second) continue;
+    job->second->state = JobState::kRunning;
+    job->second->attempts = std::max(job->second->attempts, start.attempt);
+    data->attempts.push_back(std::move(start));
+  }
+  std::stable_sort(data->attempts.begin(), data->attempts.end(),
+                   [](const AttemptRecord& a, const AttemptRecord& b) { return a.start < b.start; });
+}
+
+}  // namespace
 
 Status LoadBatchData(const std::string& state_dir, std::optional<int64_t> id, BatchData* out) {
   *out = BatchData();
@@ -58,6 +89,7 @@ Status LoadBatchData(const std::string& state_dir, std::optional<int64_t> id, Ba
   std::optional<BatchRecord> again;
   status = journal->FindBatch(batch->id, &again);
   if (status.ok() && again) out->batch = *again;
+  if (status.ok() && out->state() == BatchRunState::kStopped) AddUncommittedStarts(state_dir, out);
   return status;
 }
 

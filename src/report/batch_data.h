@@ -33,7 +33,9 @@ struct BatchData {
   BatchRunState state() const;
 };
 
-// Reads batch `id` (the latest when unset) of the journal in `state_dir`.
+// Reads batch `id` (the latest when unset) of the journal in `state_dir`;
+// of a stopped (killed) batch, also the starts its launch log holds that
+// the journal lacks, as running attempts.
 // Errors are one line: the journal's own ("journal <path>: no such file (no
 // batch has run with this state dir)"), "journal <path>: no batch recorded
 // yet", "--batch 9: journal <path> has no batch 9 (the latest is 3)".

@@ -7,6 +7,7 @@
 
 #include "jobs/jobs_test_util.h"
 #include "journal/batch_lock.h"
+#include "journal/launch_log.h"
 #include "report/report_test_util.h"
 
 namespace headroom {
@@ -81,6 +82,41 @@ TEST(LoadBatchDataTest, StateTellsRunningFromKilledByTheLock) {
   ASSERT_TRUE(LoadBatchData(dir.path(), open, &data).ok());
   EXPECT_EQ(data.state(), BatchRunState::kStopped);
   EXPECT_EQ(BatchRunStateName(BatchRunState::kStopped), "stopped");
+}
+
+// The starts a killed batch's launch log holds and the journal lacks show as
+// running; known ones are not doubled; a running batch's log is not read.
+TEST(LoadBatchDataTest, AKilledBatchShowsTheStartsOfItsLaunchLog) {
+  TempDir dir;
+  int64_t open = WriteSampleBatch(dir.path(), /*end=*/false);
+  std::unique_ptr<LaunchLog> log;
+  ASSERT_TRUE(LaunchLog::Create(LaunchLog::PathIn(dir.path(), open), &log).ok());
+  AttemptRecord known;
+  known.job_key = "a.mp4";
+  known.attempt = 1;
+  known.start = 1010;
+  AttemptRecord e1;
+  e1.job_key = "e.mp4";
+  e1.attempt = 1;
+  e1.slot = 3;
+  e1.start = 1065;
+  ASSERT_TRUE(log->Append({known, e1}).ok());
+
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), open, &data).ok());
+  ASSERT_EQ(data.attempts.size(), 5u);
+  EXPECT_EQ(data.attempts.back().job_key, "e.mp4");
+  EXPECT_FALSE(data.attempts.back().end);
+  EXPECT_EQ(data.jobs[4].key, "e.mp4");
+  EXPECT_EQ(data.jobs[4].state, JobState::kRunning);
+  EXPECT_EQ(data.jobs[4].attempts, 1);
+  EXPECT_EQ(data.jobs[0].state, JobState::kSucceeded);
+
+  std::unique_ptr<BatchLock> lock;
+  ASSERT_TRUE(BatchLock::Acquire(dir.path(), open, &lock).ok());
+  ASSERT_TRUE(LoadBatchData(dir.path(), open, &data).ok());
+  EXPECT_EQ(data.attempts.size(), 4u) << "a running batch commits its own starts";
+  EXPECT_EQ(data.jobs[4].state, JobState::kQueued);
 }
 
 }  // namespace
