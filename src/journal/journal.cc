@@ -77,7 +77,14 @@ const char* const kSql[] = {
     " FROM jobs WHERE batch = ? AND state IN ('running', 'interrupted')"
     " ORDER BY number, key",
     "UPDATE jobs SET state = 'queued' WHERE batch = ? AND state IN ('running', 'interrupted')",
-    "UPDATE attempts SET outcome = 'interrupted' WHERE batch = ? AND ended_at IS NULL",
+    // A killed run's attempts end when it was last seen: the latest time it
+    // wrote (a start, an end, a sample or an event), not at the resume.
+    "UPDATE attempts SET outcome = 'interrupted', ended_at = max(started_at, max("
+    "coalesce((SELECT max(t) FROM samples WHERE batch = ?1), 0),"
+    " coalesce((SELECT max(t) FROM events WHERE batch = ?1), 0),"
+    " coalesce((SELECT max(max(started_at, coalesce(ended_at, 0))) FROM attempts"
+    " WHERE batch = ?1), 0)))"
+    " WHERE batch = ?1 AND ended_at IS NULL",
     "SELECT " HR_JOB_COLUMNS " FROM jobs WHERE batch = ? ORDER BY number, key",
     "SELECT state, count(*) FROM jobs WHERE batch = ? GROUP BY state",
     "UPDATE jobs SET state = 'running', attempts = ? WHERE batch = ? AND key = ?",

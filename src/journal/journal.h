@@ -161,7 +161,9 @@ class Journal {
   Status SetJobState(int64_t batch, const std::string& key, JobState state);
   // Resume: jobs left running (their headroom was killed) or interrupted go
   // back to queued, and their attempts without an end get outcome
-  // "interrupted". Returns those jobs (with their old state) in number order.
+  // "interrupted" and, as end, the last time the batch wrote anything (a
+  // start, an end, a sample, an event): when its headroom was last seen.
+  // Returns those jobs (with their old state) in number order.
   Status RequeueRunning(int64_t batch, std::vector<JobRecord>* were_running);
   Status Jobs(int64_t batch, std::vector<JobRecord>* out);               // in number order
   Status CountByState(int64_t batch, std::map<JobState, int64_t>* out);  // states with jobs only

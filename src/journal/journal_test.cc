@@ -468,6 +468,10 @@ TEST_F(JournalTest, RequeueRunningAndCountByState) {
   ASSERT_TRUE(journal->EndAttempt(batch_, done).ok());
   ASSERT_TRUE(journal->SetJobState(batch_, "b", JobState::kSucceeded).ok());
   ASSERT_TRUE(journal->SetJobState(batch_, "c", JobState::kInterrupted).ok());
+  SampleRecord sample;  // the killed run was last seen at 1005.5
+  sample.t = 1005.5;
+  sample.gpu = 0;
+  ASSERT_TRUE(journal->AddSample(batch_, sample).ok());
 
   std::map<JobState, int64_t> counts;
   ASSERT_TRUE(journal->CountByState(batch_, &counts).ok());
@@ -493,8 +497,9 @@ TEST_F(JournalTest, RequeueRunningAndCountByState) {
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(attempts[0].job_key, "a");
   EXPECT_EQ(attempts[0].outcome, "interrupted");
-  EXPECT_FALSE(attempts[0].end);
+  EXPECT_EQ(attempts[0].end, 1005.5) << "ends when its headroom was last seen";
   EXPECT_EQ(attempts[1].outcome, "succeeded");
+  EXPECT_EQ(attempts[1].end, 1002);
 
   // Nothing left to requeue; the next attempt of "a" is number 2.
   ASSERT_TRUE(journal->RequeueRunning(batch_, &were_running).ok());

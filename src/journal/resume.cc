@@ -122,6 +122,15 @@ Status Continue(Journal* journal, const Options& options, const BatchRecord& bat
   RemovePartialOutputs(were_running, batch.pid);
   out->rerun = static_cast<int64_t>(were_running.size());
   status = journal->ResumeBatch(batch.id, getpid());
+  if (status.ok()) {
+    // Where this run starts: reports leave out the downtime before it.
+    EventRecord resumed;
+    resumed.t = WallNow();
+    resumed.kind = "resumed";
+    resumed.value = getpid();
+    resumed.text = fmt::format("resumed by pid {}", getpid());
+    status = journal->AddEvent(batch.id, resumed);
+  }
   if (status.ok()) status = UpsertPlan(journal, batch.id, *plan, keys);
   std::vector<JobRecord> known;
   if (status.ok()) status = journal->Jobs(batch.id, &known);

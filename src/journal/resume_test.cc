@@ -176,6 +176,12 @@ TEST_F(ResumeTest, ResumeSkipsDoneAndFailedJobsRerunsRunningOnesAndAddsNewInputs
   ASSERT_TRUE(journal_->FindBatch(1, &stored).ok());
   EXPECT_EQ(stored->pid, getpid());
   EXPECT_TRUE(BatchLock::IsHeld(options_.state_dir, 1));
+  std::vector<EventRecord> events;
+  ASSERT_TRUE(journal_->Events(1, &events).ok());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, "resumed");
+  EXPECT_EQ(events[0].value, getpid());
+  EXPECT_GT(events[0].t, 0);
 }
 
 // A start that a killed run wrote to its launch log but never committed is

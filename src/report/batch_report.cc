@@ -171,18 +171,42 @@ void AddGpus(const BatchData& data, double horizon, BatchReport* report) {
   }
 }
 
+// The time the batch's runs spent: for each run (a resume starts one, at
+// its "resumed" event), from its first attempt's start to its last end (now,
+// for a run going on), so that the downtime between a killed run and its
+// resume does not count.
+double ActiveSeconds(const BatchData& data, double horizon, bool running) {
+  std::vector<double> resumes;
+  for (const EventRecord& event : data.events) {
+    if (event.kind == "resumed") resumes.push_back(event.t);
+  }
+  std::sort(resumes.begin(), resumes.end());
+  std::vector<std::optional<double>> first(resumes.size() + 1);
+  std::vector<double> last(resumes.size() + 1, 0);
+  for (const AttemptRecord& attempt : data.attempts) {
+    size_t run = static_cast<size_t>(std::upper_bound(resumes.begin(), resumes.end(),
+                                                      attempt.start) -
+                                     resumes.begin());
+    if (!first[run] || attempt.start < *first[run]) first[run] = attempt.start;
+    last[run] = std::max(last[run], AttemptEnd(attempt, horizon));
+  }
+  if (running) {
+    if (!first.back() && !resumes.empty()) first.back() = resumes.back();
+    last.back() = horizon;
+  }
+  double active = 0;
+  for (size_t run = 0; run < first.size(); ++run) {
+    if (first[run]) active += std::max(0.0, last[run] - *first[run]);
+  }
+  return active;
+}
+
 void AddThroughput(const BatchData& data, double horizon, BatchReport* report) {
   Throughput& throughput = report->throughput;
   throughput.finished = report->counts[JobState::kSucceeded] + report->counts[JobState::kFailed];
-  std::optional<double> first_start;
-  double last_end = 0;
-  for (const AttemptRecord& attempt : data.attempts) {
-    if (!first_start || attempt.start < *first_start) first_start = attempt.start;
-    last_end = std::max(last_end, AttemptEnd(attempt, horizon));
-  }
-  if (!first_start) return;
-  if (report->state == BatchRunState::kRunning) last_end = horizon;
-  throughput.active_seconds = std::max(0.0, last_end - *first_start);
+  if (data.attempts.empty()) return;
+  throughput.active_seconds =
+      ActiveSeconds(data, horizon, report->state == BatchRunState::kRunning);
   if (throughput.finished == 0 || throughput.active_seconds <= 0) return;
   double per_second = static_cast<double>(throughput.finished) / throughput.active_seconds;
   throughput.jobs_per_hour = per_second * 3600;

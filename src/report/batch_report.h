@@ -59,7 +59,7 @@ struct GpuUsage {
 
 struct Throughput {
   int64_t finished = 0;                 // jobs that succeeded or failed
-  double active_seconds = 0;            // from the first attempt's start to the last end (or now)
+  double active_seconds = 0;            // per run: first attempt's start to last end (or now)
   std::optional<double> jobs_per_hour;  // unset until a job finished
   std::optional<double> eta_seconds;    // queued and running jobs at that rate; unset when done
 };

@@ -154,6 +154,32 @@ TEST(BuildReportTest, RunningBatchCountsOpenAttemptsToNowAndHasAnEta) {
   EXPECT_NEAR(*report.throughput.eta_seconds, 25, 1e-9);  // 1 left at 3 per 75 s
 }
 
+// A batch resumed long after it was killed: the throughput counts the time
+// its runs spent, not the downtime between them.
+TEST(BuildReportTest, ThroughputOfAResumedBatchLeavesOutTheDowntime) {
+  TempDir dir;
+  WriteSampleBatch(dir.path(), /*end=*/false);  // attempts from 1005 to 1060
+  {
+    std::unique_ptr<Journal> journal;
+    ASSERT_TRUE(Journal::Open(dir.path(), &journal).ok());
+    EventRecord resumed;
+    resumed.t = 5000;
+    resumed.kind = "resumed";
+    resumed.text = "resumed by pid 7";
+    ASSERT_TRUE(journal->AddEvent(1, resumed).ok());
+    ASSERT_TRUE(journal->StartAttempt(1, Attempt("e.mp4", 1, 1, 0, 5010)).ok());
+  }
+  std::unique_ptr<BatchLock> lock;
+  ASSERT_TRUE(BatchLock::Acquire(dir.path(), 1, &lock).ok());
+  BatchReport report = ReportOf(dir.path(), 5030);
+  EXPECT_EQ(report.state, BatchRunState::kRunning);
+  // 1005-1060, then from the resume's first start to now.
+  EXPECT_DOUBLE_EQ(report.throughput.active_seconds, 55 + 20);
+  ASSERT_TRUE(report.throughput.eta_seconds);
+  EXPECT_NEAR(*report.throughput.eta_seconds, 25, 1e-9);  // 1 left at 3 per 75 s
+  EXPECT_DOUBLE_EQ(report.elapsed_seconds, 4030);              // the wall clock, downtime and all
+}
+
 TEST(BuildReportTest, KilledBatchEndsWhereItsJournalStops) {
   TempDir dir;
   WriteSampleBatch(dir.path(), /*end=*/false);
