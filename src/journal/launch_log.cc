@@ -131,7 +131,8 @@ Status LaunchLog::Read(const std::string& path, std::vector<AttemptRecord>* out)
     if (p == Parse::kBad) {
       return Status::Error(fmt::format(
           "launch log {}: malformed record at byte {} (expected \"<attempt> <slot> <gpu> <start> "
-          "<n>:<key> <n>:<stdout> <n>:<stderr>\")",
+          "<n>:<key> <n>:<stdout> <n>:<stderr>\"); removing the file loses only the record of "
+          "those starts",
           path, start));
     }
     out->push_back(std::move(attempt));

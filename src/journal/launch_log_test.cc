@@ -121,7 +121,7 @@ TEST_F(LaunchLogTest, AMalformedRecordIsAnErrorNamingTheFileAndOffset) {
   EXPECT_EQ(status.message(),
             "launch log " + path_ + ": malformed record at byte " + std::to_string(whole.size()) +
                 " (expected \"<attempt> <slot> <gpu> <start> <n>:<key> <n>:<stdout> "
-                "<n>:<stderr>\")");
+                "<n>:<stderr>\"); removing the file loses only the record of those starts");
   WriteText("1 1 1 2.0 1:b 1:o 1:eX");  // no newline where one must be
   EXPECT_FALSE(LaunchLog::Read(path_, &out).ok());
 }
