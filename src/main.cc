@@ -489,6 +489,7 @@ int Main(int argc, char** argv) {
   if (!status.ok()) return Fail(status);
 
   if (cli.command == Command::kList || options.dry_run) {
+    ApplyMaxCount(options, &plan);  // a resume would apply it after skipping done jobs
     PrintCommands(options, plan);
     return 0;
   }

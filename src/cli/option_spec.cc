@@ -120,7 +120,7 @@ constexpr OptionSpec kSpecs[] = {
        return ParseBoolWord(Last(w), &o->skip_existing);
      }},
     {"max-count", 0, "N", ValueKind::kScalar, OptionScope::kEverywhere, "none", "Outputs",
-     "run at most N jobs ('none': all)",
+     "run at most N jobs, counted after skipping (and after a resume skips done ones; 'none': all)",
      [](const Words& w, unsigned, Options* o, std::string*) {
        if (Last(w) == "none") {
          o->max_count.reset();

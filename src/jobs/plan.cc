@@ -194,10 +194,16 @@ Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, P
       (skip[i] ? plan->skipped : plan->to_run).push_back(std::move(jobs[i]));
     }
   }
+  // A resume applies it once it has skipped the jobs already done.
+  bool resuming = options.resume || options.resume_failed || options.batch.has_value();
+  if (!resuming) ApplyMaxCount(options, plan);
+  return Status::Ok();
+}
+
+void ApplyMaxCount(const Options& options, Plan* plan) {
   if (options.max_count && static_cast<int64_t>(plan->to_run.size()) > *options.max_count) {
     plan->to_run.resize(static_cast<size_t>(std::max<int64_t>(0, *options.max_count)));
   }
-  return Status::Ok();
 }
 
 }  // namespace headroom

@@ -41,7 +41,9 @@ void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputSt
 // declared gpu_mem and ram, sets input_bytes (one stat per input), sets each
 // job's output (output_dir / ExpandArg(output_name)) and temp_output (a
 // hidden name in the same directory with the same extension), then applies
-// --skip-existing and --max-count. Errors (exit 2): two inputs with one output
+// --skip-existing and --max-count (not when resuming: --resume,
+// --resume-failed or --batch; OpenBatch applies it after it has skipped the
+// jobs already done). Errors (exit 2): two inputs with one output
 // path (names both inputs and the path), --output-name that expands to an
 // empty name, ".", ".." or contains '/', an output that is the same file as
 // an input ("would overwrite its input"), {out} or {@out} used without
@@ -53,5 +55,9 @@ void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputSt
 // temp_output is "<dir>/.<name without ext>.headroom-<pid>-<number><ext>".
 // `pid` goes into temp names so that two runs never share one.
 Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, Plan* plan);
+
+// --max-count N: keeps the first N jobs of plan->to_run; the rest are not run
+// (nor counted as skipped).
+void ApplyMaxCount(const Options& options, Plan* plan);
 
 }  // namespace headroom

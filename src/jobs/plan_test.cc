@@ -322,6 +322,16 @@ TEST_F(MakePlanTest, MaxCountAppliesAfterSkipping) {
   EXPECT_EQ(plan.skipped.size(), 1u);
 }
 
+// A resume applies --max-count itself, after skipping the jobs already done.
+TEST_F(MakePlanTest, MaxCountIsLeftToTheResume) {
+  options_.max_count = 1;
+  options_.resume = true;
+  Plan plan = MakeOk(Raws({"a", "b", "c"}));
+  EXPECT_EQ(plan.to_run.size(), 3u);
+  ApplyMaxCount(options_, &plan);
+  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"a"}));
+}
+
 TEST_F(MakePlanTest, MaxCountZeroRunsNothingAndLargeCountKeepsAll) {
   options_.max_count = 0;
   EXPECT_TRUE(MakeOk(Raws({"a", "b"})).to_run.empty());

@@ -242,6 +242,7 @@ Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& re
     if (status.ok()) {
       status = LaunchLog::Create(LaunchLog::PathIn(options.state_dir, out->id), &out->launches);
     }
+    ApplyMaxCount(options, plan);  // of the jobs left to run
     return status;
   }
   BatchRecord fresh = record;
@@ -254,6 +255,7 @@ Status OpenBatch(Journal* journal, const Options& options, const BatchRecord& re
     status = LaunchLog::Create(LaunchLog::PathIn(options.state_dir, out->id), &out->launches);
   }
   if (!status.ok()) return status;
+  ApplyMaxCount(options, plan);  // a --resume that found nothing to resume
   if (!why.empty()) {
     out->notice = fmt::format("{}; starting batch {}", why, out->id);
     out->notice_is_warning = true;

@@ -14,7 +14,8 @@
 //   - the plan's jobs are upserted by key (jobs/job_key.h), so new inputs are
 //     added and known ones keep their state and attempt count;
 //   - succeeded jobs are not run again, nor failed ones unless --resume-failed:
-//     both move to the plan's skipped list and are counted apart.
+//     both move to the plan's skipped list and are counted apart;
+//   - --max-count then keeps the first N of the jobs left to run.
 #pragma once
 
 #include <cstdint>

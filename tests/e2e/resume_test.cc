@@ -176,6 +176,22 @@ TEST_F(ResumeTest, AResumeStopsTheJobsAKilledHeadroomLeftRunning) {
   EXPECT_EQ(ReadFile(out + "/a"), "a\n");
 }
 
+// --max-count counts the jobs left to run: a batch done in chunks with
+// --resume --max-count N makes progress each time.
+TEST_F(ResumeTest, MaxCountWithResumeRunsTheNextJobs) {
+  std::string job = Script("job.sh", "printf '%s\\n' \"$1\" > \"$2\"\n");
+  std::string state = Path("state");
+  std::string out = Path("out");
+  for (int run = 1; run <= 3; ++run) {
+    RunResult r = Hr(RunArgs(state, out, job, {"--resume", "--max-count", "2"},
+                             {"a", "b", "c", "d", "e"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  EXPECT_EQ(ListDir(out), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(SqlOne(state, "SELECT count(*) FROM attempts"), "5");
+  EXPECT_EQ(SqlOne(state, "SELECT count(*) FROM batches"), "1");
+}
+
 TEST_F(ResumeTest, FailedJobsRunAgainOnlyWithResumeFailed) {
   std::string job = Script("job.sh", "printf '%s\\n' \"$1\" >> \"" + Path("ran") +
                                          "\"\n"
