@@ -233,8 +233,15 @@ int RunBatch(const Options& options, Plan plan, const std::map<std::string, std:
   Status status = ResourceConfig(options, &config);
   if (!status.ok()) return Fail(status);
   if (options.worker) {
-    // A usage error: before the batch is journaled.
+    // A usage error: before the batch is journaled. A jobs-file "cmd" is a
+    // worker's command too.
     status = CheckWorkerCommand(options.command);
+    for (size_t i = 0; status.ok() && i < plan.to_run.size(); ++i) {
+      const Job& job = plan.to_run[i];
+      if (job.argv_template == options.command) continue;
+      status = CheckWorkerCommand(job.argv_template)
+                   .WithContext("--jobs-file: the \"cmd\" of job '" + job.name + "'");
+    }
     if (!status.ok()) return Fail(status);
   }
   std::unique_ptr<GpuProvider> gpu;

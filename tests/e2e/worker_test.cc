@@ -167,6 +167,23 @@ TEST_F(WorkerTest, APerJobPlaceholderInTheCommandIsAUsageError) {
   EXPECT_FALSE(FileExists(Path("pids")));
 }
 
+// So is one in a jobs-file "cmd": each such command starts workers too.
+TEST_F(WorkerTest, APerJobPlaceholderInAJobsFileCmdIsAUsageError) {
+  std::vector<std::string> inputs = Inputs({"a.txt", "b.txt"});
+  std::string worker = Worker();
+  WriteFile(Path("jobs.jsonl"), "{\"input\": \"" + inputs[0] + "\"}\n{\"input\": \"" + inputs[1] +
+                                    "\", \"name\": \"b\", \"cmd\": [\"" + worker +
+                                    "\", \"{.}\"]}\n");
+  RunResult r = Hr({"run", "--worker", "--output-dir", Path("out"), "--jobs-file",
+                    Path("jobs.jsonl"), "--", worker});
+  EXPECT_EQ(r.exit_code, 2) << r.err << r.out;
+  EXPECT_EQ(r.err,
+            "headroom: error: --jobs-file: the \"cmd\" of job 'b': --worker: '{.}' uses a per-job "
+            "placeholder; a worker gets inputs and outputs in its requests (only {%} and {gpu} "
+            "may appear in its command)\n");
+  EXPECT_FALSE(FileExists(Path("pids")));
+}
+
 // The examples: copies, one input answered as out of memory, one that
 // crashes its worker; the rest go on.
 class ExampleWorkerTest : public WorkerTest {
