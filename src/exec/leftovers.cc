@@ -1,6 +1,5 @@
 #include "exec/leftovers.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -9,9 +8,10 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <thread>
+
+#include "exec/proc_children.h"
 
 namespace headroom {
 namespace {
@@ -62,20 +62,13 @@ std::string BatchTag(const std::string& state_dir, int64_t batch) {
 
 std::vector<pid_t> FindTagged(const std::string& tag, const std::string& proc) {
   std::vector<pid_t> pids;
-  DIR* dir = opendir(proc.c_str());
-  if (dir == nullptr) return pids;
   std::string entry = fmt::format("{}={}", kBatchTagVariable, tag);
   pid_t self = getpid();
-  while (dirent* d = readdir(dir)) {
-    char* end = nullptr;
-    long pid = std::strtol(d->d_name, &end, 10);
-    if (end == d->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
+  for (pid_t pid : ListProcesses(proc)) {
+    if (pid == self) continue;
     std::string environ = ReadProcFile(fmt::format("{}/{}/environ", proc, pid));
-    if (HasEntry(environ, entry) && !Gone(static_cast<pid_t>(pid), proc)) {
-      pids.push_back(static_cast<pid_t>(pid));
-    }
+    if (HasEntry(environ, entry) && !Gone(pid, proc)) pids.push_back(pid);
   }
-  closedir(dir);
   std::sort(pids.begin(), pids.end());
   return pids;
 }

@@ -22,8 +22,8 @@ bool IsPidName(const char* name) {
 }
 
 // -1 when the process is gone or its stat cannot be read.
-pid_t ReadParent(const char* pid_name) {
-  std::string path = std::string("/proc/") + pid_name + "/stat";
+pid_t ReadParent(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   char buf[512];
@@ -56,16 +56,21 @@ pid_t ParentFromStat(const char* stat, size_t size) {
 
 std::vector<pid_t> ListChildren(pid_t parent) {
   std::vector<pid_t> children;
-  DIR* dir = opendir("/proc");
-  if (dir == nullptr) return children;
+  for (pid_t pid : ListProcesses()) {
+    if (ReadParent(pid) == parent) children.push_back(pid);
+  }
+  return children;
+}
+
+std::vector<pid_t> ListProcesses(const std::string& proc) {
+  std::vector<pid_t> pids;
+  DIR* dir = opendir(proc.c_str());
+  if (dir == nullptr) return pids;
   while (dirent* entry = readdir(dir)) {
-    if (!IsPidName(entry->d_name)) continue;
-    if (ReadParent(entry->d_name) == parent) {
-      children.push_back(static_cast<pid_t>(std::atoi(entry->d_name)));
-    }
+    if (IsPidName(entry->d_name)) pids.push_back(static_cast<pid_t>(std::atoi(entry->d_name)));
   }
   closedir(dir);
-  return children;
+  return pids;
 }
 
 }  // namespace headroom

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
 
 namespace headroom {
@@ -12,6 +13,10 @@ namespace headroom {
 // Pids whose parent is `parent`, zombies included, from /proc/*/stat. Empty
 // when /proc cannot be read.
 std::vector<pid_t> ListChildren(pid_t parent);
+
+// Every pid under `proc` (normally /proc), in directory order; empty when it
+// cannot be read.
+std::vector<pid_t> ListProcesses(const std::string& proc = "/proc");
 
 // The parent pid from the text of /proc/<pid>/stat; -1 when malformed. The
 // command name in parentheses may itself hold spaces and ')'.

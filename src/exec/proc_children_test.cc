@@ -31,5 +31,12 @@ TEST(ProcChildrenTest, FindsTheChildrenOfAProcess) {
   EXPECT_NE(std::find(of_parent.begin(), of_parent.end(), getpid()), of_parent.end());
 }
 
+TEST(ProcChildrenTest, ListsEveryProcessIncludingThisOne) {
+  std::vector<pid_t> all = ListProcesses();
+  EXPECT_NE(std::find(all.begin(), all.end(), getpid()), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), getppid()), all.end());
+  EXPECT_TRUE(ListProcesses("/no/such/proc").empty());
+}
+
 }  // namespace
 }  // namespace headroom
