@@ -32,53 +32,24 @@ is_count "$rounds" || usage
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-need() {  # need COMMAND PACKAGE
-  if ! command -v "$1" >/dev/null; then
-    echo "dispatch: error: '$1' not found: install the Debian package '$2'" >&2
-    exit 1
-  fi
-}
-need cc build-essential
-need cmake cmake
-need seq coreutils
-need xargs findutils
-need parallel parallel
-need awk mawk
-[[ -x /usr/bin/time ]] || { echo "dispatch: error: /usr/bin/time not found: install the Debian package 'time'" >&2; exit 1; }
-
-if [[ ! -x build/headroom ]]; then
-  echo "dispatch: building build/headroom (Release)" >&2
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHEADROOM_WERROR=ON >/dev/null
-  cmake --build build --target headroom -j "$(nproc)" >&2
-fi
-
-tmp="$(mktemp -d -t headroom-dispatch.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
+bench_name=dispatch
+source bench/lib.sh
+bench_need cc build-essential
+bench_need cmake cmake
+bench_need seq coreutils
+bench_need xargs findutils
+bench_need parallel parallel
+bench_need awk mawk
+bench_need /usr/bin/time time
+bench_build headroom
+bench_tmp
 cc -O2 -o "$tmp/spawn_loop" bench/spawn_loop.c
 
-# measure NAME JOBS COMMAND: runs the shell COMMAND (in which $T is the
-# temporary directory) under /usr/bin/time with stdout to /dev/null (so
-# headroom writes per-job lines, not a progress line) and records
-# "name jobs wall user sys maxrss_kib status".
-measure() {
-  local name="$1" jobs="$2" cmd="$3" status=0
-  echo "dispatch: running $name ($jobs jobs): $cmd" >&2
-  T="$tmp" /usr/bin/time -f '%e %U %S %M' -o "$tmp/$name.time" \
-    bash -c "$cmd" >/dev/null 2>"$tmp/$name.err" </dev/null || status=$?
-  if ((status != 0)); then
-    echo "dispatch: $name exited $status; its stderr (tail):" >&2
-    tail -n 5 "$tmp/$name.err" >&2
-  fi
-  # /usr/bin/time adds a "Command exited with non-zero status" line first.
-  echo "$name $jobs $(tail -n 1 "$tmp/$name.time") $status" >>"$tmp/results"
-  commands+=("$name: $cmd")
-}
-
 commands=()
-measure spawn_loop "$n" "\"\$T/spawn_loop\" $n 2 /bin/true"
-measure xargs "$n" "seq $n | xargs -P2 -n1 true"
-measure parallel "$parallel_n" "seq $parallel_n | parallel --will-cite -j2 true"
-measure headroom "$n" "seq $n | build/headroom run -j2 --log-dir \"\$T/logs\" --state-dir \"\$T/state\" -- true"
+bench_measure spawn_loop "$n" "\"\$T/spawn_loop\" $n 2 /bin/true"
+bench_measure xargs "$n" "seq $n | xargs -P2 -n1 true"
+bench_measure parallel "$parallel_n" "seq $parallel_n | parallel --will-cite -j2 true"
+bench_measure headroom "$n" "seq $n | build/headroom run -j2 --log-dir \"\$T/logs\" --state-dir \"\$T/state\" -- true"
 
 # The journal's cost: in odd rounds with the journal first, in even ones
 # without it first; fresh log and state dirs each time, none removed before

@@ -35,15 +35,11 @@ fixed_j="${2:-4}"
 invocation="$(printf '%q ' "$0" "$@")"
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
-if [[ ! -x build/headroom || ! -x build/headroom-simgpu ]]; then
-  echo "packing: building build/ (Release)" >&2
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHEADROOM_WERROR=ON >/dev/null
-  cmake --build build --target headroom headroom-simgpu -j "$(nproc)" >&2
-fi
+bench_name=packing
+source bench/lib.sh
+bench_build headroom headroom-simgpu
 bin="$PWD/build"
-
-tmp="$(mktemp -d -t headroom-packing.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
+bench_tmp
 capacity_mib=81920
 echo "{\"devices\": [{\"name\": \"SimGPU-80G\", \"memory_mib\": $capacity_mib, \"temperature_c\": 45}]}" \
   >"$tmp/sim.json"

@@ -18,41 +18,22 @@ invocation="$(printf '%q ' "$0" "$@")"
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-for tool in cc cmake seq awk; do
-  command -v "$tool" >/dev/null || { echo "workers: error: '$tool' not found" >&2; exit 1; }
-done
-[[ -x /usr/bin/time ]] || { echo "workers: error: /usr/bin/time not found: install the Debian package 'time'" >&2; exit 1; }
-
-if [[ ! -x build/headroom ]]; then
-  echo "workers: building build/headroom (Release)" >&2
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHEADROOM_WERROR=ON >/dev/null
-  cmake --build build --target headroom -j "$(nproc)" >&2
-fi
-
-tmp="$(mktemp -d -t headroom-workers.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
+bench_name=workers
+source bench/lib.sh
+bench_need cc build-essential
+bench_need cmake cmake
+bench_need seq coreutils
+bench_need awk mawk
+bench_need /usr/bin/time time
+bench_build headroom
+bench_tmp
 cc -O2 -o "$tmp/model_job" bench/model_job.c
 seq "$n" >"$tmp/inputs"
 
-# measure NAME COMMAND: runs the shell COMMAND ($T is the temporary directory)
-# under /usr/bin/time and records "name wall user sys maxrss_kib status".
-measure() {
-  local name="$1" cmd="$2" status=0
-  echo "workers: running $name: $cmd" >&2
-  T="$tmp" /usr/bin/time -f '%e %U %S %M' -o "$tmp/$name.time" \
-    bash -c "$cmd" >/dev/null 2>"$tmp/$name.err" </dev/null || status=$?
-  if ((status != 0)); then
-    echo "workers: $name exited $status; its stderr (tail):" >&2
-    tail -n 5 "$tmp/$name.err" >&2
-  fi
-  echo "$name $(tail -n 1 "$tmp/$name.time") $status" >>"$tmp/results"
-  commands+=("$name: $cmd")
-}
-
 commands=()
-measure per_job "build/headroom run -j2 --log-dir \"\$T/l1\" --state-dir \"\$T/s1\" -- \"\$T/model_job\" {} <\"\$T/inputs\""
-measure batch_auto "build/headroom run -j2 --batch-size auto --log-dir \"\$T/l2\" --state-dir \"\$T/s2\" -- \"\$T/model_job\" {} <\"\$T/inputs\""
-measure worker "build/headroom run -j2 --worker --log-dir \"\$T/l3\" --state-dir \"\$T/s3\" -- \"\$T/model_job\" --worker <\"\$T/inputs\""
+bench_measure per_job "$n" "build/headroom run -j2 --log-dir \"\$T/l1\" --state-dir \"\$T/s1\" -- \"\$T/model_job\" {} <\"\$T/inputs\""
+bench_measure batch_auto "$n" "build/headroom run -j2 --batch-size auto --log-dir \"\$T/l2\" --state-dir \"\$T/s2\" -- \"\$T/model_job\" {} <\"\$T/inputs\""
+bench_measure worker "$n" "build/headroom run -j2 --worker --log-dir \"\$T/l3\" --state-dir \"\$T/s3\" -- \"\$T/model_job\" --worker <\"\$T/inputs\""
 
 echo "# bench/workers.sh"
 echo
@@ -66,8 +47,8 @@ for c in "${commands[@]}"; do echo "      $c"; done
 echo
 awk -v n="$n" '
   {
-    name[NR] = $1; wall[$1] = $2; cpu[$1] = $3 + $4; rss[$1] = $5 / 1024; status[$1] = $6
-    rate[$1] = $2 > 0 ? n / $2 : 0
+    name[NR] = $1; wall[$1] = $3; cpu[$1] = $4 + $5; rss[$1] = $6 / 1024; status[$1] = $7
+    rate[$1] = $3 > 0 ? $2 / $3 : 0
   }
   function ok(t) { return status[t] == 0 && rate[t] > 0 }
   function ratio(a, b) { return (ok(a) && ok(b)) ? sprintf("%.1f", rate[a] / rate[b]) : "n/a" }
@@ -88,7 +69,7 @@ awk -v n="$n" '
     printf "| ideal (2 loads, then inputs on 2 slots), s | %.2f |\n", 0.2 + n * 0.005 / 2
   }' "$tmp/results"
 
-if awk '$6 != 0 { bad = 1 } END { exit !bad }' "$tmp/results"; then
+if awk '$7 != 0 { bad = 1 } END { exit !bad }' "$tmp/results"; then
   echo "workers: error: a way failed (see 'exit' above)" >&2
   exit 1
 fi
