@@ -12,6 +12,11 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sched/job_runner.h"
 
 namespace headroom::exec_test {
 
@@ -52,6 +57,23 @@ bool Eventually(Predicate done, std::chrono::milliseconds limit = std::chrono::s
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return true;
+}
+
+// Waits (at most `limit`) for `handle` to end on `runner`; the ends of other
+// handles seen meanwhile are kept in `ended` for later calls.
+inline ExitInfo WaitForEnd(JobRunner& runner, RunHandle handle, std::vector<Exited>* ended,
+                           std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    for (const Exited& exited : *ended) {
+      if (exited.handle == handle) return exited.info;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    WaitResult result = runner.Wait(std::chrono::milliseconds(50));
+    ended->insert(ended->end(), result.exited.begin(), result.exited.end());
+  }
+  ADD_FAILURE() << "run " << handle << " did not end";
+  return ExitInfo();
 }
 
 // A pid written by a job into `path` (complete line), or 0 when not there yet.

@@ -60,17 +60,7 @@ class ProcessRunnerTest : public ::testing::Test {
 
   // Waits (at most 2 s) for `handle` to exit; exits of others are kept.
   ExitInfo WaitFor(RunHandle handle) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    for (;;) {
-      for (const Exited& exited : exited_) {
-        if (exited.handle == handle) return exited.info;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) break;
-      WaitResult result = Runner().Wait(Millis(50));
-      exited_.insert(exited_.end(), result.exited.begin(), result.exited.end());
-    }
-    ADD_FAILURE() << "job " << handle << " did not exit";
-    return ExitInfo();
+    return exec_test::WaitForEnd(Runner(), handle, &exited_, std::chrono::seconds(2));
   }
 
   // Runs `job` to its end; its stdout.

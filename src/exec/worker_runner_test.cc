@@ -86,17 +86,7 @@ class WorkerRunnerTest : public ::testing::Test {
 
   // Waits (at most 5 s) for `handle` to end; ends of others are kept.
   ExitInfo WaitFor(RunHandle handle) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (;;) {
-      for (const Exited& exited : exited_) {
-        if (exited.handle == handle) return exited.info;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) break;
-      WaitResult result = Runner().Wait(Millis(50));
-      exited_.insert(exited_.end(), result.exited.begin(), result.exited.end());
-    }
-    ADD_FAILURE() << "request " << handle << " did not end";
-    return ExitInfo();
+    return exec_test::WaitForEnd(Runner(), handle, &exited_, std::chrono::seconds(5));
   }
 
   // Runs `job` to its end on a worker.
