@@ -21,6 +21,7 @@ is_count() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 
 invocation="$(printf '%q ' "$0" "$@")"
 [[ -n "${JOURNAL_ROUNDS:-}" ]] && invocation="JOURNAL_ROUNDS=$JOURNAL_ROUNDS $invocation"
+[[ -n "${TMPDIR:-}" ]] && invocation="TMPDIR=$TMPDIR $invocation"
 [[ -n "${PARALLEL_N:-}" ]] && invocation="PARALLEL_N=$PARALLEL_N $invocation"
 (($# <= 1)) || usage
 n="${1:-10000}"
