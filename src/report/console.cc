@@ -92,7 +92,9 @@ std::string SummaryLine(const Counts& c, double wall) {
   if (c.units > 0 && c.units < c.succeeded + c.failed + c.interrupted) {
     line += fmt::format(", {} batch{}", c.units, c.units == 1 ? "" : "es");
   }
-  return line + " in " + FormatDuration(wall);
+  line += " in " + FormatDuration(wall);
+  if (c.stop_signal != 0) line += ", stopped by " + SignalName(c.stop_signal);
+  return line;
 }
 
 }  // namespace

@@ -157,6 +157,19 @@ TEST_F(ConsoleTest, SummaryAtBatchEnd) {
             "headroom: output: /out/restored\n");
 }
 
+// A signal that stopped the batch is named, even when it came after the last
+// job ended (while workers stopped) and no job counts as interrupted.
+TEST_F(ConsoleTest, SummaryNamesTheSignalThatStoppedTheBatch) {
+  Console console = Make(Verbosity::kNormal);
+  console.OnBatchStart(MakeCounts(2, 0, 0), kT0);
+  Counts counts = MakeCounts(2, 2, 0);
+  counts.stop_signal = SIGTERM;
+  console.OnBatchEnd(counts, kT0 + milliseconds(1500));
+  EXPECT_EQ(Output(),
+            "headroom: 2 jobs: 2 succeeded, 0 failed, 0 skipped, 0 interrupted in 1.5s, stopped "
+            "by SIGTERM\n");
+}
+
 TEST_F(ConsoleTest, SummaryCountsRetries) {
   Console console = Make(Verbosity::kNormal);
   console.OnBatchStart(MakeCounts(1, 0, 0), kT0);

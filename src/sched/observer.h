@@ -30,6 +30,10 @@ struct Counts {
   // Processes (or worker requests) started; with --batch-size each runs
   // several jobs, so this is below the attempts.
   int64_t units = 0;
+  // The signal (SIGINT, SIGTERM) that stopped the batch, 0 when none; set
+  // for OnBatchEnd. It may have come after the last job ended (while
+  // workers stopped), when no job counts as interrupted.
+  int stop_signal = 0;
   int64_t done() const { return succeeded + failed + skipped + interrupted; }
 };
 

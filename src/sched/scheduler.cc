@@ -93,6 +93,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   int closing_interrupt = runner_->Close();
   if (interrupt_signal_ == 0) interrupt_signal_ = closing_interrupt;
   counts_.not_started = static_cast<int64_t>(queue_.size());
+  counts_.stop_signal = interrupt_signal_;
   observer_->OnBatchEnd(counts_, now);
   return BatchResult{counts_, interrupt_signal_};
 }

@@ -627,6 +627,7 @@ TEST_F(SchedulerTest, InterruptStopsEverythingAndExits130) {
   // b ignores SIGTERM and is killed when the grace is over.
   EXPECT_TRUE(Logged("signal b 9 at 1200"));
   EXPECT_EQ(result.counts.not_started, 1);  // c
+  EXPECT_EQ(result.counts.stop_signal, SIGINT);  // as OnBatchEnd saw them
 }
 
 TEST_F(SchedulerTest, ASecondInterruptKillsAtOnce) {
@@ -656,6 +657,7 @@ TEST_F(SchedulerTest, SkippedJobsAreCountedAndDoNotRun) {
   EXPECT_EQ(result.counts.total, 2);
   EXPECT_EQ(result.counts.skipped, 1);
   EXPECT_EQ(result.counts.done(), 2);
+  EXPECT_EQ(result.counts.stop_signal, 0);
   EXPECT_EQ(result.ExitCode(), 0);
 }
 
