@@ -1,36 +1,37 @@
-// headroom: wires one run together - options, inputs, plan, executor,
-// scheduler and reporters - and turns the outcome into an exit code.
-#include <sys/ioctl.h>
+// headroom: wires one run together - options, inputs, plan, journal,
+// executor, monitor, scheduler and reporters - and turns the outcome into an
+// exit code. Wiring only: every decision is the scheduler's (src/sched), and
+// each module gets its own config struct from cli/module_configs.h.
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/module_configs.h"
 #include "exec/environment.h"
 #include "exec/executable.h"
 #include "exec/leftovers.h"
+#include "exec/log_dir.h"
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
 #include "exec/worker_command.h"
-#include "exec/worker_protocol.h"
 #include "exec/worker_runner.h"
 #include "jobs/job_key.h"
 #include "jobs/output.h"
-#include "jobs/placeholder.h"
 #include "jobs/plan.h"
 #include "jobs/sources.h"
 #include "journal/journal.h"
+#include "journal/journal_recorder.h"
 #include "journal/resume.h"
 #include "probe/gpu_providers.h"
 #include "probe/gpu_table.h"
@@ -40,15 +41,13 @@
 #include "report/console.h"
 #include "report/event_log.h"
 #include "report/failure_hook.h"
-#include "report/journal_recorder.h"
-#include "report/log_dir.h"
 #include "report/metrics.h"
 #include "report/metrics_server.h"
 #include "report/report_writer.h"
 #include "report/status_view.h"
-#include "sched/oom_classifier.h"
+#include "sched/rerun_policy.h"
 #include "sched/scheduler.h"
-#include "util/shell_quote.h"
+#include "sched/unit_plan.h"
 
 extern char** environ;
 
@@ -62,6 +61,10 @@ constexpr Millis kHookGrace{10000};
 int Fail(const Status& status) {
   std::fprintf(stderr, "headroom: error: %s\n", status.message().c_str());
   return kExitUsage;
+}
+
+void Warn(const std::string& message) {
+  std::fprintf(stderr, "headroom: warning: %s\n", message.c_str());
 }
 
 std::map<std::string, std::string> EnvironmentMap() {
@@ -80,77 +83,13 @@ std::vector<std::string> EnvironmentList() {
   return env;
 }
 
-// --dry-run and `list`: one pasteable command per line. {out} shows the
-// final output path (the temp name is an implementation detail) and {%} the
-// slot the job would get if jobs ran in turn.
-// `list` / --dry-run: one pasteable line per process, as a first pass would
-// start them. With --batch-size N, consecutive jobs that may share a process
-// are grouped N at a time ({@} {@out} {results} are shown as they are: their
-// files exist only while the batch runs); auto decides sizes while it runs,
-// so its lines are per job. With --worker: the worker's command, then the
-// request each job would send it.
-void PrintCommands(const Options& options, const Plan& plan) {
-  auto print = [](const std::string& line) {
-    std::fputs(line.c_str(), stdout);
-    std::fputc('\n', stdout);
-  };
-  size_t batch = options.batch_size > 1 ? static_cast<size_t>(options.batch_size) : 1;
-  if (options.worker && !plan.to_run.empty()) {
-    print("# worker: " + ShellJoin(ExpandWorkerCommand(plan.to_run.front().argv_template, 1, "",
-                                                       options.shell)));
-  }
-  int64_t index = 0;
-  for (size_t i = 0; i < plan.to_run.size();) {
-    const Job& lead = plan.to_run[i];
-    size_t end = i + 1;
-    while (end < plan.to_run.size() && end - i < batch &&
-           plan.to_run[end].argv_template == lead.argv_template && plan.to_run[end].env == lead.env) {
-      ++end;
-    }
-    if (options.worker) {
-      WorkerRequest request;
-      request.id = lead.number;
-      for (size_t j = i; j < end; ++j) {
-        request.inputs.push_back(plan.to_run[j].input);
-        request.outputs.push_back(plan.to_run[j].output);
-      }
-      std::string line = EncodeRequest(request);
-      while (!line.empty() && line.back() == '\n') line.pop_back();
-      print(line);
-    } else {
-      UnitValues values;
-      for (size_t j = i; j < end; ++j) {
-        values.inputs.push_back(plan.to_run[j].input);
-        values.outs.push_back(plan.to_run[j].output);
-      }
-      values.number = lead.number;
-      values.slot = static_cast<int>(index++ % options.jobs) + 1;
-      values.inputs_file = "{@}";
-      values.outputs_file = "{@out}";
-      values.results_file = options.batch_results.empty() ? "" : "{results}";
-      print(ShellJoin(ExpandUnitCommand(lead.argv_template, values, options.shell)));
-    }
-    i = end;
-  }
+std::string PathVariable() {
+  const char* path = std::getenv("PATH");
+  return path != nullptr ? path : "";
 }
 
-// Every program a job will run must exist before the first job starts: a
-// typo should cost nothing. Programs named by a placeholder are checked when
-// their job starts.
-Status ResolvePrograms(const Options& options, const Plan& plan,
-                       std::map<std::string, std::string>* resolved) {
-  if (options.shell) return Status::Ok();
-  const char* path = std::getenv("PATH");
-  std::set<std::string> seen;
-  for (const Job& job : plan.to_run) {
-    const std::string& program = job.argv_template.front();
-    if (!seen.insert(program).second || HasPlaceholder(program)) continue;
-    std::string found;
-    Status status = ResolveExecutable(program, path ? path : "", &found);
-    if (!status.ok()) return status;
-    (*resolved)[program] = found;
-  }
-  return Status::Ok();
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 int TerminalWidth() {
@@ -159,286 +98,297 @@ int TerminalWidth() {
   return 100;
 }
 
-// What the options say about resources, as the scheduler takes it.
-Status ResourceConfig(const Options& options, SchedulerConfig* config) {
-  AdmissionConfig& admission = config->admission;
-  admission.policy = options.policy;
-  admission.max_memory_pct = options.max_memory_pct;
-  admission.vram_high = options.vram_high;
-  admission.vram_low = options.vram_low;
-  admission.jobs_per_gpu = options.jobs_per_gpu;
-  admission.temp_warm = options.temp_warm;
-  admission.temp_limit = options.temp_limit;
-  admission.min_free_disk = options.min_free_disk;
-  admission.max_load = options.max_load;
-  admission.use_gpus = options.gpus_all || !options.gpus.empty();
-  if (!options.gpus_all) admission.allowed_gpus = options.gpus;
-  config->gpu_mem = options.gpu_mem;
-  config->ram_per_job = options.ram_per_job;
-  config->oom.oom_retries = options.oom_retries;
-  config->oom.retry_delay = options.retry_delay;
-  config->oom.cpu_fallback = options.cpu_fallback;
-  config->oom_exit_codes = options.oom_exit_codes;
-  return CompileOomPatterns(options.oom_patterns, &config->oom_patterns);
+void PrintLine(const std::string& line) {
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
 }
 
-// --on-failure: the hook's argv and program, found before anything runs (a
-// typo should cost nothing here either).
-Status HookConfig(const Options& options, FailureHookConfig* config) {
-  Status status = HookCommand(options.on_failure, options.shell, &config->argv);
-  if (status.ok()) {
-    const char* path = std::getenv("PATH");
-    status = ResolveExecutable(config->argv.front(), path ? path : "", &config->path);
+// `list` and --dry-run: one pasteable line per process, in the order and
+// grouping the scheduler starts them (sched/unit_plan.h), expanded as the
+// runner expands them. With --worker: the worker's command, then the
+// request each unit would send it.
+int ListPlan(const Options& options, Plan plan) {
+  ApplyMaxCount(options.max_count, &plan);  // a resume applies it after skipping done jobs
+  ProcessRunnerConfig runner = ProcessRunnerConfigOf(options);
+  if (options.worker && !plan.to_run.empty()) {
+    PrintLine("# worker: " + ListedWorkerCommand(plan.to_run.front(), options.shell));
   }
-  config->env = EnvironmentList();
-  return status.WithContext("--on-failure");
+  for (const PlannedUnit& planned : PlanUnits(plan, options.batch_size, options.jobs)) {
+    Unit unit;
+    for (size_t index : planned.jobs) unit.jobs.push_back(&plan.to_run[index]);
+    PrintLine(options.worker ? ListedRequest(unit) : ListedCommand(unit, planned.slot, runner));
+  }
+  return 0;
 }
 
-// The effective options as --print-config lists them, as JSON for the
-// journal: the same command line parsed again with --print-config added.
-std::string EffectiveOptionsJson(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  args.insert(args.begin() + 2, "--print-config");
-  Cli cli;
-  Status status = ParseCli(args, EnvironmentMap(), &cli);
-  return status.ok() && cli.command == Command::kPrint ? OptionsJson(cli.text) : "{}";
-}
+// Everything one batch holds while it runs, made in this order by RunBatch's
+// steps and torn down in the reverse order.
+struct Batch {
+  explicit Batch(Options o) : options(std::move(o)) {}
 
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// --report FILE: the batch's JSON report, once the journal has its end. The
-// batch ran whatever happens here, so a report that cannot be written is a
-// warning and does not change the exit status.
-void WriteRunReport(const Options& options, int64_t batch) {
-  ReportFiles files;
-  files.json = options.report_json;
-  files.json_option = "--report";
-  Status status = WriteReports(options.state_dir, batch, files, UnixNow());
-  if (!status.ok()) std::fprintf(stderr, "headroom: warning: %s\n", status.message().c_str());
-}
-
-int RunBatch(const Options& options, Plan plan, const std::map<std::string, std::string>& resolved,
-             const std::string& source, const std::string& options_json) {
+  const Options options;
+  // First: it blocks SIGINT/SIGTERM/SIGHUP/SIGCHLD before any thread starts,
+  // so every thread inherits the mask and the scheduler takes them.
+  ProcessSet processes;
   SchedulerConfig config;
-  config.jobs = options.jobs;
-  config.timeout = options.timeout;
-  config.kill_grace = options.kill_grace;
-  config.delay = options.delay;
-  config.halt = options.halt;
-  config.retry = RetryConfig{options.retries, options.retry_delay};
-  config.batch.size = options.batch_size;
-  config.workers = options.worker;
-  Status status = ResourceConfig(options, &config);
-  if (!status.ok()) return Fail(status);
-  if (options.worker) {
-    // A usage error: before the batch is journaled. A jobs-file "cmd" is a
-    // worker's command too.
-    status = CheckWorkerCommand(options.command);
-    for (size_t i = 0; status.ok() && i < plan.to_run.size(); ++i) {
-      const Job& job = plan.to_run[i];
-      if (job.argv_template == options.command) continue;
-      status = CheckWorkerCommand(job.argv_template)
-                   .WithContext("--jobs-file: the \"cmd\" of job '" + job.name + "'");
-    }
-    if (!status.ok()) return Fail(status);
-  }
   std::unique_ptr<GpuProvider> gpu;
   std::string gpu_warning;
-  status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &gpu, &gpu_warning);
-  if (!status.ok()) return Fail(status);
-  FailureHookConfig hook_config;
-  if (!options.on_failure.empty()) {
-    status = HookConfig(options, &hook_config);
-    if (!status.ok()) return Fail(status);
-  }
   Metrics metrics;
-  MetricsServer metrics_server([&metrics] { return metrics.Render(); });
-  MetricsAddress metrics_address;
-  if (!options.metrics_addr.empty()) {
-    status = ParseMetricsAddress(options.metrics_addr, &metrics_address);
-    if (!status.ok()) return Fail(status.WithContext("--metrics-addr"));
-    status = metrics_server.Bind(metrics_address);
-    if (!status.ok()) return Fail(status.WithContext("--metrics-addr " + options.metrics_addr));
-  }
-  // The journal before anything is created: a journal headroom cannot use,
-  // or a batch another headroom runs, stops the run here (exit 2).
-  // --no-journal: none at all.
+  std::unique_ptr<MetricsServer> metrics_server;
+  bool metrics_port_picked = false;  // --metrics-addr HOST:0: the server picked the port
   std::unique_ptr<Journal> journal;
-  OpenedBatch batch;
+  OpenedBatch opened;
+  RerunCounts reruns;
   std::string leftovers_notice;
-  // A resume first stops what a killed headroom left running of the batch.
-  auto stop_leftovers = [&](int64_t id) {
-    std::vector<pid_t> pids = FindTagged(BatchTag(options.state_dir, id));
+  std::unique_ptr<LogDir> log_dir;
+  std::unique_ptr<EventLog> event_log;
+  std::unique_ptr<Console> console;
+  std::unique_ptr<FailureHook> hook;
+  std::unique_ptr<JournalRecorder> recorder;
+  ObserverList observers;
+  std::unique_ptr<JobRunner> runner;
+  std::unique_ptr<Monitor> monitor;
+  std::unique_ptr<MonitorSource> resources;
+
+  // After a batch is in the journal, a failure to set up ends it there with
+  // exit 2, so that it does not look killed (and resumable) to `status`.
+  int FailBatch(const Status& why) {
+    if (journal) (void)journal->EndBatch(opened.id, UnixNow(), kExitUsage);
+    return Fail(why);
+  }
+};
+
+// Usage errors found before the batch is journaled: the worker commands,
+// the GPU provider, --on-failure's program, --metrics-addr.
+Status CheckSetup(const Plan& plan, Batch* b, FailureHookConfig* hook) {
+  const Options& options = b->options;
+  Status status = SchedulerConfigOf(options, &b->config);
+  if (status.ok() && options.worker) status = CheckWorkerCommands(options.command, plan);
+  if (status.ok()) {
+    status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &b->processes, &b->gpu,
+                             &b->gpu_warning);
+  }
+  if (status.ok() && !options.on_failure.empty()) {
+    status = MakeFailureHookConfig(options.on_failure, options.shell, EnvironmentList(),
+                                   PathVariable(), hook);
+  }
+  if (!status.ok() || options.metrics_addr.empty()) return status;
+  MetricsAddress address;
+  status = ParseMetricsAddress(options.metrics_addr, &address);
+  if (!status.ok()) return status.WithContext("--metrics-addr");
+  b->metrics_port_picked = address.port == 0;
+  b->metrics_server = std::make_unique<MetricsServer>([m = &b->metrics] { return m->Render(); });
+  status = b->metrics_server->Bind(address);
+  return status.WithContext("--metrics-addr " + options.metrics_addr);
+}
+
+// The journal before anything is created: a journal headroom cannot use,
+// or a batch another headroom runs, stops the run here (exit 2). A resume
+// first stops what a killed headroom left running of the batch; then the
+// rerun policy decides what of the plan runs. --no-journal: no journal.
+Status OpenJournal(const std::vector<ConfigEntry>& effective, Plan* plan, Batch* b) {
+  const Options& options = b->options;
+  std::map<int64_t, JournaledJob> none;
+  if (options.no_journal) {
+    b->reruns = DecideReruns(RerunConfigOf(options), &none, plan);
+    return Status::Ok();
+  }
+  auto stop_leftovers = [b](int64_t id) {
+    std::vector<pid_t> pids = FindTagged(BatchTag(b->options.state_dir, id));
     if (pids.empty()) return;
-    StopProcesses(pids, options.kill_grace);
-    leftovers_notice = fmt::format(
+    StopProcesses(pids, b->options.kill_grace);
+    b->leftovers_notice = fmt::format(
         "stopped {} process(es) of batch {} that a killed headroom left running", pids.size(), id);
   };
-  if (!options.no_journal) {
-    status = Journal::Open(options.state_dir, &journal);
-    if (status.ok()) {
-      status = OpenBatch(journal.get(), options, NewBatchRecord(options, options_json),
-                         JobKeys(plan, options.command), &plan, &batch, stop_leftovers);
-    }
-    if (!status.ok()) return Fail(status);
+  Status status = Journal::Open(options.state_dir, &b->journal);
+  if (!status.ok()) return status;
+  BatchRecord record = NewBatchRecord(options.command, InputSourceText(InputSpecOf(options)),
+                                      OptionsJson(effective));
+  status = OpenBatch(b->journal.get(), BatchChoiceOf(options), record,
+                     JobKeys(*plan, options.command), *plan, &b->opened, stop_leftovers);
+  if (!status.ok()) return status;
+  b->reruns = DecideReruns(RerunConfigOf(options), &b->opened.jobs, plan);
+  if (b->opened.resumed) {
+    b->opened.notice = ResumeNotice(b->opened.id, b->reruns, b->opened.were_running);
   }
-  // From here a failure to set up ends the batch in the journal with exit 2,
-  // so that it does not look killed (and resumable) to `status`.
-  auto fail_batch = [&](const Status& why) {
-    if (journal) (void)journal->EndBatch(batch.id, UnixNow(), 2);
-    return Fail(why);
-  };
+  return Status::Ok();
+}
 
+// The output and log directories, and the logs of this batch.
+Status PrepareFiles(const std::string& source, Batch* b) {
+  const Options& options = b->options;
   if (!options.output_dir.empty()) {
-    status = PrepareOutputDir(options.output_dir);
-    if (!status.ok()) return fail_batch(status.WithContext("--output-dir"));
+    Status status = PrepareOutputDir(options.output_dir);
+    if (!status.ok()) return status.WithContext("--output-dir");
   }
   RemoveOldLogs(options.log_dir, options.log_retention_days);
-  LogDir log_dir(options.log_dir, TimeStamp(std::time(nullptr)));
-  status = log_dir.Create();
-  if (!status.ok()) return fail_batch(status.WithContext("--log-dir"));
+  b->log_dir = std::make_unique<LogDir>(options.log_dir, TimeStamp(std::time(nullptr)));
+  Status status = b->log_dir->Create();
+  if (!status.ok()) return status.WithContext("--log-dir");
+  b->event_log = std::make_unique<EventLog>(EventLogConfigOf(options, source), *b->log_dir);
+  return b->event_log->Open().WithContext("--log-dir");
+}
 
-  EventLogConfig log_config;
-  log_config.format = options.log_format;
-  log_config.level = options.log_level;
-  log_config.max_job_log = options.max_job_log;
-  log_config.command = ShellJoin(options.command);
-  log_config.source = source;
-  EventLog event_log(log_config, log_dir);
-  status = event_log.Open();
-  if (!status.ok()) return fail_batch(status.WithContext("--log-dir"));
-
-  ConsoleConfig console_config;
-  console_config.tty = isatty(STDOUT_FILENO) == 1;
-  console_config.verbosity = options.verbosity;
-  console_config.output_dir = options.output_dir;
-  console_config.width = console_config.tty ? TerminalWidth() : 100;
-  Console console(console_config, stdout);
-
-  ObserverList observers;
-  observers.Add(&event_log);
-  observers.Add(&console);
-  if (!options.metrics_addr.empty()) observers.Add(&metrics);
-  std::unique_ptr<FailureHook> hook;
+// The observers, in the order they hear each event: the event log, the
+// console, metrics, the failure hook, and last the journal (each attempt
+// durable before it is spawned).
+void AddObservers(FailureHookConfig hook_config, Batch* b) {
+  const Options& options = b->options;
+  bool tty = isatty(STDOUT_FILENO) == 1;
+  b->console = std::make_unique<Console>(ConsoleConfigOf(options, tty, tty ? TerminalWidth() : 100),
+                                         stdout);
+  b->observers.Add(b->event_log.get());
+  b->observers.Add(b->console.get());
+  if (b->metrics_server) b->observers.Add(&b->metrics);
   if (!options.on_failure.empty()) {
-    hook = std::make_unique<FailureHook>(hook_config,
-                                         [&observers](LogLevel level, const std::string& message) {
-                                           observers.OnNotice(level, message);
-                                         });
-    observers.Add(hook.get());
+    b->hook = std::make_unique<FailureHook>(
+        std::move(hook_config), &b->processes,
+        [b](LogLevel level, const std::string& message) { b->observers.OnNotice(level, message); });
+    b->observers.Add(b->hook.get());
   }
-  // The journal's observer: each attempt is durable before it is spawned.
-  std::unique_ptr<JournalRecorder> recorder;
-  if (journal) {
-    JournalRecorderConfig recorder_config;
-    recorder_config.batch = batch.id;
-    recorder_config.jobs = std::move(batch.jobs);
-    recorder = std::make_unique<JournalRecorder>(std::move(recorder_config), journal.get(),
-                                                 &log_dir, batch.launches.get());
-    observers.Add(recorder.get());
+  if (b->journal) {
+    JournalRecorderConfig recorder;
+    recorder.batch = b->opened.id;
+    recorder.jobs = std::move(b->opened.jobs);
+    b->recorder = std::make_unique<JournalRecorder>(std::move(recorder), b->journal.get(),
+                                                    b->log_dir.get(), b->opened.launches.get());
+    b->observers.Add(b->recorder.get());
   }
-  if (!batch.notice.empty()) {
-    observers.OnNotice(batch.notice_is_warning ? LogLevel::kWarn : LogLevel::kInfo, batch.notice);
+  if (!b->opened.notice.empty()) {
+    b->observers.OnNotice(b->opened.notice_is_warning ? LogLevel::kWarn : LogLevel::kInfo,
+                          b->opened.notice);
   }
-  if (!leftovers_notice.empty()) observers.OnNotice(LogLevel::kWarn, leftovers_notice);
+  if (!b->leftovers_notice.empty()) b->observers.OnNotice(LogLevel::kWarn, b->leftovers_notice);
+}
 
-  ProcessSet processes;  // from here on, SIGINT/SIGTERM are the scheduler's
-  ProcessRunnerConfig runner_config;
-  runner_config.shell = options.shell;
-  runner_config.threads_per_job = options.threads_per_job;
-  runner_config.env = options.env;
-  runner_config.base_env = EnvironmentList();
+// The job runner (a process per unit, or persistent workers), then the
+// threads: the metrics endpoint and the monitor, which inherit the blocked
+// signals from the ProcessSet made before them.
+void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, Batch* b) {
+  const Options& options = b->options;
+  ProcessRunnerConfig runner = ProcessRunnerConfigOf(options);
+  runner.base_env = EnvironmentList();
   // Marks the batch's processes, so that a resume finds them if this
   // headroom is killed (exec/leftovers.h).
-  if (journal) {
-    SetVariable(kBatchTagVariable, BatchTag(options.state_dir, batch.id),
-                &runner_config.base_env);
+  if (b->journal) {
+    SetVariable(kBatchTagVariable, BatchTag(options.state_dir, b->opened.id), &runner.base_env);
   }
-  runner_config.resolved = resolved;
-  runner_config.batch_results = options.batch_results;
-  const char* path = std::getenv("PATH");
-  runner_config.path_env = path ? path : "";
-  std::unique_ptr<JobRunner> runner;
+  runner.resolved = resolved;
+  runner.path_env = PathVariable();
   if (options.worker) {
-    runner = std::make_unique<WorkerRunner>(
-        WorkerRunnerConfig{runner_config, options.jobs, options.kill_grace}, log_dir, &processes);
+    b->runner = std::make_unique<WorkerRunner>(WorkerRunnerConfigOf(options, std::move(runner)),
+                                               *b->log_dir, &b->processes);
   } else {
-    runner = std::make_unique<ProcessRunner>(runner_config, log_dir, &processes);
+    b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, &b->processes);
   }
-  if (!options.metrics_addr.empty()) {
-    metrics_server.Start();  // after the ProcessSet: its threads block the signals
-    observers.OnNotice(LogLevel::kInfo, "metrics on " + metrics_server.Url());
+  if (b->metrics_server) {
+    b->metrics_server->Start();
+    b->observers.OnNotice(LogLevel::kInfo, "metrics on " + b->metrics_server->Url());
     // Port 0 picked a port: this is the only place to learn which.
-    if (metrics_address.port == 0) {
-      std::fprintf(stderr, "headroom: metrics on %s\n", metrics_server.Url().c_str());
+    if (b->metrics_port_picked) {
+      std::fprintf(stderr, "headroom: metrics on %s\n", b->metrics_server->Url().c_str());
     }
   }
-
-  // The monitor's thread starts after the ProcessSet, so that it inherits
-  // the blocked signals.
-  Monitor monitor(std::make_unique<SystemProbe>(), std::move(gpu), options.monitor_interval);
-  monitor.SampleNow();
-  MonitorSource resources(&monitor,
-                          options.output_dir.empty() ? options.log_dir : options.output_dir);
-  config.place_gpus = !monitor.Latest().gpus.empty() || !config.admission.use_gpus;
-  monitor.Start();
+  b->monitor = std::make_unique<Monitor>(std::make_unique<SystemProbe>(), std::move(b->gpu),
+                                         options.monitor_interval);
+  b->monitor->SampleNow();
+  b->resources = std::make_unique<MonitorSource>(
+      b->monitor.get(), options.output_dir.empty() ? options.log_dir : options.output_dir);
+  b->config.place_gpus = !b->monitor->Latest().gpus.empty() || !b->config.admission.use_gpus;
+  b->monitor->Start();
   // Most batches need no GPU: say it in the log (and with -v), not on every run.
-  if (!gpu_warning.empty()) observers.OnNotice(LogLevel::kInfo, gpu_warning);
+  if (!b->gpu_warning.empty()) b->observers.OnNotice(LogLevel::kInfo, b->gpu_warning);
+}
 
-  SteadyClock clock;
-  Scheduler scheduler(config, runner.get(), &clock, &observers, &resources);
-  BatchResult result = scheduler.Run(plan);
-  if (hook) hook->Finish(kHookGrace);  // before KillAll, which would kill the hooks
-  metrics_server.Stop();
-  monitor.Stop();
-  processes.KillAll();
+// After the scheduler: hooks finish, threads and leftover processes stop,
+// the journal gets the batch's end, --report is written.
+int FinishBatch(const BatchResult& result, Batch* b) {
+  const Options& options = b->options;
+  if (b->hook) b->hook->Finish(kHookGrace);  // before KillAll, which would kill the hooks
+  if (b->metrics_server) b->metrics_server->Stop();
+  b->monitor->Stop();
+  b->processes.KillAll();
   int exit_code = result.ExitCode();
   // Failed jobs a resume did not run again have still failed.
-  if (exit_code == 0 && batch.failed_before > 0) exit_code = 1;
-  if (recorder) {
-    recorder->Finish(exit_code);
-    if (!recorder->status().ok()) {
-      std::fprintf(stderr, "headroom: warning: %s; batch %lld may not resume exactly\n",
-                   recorder->status().message().c_str(), static_cast<long long>(batch.id));
+  if (exit_code == 0 && b->reruns.failed_before > 0) exit_code = 1;
+  if (b->recorder) {
+    b->recorder->Finish(exit_code);
+    if (!b->recorder->status().ok()) {
+      Warn(fmt::format("{}; batch {} may not resume exactly", b->recorder->status().message(),
+                       b->opened.id));
     }
   }
-  if (!options.report_json.empty()) WriteRunReport(options, batch.id);
-  if (batch.resumed && options.verbosity != Verbosity::kQuiet) {
-    std::string line = "headroom: resumed batch " + std::to_string(batch.id) + ": " +
-                       std::to_string(batch.already_done) + " already done (counted as skipped)";
-    if (batch.failed_before > 0) {
-      line += ", " + std::to_string(batch.failed_before) +
-              " failed before and not run again (--resume-failed runs them)";
+  // --report: the batch ran whatever happens here, so a report that cannot
+  // be written is a warning and does not change the exit status.
+  if (!options.report_json.empty()) {
+    ReportFiles files;
+    files.json = options.report_json;
+    files.json_option = "--report";
+    Status status = WriteReports(options.state_dir, b->opened.id, files, UnixNow());
+    if (!status.ok()) Warn(status.message());
+  }
+  if (b->opened.resumed && options.verbosity != Verbosity::kQuiet) {
+    std::string line = fmt::format("headroom: resumed batch {}: {} already done (counted as skipped)",
+                                   b->opened.id, b->reruns.already_done);
+    if (b->reruns.failed_before > 0) {
+      line += fmt::format(", {} failed before and not run again (--resume-failed runs them)",
+                          b->reruns.failed_before);
     }
-    std::fputs((line + "\n").c_str(), stdout);
+    PrintLine(line);
   }
   return exit_code;
+}
+
+int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>& resolved,
+             const std::string& source) {
+  Batch b(cli.options);
+  FailureHookConfig hook;
+  Status status = CheckSetup(plan, &b, &hook);
+  if (status.ok()) status = OpenJournal(cli.effective, &plan, &b);
+  if (!status.ok()) return Fail(status);
+  status = PrepareFiles(source, &b);
+  if (!status.ok()) return b.FailBatch(status);
+  AddObservers(std::move(hook), &b);
+  StartRunnerAndMonitor(resolved, &b);
+  SteadyClock clock;
+  Scheduler scheduler(b.config, b.runner.get(), &clock, &b.observers, b.resources.get());
+  BatchResult result = scheduler.Run(plan);
+  return FinishBatch(result, &b);
+}
+
+// Redraws in place on a terminal, like watch(1); elsewhere a blank line
+// between snapshots of text.
+void PrintSnapshot(const Options& options, bool first, std::string text) {
+  if (options.watch && isatty(STDOUT_FILENO) == 1) {
+    text = "\x1b[H\x1b[2J" + text;
+  } else if (options.watch && !first && !options.json) {
+    text = "\n" + text;
+  }
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
 }
 
 // headroom gpus [--watch] [--json]: what the provider sees, once or every
 // --monitor-interval until interrupted.
 int ShowGpus(const Options& options) {
+  ProcessSet processes;  // nvidia-smi runs as its child; it takes the interrupts too
   std::unique_ptr<GpuProvider> gpu;
   std::string warning;
-  Status status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &gpu, &warning);
+  Status status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &processes, &gpu,
+                                  &warning);
   if (!status.ok()) return Fail(status);
-  if (!warning.empty()) std::fprintf(stderr, "headroom: warning: %s\n", warning.c_str());
+  if (!warning.empty()) Warn(warning);
   Monitor monitor(std::make_unique<SystemProbe>(), std::move(gpu), options.monitor_interval);
   for (bool first = true;; first = false) {
     monitor.SampleNow();
     Snapshot snapshot = monitor.Latest();
-    std::string text = options.json ? FormatGpuJson(snapshot) + "\n" : FormatGpuTable(snapshot);
-    // --watch on a terminal redraws in place, like watch(1).
-    if (options.watch && isatty(STDOUT_FILENO) == 1)
-      text = "\x1b[H\x1b[2J" + text;
-    else if (options.watch && !first && !options.json)
-      text = "\n" + text;
-    std::fputs(text.c_str(), stdout);
-    std::fflush(stdout);
+    PrintSnapshot(options, first,
+                  options.json ? FormatGpuJson(snapshot) + "\n" : FormatGpuTable(snapshot));
     if (!options.watch) return 0;
-    std::this_thread::sleep_for(options.monitor_interval);
+    std::vector<ProcessExit> exits;
+    int interrupt = 0;
+    processes.Wait(options.monitor_interval, &exits, &interrupt);
+    if (interrupt != 0) return 128 + interrupt;
   }
 }
 
@@ -449,14 +399,8 @@ int ShowStatus(const Options& options) {
     std::string text;
     Status status = RenderStatus(options.state_dir, options.batch, options.json, UnixNow(), &text);
     if (!status.ok()) return Fail(status);
-    // As `gpus --watch`: redrawn in place on a terminal.
-    if (options.watch && isatty(STDOUT_FILENO) == 1) {
-      text = "\x1b[H\x1b[2J" + text;
-    } else if (options.watch && !first && !options.json) {
-      text = "\n" + text;
-    }
-    std::fputs(text.c_str(), stdout);
-    if (std::fflush(stdout) != 0 || !options.watch) return 0;
+    PrintSnapshot(options, first, std::move(text));
+    if (std::ferror(stdout) || !options.watch) return 0;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 }
@@ -478,33 +422,37 @@ int Main(int argc, char** argv) {
   Cli cli;
   Status status = ParseCli(std::vector<std::string>(argv, argv + argc), EnvironmentMap(), &cli);
   if (!status.ok()) return Fail(status);
-  if (cli.command == Command::kPrint) {
-    std::fputs(cli.text.c_str(), stdout);
-    return 0;
-  }
   const Options& options = cli.options;
-  if (cli.command == Command::kGpus) return ShowGpus(options);
-  if (cli.command == Command::kStatus) return ShowStatus(options);
-  if (cli.command == Command::kReport) return WriteReport(options);
+  switch (cli.command) {
+    case Command::kPrint:
+      std::fputs(cli.text.c_str(), stdout);
+      return 0;
+    case Command::kGpus:
+      return ShowGpus(options);
+    case Command::kStatus:
+      return ShowStatus(options);
+    case Command::kReport:
+      return WriteReport(options);
+    case Command::kRun:
+    case Command::kList:
+      break;
+  }
 
   std::vector<RawInput> inputs;
   std::string source;
-  status = LoadInputs(options, stdin, isatty(STDIN_FILENO) == 1, &inputs, &source);
+  status = LoadInputs(InputSpecOf(options), stdin, isatty(STDIN_FILENO) == 1, &inputs, &source);
   if (!status.ok()) return Fail(status);
   Plan plan;
-  status = MakePlan(options, std::move(inputs), static_cast<int>(getpid()), &plan);
+  status = MakePlan(PlanConfigOf(options), std::move(inputs), static_cast<int>(getpid()), &plan);
   if (!status.ok()) return Fail(status);
+  if (cli.command == Command::kList || options.dry_run) return ListPlan(options, std::move(plan));
 
-  if (cli.command == Command::kList || options.dry_run) {
-    ApplyMaxCount(options, &plan);  // a resume would apply it after skipping done jobs
-    PrintCommands(options, plan);
-    return 0;
-  }
+  // Every program a job will run must exist before the first job starts: a
+  // typo should cost nothing.
   std::map<std::string, std::string> resolved;
-  status = ResolvePrograms(options, plan, &resolved);
+  if (!options.shell) status = ResolvePrograms(plan, PathVariable(), &resolved);
   if (!status.ok()) return Fail(status);
-  return RunBatch(options, std::move(plan), resolved, source,
-                  options.no_journal ? "{}" : EffectiveOptionsJson(argc, argv));
+  return RunBatch(cli, std::move(plan), resolved, source);
 }
 
 }  // namespace

@@ -30,13 +30,6 @@ struct Setting {
   int line = 0;         // config file line, for errors
 };
 
-// One line of --print-config.
-struct Row {
-  std::string name;
-  std::string value;
-  std::string source;
-};
-
 const std::string& Last(const std::vector<std::string>& words) {
   static const std::string kEmpty;
   return words.empty() ? kEmpty : words.back();
@@ -171,15 +164,15 @@ std::string DisplayValue(const OptionSpec& spec, const Setting& setting,
   return value;
 }
 
-std::string FormatRows(const std::vector<Row>& rows) {
+std::string FormatRows(const std::vector<ConfigEntry>& rows) {
   size_t name_width = 0;
   size_t value_width = 10;
-  for (const Row& row : rows) {
+  for (const ConfigEntry& row : rows) {
     name_width = std::max(name_width, row.name.size());
     value_width = std::max(value_width, std::min<size_t>(row.value.size(), 40));
   }
   std::string text;
-  for (const Row& row : rows) {
+  for (const ConfigEntry& row : rows) {
     text += fmt::format("{:<{}} = {:<{}} ({})\n", row.name, name_width, row.value, value_width,
                         row.source);
   }
@@ -227,7 +220,7 @@ Status CheckPairs(const std::map<std::string_view, Setting>& settings, const Opt
 // source to `options`, and collects the --print-config rows.
 Status ApplyOptions(const CommandLine& command_line, const Env& env, const ConfigFile* config,
                     const std::string& profile, unsigned cores, unsigned command_bit,
-                    Options* options, std::vector<Row>* rows) {
+                    Options* options, std::vector<ConfigEntry>* rows) {
   std::map<std::string_view, Setting> settings;
   for (const OptionSpec& spec : OptionSpecs()) {
     if ((spec.commands & command_bit) == 0) continue;
@@ -331,7 +324,7 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
   if (!status.ok()) return status;
 
   Options& options = cli->options;
-  std::vector<Row> rows;
+  std::vector<ConfigEntry>& rows = cli->effective;
   status = ApplyOptions(command_line, env, have_config ? &config : nullptr, Last(profile.words),
                         cores, CommandBit(subcommand), &options, &rows);
   if (!status.ok()) return status;

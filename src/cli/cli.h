@@ -24,6 +24,9 @@ enum class Command {
 struct Cli {
   Command command = Command::kPrint;
   Options options;
+  // Each option of the subcommand with its effective value and source, as
+  // --print-config lists them (the journal stores them with a batch).
+  std::vector<ConfigEntry> effective;
   std::string text;  // for kPrint: what to print on stdout, ending with a newline
 };
 

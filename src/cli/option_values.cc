@@ -9,6 +9,8 @@
 #include <regex>
 #include <utility>
 
+#include "sched/job_count.h"
+
 namespace headroom {
 namespace {
 
@@ -158,14 +160,12 @@ Status ParseCountOrAuto(std::string_view text, int auto_value, int* count) {
 }  // namespace
 
 Status ParseJobCount(std::string_view text, unsigned cores, int* jobs) {
-  return ParseCountOrAuto(
-      text, std::max(1, static_cast<int>(std::min<unsigned>(cores, kMaxJobs)) - 2), jobs);
+  return ParseCountOrAuto(text, AutoJobCount(cores), jobs);
 }
 
 Status ParseThreadsPerJob(std::string_view text, unsigned cores, int jobs, int* threads) {
   if (text == "auto") {
-    int usable = static_cast<int>(std::min<unsigned>(cores, kMaxJobs));
-    *threads = std::max(1, usable / std::max(1, jobs));
+    *threads = AutoThreadsPerJob(cores, jobs);
     return Status::Ok();
   }
   if (text == "off") {

@@ -1,7 +1,9 @@
 // Options: everything a run was asked to do, after the command line, the
 // HEADROOM_* environment and the TOML config were merged (command line > env >
-// config file > default) and validated. Plain data; the rest of headroom
-// reads it and never looks at argv or the environment itself.
+// config file > default) and validated. Plain data, read only by src/cli and
+// main.cc: main builds each module's own config struct from it, so no module
+// below cli includes this file. The enums it uses live with the module that
+// owns them (Order in jobs, PolicyKind and Halt in sched, ...).
 #pragma once
 
 #include <cstdint>
@@ -10,26 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include "jobs/job.h"
+#include "jobs/plan.h"
+#include "probe/gpu_providers.h"
+#include "report/console.h"
+#include "report/event_log.h"
+#include "sched/admission.h"
+#include "sched/halt.h"
+#include "util/log_level.h"
 #include "util/units.h"
 
 namespace headroom {
-
-enum class Order { kGiven, kName, kMtime, kSize };
-enum class Halt { kNever, kSoon, kNow };
-enum class LogFormat { kText, kJson };
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
-enum class Verbosity { kQuiet, kNormal, kVerbose };
-// --gpu-provider; kAuto tries nvml, nvidia-smi, amd in turn (the probe's job).
-enum class GpuProviderKind { kAuto, kNvml, kNvidiaSmi, kAmd, kSim, kNone };
-// --policy: kFixed is a plain -j pool; kWatermark starts while used VRAM is
-// below --vram-high; both are kept to compare against kAdaptive.
-enum class PolicyKind { kAdaptive, kFixed, kWatermark };
-
-struct EnvVar {
-  std::string name;
-  std::string value;
-  bool operator==(const EnvVar&) const = default;
-};
 
 struct Options {
   // --- what to run -------------------------------------------------------

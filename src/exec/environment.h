@@ -6,7 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/options.h"
+#include "jobs/job.h"
+
 
 namespace headroom {
 

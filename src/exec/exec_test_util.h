@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sched/job_runner.h"
+#include "exec/job_runner.h"
 
 namespace headroom::exec_test {
 

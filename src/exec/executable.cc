@@ -3,8 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
 #include <string_view>
 #include <utility>
+
+#include "jobs/placeholder.h"
 
 namespace headroom {
 
@@ -62,6 +65,20 @@ Status ResolveExecutable(const std::string& name, const std::string& path_env,
   }
   if (found_unrunnable) return NotExecutable(name);
   return Status::Error("command not found: " + name + " (not on PATH)");
+}
+
+Status ResolvePrograms(const Plan& plan, const std::string& path_env,
+                       std::map<std::string, std::string>* resolved) {
+  std::set<std::string> seen;
+  for (const Job& job : plan.to_run) {
+    const std::string& program = job.argv_template.front();
+    if (!seen.insert(program).second || HasPlaceholder(program)) continue;
+    std::string found;
+    Status status = ResolveExecutable(program, path_env, &found);
+    if (!status.ok()) return status;
+    (*resolved)[program] = found;
+  }
+  return Status::Ok();
 }
 
 }  // namespace headroom

@@ -13,6 +13,7 @@
 #include "jobs/batch_results.h"
 #include "jobs/output.h"
 #include "jobs/placeholder.h"
+#include "util/shell_quote.h"
 
 namespace headroom {
 
@@ -96,7 +97,36 @@ std::vector<InputResult> ToInputResults(const std::vector<BatchInputResult>& res
   return out;
 }
 
+// The unit's command: its lead's template expanded with every job's input
+// and `outs`, on `launch`, with `files` for {@} {@out} {results}.
+std::vector<std::string> UnitArgv(const Unit& unit, const Launch& launch,
+                                  const std::vector<std::string_view>& outs,
+                                  const ProcessRunner::ListFiles& files, bool shell) {
+  const Job& lead = unit.lead();
+  UnitValues values;
+  values.inputs.reserve(unit.jobs.size());
+  for (const Job* member : unit.jobs) values.inputs.push_back(member->input);
+  values.outs = outs;
+  values.number = lead.number;
+  values.slot = launch.slot;
+  if (launch.gpu) values.gpu = *launch.gpu;
+  values.inputs_file = files.inputs;
+  values.outputs_file = files.outputs;
+  values.results_file = files.results;
+  return ExpandUnitCommand(lead.argv_template, values, shell);
+}
+
 }  // namespace
+
+std::string ListedCommand(const Unit& unit, int slot, const ProcessRunnerConfig& config) {
+  Launch launch;
+  launch.slot = slot;
+  std::vector<std::string_view> outs;
+  for (const Job* member : unit.jobs) outs.push_back(member->output);
+  ProcessRunner::ListFiles files{"{@}", "{@out}",
+                                 config.batch_results.empty() ? "" : "{results}"};
+  return ShellJoin(UnitArgv(unit, launch, outs, files, config.shell));
+}
 
 ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
                              ProcessSet* processes)
@@ -127,7 +157,7 @@ Status ProcessRunner::ProgramPath(const Job& job, const std::string& arg0,
 }
 
 std::vector<std::string> ProcessRunner::UnitEnvironment(const Unit& unit, const Launch& launch,
-                                                        const UnitFiles& files) const {
+                                                        const ListFiles& files) const {
   const Job& job = unit.lead();
   std::vector<std::string> env;
   env.reserve(env_.size() + 5 + job.env.size());
@@ -146,7 +176,7 @@ std::vector<std::string> ProcessRunner::UnitEnvironment(const Unit& unit, const 
 }
 
 Status ProcessRunner::PrepareFiles(const Unit& unit, const Launch& launch,
-                                   const std::string& stdout_log, UnitFiles* files) const {
+                                   const std::string& stdout_log, ListFiles* files) const {
   const Job& lead = unit.lead();
   Status status;
   if (UsesPlaceholder(lead.argv_template, "{@}")) {
@@ -180,23 +210,13 @@ Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* 
   SpawnSpec spec;
   spec.stdout_path = log_dir_.StdoutPath(job, launch.attempt);
   spec.stderr_path = log_dir_.StderrPath(job, launch.attempt);
-  UnitFiles files;
+  ListFiles files;
   Status status = PrepareFiles(unit, launch, spec.stdout_path, &files);
   if (!status.ok()) return status;
-  UnitValues values;
-  values.inputs.reserve(unit.jobs.size());
-  values.outs.reserve(unit.jobs.size());
-  for (const Job* member : unit.jobs) {
-    values.inputs.push_back(member->input);
-    values.outs.push_back(member->temp_output);
-  }
-  values.number = job.number;
-  values.slot = launch.slot;
-  if (launch.gpu) values.gpu = *launch.gpu;
-  values.inputs_file = files.inputs;
-  values.outputs_file = files.outputs;
-  values.results_file = files.results;
-  spec.argv = ExpandUnitCommand(job.argv_template, values, config_.shell);
+  std::vector<std::string_view> outs;
+  outs.reserve(unit.jobs.size());
+  for (const Job* member : unit.jobs) outs.push_back(member->temp_output);
+  spec.argv = UnitArgv(unit, launch, outs, files, config_.shell);
   status = ProgramPath(job, spec.argv.front(), &spec.path);
   if (!status.ok()) return status;
   spec.env = UnitEnvironment(unit, launch, files);

@@ -13,10 +13,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cli/options.h"
+#include "exec/job_runner.h"
+#include "exec/log_dir.h"
 #include "exec/process_set.h"
-#include "report/log_dir.h"
-#include "sched/job_runner.h"
 
 namespace headroom {
 
@@ -34,6 +33,12 @@ struct ProcessRunnerConfig {
   std::string batch_results;
 };
 
+// What `list` and --dry-run print for one unit: the command Start runs for
+// it on `slot`, shell-quoted and pasteable, with {out} as each job's final
+// output (the temp name is an implementation detail) and {@} {@out}
+// {results} as they are (their files exist only while the batch runs).
+std::string ListedCommand(const Unit& unit, int slot, const ProcessRunnerConfig& config);
+
 class ProcessRunner : public JobRunner {
  public:
   // `log_dir` and `processes` must outlive the runner.
@@ -45,14 +50,15 @@ class ProcessRunner : public JobRunner {
   WaitResult Wait(Millis timeout) override;
   Status Complete(const Job& job, bool succeeded) override;
 
- private:
-  // see process_runner.cc
-  // The files of one attempt of a unit; empty paths when not used.
-  struct UnitFiles {
+  // The list files of one attempt of a unit; empty paths when not used.
+  struct ListFiles {
     std::string inputs;   // {@}: <stdout log without .out>.inputs
     std::string outputs;  // {@out}: <stdout log without .out>.outputs
     std::string results;  // {results}, HEADROOM_BATCH_RESULTS
   };
+
+ private:
+  // see process_runner.cc
   // What Wait needs of each running unit: its stderr log (the tail of a
   // failure, warnings about its results) and, with --batch-results, its
   // results file and inputs.
@@ -64,9 +70,9 @@ class ProcessRunner : public JobRunner {
 
   Status ProgramPath(const Job& job, const std::string& arg0, std::string* path) const;
   Status PrepareFiles(const Unit& unit, const Launch& launch, const std::string& stdout_log,
-                      UnitFiles* files) const;
+                      ListFiles* files) const;
   std::vector<std::string> UnitEnvironment(const Unit& unit, const Launch& launch,
-                                           const UnitFiles& files) const;
+                                           const ListFiles& files) const;
   static void ReadResults(const Running& running, ExitInfo* info);
 
   ProcessRunnerConfig config_;

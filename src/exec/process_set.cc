@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,7 +94,7 @@ void InitSpawnAttr(posix_spawnattr_t* attr) {
 }
 
 Status AddFileActions(const SpawnSpec& spec, posix_spawn_file_actions_t* actions) {
-  constexpr int kLogFlags = O_WRONLY | O_CREAT | O_TRUNC;
+  const int kLogFlags = O_WRONLY | O_CREAT | (spec.append ? O_APPEND : O_TRUNC);
   int rc = posix_spawn_file_actions_addopen(actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   if (rc == 0) {
     rc = posix_spawn_file_actions_addopen(actions, STDOUT_FILENO, spec.stdout_path.c_str(),
@@ -105,6 +106,9 @@ Status AddFileActions(const SpawnSpec& spec, posix_spawn_file_actions_t* actions
              ? posix_spawn_file_actions_adddup2(actions, STDOUT_FILENO, STDERR_FILENO)
              : posix_spawn_file_actions_addopen(actions, STDERR_FILENO,
                                                 spec.stderr_path.c_str(), kLogFlags, 0644);
+  }
+  if (rc == 0 && spec.close_other_fds) {
+    rc = posix_spawn_file_actions_addclosefrom_np(actions, STDERR_FILENO + 1);
   }
   if (rc != 0) return Status::Error(spec.path + ": cannot start: " + std::strerror(rc));
   return Status::Ok();
@@ -119,7 +123,8 @@ Status AddPipeActions(const SpawnSpec& spec, int stdin_fd, int stdout_fd,
   if (rc == 0) rc = posix_spawn_file_actions_adddup2(actions, stdout_fd, STDOUT_FILENO);
   if (rc == 0) {
     rc = posix_spawn_file_actions_addopen(actions, STDERR_FILENO, spec.stderr_path.c_str(),
-                                          O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                                          O_WRONLY | O_CREAT | (spec.append ? O_APPEND : O_TRUNC),
+                                          0644);
   }
   if (rc != 0) return Status::Error(spec.path + ": cannot start: " + std::strerror(rc));
   return Status::Ok();
@@ -212,15 +217,27 @@ ProcessSet::~ProcessSet() {
   pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
-Status ProcessSet::Spawn(const SpawnSpec& spec, pid_t* pid) {
-  return SpawnChild(spec, pid, nullptr);
+ProcessOwner ProcessSet::NewOwner() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return next_owner_++;
 }
 
-Status ProcessSet::SpawnWithPipes(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes) {
-  return SpawnChild(spec, pid, pipes);
+size_t ProcessSet::running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return running_.size();
 }
 
-Status ProcessSet::SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes) {
+Status ProcessSet::Spawn(const SpawnSpec& spec, pid_t* pid, ProcessOwner owner) {
+  return SpawnChild(spec, pid, nullptr, owner);
+}
+
+Status ProcessSet::SpawnWithPipes(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes,
+                                  ProcessOwner owner) {
+  return SpawnChild(spec, pid, pipes, owner);
+}
+
+Status ProcessSet::SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes,
+                              ProcessOwner owner) {
   if (spec.argv.empty()) return Status::Error(spec.path + ": cannot start: empty argv");
   int stdin_pipe[2] = {-1, -1};
   int stdout_pipe[2] = {-1, -1};
@@ -239,11 +256,15 @@ Status ProcessSet::SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pip
     std::vector<char*> argv = CStrings(spec.argv);
     std::vector<char*> envp = CStrings(spec.env);
     pid_t child = 0;
+    // Under the lock, so that no reap can see the child before it is registered.
+    std::unique_lock<std::mutex> lock(mutex_);
     int rc = posix_spawn(&child, spec.path.c_str(), &actions, &attr_, argv.data(), envp.data());
     if (rc == 0) {
-      running_.push_back(child);
+      running_.push_back(Child{child, owner});
       *pid = child;
-    } else {
+    }
+    lock.unlock();
+    if (rc != 0) {
       status = SpawnError(spec, pipes != nullptr, rc);
     }
   }
@@ -263,30 +284,90 @@ Status ProcessSet::SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pip
   return status;
 }
 
-bool ProcessSet::IsRunning(pid_t pid) const {
-  return std::find(running_.begin(), running_.end(), pid) != running_.end();
-}
-
 void ProcessSet::SignalGroup(pid_t pid, int sig) {
-  if (IsRunning(pid)) kill(-pid, sig);
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Only while the child is not reaped: then its pid (and group id) cannot
+  // have been reused.
+  bool running = std::any_of(running_.begin(), running_.end(),
+                             [pid](const Child& child) { return child.pid == pid; });
+  if (running) kill(-pid, sig);
 }
 
-void ProcessSet::Reap(std::vector<ProcessExit>* exits) {
+void ProcessSet::ReapLocked() {
   for (;;) {
     int status = 0;
     rusage usage;
     pid_t pid = wait4(-1, &status, WNOHANG, &usage);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) return;
-    auto it = std::find(running_.begin(), running_.end(), pid);
+    auto it = std::find_if(running_.begin(), running_.end(),
+                           [pid](const Child& child) { return child.pid == pid; });
     if (it == running_.end()) continue;  // an orphan we adopted as subreaper
+    ProcessOwner owner = it->owner;
     *it = running_.back();
     running_.pop_back();
-    // Whatever the job left behind in its group dies with it. The group id
+    // Whatever the child left behind in its group dies with it. The group id
     // cannot be reused while members remain, so this reaches only them.
     kill(-pid, SIGKILL);
-    exits->push_back(MakeExit(pid, status, usage));
+    exited_[owner].push_back(MakeExit(pid, status, usage));
   }
+}
+
+void ProcessSet::TakeLocked(ProcessOwner owner, std::vector<ProcessExit>* exits) {
+  auto it = exited_.find(owner);
+  if (it == exited_.end()) return;
+  exits->insert(exits->end(), it->second.begin(), it->second.end());
+  exited_.erase(it);
+}
+
+void ProcessSet::ReapAndTake(std::vector<ProcessExit>* exits) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ReapLocked();
+  TakeLocked(kJobsOwner, exits);
+}
+
+void ProcessSet::TakeExits(ProcessOwner owner, std::vector<ProcessExit>* exits) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ReapLocked();
+  TakeLocked(owner, exits);
+}
+
+bool ProcessSet::WaitFor(ProcessOwner owner, pid_t pid, Clock::time_point deadline,
+                         ProcessExit* exit) {
+  int pidfd = -1;
+  bool found = false;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ReapLocked();
+      auto owned = exited_.find(owner);
+      if (owned != exited_.end()) {
+        std::vector<ProcessExit>& exits = owned->second;
+        auto it = std::find_if(exits.begin(), exits.end(),
+                               [pid](const ProcessExit& e) { return e.pid == pid; });
+        if (it != exits.end()) {
+          *exit = *it;
+          exits.erase(it);
+          if (exits.empty()) exited_.erase(owned);
+          found = true;
+        }
+      }
+      bool running = std::any_of(running_.begin(), running_.end(),
+                                 [pid](const Child& child) { return child.pid == pid; });
+      // Not reaped yet, so the pid is still this child's: a pidfd that
+      // becomes readable when it exits saves polling.
+      if (!found && running && pidfd < 0) pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+      if (found || !running) break;
+    }
+    Clock::duration left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) break;
+    Millis wait = std::min(std::chrono::ceil<Millis>(left), Millis(60000));
+    if (pidfd < 0) wait = std::min(wait, kSignalPollSlice);  // no pidfd (an old kernel): poll
+    pollfd exited{pidfd, POLLIN, 0};
+    poll(&exited, pidfd >= 0 ? 1 : 0, static_cast<int>(wait.count()));
+  }
+  if (pidfd >= 0) close(pidfd);
+  return found;
 }
 
 int ProcessSet::TakeInterrupt() {
@@ -297,9 +378,7 @@ int ProcessSet::TakeInterrupt() {
 
 void ProcessSet::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) {
   size_t before = exits->size();
-  exits->insert(exits->end(), reaped_.begin(), reaped_.end());
-  reaped_.clear();
-  Reap(exits);
+  ReapAndTake(exits);
   *interrupt = TakeInterrupt();
   if (exits->size() > before || *interrupt != 0) return;
 
@@ -307,12 +386,13 @@ void ProcessSet::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* inte
       Clock::now() + std::clamp(timeout, Millis::zero(), kMaxWait);
   for (;;) {
     int sig = WaitSignal(wait_set_, deadline);
-    Reap(exits);
+    ReapAndTake(exits);
     if (sig != SIGCHLD) {
       *interrupt = sig;  // 0 at the deadline
       return;
     }
-    // A SIGCHLD for an orphan, or one left pending from an earlier reap.
+    // A SIGCHLD for an orphan or another owner's child, or one left pending
+    // from an earlier reap.
     if (exits->size() > before) return;
   }
 }
@@ -352,12 +432,10 @@ void ProcessSet::Wait(Millis timeout, std::vector<pollfd>* fds, std::vector<Proc
                       int* interrupt) {
   for (pollfd& fd : *fds) fd.revents = 0;
   size_t before = exits->size();
-  exits->insert(exits->end(), reaped_.begin(), reaped_.end());
-  reaped_.clear();
   *interrupt = 0;
   Clock::time_point deadline = Clock::now() + std::clamp(timeout, Millis::zero(), kMaxWait);
   for (;;) {
-    Reap(exits);
+    ReapAndTake(exits);
     if (*interrupt == 0) *interrupt = TakeInterrupt();
     bool event = exits->size() > before || *interrupt != 0;
     // With an event already, one poll without waiting still reports the fds.
@@ -368,16 +446,22 @@ void ProcessSet::Wait(Millis timeout, std::vector<pollfd>* fds, std::vector<Proc
 }
 
 void ProcessSet::KillAll() {
-  for (pid_t pid : running_) {
-    kill(-pid, SIGKILL);
-    kill(pid, SIGKILL);  // in case it moved itself to another group
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const Child& child : running_) {
+      kill(-child.pid, SIGKILL);
+      kill(child.pid, SIGKILL);  // in case it moved itself to another group
+    }
   }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   Clock::time_point deadline = Clock::now() + kKillAllBound;
   for (;;) {
-    Reap(&reaped_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ReapLocked();
+    }
     // Children of reaped processes are ours now; the scan finds those and
     // the grandchildren that had left their group before.
     std::vector<pid_t> children = ListChildren(getpid());

@@ -1,17 +1,24 @@
-// ProcessSet: owns every child headroom starts and the one place it waits
-// for them, after ninja's SubprocessSet. Each child leads its own process
-// group, reads stdin from /dev/null and writes stdout/stderr straight into
-// files (a persistent worker's stdin and stdout are pipes to headroom
-// instead). SIGCHLD, SIGINT, SIGTERM and SIGHUP are blocked while a
-// ProcessSet exists and are taken synchronously in Wait() (sigtimedwait, or
-// a signalfd polled with the caller's pipes), so there is no handler race.
-// headroom is made a child subreaper so that grandchildren of a job that
-// escape its group are still ours to kill and reap.
-// Single-threaded: one ProcessSet per process, used from one thread. Create
-// it before any other thread starts, so that every thread inherits the
-// blocked mask and no thread takes SIGINT with its default action. While it
-// exists, no other code of the process may wait for children of its own
-// (Wait reaps every child).
+// ProcessSet: owns every child headroom starts and the one place that reaps
+// them, after ninja's SubprocessSet. Each child leads its own process group,
+// reads stdin from /dev/null and writes stdout/stderr straight into files (a
+// persistent worker's stdin and stdout, or a helper program's stdout, are
+// pipes to headroom instead). SIGCHLD, SIGINT, SIGTERM and SIGHUP are blocked
+// while a ProcessSet exists and are taken synchronously in Wait()
+// (sigtimedwait, or a signalfd polled with the caller's pipes), so there is
+// no handler race. headroom is made a child subreaper so that grandchildren
+// of a job that escape its group are still ours to kill and reap.
+//
+// Every child is registered with its owner, and each exit is handed back to
+// that owner only: the batch's jobs (kJobsOwner, whose exits Wait returns),
+// the failure hook, a helper program such as nvidia-smi (each NewOwner). So
+// no code of headroom waits for children of its own, and no exit status is
+// lost to another waiter.
+//
+// One ProcessSet per process. Create it before any other thread starts, so
+// that every thread inherits the blocked mask and no thread takes SIGINT
+// with its default action. Wait is the batch's, called from one thread;
+// NewOwner, Spawn, SignalGroup, TakeExits and WaitFor are thread-safe (the
+// GPU monitor's thread runs nvidia-smi).
 #pragma once
 
 #include <poll.h>
@@ -20,6 +27,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,7 +43,16 @@ struct SpawnSpec {
   std::vector<std::string> env;    // full environment, "K=V"
   std::string stdout_path;         // created/truncated, 0644
   std::string stderr_path;
+  bool append = false;             // append to the files instead of truncating them
+  // Close every inherited file but stdio in the child, also those without
+  // O_CLOEXEC (a hook gets nothing of headroom's). Jobs keep what the
+  // user's shell gave headroom (a jobserver fd, a `3>file`).
+  bool close_other_fds = false;
 };
+
+// Who a child belongs to (see above).
+using ProcessOwner = int;
+inline constexpr ProcessOwner kJobsOwner = 0;
 
 // headroom's ends of a child's stdin and stdout pipes (SpawnWithPipes).
 // Both are O_CLOEXEC and O_NONBLOCK; the caller owns and closes them.
@@ -58,23 +76,30 @@ class ProcessSet {
   ProcessSet(const ProcessSet&) = delete;
   ProcessSet& operator=(const ProcessSet&) = delete;
 
-  // Starts a child in a new process group (pgid == pid) with default signal
-  // dispositions and an empty signal mask. Error names the program and why.
-  Status Spawn(const SpawnSpec& spec, pid_t* pid);
+  // A new owner, for children that are not the batch's jobs: their exits
+  // are kept for TakeExits and WaitFor, never returned by Wait.
+  ProcessOwner NewOwner();
+
+  // Starts a child of `owner` in a new process group (pgid == pid) with
+  // default signal dispositions and an empty signal mask. Error names the
+  // program and why.
+  Status Spawn(const SpawnSpec& spec, pid_t* pid, ProcessOwner owner = kJobsOwner);
 
   // As Spawn, but the child's stdin and stdout are pipes to the caller
   // (spec.stdout_path is not used; stderr still goes to spec.stderr_path).
-  Status SpawnWithPipes(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes);
+  Status SpawnWithPipes(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes,
+                        ProcessOwner owner = kJobsOwner);
 
   // kill(-pgid, sig) for a child started here (no-op once it was reaped and its
   // group is empty).
   void SignalGroup(pid_t pid, int sig);
 
-  // Waits up to `timeout` for children to exit or an interrupt to arrive.
-  // Reaps every exited child: exits of children started by Spawn are
-  // appended to `exits` (their leftover group members get SIGKILL); orphaned
-  // grandchildren are reaped silently. `interrupt` is set to the signal
-  // number of a received SIGINT/SIGTERM/SIGHUP, else 0.
+  // Waits up to `timeout` for the jobs' children to exit or an interrupt to
+  // arrive. Reaps every exited child: exits of kJobsOwner's children are
+  // appended to `exits` (each one's leftover group members get SIGKILL),
+  // other owners' are kept for them; orphaned grandchildren are reaped
+  // silently. `interrupt` is set to the signal number of a received
+  // SIGINT/SIGTERM/SIGHUP, else 0.
   void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt);
 
   // As Wait, and also returns when one of `fds` is ready for its `events`:
@@ -82,24 +107,43 @@ class ProcessSet {
   void Wait(Millis timeout, std::vector<pollfd>* fds, std::vector<ProcessExit>* exits,
             int* interrupt);
 
+  // Reaps what has exited, without waiting, and moves the exits of
+  // `owner`'s children into `exits`.
+  void TakeExits(ProcessOwner owner, std::vector<ProcessExit>* exits);
+
+  // Waits until `owner`'s child `pid` has exited, or until `deadline`;
+  // true with its exit (taken: TakeExits will not return it again).
+  bool WaitFor(ProcessOwner owner, pid_t pid, std::chrono::steady_clock::time_point deadline,
+               ProcessExit* exit);
+
   // SIGKILL to every running group and every other descendant left (also
   // those that left their group with setsid); reaps them, waiting a bounded
-  // time. Exits of children started by Spawn are reported by the next Wait.
+  // time. Their exits are handed back to their owners as usual (the jobs'
+  // by the next Wait).
   void KillAll();
 
-  size_t running() const { return running_.size(); }
+  size_t running() const;  // children of every owner, not yet reaped
 
  private:
+  struct Child {
+    pid_t pid = 0;
+    ProcessOwner owner = kJobsOwner;
+  };
+
   // see process_set.cc
-  Status SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes);
-  void Reap(std::vector<ProcessExit>* exits);
+  Status SpawnChild(const SpawnSpec& spec, pid_t* pid, ChildPipes* pipes, ProcessOwner owner);
+  void ReapLocked();  // REQUIRES: mutex_ held
+  void TakeLocked(ProcessOwner owner, std::vector<ProcessExit>* exits);  // REQUIRES: mutex_ held
+  void ReapAndTake(std::vector<ProcessExit>* exits);  // the jobs' exits
   int TakeInterrupt();
   int SignalFd();  // wait_set_'s signalfd, made on first use; -1 if it cannot be
   bool PollOnce(std::vector<pollfd>* fds, std::chrono::nanoseconds left);
-  bool IsRunning(pid_t pid) const;
 
-  std::vector<pid_t> running_;          // started by Spawn, not yet reaped
-  std::vector<ProcessExit> reaped_;     // reaped by KillAll, not yet reported
+  mutable std::mutex mutex_;  // guards running_, exited_ and next_owner_
+  std::vector<Child> running_;                               // started, not yet reaped
+  std::map<ProcessOwner, std::vector<ProcessExit>> exited_;  // reaped, not yet handed back
+  ProcessOwner next_owner_ = kJobsOwner + 1;
+
   posix_spawnattr_t attr_;              // the same for every child
   sigset_t wait_set_;                   // SIGCHLD + interrupts
   sigset_t interrupt_set_;              // SIGINT, SIGTERM, SIGHUP

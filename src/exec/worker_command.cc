@@ -57,4 +57,15 @@ std::vector<std::string> ExpandWorkerCommand(const std::vector<std::string>& arg
   return {"/bin/sh", "-c", std::move(script)};
 }
 
+Status CheckWorkerCommands(const std::vector<std::string>& command, const Plan& plan) {
+  Status status = CheckWorkerCommand(command);
+  for (size_t i = 0; status.ok() && i < plan.to_run.size(); ++i) {
+    const Job& job = plan.to_run[i];
+    if (job.argv_template == command) continue;
+    status = CheckWorkerCommand(job.argv_template)
+                 .WithContext("--jobs-file: the \"cmd\" of job '" + job.name + "'");
+  }
+  return status;
+}
+
 }  // namespace headroom

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/plan.h"
 #include "util/status.h"
 
 namespace headroom {
@@ -14,6 +15,10 @@ namespace headroom {
 // Error naming the first argument that uses a per-job placeholder ({} {/}
 // {.} {/.} {//} {#} {out} {@} {@out} {results}).
 Status CheckWorkerCommand(const std::vector<std::string>& argv_template);
+
+// CheckWorkerCommand of `command` and of every jobs-file "cmd" of `plan`
+// (a worker's command too), before the batch is journaled.
+Status CheckWorkerCommands(const std::vector<std::string>& command, const Plan& plan);
 
 // The argv to start a worker: {%} and {gpu} expanded. With `shell`,
 // {"/bin/sh", "-c", S}, S being the arguments joined by spaces with each

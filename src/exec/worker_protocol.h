@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sched/job_runner.h"
+#include "exec/job_runner.h"
 
 namespace headroom {
 

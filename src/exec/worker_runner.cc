@@ -18,6 +18,7 @@
 #include "exec/worker_protocol.h"
 #include "jobs/output.h"
 #include "jobs/placeholder.h"
+#include "util/shell_quote.h"
 
 namespace headroom {
 
@@ -54,7 +55,30 @@ bool AnyOom(const WorkerReply& reply) {
                      [](const ReplyResult& r) { return !r.ok && r.oom; });
 }
 
+// The request for `unit`: each job's input and `outputs` (its temp output
+// for a run, its final output for a listing).
+WorkerRequest RequestFor(const Unit& unit, bool final_outputs) {
+  WorkerRequest request;
+  for (const Job* job : unit.jobs) {
+    request.inputs.push_back(job->input);
+    request.outputs.push_back(final_outputs ? job->output : job->temp_output);
+  }
+  return request;
+}
+
 }  // namespace
+
+std::string ListedWorkerCommand(const Job& lead, bool shell) {
+  return ShellJoin(ExpandWorkerCommand(lead.argv_template, 1, "", shell));
+}
+
+std::string ListedRequest(const Unit& unit) {
+  WorkerRequest request = RequestFor(unit, /*final_outputs=*/true);
+  request.id = unit.lead().number;
+  std::string line = EncodeRequest(request);
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  return line;
+}
 
 WorkerRunner::Worker::~Worker() {
   if (stdout_log_fd >= 0) close(stdout_log_fd);
@@ -87,13 +111,9 @@ Status WorkerRunner::Start(const Unit& unit, const Launch& launch, StartedJob* s
     status = StartWorker(lead, launch, &worker);
     if (!status.ok()) return status;
   }
-  WorkerRequest request;
+  WorkerRequest request = RequestFor(unit, /*final_outputs=*/false);
   request.id = ++last_handle_;
   request.gpu = launch.gpu;
-  for (const Job* job : unit.jobs) {
-    request.inputs.push_back(job->input);
-    request.outputs.push_back(job->temp_output);
-  }
   Request& in_flight = worker->request.emplace();
   in_flight.handle = request.id;
   in_flight.stderr_from = LogSize(worker->stderr_log);

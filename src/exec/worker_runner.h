@@ -29,11 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "exec/job_runner.h"
+#include "exec/log_dir.h"
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
 #include "exec/worker_channel.h"
-#include "report/log_dir.h"
-#include "sched/job_runner.h"
 
 namespace headroom {
 
@@ -42,6 +42,13 @@ struct WorkerRunnerConfig {
   int slots = 1;                // -j: workers serving at once, at most
   Millis kill_grace{5000};      // stdin closed -> SIGTERM -> SIGKILL
 };
+
+// What `list` and --dry-run print with --worker: the command a worker of
+// `lead`'s template runs on slot 1 without a GPU, shell-quoted ...
+std::string ListedWorkerCommand(const Job& lead, bool shell);
+// ... and the request a unit is sent as, without its newline: its id the
+// lead's number, its outputs the jobs' final outputs.
+std::string ListedRequest(const Unit& unit);
 
 class WorkerRunner : public JobRunner {
  public:

@@ -8,9 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
 
 namespace headroom {
+
+// One NAME=value of a job's environment (--env, a jobs-file "env").
+struct EnvVar {
+  std::string name;
+  std::string value;
+  bool operator==(const EnvVar&) const = default;
+};
 
 // One input as a source produced it, before ordering and numbering.
 struct RawInput {

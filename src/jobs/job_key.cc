@@ -38,22 +38,22 @@ std::map<int64_t, std::string> JobKeys(const Plan& plan, const std::vector<std::
   return keys;
 }
 
-std::string InputSourceText(const Options& options) {
-  if (options.has_arg_inputs) return "::: arguments";
-  if (!options.input_dir.empty()) {
-    std::string text = "--input-dir " + ShellQuote(options.input_dir);
-    if (!options.exts.empty()) {
+std::string InputSourceText(const InputSpec& spec) {
+  if (spec.has_arg_inputs) return "::: arguments";
+  if (!spec.input_dir.empty()) {
+    std::string text = "--input-dir " + ShellQuote(spec.input_dir);
+    if (!spec.exts.empty()) {
       // --ext mp4,mkv and --ext mkv,mp4 select the same files.
-      std::vector<std::string> sorted = options.exts;
+      std::vector<std::string> sorted = spec.exts;
       std::sort(sorted.begin(), sorted.end());
       std::string exts;
       for (const std::string& ext : sorted) exts += (exts.empty() ? "" : ",") + ext;
       text += " --ext " + ShellQuote(exts);
     }
-    if (options.recursive) text += " --recursive";
+    if (spec.recursive) text += " --recursive";
     return text;
   }
-  if (!options.jobs_file.empty()) return "--jobs-file " + ShellQuote(options.jobs_file);
+  if (!spec.jobs_file.empty()) return "--jobs-file " + ShellQuote(spec.jobs_file);
   return "stdin";
 }
 

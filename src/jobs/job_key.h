@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
 #include "jobs/job.h"
 #include "jobs/plan.h"
+#include "jobs/sources.h"
 
 namespace headroom {
 
@@ -30,6 +30,6 @@ std::map<int64_t, std::string> JobKeys(const Plan& plan, const std::vector<std::
 // later run of the same batch with more inputs matches: "::: arguments",
 // "--input-dir DIR [--ext mp4,mkv] [--recursive]", "--jobs-file FILE" or
 // "stdin". Paths are shell-quoted as given.
-std::string InputSourceText(const Options& options);
+std::string InputSourceText(const InputSpec& spec);
 
 }  // namespace headroom

@@ -17,13 +17,13 @@ RawInput Raw(std::string input) {
   return raw;
 }
 
-Options CommandOptions() {
-  Options options;
+PlanConfig CommandOptions() {
+  PlanConfig options;
   options.command = kCommand;
   return options;
 }
 
-Plan MakeTestPlan(const Options& options, std::vector<RawInput> inputs) {
+Plan MakeTestPlan(const PlanConfig& options, std::vector<RawInput> inputs) {
   Plan plan;
   Status status = MakePlan(options, std::move(inputs), 1, &plan);
   EXPECT_TRUE(status.ok()) << status.message();
@@ -49,7 +49,7 @@ TEST(JobKeyTest, JobsFileNameAndCommandArePartOfTheKey) {
 }
 
 TEST(JobKeyTest, KeysDoNotDependOnNumbersWhenNewInputsAppear) {
-  Options options = CommandOptions();
+  PlanConfig options = CommandOptions();
   options.order = Order::kName;
   Plan before = MakeTestPlan(options, {Raw("b"), Raw("d")});
   Plan after = MakeTestPlan(options, {Raw("a"), Raw("b"), Raw("c"), Raw("d")});
@@ -68,7 +68,7 @@ TEST(JobKeyTest, RepeatedInputsGetNumberedKeys) {
 TEST(JobKeyTest, SkippedJobsHaveKeysToo) {
   jobs_test::TempDir dir;
   dir.Write("out/b");
-  Options options = CommandOptions();
+  PlanConfig options = CommandOptions();
   options.command = {"cp", "{}", "{out}"};
   options.output_dir = dir.File("out");
   options.skip_existing = true;
@@ -78,15 +78,15 @@ TEST(JobKeyTest, SkippedJobsHaveKeysToo) {
 }
 
 TEST(InputSourceTextTest, NamesTheSourceNotItsInputs) {
-  Options options;
+  InputSpec options;
   options.has_arg_inputs = true;
   options.arg_inputs = {"a", "b"};
   EXPECT_EQ(InputSourceText(options), "::: arguments");
-  options = Options();
+  options = InputSpec();
   EXPECT_EQ(InputSourceText(options), "stdin");
   options.jobs_file = "my jobs.jsonl";
   EXPECT_EQ(InputSourceText(options), "--jobs-file 'my jobs.jsonl'");
-  options = Options();
+  options = InputSpec();
   options.input_dir = "./videos";
   EXPECT_EQ(InputSourceText(options), "--input-dir ./videos");
   options.exts = {"mp4", "mkv"};

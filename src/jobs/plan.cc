@@ -22,9 +22,9 @@ std::string TrimTrailingSlashes(std::string dir) {
 }
 
 // True when the command of any job uses the placeholder `name`.
-bool AnyCommandUses(const Options& options, const std::vector<RawInput>& inputs,
+bool AnyCommandUses(const PlanConfig& config, const std::vector<RawInput>& inputs,
                     std::string_view name) {
-  if (UsesPlaceholder(options.command, name)) return true;
+  if (UsesPlaceholder(config.command, name)) return true;
   for (const RawInput& input : inputs) {
     if (UsesPlaceholder(input.cmd, name)) return true;
   }
@@ -33,39 +33,39 @@ bool AnyCommandUses(const Options& options, const std::vector<RawInput>& inputs,
 
 // --batch-results names one file per unit; units that run at once must not
 // share it, or one would read another's results.
-Status CheckBatchResults(const Options& options, const std::vector<RawInput>& inputs) {
-  const std::string& results = options.batch_results;
+Status CheckBatchResults(const PlanConfig& config, const std::vector<RawInput>& inputs) {
+  const std::string& results = config.batch_results;
   if (results.empty()) {
-    if (AnyCommandUses(options, inputs, "{results}")) {
+    if (AnyCommandUses(config, inputs, "{results}")) {
       return Status::Error("{results} is used in the command but --batch-results is not given");
     }
     return Status::Ok();
   }
   bool per_unit = UsesPlaceholder({results}, "{#}") || UsesPlaceholder({results}, "{%}");
-  if (options.jobs > 1 && !per_unit) {
+  if (config.slots > 1 && !per_unit) {
     return Status::Error("--batch-results " + Quoted(results) +
                          " would be shared by batches running at once: put {#} or {%} in it");
   }
   return Status::Ok();
 }
 
-Status CheckOptions(const Options& options, const std::vector<RawInput>& inputs) {
-  if (options.output_dir.empty()) {
-    if (options.skip_existing) {
+Status CheckOptions(const PlanConfig& config, const std::vector<RawInput>& inputs) {
+  if (config.output_dir.empty()) {
+    if (config.skip_existing) {
       return Status::Error("--skip-existing needs --output-dir (the outputs it looks for)");
     }
-    bool uses_out = UsesOutput(options.command);
+    bool uses_out = UsesOutput(config.command);
     for (const RawInput& input : inputs) uses_out = uses_out || UsesOutput(input.cmd);
     if (uses_out) {
-      std::string_view name = AnyCommandUses(options, inputs, "{out}") ? "{out}" : "{@out}";
+      std::string_view name = AnyCommandUses(config, inputs, "{out}") ? "{out}" : "{@out}";
       return Status::Error(std::string(name) +
                            " is used in the command but --output-dir is not given");
     }
   }
-  Status status = CheckBatchResults(options, inputs);
+  Status status = CheckBatchResults(config, inputs);
   if (!status.ok()) return status;
   for (const RawInput& input : inputs) {
-    if (input.cmd.empty() && options.command.empty()) {
+    if (input.cmd.empty() && config.command.empty()) {
       return Status::Error("no command for input " + Quoted(input.input) +
                            ": give COMMAND after -- or a 'cmd' in the jobs file");
     }
@@ -79,13 +79,13 @@ bool IsPlainFileName(std::string_view name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
 }
 
-Status AssignOutput(const Options& options, const std::string& dir, int pid, Job* job) {
+Status AssignOutput(const PlanConfig& config, const std::string& dir, int pid, Job* job) {
   PlaceholderValues values;
   values.input = job->input;
   values.number = job->number;
-  std::string name = ExpandArg(options.output_name, values, /*quote=*/false);
+  std::string name = ExpandArg(config.output_name, values, /*quote=*/false);
   if (!IsPlainFileName(name)) {
-    return Status::Error("--output-name " + Quoted(options.output_name) + " gives " + Quoted(name) +
+    return Status::Error("--output-name " + Quoted(config.output_name) + " gives " + Quoted(name) +
                          " for input " + Quoted(job->input) + "; expected a file name without '/'");
   }
   job->output = dir + "/" + name;
@@ -141,13 +141,13 @@ bool Exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
-Job MakeJob(const Options& options, RawInput&& raw, const InputStat& stat, int64_t number) {
+Job MakeJob(const PlanConfig& config, RawInput&& raw, const InputStat& stat, int64_t number) {
   Job job;
   job.number = number;
   job.input = std::move(raw.input);
   job.name = raw.name.empty() ? job.input : std::move(raw.name);
   if (raw.cmd.empty()) {
-    job.argv_template = options.command;
+    job.argv_template = config.command;
   } else {
     job.argv_template = std::move(raw.cmd);
   }
@@ -161,20 +161,20 @@ Job MakeJob(const Options& options, RawInput&& raw, const InputStat& stat, int64
 
 }  // namespace
 
-Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, Plan* plan) {
-  Status status = CheckOptions(options, inputs);
+Status MakePlan(const PlanConfig& config, std::vector<RawInput> inputs, int pid, Plan* plan) {
+  Status status = CheckOptions(config, inputs);
   if (!status.ok()) return status;
   // One stat per input serves both --order mtime/size and input_bytes.
   std::vector<InputStat> stats = StatInputs(inputs);
-  OrderInputs(options.order, &inputs, &stats);
+  OrderInputs(config.order, &inputs, &stats);
   std::vector<Job> jobs;
   jobs.reserve(inputs.size());
-  const std::string dir = TrimTrailingSlashes(options.output_dir);
+  const std::string dir = TrimTrailingSlashes(config.output_dir);
   for (size_t i = 0; i < inputs.size(); ++i) {
     // Numbered before skipping and --max-count so that {#} of a job does not
     // change between a first run and a resumed one.
-    jobs.push_back(MakeJob(options, std::move(inputs[i]), stats[i], static_cast<int64_t>(i) + 1));
-    if (!dir.empty()) status = AssignOutput(options, dir, pid, &jobs.back());
+    jobs.push_back(MakeJob(config, std::move(inputs[i]), stats[i], static_cast<int64_t>(i) + 1));
+    if (!dir.empty()) status = AssignOutput(config, dir, pid, &jobs.back());
     if (!status.ok()) return status;
   }
   if (!dir.empty()) {
@@ -182,7 +182,7 @@ Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, P
     if (status.ok()) status = CheckOverwrites(jobs);
     if (!status.ok()) return status;
   }
-  if (!options.skip_existing) {
+  if (!config.skip_existing) {
     plan->to_run = std::move(jobs);  // no copy: a Job is ~250 bytes, batches are 10^4..10^6
   } else {
     std::vector<bool> skip(jobs.size());
@@ -194,15 +194,12 @@ Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, P
       (skip[i] ? plan->skipped : plan->to_run).push_back(std::move(jobs[i]));
     }
   }
-  // A resume applies it once it has skipped the jobs already done.
-  bool resuming = options.resume || options.resume_failed || options.batch.has_value();
-  if (!resuming) ApplyMaxCount(options, plan);
   return Status::Ok();
 }
 
-void ApplyMaxCount(const Options& options, Plan* plan) {
-  if (options.max_count && static_cast<int64_t>(plan->to_run.size()) > *options.max_count) {
-    plan->to_run.resize(static_cast<size_t>(std::max<int64_t>(0, *options.max_count)));
+void ApplyMaxCount(std::optional<int64_t> max_count, Plan* plan) {
+  if (max_count && static_cast<int64_t>(plan->to_run.size()) > *max_count) {
+    plan->to_run.resize(static_cast<size_t>(std::max<int64_t>(0, *max_count)));
   }
 }
 

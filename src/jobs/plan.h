@@ -3,13 +3,28 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
-#include "cli/options.h"
 #include "jobs/job.h"
 #include "util/status.h"
 
 namespace headroom {
+
+// --order: how inputs of one priority are ordered.
+enum class Order { kGiven, kName, kMtime, kSize };
+
+// What MakePlan needs of the options.
+struct PlanConfig {
+  std::vector<std::string> command;  // COMMAND [ARG...], placeholders unexpanded
+  Order order = Order::kGiven;       // --order
+  std::string output_dir;            // --output-dir; empty = no managed output
+  std::string output_name = "{/}";   // --output-name
+  bool skip_existing = false;        // --skip-existing
+  std::string batch_results;         // --batch-results FILE template; empty = none
+  int slots = 1;                     // -j: units that may run at once
+};
 
 struct Plan {
   std::vector<Job> to_run;   // in the order the queue should start them
@@ -41,9 +56,8 @@ void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputSt
 // declared gpu_mem and ram, sets input_bytes (one stat per input), sets each
 // job's output (output_dir / ExpandArg(output_name)) and temp_output (a
 // hidden name in the same directory with the same extension), then applies
-// --skip-existing and --max-count (not when resuming: --resume,
-// --resume-failed or --batch; OpenBatch applies it after it has skipped the
-// jobs already done). Errors (exit 2): two inputs with one output
+// --skip-existing (--max-count is applied by whoever knows which jobs are
+// left to run: sched/rerun_policy.h). Errors (exit 2): two inputs with one output
 // path (names both inputs and the path), --output-name that expands to an
 // empty name, ".", ".." or contains '/', an output that is the same file as
 // an input ("would overwrite its input"), {out} or {@out} used without
@@ -54,10 +68,10 @@ void OrderInputs(Order order, std::vector<RawInput>* inputs, std::vector<InputSt
 // Numbering happens before skipping and --max-count, so {#} is stable.
 // temp_output is "<dir>/.<name without ext>.headroom-<pid>-<number><ext>".
 // `pid` goes into temp names so that two runs never share one.
-Status MakePlan(const Options& options, std::vector<RawInput> inputs, int pid, Plan* plan);
+Status MakePlan(const PlanConfig& config, std::vector<RawInput> inputs, int pid, Plan* plan);
 
 // --max-count N: keeps the first N jobs of plan->to_run; the rest are not run
 // (nor counted as skipped).
-void ApplyMaxCount(const Options& options, Plan* plan);
+void ApplyMaxCount(std::optional<int64_t> max_count, Plan* plan);
 
 }  // namespace headroom

@@ -127,7 +127,7 @@ class MakePlanTest : public ::testing::Test {
 
   TempDir dir_;
   std::string out_dir_;
-  Options options_;
+  PlanConfig options_;
 };
 
 TEST_F(MakePlanTest, NumbersJobsAfterOrderingAndCarriesTheirFields) {
@@ -315,28 +315,22 @@ TEST_F(MakePlanTest, ExistingOutputsRunAgainWithoutSkipExisting) {
 TEST_F(MakePlanTest, MaxCountAppliesAfterSkipping) {
   options_.output_dir = out_dir_;
   options_.skip_existing = true;
-  options_.max_count = 2;
   dir_.Write("out/a");
   Plan plan = MakeOk(Raws({"in/a", "in/b", "in/c", "in/d"}));
+  EXPECT_EQ(plan.to_run.size(), 3u) << "MakePlan leaves --max-count to its caller";
+  ApplyMaxCount(2, &plan);
   EXPECT_EQ(InputsOf(plan.to_run), (Strings{"in/b", "in/c"}));
   EXPECT_EQ(plan.skipped.size(), 1u);
 }
 
-// A resume applies --max-count itself, after skipping the jobs already done.
-TEST_F(MakePlanTest, MaxCountIsLeftToTheResume) {
-  options_.max_count = 1;
-  options_.resume = true;
-  Plan plan = MakeOk(Raws({"a", "b", "c"}));
-  EXPECT_EQ(plan.to_run.size(), 3u);
-  ApplyMaxCount(options_, &plan);
-  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"a"}));
-}
-
-TEST_F(MakePlanTest, MaxCountZeroRunsNothingAndLargeCountKeepsAll) {
-  options_.max_count = 0;
-  EXPECT_TRUE(MakeOk(Raws({"a", "b"})).to_run.empty());
-  options_.max_count = 10;
-  EXPECT_EQ(MakeOk(Raws({"a", "b"})).to_run.size(), 2u);
+TEST_F(MakePlanTest, MaxCountZeroRunsNothingAndLargeCountKeepsAllAndNoneKeepsAll) {
+  Plan plan = MakeOk(Raws({"a", "b"}));
+  ApplyMaxCount(10, &plan);
+  EXPECT_EQ(plan.to_run.size(), 2u);
+  ApplyMaxCount(std::nullopt, &plan);
+  EXPECT_EQ(plan.to_run.size(), 2u);
+  ApplyMaxCount(0, &plan);
+  EXPECT_TRUE(plan.to_run.empty());
 }
 
 TEST_F(MakePlanTest, OutputListNeedsOutputDir) {
@@ -360,9 +354,9 @@ TEST_F(MakePlanTest, ResultsPlaceholderNeedsBatchResults) {
 
 TEST_F(MakePlanTest, ResultsFileMustDifferBetweenUnitsRunningAtOnce) {
   options_.batch_results = "out/res.jsonl";
-  options_.jobs = 1;
+  options_.slots = 1;
   EXPECT_EQ(MakeOk(Raws({"a", "b"})).to_run.size(), 2u);
-  options_.jobs = 4;
+  options_.slots = 4;
   EXPECT_EQ(MakeError(Raws({"a"})),
             "--batch-results 'out/res.jsonl' would be shared by batches running at once: "
             "put {#} or {%} in it");

@@ -15,11 +15,11 @@ std::string Plural(size_t n, const char* word) {
 }
 
 // The exclusive sources the user gave, in order of preference.
-std::vector<const char*> GivenSources(const Options& options) {
+std::vector<const char*> GivenSources(const InputSpec& spec) {
   std::vector<const char*> given;
-  if (options.has_arg_inputs) given.push_back("arguments after :::");
-  if (!options.input_dir.empty()) given.push_back("--input-dir");
-  if (!options.jobs_file.empty()) given.push_back("--jobs-file");
+  if (spec.has_arg_inputs) given.push_back("arguments after :::");
+  if (!spec.input_dir.empty()) given.push_back("--input-dir");
+  if (!spec.jobs_file.empty()) given.push_back("--jobs-file");
   return given;
 }
 
@@ -40,34 +40,34 @@ Status ReadLines(std::FILE* in, std::vector<RawInput>* out) {
   return Status::Ok();
 }
 
-Status LoadInputs(const Options& options, std::FILE* stdin_file, bool stdin_is_tty,
+Status LoadInputs(const InputSpec& spec, std::FILE* stdin_file, bool stdin_is_tty,
                   std::vector<RawInput>* out, std::string* source_name) {
   // Two sources are a mistake more often than a wish; picking one silently
   // would run the wrong batch.
-  std::vector<const char*> given = GivenSources(options);
+  std::vector<const char*> given = GivenSources(spec);
   if (given.size() > 1) {
     return Status::Error(std::string(given[0]) + " and " + given[1] + " both given; pick one");
   }
-  if (options.input_dir.empty() && (!options.exts.empty() || options.recursive)) {
-    return Status::Error(std::string(options.recursive ? "--recursive" : "--ext") +
+  if (spec.input_dir.empty() && (!spec.exts.empty() || spec.recursive)) {
+    return Status::Error(std::string(spec.recursive ? "--recursive" : "--ext") +
                          " selects files under --input-dir, which is not given");
   }
-  if (options.has_arg_inputs) {
-    for (const std::string& arg : options.arg_inputs) {
+  if (spec.has_arg_inputs) {
+    for (const std::string& arg : spec.arg_inputs) {
       RawInput input;
       input.input = arg;
       out->push_back(std::move(input));
     }
-    *source_name = Plural(options.arg_inputs.size(), "argument");
+    *source_name = Plural(spec.arg_inputs.size(), "argument");
     return Status::Ok();
   }
-  if (!options.input_dir.empty()) {
-    *source_name = "directory " + options.input_dir;
-    return ScanDirectory(options.input_dir, options.exts, options.recursive, out);
+  if (!spec.input_dir.empty()) {
+    *source_name = "directory " + spec.input_dir;
+    return ScanDirectory(spec.input_dir, spec.exts, spec.recursive, out);
   }
-  if (!options.jobs_file.empty()) {
-    *source_name = "jobs file " + options.jobs_file;
-    return ReadJobsFile(options.jobs_file, out);
+  if (!spec.jobs_file.empty()) {
+    *source_name = "jobs file " + spec.jobs_file;
+    return ReadJobsFile(spec.jobs_file, out);
   }
   if (stdin_is_tty || stdin_file == nullptr) {
     return Status::Error(

@@ -8,11 +8,20 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
 #include "jobs/job.h"
 #include "util/status.h"
 
 namespace headroom {
+
+// Where a batch's inputs come from, as the user gave them.
+struct InputSpec {
+  bool has_arg_inputs = false;          // ":::" appeared
+  std::vector<std::string> arg_inputs;  // the arguments after it
+  std::string input_dir;                // --input-dir
+  std::vector<std::string> exts;        // --ext, lower case, no dots; empty = all
+  bool recursive = false;               // --recursive
+  std::string jobs_file;                // --jobs-file
+};
 
 // Files of `dir` (recursively with `recursive`) whose extension is one of
 // `exts` (lower case, no dot; compared case-insensitively; empty = any).
@@ -37,7 +46,7 @@ Status ReadLines(std::FILE* in, std::vector<RawInput>* out);
 // one"), or no source at all while stdin is a terminal.
 // `stdin_is_tty` says whether stdin may be read. `source_name` is set to a
 // short description for logs ("3 arguments", "directory ./videos", ...).
-Status LoadInputs(const Options& options, std::FILE* stdin_file, bool stdin_is_tty,
+Status LoadInputs(const InputSpec& spec, std::FILE* stdin_file, bool stdin_is_tty,
                   std::vector<RawInput>* out, std::string* source_name);
 
 }  // namespace headroom

@@ -70,7 +70,7 @@ class LoadInputsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  Options options_;
+  InputSpec options_;
   std::string stdin_text_ = "from stdin\n";
   std::vector<RawInput> out_;
   std::string source_;

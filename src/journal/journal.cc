@@ -119,9 +119,6 @@ const char* const kSql[] = {
 
 constexpr int kBusyTimeoutMs = 10000;
 
-constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                                   JobState::kFailed, JobState::kSkipped, JobState::kInterrupted};
-
 // argv as NUL-terminated strings, so that no byte of an argument is lost and
 // {} and {""} differ.
 std::string EncodeArgv(const std::vector<std::string>& argv) {
@@ -249,31 +246,6 @@ class Journal::Query {
   Status status_;
   int index_ = 0;
 };
-
-std::string_view JobStateName(JobState state) {
-  switch (state) {
-    case JobState::kQueued:
-      return "queued";
-    case JobState::kRunning:
-      return "running";
-    case JobState::kSucceeded:
-      return "succeeded";
-    case JobState::kFailed:
-      return "failed";
-    case JobState::kSkipped:
-      return "skipped";
-    case JobState::kInterrupted:
-      return "interrupted";
-  }
-  return "?";
-}
-
-std::optional<JobState> ParseJobState(std::string_view name) {
-  for (JobState state : kAllStates) {
-    if (JobStateName(state) == name) return state;
-  }
-  return std::nullopt;
-}
 
 double SampleInterval(double age_seconds) {
   if (age_seconds < 10 * 60) return 0;

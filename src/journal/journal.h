@@ -41,19 +41,13 @@
 #include <utility>
 #include <vector>
 
+#include "jobs/outcome.h"
 #include "util/status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace headroom {
-
-enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kSkipped, kInterrupted };
-
-// "queued", "running", "succeeded", "failed", "skipped", "interrupted": the
-// names stored in the journal and shown by `status`.
-std::string_view JobStateName(JobState state);
-std::optional<JobState> ParseJobState(std::string_view name);
 
 struct BatchRecord {
   int64_t id = 0;  // assigned by CreateBatch, 1, 2, ...

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "jobs/job_key.h"
 #include "jobs/jobs_test_util.h"
@@ -26,11 +25,11 @@ class ResumeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     options_.command = {"enc", "{}", "{out}"};
-    options_.has_arg_inputs = true;
     options_.output_dir = dir_.File("out");
     options_.output_name = "{/.}.mp4";
-    options_.state_dir = dir_.File("state");
-    ASSERT_TRUE(Journal::Open(options_.state_dir, &journal_).ok());
+    inputs_.has_arg_inputs = true;
+    choice_.state_dir = dir_.File("state");
+    ASSERT_TRUE(Journal::Open(choice_.state_dir, &journal_).ok());
   }
 
   Plan MakeTestPlan(const Strings& inputs, int pid = 100) {
@@ -46,13 +45,13 @@ class ResumeTest : public ::testing::Test {
   }
 
   BatchRecord Record(int64_t pid = 4242) {
-    BatchRecord record = NewBatchRecord(options_, "{}");
+    BatchRecord record = NewBatchRecord(options_.command, InputSourceText(inputs_), "{}");
     record.pid = pid;
     return record;
   }
 
   Status Open(Plan* plan, OpenedBatch* batch, int64_t pid = 4242) {
-    return OpenBatch(journal_.get(), options_, Record(pid), JobKeys(*plan, options_.command), plan,
+    return OpenBatch(journal_.get(), choice_, Record(pid), JobKeys(*plan, options_.command), *plan,
                      batch);
   }
 
@@ -97,7 +96,9 @@ class ResumeTest : public ::testing::Test {
   }  // the lock goes with `batch`, as with a killed headroom
 
   TempDir dir_;
-  Options options_;
+  PlanConfig options_;
+  InputSpec inputs_;
+  BatchChoice choice_;
   std::unique_ptr<Journal> journal_;
   std::string partial_;
 };
@@ -116,7 +117,7 @@ TEST_F(ResumeTest, WithoutResumeEveryRunCreatesABatchAndHoldsItsLock) {
   ASSERT_TRUE(Open(&plan, &first).ok());
   EXPECT_EQ(first.id, 1);
   EXPECT_FALSE(first.resumed);
-  EXPECT_TRUE(BatchLock::IsHeld(options_.state_dir, 1));
+  EXPECT_TRUE(BatchLock::IsHeld(choice_.state_dir, 1));
   EXPECT_EQ(first.jobs.at(1).key, "a");
   EXPECT_EQ(first.jobs.at(2).key, "b");
   EXPECT_EQ(first.jobs.at(2).prior_attempts, 0);
@@ -138,28 +139,28 @@ TEST_F(ResumeTest, WithoutResumeEveryRunCreatesABatchAndHoldsItsLock) {
   EXPECT_EQ(stored->pid, 4242);
 }
 
-TEST_F(ResumeTest, ResumeSkipsDoneAndFailedJobsRerunsRunningOnesAndAddsNewInputs) {
+// The journal reports what it knows of each job (the rerun policy in sched
+// decides what runs: sched/rerun_policy_test.cc), requeues what a killed run
+// left running and removes its partial output, and adds new inputs.
+TEST_F(ResumeTest, ResumeReportsEachJobsStateRequeuesRunningOnesAndAddsNewInputs) {
   KilledFirstRun();
-  options_.resume = true;
+  choice_.resume = true;
   Plan plan = MakeTestPlan({"a", "b", "c", "d"});
   OpenedBatch batch;
   ASSERT_TRUE(Open(&plan, &batch, 5555).ok());
   EXPECT_TRUE(batch.resumed);
   EXPECT_EQ(batch.id, 1);
-  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"b", "d"}));
-  EXPECT_EQ(InputsOf(plan.skipped), (Strings{"a", "c"}));
-  EXPECT_EQ(batch.already_done, 1);
-  EXPECT_EQ(batch.failed_before, 1);
-  EXPECT_EQ(batch.rerun, 1);
+  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"a", "b", "c", "d"})) << "the plan is left as it is";
+  EXPECT_EQ(batch.were_running, 1);
   EXPECT_FALSE(std::filesystem::exists(partial_)) << "partial output of b left behind";
-  EXPECT_TRUE(batch.jobs.at(1).keep_state);   // a
-  EXPECT_FALSE(batch.jobs.at(2).keep_state);  // b
-  EXPECT_TRUE(batch.jobs.at(3).keep_state);   // c
+  EXPECT_EQ(batch.jobs.at(1).state, JobState::kSucceeded);  // a
+  EXPECT_EQ(batch.jobs.at(2).state, JobState::kQueued);     // b, requeued
+  EXPECT_EQ(batch.jobs.at(3).state, JobState::kFailed);     // c
+  EXPECT_EQ(batch.jobs.at(4).state, JobState::kQueued);     // d, new
+  for (int64_t number = 1; number <= 4; ++number) EXPECT_FALSE(batch.jobs.at(number).keep_state);
   EXPECT_EQ(batch.jobs.at(2).prior_attempts, 1);
   EXPECT_EQ(batch.jobs.at(3).prior_attempts, 2);
   EXPECT_EQ(batch.jobs.at(4).prior_attempts, 0);
-  EXPECT_NE(batch.notice.find("resuming batch 1: 1 job(s) already done"), std::string::npos)
-      << batch.notice;
   std::map<std::string, JobRecord> jobs = JobsByKey(1);
   EXPECT_EQ(jobs["a"].state, JobState::kSucceeded);
   EXPECT_EQ(jobs["b"].state, JobState::kQueued);
@@ -175,7 +176,7 @@ TEST_F(ResumeTest, ResumeSkipsDoneAndFailedJobsRerunsRunningOnesAndAddsNewInputs
   std::optional<BatchRecord> stored;
   ASSERT_TRUE(journal_->FindBatch(1, &stored).ok());
   EXPECT_EQ(stored->pid, getpid());
-  EXPECT_TRUE(BatchLock::IsHeld(options_.state_dir, 1));
+  EXPECT_TRUE(BatchLock::IsHeld(choice_.state_dir, 1));
   std::vector<EventRecord> events;
   ASSERT_TRUE(journal_->Events(1, &events).ok());
   ASSERT_EQ(events.size(), 1u);
@@ -194,7 +195,7 @@ TEST_F(ResumeTest, ResumeReplaysTheLaunchLogOfAKilledRun) {
     OpenedBatch batch;
     ASSERT_TRUE(Open(&first, &batch).ok());
     ASSERT_TRUE(batch.launches);
-    EXPECT_EQ(batch.launches->path(), options_.state_dir + "/batch-1.launches");
+    EXPECT_EQ(batch.launches->path(), choice_.state_dir + "/batch-1.launches");
     Attempt(1, "a", 1, "succeeded", JobState::kSucceeded);
     AttemptRecord a;
     a.job_key = "a";
@@ -212,13 +213,14 @@ TEST_F(ResumeTest, ResumeReplaysTheLaunchLogOfAKilledRun) {
   }  // killed: the launch log stays
   EXPECT_EQ(JobsByKey(1)["b"].state, JobState::kQueued);
 
-  options_.resume = true;
+  choice_.resume = true;
   Plan plan = MakeTestPlan({"a", "b"});
   OpenedBatch batch;
   Status status = Open(&plan, &batch, 5555);
   ASSERT_TRUE(status.ok()) << status.message();
-  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"b"}));
-  EXPECT_EQ(batch.rerun, 1);
+  EXPECT_EQ(batch.jobs.at(1).state, JobState::kSucceeded);
+  EXPECT_EQ(batch.jobs.at(2).state, JobState::kQueued);
+  EXPECT_EQ(batch.were_running, 1);
   EXPECT_EQ(batch.jobs.at(2).prior_attempts, 1);
   EXPECT_FALSE(std::filesystem::exists(partial_)) << "partial output of b left behind";
   std::vector<AttemptRecord> attempts;
@@ -234,27 +236,15 @@ TEST_F(ResumeTest, ResumeReplaysTheLaunchLogOfAKilledRun) {
     }
   }
   std::vector<AttemptRecord> left;
-  ASSERT_TRUE(LaunchLog::Read(LaunchLog::PathIn(options_.state_dir, 1), &left).ok());
+  ASSERT_TRUE(LaunchLog::Read(LaunchLog::PathIn(choice_.state_dir, 1), &left).ok());
   EXPECT_TRUE(left.empty()) << "this run starts an empty launch log";
-}
-
-TEST_F(ResumeTest, ResumeFailedRunsFailedJobsAgain) {
-  KilledFirstRun();
-  options_.resume_failed = true;
-  Plan plan = MakeTestPlan({"a", "b", "c"});
-  OpenedBatch batch;
-  ASSERT_TRUE(Open(&plan, &batch).ok());
-  EXPECT_TRUE(batch.resumed);
-  EXPECT_EQ(InputsOf(plan.to_run), (Strings{"b", "c"}));
-  EXPECT_EQ(batch.failed_before, 0);
-  EXPECT_FALSE(batch.jobs.at(3).keep_state);
 }
 
 TEST_F(ResumeTest, ResumeOfABatchAnotherHeadroomRunsIsRefused) {
   Plan plan = MakeTestPlan({"a"});
   OpenedBatch running;
   ASSERT_TRUE(Open(&plan, &running).ok());
-  options_.resume = true;
+  choice_.resume = true;
   Plan again = MakeTestPlan({"a"});
   OpenedBatch batch;
   Status status = Open(&again, &batch);
@@ -264,7 +254,7 @@ TEST_F(ResumeTest, ResumeOfABatchAnotherHeadroomRunsIsRefused) {
 }
 
 TEST_F(ResumeTest, ResumeWithNothingToResumeStartsANewBatchWithAWarning) {
-  options_.resume = true;
+  choice_.resume = true;
   Plan plan = MakeTestPlan({"a"});
   OpenedBatch batch;
   ASSERT_TRUE(Open(&plan, &batch).ok());
@@ -277,7 +267,7 @@ TEST_F(ResumeTest, ResumeWithNothingToResumeStartsANewBatchWithAWarning) {
 
 TEST_F(ResumeTest, ResumeMatchesCommandAndSourceOnly) {
   KilledFirstRun();
-  options_.resume = true;
+  choice_.resume = true;
   options_.command = {"other", "{}", "{out}"};
   Plan plan = MakeTestPlan({"a"});
   OpenedBatch batch;
@@ -288,13 +278,14 @@ TEST_F(ResumeTest, ResumeMatchesCommandAndSourceOnly) {
 
 TEST_F(ResumeTest, BatchIdMustExistAndMatch) {
   KilledFirstRun();
-  options_.batch = 7;
+  choice_.resume = true;  // --batch implies it (cli/module_configs.cc)
+  choice_.batch = 7;
   Plan plan = MakeTestPlan({"a"});
   OpenedBatch batch;
   Status status = Open(&plan, &batch);
   EXPECT_EQ(status.message(), "--batch 7: no such batch in " + journal_->path());
 
-  options_.batch = 1;
+  choice_.batch = 1;
   options_.command = {"other", "{}"};
   options_.output_dir.clear();
   plan = MakeTestPlan({"a"});
@@ -310,20 +301,6 @@ TEST_F(ResumeTest, BatchIdMustExistAndMatch) {
   ASSERT_TRUE(Open(&plan, &picked).ok());
   EXPECT_TRUE(picked.resumed);
   EXPECT_EQ(picked.id, 1);
-}
-
-TEST(OptionsJsonTest, TurnsPrintConfigRowsIntoAnObject) {
-  std::string text =
-      "jobs          = 4                (command line)\n"
-      "output_name   = {/.} (x).mp4     (config a b.toml [profile.fast])\n"
-      "env           =                  (default)\n";
-  nlohmann::json json = nlohmann::json::parse(OptionsJson(text));
-  EXPECT_EQ(json["jobs"]["value"], "4");
-  EXPECT_EQ(json["jobs"]["source"], "command line");
-  EXPECT_EQ(json["output_name"]["value"], "{/.} (x).mp4");
-  EXPECT_EQ(json["output_name"]["source"], "config a b.toml [profile.fast]");
-  EXPECT_EQ(json["env"]["value"], "");
-  EXPECT_EQ(OptionsJson(""), "{}");
 }
 
 }  // namespace

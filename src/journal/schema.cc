@@ -5,7 +5,7 @@ namespace headroom {
 const std::vector<const char*>& JournalMigrations() {
   // Text columns hold bytes as given (file names need not be UTF-8); argv is
   // a BLOB of NUL-terminated strings. Job states are stored by name
-  // (JobStateName) so that the file reads well in the sqlite3 shell.
+  // (JobStateName, jobs/outcome.h) so that the file reads well in the sqlite3 shell.
   static const std::vector<const char*> kSteps = {
       // 0 -> 1
       R"sql(

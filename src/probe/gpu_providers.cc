@@ -12,12 +12,12 @@ namespace {
 constexpr const char* kDrmRoot = "/sys/class/drm";
 
 std::unique_ptr<GpuProvider> Open(GpuProviderKind kind, const std::string& sim_spec,
-                                  std::string* why_not) {
+                                  ProcessSet* processes, std::string* why_not) {
   switch (kind) {
     case GpuProviderKind::kNvml:
       return OpenNvml(why_not);
     case GpuProviderKind::kNvidiaSmi:
-      return OpenNvidiaSmi(why_not);
+      return OpenNvidiaSmi(processes, why_not);
     case GpuProviderKind::kAmd:
       return OpenAmd(kDrmRoot, why_not);
     case GpuProviderKind::kSim:
@@ -48,12 +48,12 @@ const char* KindName(GpuProviderKind kind) {
 
 }  // namespace
 
-Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec,
+Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec, ProcessSet* processes,
                        std::unique_ptr<GpuProvider>* provider, std::string* warning) {
   if (kind == GpuProviderKind::kAuto && !sim_spec.empty()) kind = GpuProviderKind::kSim;
   std::string why_not;
   if (kind != GpuProviderKind::kAuto) {
-    *provider = Open(kind, sim_spec, &why_not);
+    *provider = Open(kind, sim_spec, processes, &why_not);
     if (*provider) return Status::Ok();
     return Status::Error(std::string("--gpu-provider ") + KindName(kind) + ": " + why_not);
   }
@@ -61,7 +61,7 @@ Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec,
   for (GpuProviderKind candidate :
        {GpuProviderKind::kNvml, GpuProviderKind::kNvidiaSmi, GpuProviderKind::kAmd}) {
     why_not.clear();
-    *provider = Open(candidate, sim_spec, &why_not);
+    *provider = Open(candidate, sim_spec, processes, &why_not);
     if (*provider) return Status::Ok();
     if (!reasons.empty()) reasons += "; ";
     reasons += std::string(KindName(candidate)) + ": " + why_not;

@@ -6,16 +6,20 @@
 #include <memory>
 #include <string>
 
-#include "cli/options.h"
+#include "exec/process_set.h"
 #include "probe/gpu_provider.h"
 #include "util/status.h"
 
 namespace headroom {
 
+// --gpu-provider; kAuto tries nvml, nvidia-smi, amd in turn.
+enum class GpuProviderKind { kAuto, kNvml, kNvidiaSmi, kAmd, kSim, kNone };
+
 // An explicitly named provider that does not work is an error (the user
 // asked for it); with auto, falling back to none sets `warning` to say why
-// the GPU gates are off.
-Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec,
+// the GPU gates are off. nvidia-smi runs as a child of `processes`, which
+// must outlive the provider.
+Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec, ProcessSet* processes,
                        std::unique_ptr<GpuProvider>* provider, std::string* warning);
 
 }  // namespace headroom

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "probe/snapshot.h"
+#include "jobs/snapshot.h"
 
 namespace headroom {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <thread>
 
+#include "jobs/snapshot.h"
 #include "probe/gpu_provider.h"
-#include "probe/snapshot.h"
 #include "probe/system_probe.h"
-#include "sched/clock.h"
+#include "util/clock.h"
 #include "util/units.h"
 
 namespace headroom {

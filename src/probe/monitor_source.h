@@ -8,7 +8,7 @@
 #include <string>
 
 #include "probe/monitor.h"
-#include "sched/resource_source.h"
+#include "probe/resource_source.h"
 
 namespace headroom {
 

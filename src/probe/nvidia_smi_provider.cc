@@ -3,7 +3,7 @@
 #include <optional>
 #include <utility>
 
-#include "probe/command_output.h"
+#include "exec/command_output.h"
 #include "probe/text_file.h"
 
 namespace headroom {
@@ -102,12 +102,13 @@ Status ParseNvidiaSmiApps(std::string_view text, std::vector<GpuDevice>* devices
   return Status::Ok();
 }
 
-NvidiaSmiProvider::NvidiaSmiProvider(std::string program, Millis timeout)
-    : program_(std::move(program)), timeout_(timeout) {}
+NvidiaSmiProvider::NvidiaSmiProvider(ProcessSet* processes, std::string program, Millis timeout)
+    : processes_(processes), program_(std::move(program)), timeout_(timeout) {}
 
 Status NvidiaSmiProvider::Sample(std::vector<GpuDevice>* devices) {
   std::string out;
   Status status = CommandOutput(
+      processes_,
       {program_,
        "--query-gpu=index,name,uuid,memory.total,memory.used,temperature.gpu,utilization.gpu",
        "--format=csv,noheader,nounits"},
@@ -122,6 +123,7 @@ Status NvidiaSmiProvider::Sample(std::vector<GpuDevice>* devices) {
   status = ParseNvidiaSmiGpus(out, &sampled);
   if (!status.ok()) return status;
   status = CommandOutput(
+      processes_,
       {program_, "--query-compute-apps=gpu_uuid,pid,used_memory", "--format=csv,noheader,nounits"},
       timeout_, &out);
   if (status.ok()) ParseNvidiaSmiApps(out, &sampled);  // on error, processes stay unknown
@@ -129,8 +131,9 @@ Status NvidiaSmiProvider::Sample(std::vector<GpuDevice>* devices) {
   return Status::Ok();
 }
 
-std::unique_ptr<GpuProvider> OpenNvidiaSmi(std::string* why_not, const std::string& program) {
-  return KeepIfItSeesGpus(std::make_unique<NvidiaSmiProvider>(program),
+std::unique_ptr<GpuProvider> OpenNvidiaSmi(ProcessSet* processes, std::string* why_not,
+                                           const std::string& program) {
+  return KeepIfItSeesGpus(std::make_unique<NvidiaSmiProvider>(processes, program),
                           program + " reports no GPU", why_not);
 }
 

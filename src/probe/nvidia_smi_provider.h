@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exec/process_set.h"
 #include "probe/gpu_provider.h"
 #include "util/units.h"
 
@@ -30,20 +31,23 @@ Status ParseNvidiaSmiApps(std::string_view text, std::vector<GpuDevice>* devices
 class NvidiaSmiProvider : public GpuProvider {
  public:
   // `program` is run from PATH unless it holds a '/'; tests give a script.
-  explicit NvidiaSmiProvider(std::string program = "nvidia-smi", Millis timeout = Millis(5000));
+  // It runs as a child of `processes`, which must outlive the provider.
+  explicit NvidiaSmiProvider(ProcessSet* processes, std::string program = "nvidia-smi",
+                             Millis timeout = Millis(5000));
 
   std::string Name() const override { return "nvidia-smi"; }
   // A failing process query leaves processes unknown; the sample still counts.
   Status Sample(std::vector<GpuDevice>* devices) override;
 
  private:
+  ProcessSet* processes_;
   std::string program_;
   Millis timeout_;
 };
 
 // A provider when `program` runs and reports at least one GPU; else nullptr
 // and why (not on PATH, its own error message, no GPU).
-std::unique_ptr<GpuProvider> OpenNvidiaSmi(std::string* why_not,
+std::unique_ptr<GpuProvider> OpenNvidiaSmi(ProcessSet* processes, std::string* why_not,
                                            const std::string& program = "nvidia-smi");
 
 }  // namespace headroom

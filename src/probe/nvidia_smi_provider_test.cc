@@ -130,9 +130,10 @@ class FakeNvidiaSmi {
 };
 
 TEST(NvidiaSmiProviderTest, SamplesDevicesAndProcesses) {
+  ProcessSet processes;
   FakeNvidiaSmi smi(kGpus, kApps);
   std::string why_not;
-  std::unique_ptr<GpuProvider> provider = OpenNvidiaSmi(&why_not, smi.program());
+  std::unique_ptr<GpuProvider> provider = OpenNvidiaSmi(&processes, &why_not, smi.program());
   ASSERT_NE(provider, nullptr) << why_not;
   EXPECT_EQ(provider->Name(), "nvidia-smi");
   std::vector<GpuDevice> d;
@@ -143,24 +144,27 @@ TEST(NvidiaSmiProviderTest, SamplesDevicesAndProcesses) {
 }
 
 TEST(NvidiaSmiProviderTest, DriverFailureGivesNoProviderAndItsMessage) {
+  ProcessSet processes;
   FakeNvidiaSmi smi(
       "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", "", 9);
   std::string why_not;
-  EXPECT_EQ(OpenNvidiaSmi(&why_not, smi.program()), nullptr);
+  EXPECT_EQ(OpenNvidiaSmi(&processes, &why_not, smi.program()), nullptr);
   EXPECT_NE(why_not.find("exited with status 9: NVIDIA-SMI has failed"), std::string::npos)
       << why_not;
 }
 
 TEST(NvidiaSmiProviderTest, NoGpuGivesNoProvider) {
+  ProcessSet processes;
   FakeNvidiaSmi smi("", "");
   std::string why_not;
-  EXPECT_EQ(OpenNvidiaSmi(&why_not, smi.program()), nullptr);
+  EXPECT_EQ(OpenNvidiaSmi(&processes, &why_not, smi.program()), nullptr);
   EXPECT_NE(why_not.find("no GPU"), std::string::npos) << why_not;
 }
 
 TEST(NvidiaSmiProviderTest, MissingToolGivesNoProvider) {
+  ProcessSet processes;
   std::string why_not;
-  EXPECT_EQ(OpenNvidiaSmi(&why_not, "headroom-no-such-nvidia-smi"), nullptr);
+  EXPECT_EQ(OpenNvidiaSmi(&processes, &why_not, "headroom-no-such-nvidia-smi"), nullptr);
   EXPECT_NE(why_not.find("no-such-nvidia-smi: cannot run"), std::string::npos) << why_not;
 }
 

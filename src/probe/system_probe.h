@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "probe/snapshot.h"
+#include "jobs/snapshot.h"
 #include "util/status.h"
 
 namespace headroom {

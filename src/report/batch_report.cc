@@ -13,15 +13,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                                   JobState::kFailed, JobState::kSkipped, JobState::kInterrupted};
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The last moment the batch is known to have been alive: its end, now while
 // it runs, or the latest thing a killed one recorded. Attempts without an end
 // stop there.
@@ -330,7 +321,7 @@ Json BatchJson(const BatchReport& report) {
 Json TotalsJson(const BatchReport& report) {
   Json out;
   out["jobs"] = static_cast<int64_t>(report.jobs.size());
-  for (JobState state : kAllStates) out[std::string(JobStateName(state))] = report.counts.at(state);
+  for (JobState state : kAllJobStates) out[std::string(JobStateName(state))] = report.counts.at(state);
   out["attempts"] = report.attempts;
   out["processes"] = report.processes;
   out["retries"] = report.retries;
@@ -367,39 +358,7 @@ Json LimitsJson(const std::vector<EventRecord>& events) {
 }  // namespace
 
 AttemptClass ClassifyAttempt(const AttemptRecord& attempt) {
-  if (attempt.oom) return AttemptClass::kOom;
-  std::string outcome = Lower(attempt.outcome);
-  if (outcome == "interrupted") return AttemptClass::kInterrupted;
-  if (!attempt.end) return AttemptClass::kRunning;
-  if (outcome == "succeeded" || outcome == "success" || outcome == "ok") {
-    return AttemptClass::kSucceeded;
-  }
-  if (outcome == "oom" || outcome == "out of memory" || outcome == "out_of_memory") {
-    return AttemptClass::kOom;
-  }
-  if (outcome == "timeout" || outcome == "timed-out" || outcome == "timed out" ||
-      outcome == "timed_out") {
-    return AttemptClass::kTimedOut;
-  }
-  return AttemptClass::kFailed;
-}
-
-std::string_view AttemptClassName(AttemptClass attempt_class) {
-  switch (attempt_class) {
-    case AttemptClass::kRunning:
-      return "running";
-    case AttemptClass::kSucceeded:
-      return "succeeded";
-    case AttemptClass::kFailed:
-      return "failed";
-    case AttemptClass::kOom:
-      return "oom";
-    case AttemptClass::kTimedOut:
-      return "timeout";
-    case AttemptClass::kInterrupted:
-      return "interrupted";
-  }
-  return "?";
+  return ClassifyStoredOutcome(attempt.outcome, attempt.oom, attempt.end.has_value());
 }
 
 BatchReport BuildReport(BatchData data, double now) {
@@ -408,7 +367,7 @@ BatchReport BuildReport(BatchData data, double now) {
   report.state = data.state();
   double horizon = Horizon(data, report.state, now);
   report.elapsed_seconds = std::max(0.0, horizon - data.batch.started_at);
-  for (JobState state : kAllStates) report.counts[state] = 0;
+  for (JobState state : kAllJobStates) report.counts[state] = 0;
   report.attempts = static_cast<int64_t>(data.attempts.size());
   // The jobs of one batch (--batch-size) share their process's log files.
   std::set<std::string> logs;

@@ -15,21 +15,15 @@
 #include <string_view>
 #include <vector>
 
+#include "journal/batch_data.h"
 #include "journal/journal.h"
-#include "report/batch_data.h"
 
 namespace headroom {
 
-// How an attempt ended, for colours and counts. The journal's outcome text is
-// read loosely (any case; the recorder's "succeeded", "failed", "oom",
-// "timed-out", "interrupted", "start-failed", and "success", "timeout", "out of
-// memory" and the like), the OOM flag wins, an attempt
-// without an end is running, and anything else is a failure.
-enum class AttemptClass { kRunning, kSucceeded, kFailed, kOom, kTimedOut, kInterrupted };
-
+// How an attempt ended, for colours and counts (jobs/outcome.h,
+// ClassifyStoredOutcome: the OOM flag wins, an attempt without an end is
+// running, the stored text is read loosely, anything else is a failure).
 AttemptClass ClassifyAttempt(const AttemptRecord& attempt);
-// "running", "succeeded", "failed", "oom", "timeout", "interrupted".
-std::string_view AttemptClassName(AttemptClass attempt_class);
 
 struct JobTiming {
   JobRecord job;

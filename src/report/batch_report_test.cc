@@ -7,16 +7,16 @@
 
 #include "jobs/jobs_test_util.h"
 #include "journal/batch_lock.h"
-#include "report/report_test_util.h"
+#include "journal/journal_test_util.h"
 
 namespace headroom {
 namespace {
 
 using jobs_test::TempDir;
-using report_test::Attempt;
-using report_test::Ended;
-using report_test::kGiB;
-using report_test::WriteSampleBatch;
+using journal_test::Attempt;
+using journal_test::Ended;
+using journal_test::kGiB;
+using journal_test::WriteSampleBatch;
 
 BatchReport ReportOf(const std::string& state_dir, double now) {
   BatchData data;
@@ -251,7 +251,7 @@ TEST(ReportJsonTest, NamesThatAreNotUtf8StillGiveValidJson) {
     batch.started_at = 1;
     batch.command_template = "cat {}";
     ASSERT_TRUE(journal->CreateBatch(&batch).ok());
-    JobRecord job = report_test::Job("bad\xff\"name\".mp4", 1);
+    JobRecord job = journal_test::Job("bad\xff\"name\".mp4", 1);
     ASSERT_TRUE(journal->UpsertJobs(batch.id, {job}).ok());
   }
   std::string text = ReportJson(ReportOf(dir.path(), 10));

@@ -62,7 +62,7 @@ std::string EndLine(const Job& job, const AttemptEnd& end, const Counts& counts)
     return fmt::format("RETRY: {} ({}), attempt {} failed, retrying{}", Printable(job.name),
                        EndDetail(end), end.attempt, LogSuffix(end));
   }
-  return fmt::format("[{}/{}] {}: {} ({}){}", counts.done(), counts.total, OutcomeName(end.outcome),
+  return fmt::format("[{}/{}] {}: {} ({}){}", counts.done(), counts.total, OutcomeLabel(end.outcome),
                      Printable(job.name), EndDetail(end), LogSuffix(end));
 }
 

@@ -14,10 +14,12 @@
 #include <optional>
 #include <string>
 
-#include "cli/options.h"
-#include "sched/observer.h"
+#include "jobs/observer.h"
 
 namespace headroom {
+
+// -q / -v.
+enum class Verbosity { kQuiet, kNormal, kVerbose };
 
 struct ConsoleConfig {
   bool tty = false;  // stdout is a terminal

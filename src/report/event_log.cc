@@ -300,7 +300,7 @@ void EventLog::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) {
       .Str("name", job.name)
       .Int("attempt", end.attempt)
       .Int("slot", end.slot)
-      .Str("outcome", OutcomeName(end.outcome))
+      .Str("outcome", OutcomeLabel(end.outcome))
       .Exit(end)
       .Seconds("wall", end.wall_seconds)
       .Seconds("cpu", end.exit.cpu_seconds)
@@ -327,7 +327,7 @@ void EventLog::AppendErrorLog(const Job& job, const AttemptEnd& end) {
       .Str("name", job.name)
       .Str("input", job.input)
       .Int("attempt", end.attempt)
-      .Str("outcome", OutcomeName(end.outcome))
+      .Str("outcome", OutcomeLabel(end.outcome))
       .Exit(end)
       .Seconds("wall", end.wall_seconds);
   if (end.gpu >= 0) record.Int("gpu", end.gpu);

@@ -16,11 +16,13 @@
 #include <set>
 #include <string>
 
-#include "cli/options.h"
-#include "report/log_dir.h"
-#include "sched/observer.h"
+#include "exec/log_dir.h"
+#include "jobs/observer.h"
 
 namespace headroom {
+
+// --log-format.
+enum class LogFormat { kText, kJson };
 
 struct EventLogConfig {
   LogFormat format = LogFormat::kText;

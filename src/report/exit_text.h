@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "sched/job_runner.h"
+#include "exec/job_runner.h"
 
 namespace headroom {
 

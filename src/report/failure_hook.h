@@ -7,11 +7,8 @@
 // to <job log>.on-failure.log beside the job's .err log. A hook that fails
 // is a warning (through `notify`), never the batch's failure.
 //
-// A ProcessSet reaps every ordinary child with wait4(-1), which would take a
-// hook's exit status. So each hook runs under a watcher: a clone child that
-// signals nothing at exit (invisible to wait4 without __WCLONE), runs the
-// hook as its own child and ends as the hook ended. Only this class waits
-// for watchers.
+// Hooks are children of the batch's ProcessSet under an owner of their own,
+// so their exits come back here, never to the scheduler.
 //
 // Thread rules: one thread (the scheduler's) calls every method.
 #pragma once
@@ -23,7 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "sched/observer.h"
+#include "exec/process_set.h"
+#include "jobs/observer.h"
 #include "util/status.h"
 #include "util/units.h"
 
@@ -44,9 +42,15 @@ struct FailureHookConfig {
 // quote left open.
 Status HookCommand(const std::string& command, bool shell, std::vector<std::string>* argv);
 
+// The hook's config for --on-failure CMD: its argv (HookCommand), its
+// program found on `path_env` before anything runs (a typo costs nothing),
+// `env` as its environment. Errors name --on-failure.
+Status MakeFailureHookConfig(const std::string& command, bool shell, std::vector<std::string> env,
+                             const std::string& path_env, FailureHookConfig* config);
+
 // `base` with these set (replacing entries of the same name):
 //   HEADROOM_JOB_NAME, HEADROOM_JOB_INPUT, HEADROOM_JOB_NUMBER
-//   HEADROOM_JOB_OUTCOME    FAILED, TIMEOUT or "NOT STARTED" (OutcomeName)
+//   HEADROOM_JOB_OUTCOME    FAILED, TIMEOUT or "NOT STARTED" (OutcomeLabel)
 //   HEADROOM_JOB_EXIT       the exit code; the signal name (SIGKILL) when a
 //                           signal ended it; empty when it never ran
 //   HEADROOM_JOB_ATTEMPTS   attempts made, the last included
@@ -64,7 +68,8 @@ class FailureHook : public Observer {
  public:
   using Notify = std::function<void(LogLevel, const std::string&)>;
 
-  FailureHook(FailureHookConfig config, Notify notify);
+  // `processes` must outlive the hook.
+  FailureHook(FailureHookConfig config, ProcessSet* processes, Notify notify);
   ~FailureHook() override;  // kills and reaps the hooks still running
   FailureHook(const FailureHook&) = delete;
   FailureHook& operator=(const FailureHook&) = delete;
@@ -77,7 +82,7 @@ class FailureHook : public Observer {
   // After the batch: waits up to `timeout` for the queued and running hooks,
   // then kills what still runs and drops what never started, with a
   // warning. Call it before ProcessSet::KillAll, which would kill hooks
-  // without reaping them.
+  // without a word.
   void Finish(Millis timeout);
 
   size_t running() const { return running_.size(); }
@@ -101,6 +106,8 @@ class FailureHook : public Observer {
   void Warn(const std::string& name, const std::string& what);
 
   FailureHookConfig config_;
+  ProcessSet* processes_;
+  ProcessOwner owner_;
   Notify notify_;
   std::deque<Pending> queue_;
   std::vector<Running> running_;

@@ -151,7 +151,8 @@ class FailureHookTest : public ::testing::Test {
     config_.path = "/bin/sh";
     config_.argv = {"sh", "-c", script, "sh"};
     config_.max_running = max_running;
-    return std::make_unique<FailureHook>(config_, [this](LogLevel level, const std::string& m) {
+    return std::make_unique<FailureHook>(config_, &processes_, [this](LogLevel level,
+                                                                     const std::string& m) {
       EXPECT_EQ(level, LogLevel::kWarn);
       warnings_.push_back(m);
     });
@@ -164,6 +165,7 @@ class FailureHookTest : public ::testing::Test {
     return end;
   }
 
+  ProcessSet processes_;
   std::string dir_;
   FailureHookConfig config_;
   std::vector<std::string> warnings_;
@@ -223,11 +225,13 @@ TEST_F(FailureHookTest, AProgramThatCannotRunIsAWarning) {
   std::ofstream(not_executable) << "text\n";
   config_.path = not_executable;
   config_.argv = {not_executable};
-  FailureHook hook(config_, [this](LogLevel, const std::string& m) { warnings_.push_back(m); });
+  FailureHook hook(config_, &processes_,
+                   [this](LogLevel, const std::string& m) { warnings_.push_back(m); });
   hook.OnJobEnd(MakeJob(), FailedIn("a"), counts_);
   EXPECT_EQ(hook.running(), 0u);
   ASSERT_EQ(warnings_.size(), 1u);
-  EXPECT_EQ(warnings_[0], "--on-failure for clip 7.mp4: cannot run: Permission denied");
+  EXPECT_EQ(warnings_[0],
+            "--on-failure for clip 7.mp4: " + not_executable + ": cannot start: Permission denied");
 }
 
 // Only stdin, stdout and stderr: not headroom's other files, even those
@@ -244,17 +248,18 @@ TEST_F(FailureHookTest, TheHookGetsOnlyStdio) {
   EXPECT_EQ(Read(dir_ + "/fds"), "0\n1\n2\n");
 }
 
-// A ProcessSet reaps every ordinary child with wait4(-1): the hook's exit
-// status must still reach the FailureHook.
-TEST_F(FailureHookTest, AnyChildReaperDoesNotTakeTheHooksStatus) {
+// The batch's reaper (ProcessSet::Wait, reaping every child) hands the
+// hook's exit status to the hook, not to the scheduler.
+TEST_F(FailureHookTest, TheJobsReaperDoesNotTakeTheHooksStatus) {
   auto hook = Hook("sleep 0.2; exit 5");
   hook->OnJobEnd(MakeJob(), FailedIn("a"), counts_);
   ASSERT_EQ(hook->running(), 1u);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (hook->running() > 0 && std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    waitpid(-1, &status, WNOHANG);
-    std::this_thread::sleep_for(milliseconds(5));
+    std::vector<ProcessExit> exits;
+    int interrupt = 0;
+    processes_.Wait(milliseconds(5), &exits, &interrupt);
+    EXPECT_TRUE(exits.empty()) << "the hook's exit went to the jobs' owner";
     hook->OnTick(counts_, TimePoint{}, "");
   }
   EXPECT_EQ(hook->running(), 0u);

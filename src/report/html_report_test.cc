@@ -6,13 +6,13 @@
 #include <regex>
 
 #include "jobs/jobs_test_util.h"
-#include "report/report_test_util.h"
+#include "journal/journal_test_util.h"
 
 namespace headroom {
 namespace {
 
 using jobs_test::TempDir;
-using report_test::WriteSampleBatch;
+using journal_test::WriteSampleBatch;
 
 int Count(const std::string& text, const std::string& needle) {
   int count = 0;
@@ -127,15 +127,15 @@ TEST(RenderHtmlReportTest, EscapesEveryTextFromTheJournal) {
     batch.command_template = "run </code><script>x</script>";
     batch.input_source = "<i>";
     ASSERT_TRUE(journal->CreateBatch(&batch).ok());
-    JobRecord job = report_test::Job(hostile, 1);
+    JobRecord job = journal_test::Job(hostile, 1);
     ASSERT_TRUE(journal->UpsertJobs(batch.id, {job}).ok());
-    AttemptRecord attempt = report_test::Attempt(job.key, 1, 1, 0, 101);
+    AttemptRecord attempt = journal_test::Attempt(job.key, 1, 1, 0, 101);
     attempt.stderr_log = "/logs/<b>.err";
     ASSERT_TRUE(journal->StartAttempt(batch.id, attempt).ok());
-    ASSERT_TRUE(journal->EndAttempt(batch.id, report_test::Ended(attempt, 102, 1, "failed")).ok());
+    ASSERT_TRUE(journal->EndAttempt(batch.id, journal_test::Ended(attempt, 102, 1, "failed")).ok());
     ASSERT_TRUE(journal->SetJobState(batch.id, job.key, JobState::kFailed).ok());
     ASSERT_TRUE(
-        journal->AddEvent(batch.id, report_test::Event(101, "limit", 0, 1, "<u>why</u>")).ok());
+        journal->AddEvent(batch.id, journal_test::Event(101, "limit", 0, 1, "<u>why</u>")).ok());
     ASSERT_TRUE(journal->EndBatch(batch.id, 103, 1).ok());
   }
   std::string html = HtmlOf(dir.path(), 200);

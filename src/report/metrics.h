@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "sched/observer.h"
+#include "jobs/observer.h"
 
 namespace headroom {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <utility>
 
-#include "report/batch_data.h"
+#include "journal/batch_data.h"
 #include "report/batch_report.h"
 #include "report/html_report.h"
 

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "jobs/jobs_test_util.h"
-#include "report/report_test_util.h"
+#include "journal/journal_test_util.h"
 
 namespace headroom {
 namespace {
@@ -54,7 +54,7 @@ TEST(WriteFileAtomicallyTest, ErrorNamesThePathAndKeepsTheOldFile) {
 
 TEST(WriteReportsTest, WritesTheJsonAndHtmlOfABatch) {
   TempDir dir;
-  report_test::WriteSampleBatch(dir.path());
+  journal_test::WriteSampleBatch(dir.path());
   ReportFiles files;
   files.json = dir.File("r.json");
   files.html = dir.File("r.html");
@@ -67,7 +67,7 @@ TEST(WriteReportsTest, WritesTheJsonAndHtmlOfABatch) {
 
 TEST(WriteReportsTest, ErrorsNameTheOption) {
   TempDir dir;
-  report_test::WriteSampleBatch(dir.path());
+  journal_test::WriteSampleBatch(dir.path());
   ReportFiles files;
   files.json = dir.File("missing/r.json");
   files.json_option = "--report";

@@ -7,15 +7,15 @@
 
 #include "jobs/jobs_test_util.h"
 #include "journal/batch_lock.h"
-#include "report/report_test_util.h"
+#include "journal/journal_test_util.h"
 
 namespace headroom {
 namespace {
 
 using jobs_test::TempDir;
-using report_test::Attempt;
-using report_test::kGiB;
-using report_test::WriteSampleBatch;
+using journal_test::Attempt;
+using journal_test::kGiB;
+using journal_test::WriteSampleBatch;
 
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -138,7 +138,7 @@ TEST(StatusTextTest, FinishedBatchAndControlCharactersInNames) {
     AttemptRecord attempt = Attempt("e.mp4", 1, 1, 0, 1060);
     attempt.stderr_log = "logs/e\x1b]0;pwned\x07.err";
     ASSERT_TRUE(journal->StartAttempt(1, attempt).ok());
-    ASSERT_TRUE(journal->EndAttempt(1, report_test::Ended(attempt, 1065, 2, "TIMEOUT")).ok());
+    ASSERT_TRUE(journal->EndAttempt(1, journal_test::Ended(attempt, 1065, 2, "TIMEOUT")).ok());
   }
   std::string text;
   ASSERT_TRUE(RenderStatus(dir.path(), std::nullopt, false, 9999, &text).ok());

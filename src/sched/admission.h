@@ -10,9 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
 
 namespace headroom {
+
+// --policy: kFixed is a plain -j pool; kWatermark starts while used VRAM is
+// below --vram-high; both are kept to compare against kAdaptive.
+enum class PolicyKind { kAdaptive, kFixed, kWatermark };
 
 inline constexpr int kNoLimit = std::numeric_limits<int>::max();
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "sched/clock.h"
+#include "util/clock.h"
 
 namespace headroom {
 

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "probe/snapshot.h"
+#include "jobs/snapshot.h"
+#include "probe/resource_source.h"
 #include "sched/admission.h"
-#include "sched/clock.h"
 #include "sched/concurrency_limit.h"
-#include "sched/resource_source.h"
+#include "util/clock.h"
 
 namespace headroom {
 

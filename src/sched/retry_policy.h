@@ -1,7 +1,7 @@
 // Retry policy: after an attempt ends, is the job done, retried, or given up?
 #pragma once
 
-#include "sched/outcome.h"
+#include "jobs/outcome.h"
 #include "util/units.h"
 
 namespace headroom {

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <string>
 
+#include "sched/exit_classifier.h"
 #include "sched/oom_classifier.h"
+#include "sched/unit_plan.h"
 #include "util/units.h"
 
 namespace headroom {
@@ -317,9 +319,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
     if (it->ready > now) continue;
     const Job& job = plan_->to_run[it->job];
     // Same class (command template), priority, env and fallback as the lead.
-    if (it != head &&
-        (job.argv_template != lead.argv_template || job.priority != lead.priority ||
-         job.env != lead.env || it->cpu_fallback != head->cpu_fallback)) {
+    if (it != head && (!MayShareProcess(lead, job) || it->cpu_fallback != head->cpu_fallback)) {
       continue;
     }
     members.push_back(it);

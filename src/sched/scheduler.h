@@ -11,19 +11,19 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
+#include "exec/job_runner.h"
+#include "jobs/observer.h"
 #include "jobs/plan.h"
-#include "sched/clock.h"
-#include "sched/job_runner.h"
+#include "probe/resource_source.h"
 #include "sched/admission.h"
 #include "sched/batch_sizer.h"
 #include "sched/footprint_model.h"
-#include "sched/observer.h"
+#include "sched/halt.h"
 #include "sched/oom_classifier.h"
 #include "sched/oom_retry.h"
 #include "sched/resource_ledger.h"
-#include "sched/resource_source.h"
 #include "sched/retry_policy.h"
+#include "util/clock.h"
 
 namespace headroom {
 

@@ -176,7 +176,7 @@ class FakeRunner : public JobRunner {
 class RecordingObserver : public Observer {
  public:
   void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) override {
-    ends.push_back(job.name + " " + std::string(OutcomeName(end.outcome)) +
+    ends.push_back(job.name + " " + std::string(OutcomeLabel(end.outcome)) +
                    (end.will_retry ? " retry" : ""));
     if (end.peak_vram) peak_vram[job.name] = *end.peak_vram;
   }
@@ -834,20 +834,6 @@ TEST(RetryPolicyTest, RetriesOnlyFailuresAndTimeouts) {
   EXPECT_FALSE(DecideRetry(Outcome::kInterrupted, 1, config).retry);
   EXPECT_FALSE(DecideRetry(Outcome::kStartFailed, 1, config).retry);
   EXPECT_EQ(DecideRetry(Outcome::kFailed, 1, config).delay, milliseconds(10));
-}
-
-TEST(OutcomeTest, WhatHeadroomDidExplainsTheEnd) {
-  ExitInfo ok;
-  ok.exit_code = 0;
-  ExitInfo bad;
-  bad.exit_code = 2;
-  ExitInfo killed;
-  killed.signal = SIGKILL;
-  EXPECT_EQ(ClassifyExit(ok, false, false), Outcome::kSucceeded);
-  EXPECT_EQ(ClassifyExit(bad, false, false), Outcome::kFailed);
-  EXPECT_EQ(ClassifyExit(killed, false, false), Outcome::kFailed);
-  EXPECT_EQ(ClassifyExit(ok, true, false), Outcome::kTimedOut);
-  EXPECT_EQ(ClassifyExit(killed, false, true), Outcome::kInterrupted);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "report/journal_recorder.h"
+#include "journal/journal_recorder.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -83,9 +83,9 @@ class JournalRecorderTest : public ::testing::Test {
     EXPECT_TRUE(LaunchLog::Create(LaunchLog::PathIn(dir_, batch_), &launches_).ok());
     JournalRecorderConfig config;
     config.batch = batch_;
-    config.jobs[1] = {"key-a", 0, false};
-    config.jobs[2] = {"key-b", 2, false};
-    config.jobs[3] = {"key-c", 1, true};
+    config.jobs[1] = {"key-a", 0, JobState::kQueued, false};
+    config.jobs[2] = {"key-b", 2, JobState::kQueued, false};
+    config.jobs[3] = {"key-c", 1, JobState::kSucceeded, true};
     config.wall_clock = [this] { return wall_; };
     recorder_ =
         std::make_unique<JournalRecorder>(std::move(config), journal_.get(), log_dir_.get(),

@@ -1,4 +1,4 @@
-#include "sched/observer.h"
+#include "jobs/observer.h"
 
 namespace headroom {
 

@@ -1,4 +1,4 @@
-#include "report/batch_data.h"
+#include "journal/batch_data.h"
 
 #include <fmt/format.h>
 
@@ -12,18 +12,6 @@
 #include "journal/launch_log.h"
 
 namespace headroom {
-
-std::string_view BatchRunStateName(BatchRunState state) {
-  switch (state) {
-    case BatchRunState::kRunning:
-      return "running";
-    case BatchRunState::kFinished:
-      return "finished";
-    case BatchRunState::kStopped:
-      return "stopped";
-  }
-  return "?";
-}
 
 BatchRunState BatchData::state() const {
   if (batch.ended_at) return BatchRunState::kFinished;

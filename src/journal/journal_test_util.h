@@ -1,4 +1,4 @@
-// Shared by the status and report tests: a journal in a temp dir holding one
+// Shared by the journal, status and report tests: a journal in a temp dir holding one
 // small batch whose every figure is known, written with the Journal API the
 // way the recorder writes it.
 //
@@ -23,7 +23,7 @@
 
 #include "journal/journal.h"
 
-namespace headroom::report_test {
+namespace headroom::journal_test {
 
 constexpr uint64_t kGiB = 1ull << 30;
 
@@ -133,4 +133,4 @@ inline int64_t WriteSampleBatch(const std::string& state_dir, bool end = true) {
   return id;
 }
 
-}  // namespace headroom::report_test
+}  // namespace headroom::journal_test

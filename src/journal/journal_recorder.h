@@ -32,11 +32,11 @@
 #include <string>
 #include <vector>
 
+#include "exec/log_dir.h"
+#include "jobs/observer.h"
 #include "journal/journal.h"
 #include "journal/launch_log.h"
 #include "journal/resume.h"
-#include "report/log_dir.h"
-#include "sched/observer.h"
 #include "util/status.h"
 #include "util/units.h"
 
@@ -102,9 +102,5 @@ class JournalRecorder : public Observer {
   std::optional<TimePoint> last_tick_commit_;
   std::optional<std::string> waiting_;  // the last "waiting" recorded; unset before the first
 };
-
-// The outcome class stored with an attempt: "succeeded", "failed", "oom",
-// "timed-out", "interrupted" or "start-failed".
-std::string OutcomeClass(const AttemptEnd& end);
 
 }  // namespace headroom

@@ -1,4 +1,4 @@
-#include "report/batch_data.h"
+#include "journal/batch_data.h"
 
 #include <gtest/gtest.h>
 
@@ -7,14 +7,14 @@
 
 #include "jobs/jobs_test_util.h"
 #include "journal/batch_lock.h"
+#include "journal/journal_test_util.h"
 #include "journal/launch_log.h"
-#include "report/report_test_util.h"
 
 namespace headroom {
 namespace {
 
 using jobs_test::TempDir;
-using report_test::WriteSampleBatch;
+using journal_test::WriteSampleBatch;
 
 TEST(LoadBatchDataTest, MissingJournalIsAnErrorThatCreatesNothing) {
   TempDir dir;

@@ -1,4 +1,4 @@
-#include "report/log_dir.h"
+#include "exec/log_dir.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "report/journal_recorder.h"
+#include "journal/journal_recorder.h"
 
 #include <algorithm>
 #include <chrono>
@@ -23,23 +23,6 @@ JobState StateAfter(const AttemptEnd& end) {
 }
 
 }  // namespace
-
-std::string OutcomeClass(const AttemptEnd& end) {
-  if (end.out_of_memory) return "oom";
-  switch (end.outcome) {
-    case Outcome::kSucceeded:
-      return "succeeded";
-    case Outcome::kFailed:
-      return "failed";
-    case Outcome::kTimedOut:
-      return "timed-out";
-    case Outcome::kInterrupted:
-      return "interrupted";
-    case Outcome::kStartFailed:
-      return "start-failed";
-  }
-  return "failed";
-}
 
 JournalRecorder::JournalRecorder(JournalRecorderConfig config, Journal* journal,
                                  const LogDir* log_dir, LaunchLog* launches)
@@ -140,7 +123,7 @@ void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Coun
   } else if (end.exit.exit_code >= 0) {
     record.exit_code = end.exit.exit_code;
   }
-  record.outcome = OutcomeClass(end);
+  record.outcome = StoredOutcome(end.outcome, end.out_of_memory);
   record.oom = end.out_of_memory;
   record.peak_vram = end.peak_vram;
   record.peak_rss = end.peak_rss;

@@ -15,13 +15,6 @@
 
 namespace headroom {
 
-// kRunning: no end recorded and a headroom holds the lock. kStopped: no end
-// and nobody holds the lock, so the headroom running it was killed.
-enum class BatchRunState { kRunning, kFinished, kStopped };
-
-// "running", "finished", "stopped".
-std::string_view BatchRunStateName(BatchRunState state);
-
 struct BatchData {
   BatchRecord batch;
   std::vector<JobRecord> jobs;          // in number order

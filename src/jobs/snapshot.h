@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sched/clock.h"
+#include "util/clock.h"
 
 namespace headroom {
 

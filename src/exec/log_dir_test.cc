@@ -1,4 +1,4 @@
-#include "report/log_dir.h"
+#include "exec/log_dir.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
+#include "jobs/attempt.h"
 #include "jobs/job.h"
-#include "probe/snapshot.h"
-#include "sched/clock.h"
-#include "sched/job_runner.h"
-#include "sched/outcome.h"
+#include "jobs/outcome.h"
+#include "jobs/snapshot.h"
+#include "util/clock.h"
+#include "util/log_level.h"
 
 namespace headroom {
 

@@ -1,17 +1,6 @@
-#include "sched/outcome.h"
+#include "sched/exit_classifier.h"
 
 namespace headroom {
-
-std::string_view OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kSucceeded: return "SUCCESS";
-    case Outcome::kFailed: return "FAILED";
-    case Outcome::kTimedOut: return "TIMEOUT";
-    case Outcome::kInterrupted: return "INTERRUPTED";
-    case Outcome::kStartFailed: return "NOT STARTED";
-  }
-  return "?";
-}
 
 Outcome ClassifyExit(const ExitInfo& info, bool timed_out, bool interrupted) {
   // What headroom did to the job explains its end better than the exit code:

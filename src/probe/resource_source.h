@@ -8,7 +8,7 @@
 #include <map>
 #include <vector>
 
-#include "probe/snapshot.h"
+#include "jobs/snapshot.h"
 
 namespace headroom {
 

@@ -1,7 +1,8 @@
-// JobRunner: what the scheduler needs from an executor. The real one
-// (exec/process_runner.h) spawns processes; tests use a fake that records
-// what started and exits jobs by hand. A runner decides nothing: it starts,
-// signals and reports what it was told.
+// JobRunner: what the scheduler needs from an executor. It lives here, with
+// the layer that is called: sched calls it; the local runner
+// (exec/process_runner.h) and the worker runner implement it, and tests use
+// a fake that records what started and exits jobs by hand. A runner decides
+// nothing: it starts, signals and reports what it was told.
 #pragma once
 
 #include <sys/types.h>
@@ -12,13 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "jobs/attempt.h"
 #include "jobs/job.h"
 #include "util/status.h"
 #include "util/units.h"
 
 namespace headroom {
-
-using RunHandle = int64_t;
 
 // What one process runs: a job, or with --batch-size several jobs whose
 // inputs go to one process, in this order. A persistent worker (--worker)
@@ -36,47 +36,6 @@ struct Launch {
   // leaves CUDA_VISIBLE_DEVICES as headroom found it (no GPU gating); ""
   // hides every GPU (--gpus none, CPU fallback).
   std::optional<std::string> gpu;
-};
-
-struct StartedJob {
-  RunHandle handle = 0;
-  pid_t pid = 0;                  // leader of the job's process group (a worker's, with --worker)
-  std::vector<std::string> argv;  // as executed
-  std::string stdout_log;         // paths of this attempt's log files
-  std::string stderr_log;
-  // The process was started for this attempt: always, except a persistent
-  // worker (--worker) that served earlier requests (its base memory is
-  // counted once).
-  bool fresh_process = true;
-};
-
-// What a program reported for one input of its unit (--batch-results, or a
-// worker's reply).
-struct InputResult {
-  size_t index = 0;   // position in Unit::jobs
-  bool ok = false;
-  bool oom = false;   // it ran out of memory on this input
-  std::string error;  // why it failed, as the program said
-};
-
-struct ExitInfo {
-  int exit_code = -1;  // when the process exited; -1 when killed by a signal
-  int signal = 0;      // the signal that killed it; 0 when it exited
-  double cpu_seconds = 0;    // user + system of the job and its reaped children
-  int64_t max_rss_kb = 0;    // peak RSS of the largest process of the job
-  // The end of the job's stderr (a few KiB) when it did not exit 0, for the
-  // out-of-memory classifier; empty otherwise.
-  std::string stderr_tail;
-  // The program itself said the attempt ran out of memory (a worker's
-  // "oom": true): no stderr pattern needed.
-  bool reported_oom = false;
-  // --worker: the worker died or was killed (--timeout) while it served
-  // this request, so the request itself may not be at fault.
-  bool worker_lost = false;
-  // Per-input results the program reported, when it did (a unit of several
-  // jobs with --batch-results, or a worker's reply); inputs it did not
-  // mention take the attempt's exit status.
-  std::vector<InputResult> results;
 };
 
 struct Exited {
