@@ -85,7 +85,7 @@ ProcessRunnerConfig ProcessRunnerConfigOf(const Options& options) {
 }
 
 WorkerRunnerConfig WorkerRunnerConfigOf(const Options& options, ProcessRunnerConfig process) {
-  return WorkerRunnerConfig{std::move(process), options.jobs, options.kill_grace};
+  return WorkerRunnerConfig{std::move(process), options.kill_grace};
 }
 
 EventLogConfig EventLogConfigOf(const Options& options, std::string source) {

@@ -38,6 +38,16 @@ struct Launch {
   std::optional<std::string> gpu;
 };
 
+// A process a runner keeps between attempts (a --worker worker), as the
+// scheduler sees it when it decides which to stop.
+struct KeptProcess {
+  pid_t pid = 0;                   // StartedJob::pid of the attempts it serves
+  std::optional<std::string> gpu;  // the Launch::gpu it was started with
+  bool busy = false;               // serving a request now
+  bool retiring = false;           // stops once its request ends (StopKept)
+  uint64_t last_used = 0;          // grows with each request's end: smallest = idle longest
+};
+
 struct Exited {
   RunHandle handle = 0;
   ExitInfo info;
@@ -73,9 +83,13 @@ class JobRunner {
     return false;
   }
 
-  // A device's concurrency limit is now `limit`: a runner that keeps
-  // processes per device (workers) stops idle ones beyond it.
-  virtual void LimitDevice(int /*device*/, int /*limit*/) {}
+  // The processes the runner keeps now (workers), those being stopped left
+  // out. The scheduler decides which of them to stop.
+  virtual std::vector<KeptProcess> KeptProcesses() const { return {}; }
+
+  // Stops a kept process: at once when idle, else once its request ends
+  // (whatever it answers then, it serves no other request).
+  virtual void StopKept(pid_t /*pid*/) {}
 
   // The batch is over: stop whatever the runner keeps between attempts
   // (idle workers), leaving no process behind. Returns an interrupt

@@ -49,12 +49,6 @@ void WriteAll(int fd, std::string_view text) {
   }
 }
 
-bool AnyOom(const WorkerReply& reply) {
-  if (!reply.ok && reply.oom) return true;
-  return std::any_of(reply.results.begin(), reply.results.end(),
-                     [](const ReplyResult& r) { return !r.ok && r.oom; });
-}
-
 // The request for `unit`: each job's input and `outputs` (its temp output
 // for a run, its final output for a listing).
 WorkerRequest RequestFor(const Unit& unit, bool final_outputs) {
@@ -107,7 +101,6 @@ Status WorkerRunner::Start(const Unit& unit, const Launch& launch, StartedJob* s
   Worker* worker = FindIdle(lead, launch.gpu);
   bool fresh = worker == nullptr;
   if (fresh) {
-    MakeRoom();
     status = StartWorker(lead, launch, &worker);
     if (!status.ok()) return status;
   }
@@ -162,24 +155,6 @@ WorkerRunner::Worker* WorkerRunner::FindIdle(const Job& lead,
     if (found == nullptr || worker->last_used > found->last_used) found = worker.get();
   }
   return found;
-}
-
-// A worker is about to start: when `slots` serve already, the one idle the
-// longest (on another device or for another command, or FindIdle would
-// have taken it) is stopped.
-void WorkerRunner::MakeRoom() {
-  size_t serving = 0;
-  Worker* idlest = nullptr;
-  for (const auto& worker : workers_) {
-    if (!Serving(*worker)) continue;
-    ++serving;
-    if (!worker->request && (idlest == nullptr || worker->last_used < idlest->last_used)) {
-      idlest = worker.get();
-    }
-  }
-  if (serving >= static_cast<size_t>(std::max(config_.slots, 1)) && idlest != nullptr) {
-    BeginStop(idlest);
-  }
 }
 
 // `wanted` (the launch's slot) when no serving worker has it, else the
@@ -258,7 +233,6 @@ void WorkerRunner::Signal(RunHandle handle, int signal) {
   for (const auto& worker : workers_) {
     if (worker->request && worker->request->handle == handle) {
       processes_->SignalGroup(worker->pid, signal);
-      worker->retire = true;  // whatever it answers, it is not trusted again
       return;
     }
   }
@@ -316,8 +290,6 @@ void WorkerRunner::HandleLine(Worker* worker, std::string line, std::vector<Exit
                                                           worker->request->stderr_from);
   }
   info.results = MapResults(reply.results, worker->request->inputs);
-  // Memory left fragmented by an out-of-memory error: a new worker.
-  if (AnyOom(reply)) worker->retire = true;
   EndRequest(worker, std::move(info), exited);
 }
 
@@ -390,26 +362,23 @@ Status WorkerRunner::Complete(const Job& job, bool succeeded) {
   return Status::Ok();
 }
 
-void WorkerRunner::LimitDevice(int device, int limit) {
-  std::optional<std::string> gpu = std::to_string(device);
-  std::vector<Worker*> on_device;
+std::vector<KeptProcess> WorkerRunner::KeptProcesses() const {
+  std::vector<KeptProcess> kept;
   for (const auto& worker : workers_) {
-    if (Serving(*worker) && !worker->retire && worker->gpu == gpu) {
-      on_device.push_back(worker.get());
-    }
+    if (!Serving(*worker)) continue;
+    kept.push_back(KeptProcess{worker->pid, worker->gpu, worker->request.has_value(),
+                               worker->retire, worker->last_used});
   }
-  size_t keep = static_cast<size_t>(std::max(limit, 0));
-  if (on_device.size() <= keep) return;
-  // Idle ones first, the longest idle first.
-  std::sort(on_device.begin(), on_device.end(), [](const Worker* a, const Worker* b) {
-    if (a->request.has_value() != b->request.has_value()) return !a->request.has_value();
-    return a->last_used < b->last_used;
-  });
-  for (size_t i = 0; i < on_device.size() - keep; ++i) {
-    if (on_device[i]->request) {
-      on_device[i]->retire = true;
+  return kept;
+}
+
+void WorkerRunner::StopKept(pid_t pid) {
+  for (const auto& worker : workers_) {
+    if (worker->pid != pid || !Serving(*worker)) continue;
+    if (worker->request) {
+      worker->retire = true;
     } else {
-      BeginStop(on_device[i]);
+      BeginStop(worker.get());
     }
   }
 }

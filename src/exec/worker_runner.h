@@ -3,14 +3,13 @@
 // expanded - and sends each unit to one of them as a request on its stdin
 // (exec/worker_protocol.h, docs/worker-protocol.md). A worker serves one
 // request at a time and is placed on one GPU (CUDA_VISIBLE_DEVICES) for its
-// life; at most `slots` workers serve at once.
+// life; the scheduler keeps at most -j of them serving.
 //
 // It decides nothing the scheduler decides: Start takes the launch's GPU,
-// Signal and LimitDevice do as told. What it decides is which worker serves
-// a request, and when a worker is stopped: when its request was signalled
-// (timeout, interrupt), when it reported running out of memory (its memory
-// may be fragmented), when LimitDevice asks for fewer on its device, when
-// room is needed for a worker on another device, and at Close. A worker is
+// Signal and StopKept do as told (which worker to evict or retire is
+// sched/worker_policy.h's). What it does on its own is the mechanics: which
+// idle worker of the right command and GPU serves a request, stopping a
+// worker found dead or deaf, and stopping every worker at Close. A worker is
 // stopped by closing its stdin, then SIGTERM to its group after
 // `kill_grace`, then SIGKILL after another.
 //
@@ -39,7 +38,6 @@ namespace headroom {
 
 struct WorkerRunnerConfig {
   ProcessRunnerConfig process;  // --shell, --env, threads, resolved programs
-  int slots = 1;                // -j: workers serving at once, at most
   Millis kill_grace{5000};      // stdin closed -> SIGTERM -> SIGKILL
 };
 
@@ -62,8 +60,8 @@ class WorkerRunner : public JobRunner {
   // launch.gpu, or starts one (StartedJob::fresh_process). Error: the
   // command uses a per-job placeholder, or the worker could not start.
   Status Start(const Unit& unit, const Launch& launch, StartedJob* started) override;
-  // Signals the group of the worker serving `handle`; that worker is stopped
-  // once the request ends. No-op for a request that ended.
+  // Signals the group of the worker serving `handle`. No-op for a request
+  // that ended.
   void Signal(RunHandle handle, int signal) override;
   // Returns requests answered (exit 0, or 1 with the error as stderr_tail)
   // and requests whose worker died (its exit code or signal), and
@@ -72,9 +70,8 @@ class WorkerRunner : public JobRunner {
   WaitResult Wait(Millis timeout) override;
   Status Complete(const Job& job, bool succeeded) override;
   bool HasIdleProcess(const Job& lead, const std::optional<std::string>& gpu) const override;
-  // Stops idle workers on `device` beyond `limit`; busy ones beyond it are
-  // stopped when their request ends.
-  void LimitDevice(int device, int limit) override;
+  std::vector<KeptProcess> KeptProcesses() const override;
+  void StopKept(pid_t pid) override;
   // Stops every worker and reaps it (bounded: 2 x kill_grace, then what is
   // left is SIGKILLed). A request still in flight is dropped unreported.
   // An interrupt meanwhile SIGKILLs what is left at once, and is returned
@@ -123,7 +120,6 @@ class WorkerRunner : public JobRunner {
 
   // see worker_runner.cc
   Worker* FindIdle(const Job& lead, const std::optional<std::string>& gpu);
-  void MakeRoom();
   int FreeSlot(int wanted) const;
   Status StartWorker(const Job& lead, const Launch& launch, Worker** started);
   std::vector<std::string> WorkerEnvironment(const Job& lead, const Launch& launch, int slot) const;

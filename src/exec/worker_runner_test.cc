@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,7 +53,6 @@ class WorkerRunnerTest : public ::testing::Test {
     config_.process.base_env = {"PATH=/usr/bin:/bin", "DIR=" + dir_.path()};
     config_.process.resolved = {{"sh", "/bin/sh"}};
     config_.process.path_env = "/usr/bin:/bin";
-    config_.slots = 2;
     config_.kill_grace = Millis(2000);
   }
 
@@ -165,12 +165,17 @@ TEST_F(WorkerRunnerTest, AFailedReplyIsExit1WithTheErrorAsItsTail) {
   EXPECT_FALSE(second.fresh_process) << "a failed request does not cost the worker";
 }
 
-TEST_F(WorkerRunnerTest, AnOutOfMemoryReplyRestartsTheWorker) {
+// The runner reports the worker's out-of-memory reply; whether the worker
+// serves again is the scheduler's decision (sched/worker_policy.h), carried
+// out by StopKept.
+TEST_F(WorkerRunnerTest, AnOutOfMemoryReplyIsReportedAndStopKeptRestartsTheWorker) {
   StartedJob first = Start(MakeJob("oom-1"));
   ExitInfo info = WaitFor(first.handle);
   EXPECT_EQ(info.exit_code, 1);
   EXPECT_TRUE(info.reported_oom);
   EXPECT_EQ(info.stderr_tail, "CUDA out of memory");
+  EXPECT_FALSE(IsDead(first.pid)) << "the runner does not decide to stop it";
+  Runner().StopKept(first.pid);
   EXPECT_TRUE(Gone(first.pid));
   EXPECT_NE(ReadFile(first.stderr_log).find("eof"), std::string::npos) << "not stopped by EOF";
   StartedJob second = Run(MakeJob("ok"));
@@ -207,9 +212,9 @@ TEST_F(WorkerRunnerTest, SignalEndsAHungRequestAndItsWorker) {
   Runner().Signal(started.handle, SIGKILL);  // ended: a no-op
 }
 
-TEST_F(WorkerRunnerTest, AnswersToASignalledRequestEndItButTheWorkerIsStopped) {
-  // A worker that traps SIGTERM and answers: the request ends with the
-  // answer, and the worker is not trusted with another.
+TEST_F(WorkerRunnerTest, AnswersToASignalledRequestEndIt) {
+  // A worker that traps SIGTERM, answers and exits: the request ends with
+  // the answer.
   const char script[] = R"(
 trap 'echo "{\"id\": $id, \"ok\": false, \"error\": \"stopped\"}"; exit 0' TERM
 echo $$ >> "$DIR/pids"
@@ -265,25 +270,36 @@ TEST_F(WorkerRunnerTest, EachGpuHasItsOwnWorkers) {
   EXPECT_EQ(Runner().workers(), 2u);
 }
 
-TEST_F(WorkerRunnerTest, BeyondTheSlotsAnIdleWorkerOnAnotherGpuMakesRoom) {
-  config_.slots = 1;
+// What the scheduler's worker policy sees: each serving worker's GPU,
+// whether it is busy, and which was used last.
+TEST_F(WorkerRunnerTest, KeptProcessesListsTheServingWorkers) {
+  StartedJob busy = Start(MakeJob("wait"), "0");
   StartedJob on0 = Run(MakeJob("a"), "0");
   StartedJob on1 = Run(MakeJob("b"), "1");
-  EXPECT_TRUE(on1.fresh_process);
-  EXPECT_TRUE(Gone(on0.pid));
-  EXPECT_EQ(Runner().workers(), 1u);
+  std::vector<KeptProcess> kept = Runner().KeptProcesses();
+  ASSERT_EQ(kept.size(), 3u);
+  std::map<pid_t, KeptProcess> by_pid;
+  for (const KeptProcess& worker : kept) by_pid[worker.pid] = worker;
+  EXPECT_EQ(by_pid.at(on0.pid).gpu, "0");
+  EXPECT_EQ(by_pid.at(on1.pid).gpu, "1");
+  EXPECT_FALSE(by_pid.at(on0.pid).busy);
+  EXPECT_TRUE(by_pid.at(busy.pid).busy);
+  EXPECT_LT(by_pid.at(on0.pid).last_used, by_pid.at(on1.pid).last_used);
+  std::fclose(std::fopen(dir_.File("go").c_str(), "w"));
+  EXPECT_EQ(WaitFor(busy.handle).exit_code, 0);
 }
 
-TEST_F(WorkerRunnerTest, ALowerDeviceLimitStopsIdleWorkersThenBusyOnesWhenDone) {
+TEST_F(WorkerRunnerTest, StopKeptStopsAnIdleWorkerNowAndABusyOneWhenItsRequestEnds) {
   StartedJob busy = Start(MakeJob("wait"), "0");
   StartedJob idle = Run(MakeJob("ok"), "0");
   EXPECT_TRUE(idle.fresh_process);
-  Runner().LimitDevice(1, 0);  // another device: nothing to stop
-  Runner().LimitDevice(0, 1);
+  Runner().StopKept(idle.pid);
   EXPECT_TRUE(Gone(idle.pid));
   EXPECT_FALSE(IsDead(busy.pid));
-  Runner().LimitDevice(0, 0);
+  Runner().StopKept(busy.pid);
   EXPECT_FALSE(IsDead(busy.pid)) << "a busy worker finishes its request";
+  ASSERT_EQ(Runner().KeptProcesses().size(), 1u);
+  EXPECT_TRUE(Runner().KeptProcesses()[0].retiring);
   std::fclose(std::fopen(dir_.File("go").c_str(), "w"));
   EXPECT_EQ(WaitFor(busy.handle).exit_code, 0);
   EXPECT_TRUE(Gone(busy.pid));

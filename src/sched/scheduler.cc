@@ -8,6 +8,7 @@
 #include "sched/exit_classifier.h"
 #include "sched/oom_classifier.h"
 #include "sched/unit_plan.h"
+#include "sched/worker_policy.h"
 #include "util/units.h"
 
 namespace headroom {
@@ -122,8 +123,8 @@ void Scheduler::Refresh() {
 
 // --worker: a device keeps no more workers than its gates would let jobs
 // run there now - its concurrency limit, and its temperature cap (half
-// when warm, one when hot), as admission counts them. The runner stops the
-// idle ones beyond it (busy ones when their request ends).
+// when warm, one when hot), as admission counts them. Those beyond it stop
+// (sched/worker_policy.h: idle ones now, busy ones when their request ends).
 void Scheduler::CapWorkers() {
   if (!config_.workers || !config_.admission.use_gpus) return;
   const AdmissionConfig& admission = config_.admission;
@@ -138,7 +139,9 @@ void Scheduler::CapWorkers() {
     auto [it, added] = worker_caps_.try_emplace(device.index, cap);
     if (!added && it->second == cap) continue;
     it->second = cap;
-    runner_->LimitDevice(device.index, cap);
+    for (pid_t pid : WorkersBeyondCap(runner_->KeptProcesses(), std::to_string(device.index), cap)) {
+      runner_->StopKept(pid);
+    }
   }
 }
 
@@ -507,6 +510,11 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
     observer_->OnJobLaunch(job, info);
   }
   ++counts_.units;
+  // A new worker beyond the slots evicts the one idle the longest.
+  if (config_.workers && !runner_->HasIdleProcess(lead_job, launch.gpu)) {
+    std::optional<pid_t> evict = WorkerToEvict(runner_->KeptProcesses(), config_.jobs);
+    if (evict) runner_->StopKept(*evict);
+  }
   Status status = runner_->Start(unit, launch, &run.started);
   if (!status.ok()) {
     AttemptEnd end;
@@ -571,8 +579,12 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
   Refresh();
   Running run = std::move(**it);
   it->reset();
-  // A worker that answered lives on, holding its memory.
+  // A worker that answered lives on, holding its memory, unless it ran out
+  // of memory: then it serves no other request.
   if (!config_.workers || exited.info.worker_lost) ledger_->OnJobExit(run.use.pgid);
+  if (config_.workers && !exited.info.worker_lost && RetireAfter(exited.info)) {
+    runner_->StopKept(run.started.pid);
+  }
   --running_;
   counts_.running -= static_cast<int64_t>(run.members.size());
 
@@ -825,7 +837,7 @@ void Scheduler::HandleInterrupt(int signal, TimePoint now) {
     observer_->OnNotice(LogLevel::kWarn, "interrupted again: killing all jobs now");
     for (auto& run : slots_) {
       if (!run) continue;
-      runner_->Signal(run->started.handle, SIGKILL);
+      SignalRun(*run, SIGKILL);
       run->kill_at.reset();
     }
     return;
@@ -844,11 +856,18 @@ void Scheduler::HandleInterrupt(int signal, TimePoint now) {
   StopRunning(now);
 }
 
+// A worker whose request headroom signalled serves no other: whatever it
+// answers, its state is unknown (sched/worker_policy.h).
+void Scheduler::SignalRun(const Running& run, int signal) {
+  runner_->Signal(run.started.handle, signal);
+  if (config_.workers) runner_->StopKept(run.started.pid);
+}
+
 void Scheduler::StopRunning(TimePoint now) {
   for (auto& run : slots_) {
     if (!run || run->interrupted) continue;
     run->interrupted = true;
-    runner_->Signal(run->started.handle, SIGTERM);
+    SignalRun(*run, SIGTERM);
     run->kill_at = now + config_.kill_grace;
   }
 }
@@ -859,11 +878,11 @@ void Scheduler::HandleTimers(TimePoint now) {
     if (config_.timeout && !run->timed_out && !run->interrupted &&
         now >= run->start + *config_.timeout) {
       run->timed_out = true;
-      runner_->Signal(run->started.handle, SIGTERM);
+      SignalRun(*run, SIGTERM);
       run->kill_at = now + config_.kill_grace;
     }
     if (run->kill_at && now >= *run->kill_at) {
-      runner_->Signal(run->started.handle, SIGKILL);
+      SignalRun(*run, SIGKILL);
       run->kill_at.reset();
     }
   }

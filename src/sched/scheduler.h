@@ -140,13 +140,14 @@ class Scheduler {
   static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
   void ReportStartingLimits();
-  void CapWorkers();  // --worker: LimitDevice when a device's cap changes
+  void CapWorkers();  // --worker: stop workers beyond a device's cap when it changes
   // Phase 2 helpers.
   TimePoint NextWake(TimePoint now) const;
   void HandleExit(const Exited& exited, TimePoint now);
   void HandleInterrupt(int signal, TimePoint now);
   void HandleTimers(TimePoint now);
   void StopRunning(TimePoint now);  // SIGTERM all, SIGKILL after the grace
+  void SignalRun(const Running& run, int signal);
   // Records the end of one job's attempt (member `i` of `run`), decides on
   // a retry, and applies --halt.
   void Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now);
@@ -167,7 +168,7 @@ class Scheduler {
   const Plan* plan_ = nullptr;
   std::deque<Pending> queue_;
   std::vector<Pending> retries_;  // Finish's retries, until RequeueRetries
-  std::map<int, int> worker_caps_;  // --worker: the cap last given to LimitDevice, by device
+  std::map<int, int> worker_caps_;  // --worker: each device's cap when workers were last stopped
   std::vector<std::optional<Running>> slots_;  // index = slot - 1
   size_t running_ = 0;
   Counts counts_;

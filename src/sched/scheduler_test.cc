@@ -62,7 +62,7 @@ class FakeRunner : public JobRunner {
     started->pid = static_cast<pid_t>(1000 + handle);
     if (workers) {
       started->pid = static_cast<pid_t>(2000 + slot);
-      started->fresh_process = worker_slots_.insert(slot).second;
+      started->fresh_process = kept_.try_emplace(slot, Kept{launch.gpu}).second;
     }
     started->stderr_log = job.name + ".err";
     return Status::Ok();
@@ -95,6 +95,8 @@ class FakeRunner : public JobRunner {
         if (info.exit_code != 0) info.stderr_tail = it->second.stderr_tail;
         info.max_rss_kb = it->second.max_rss_kb;
         info.worker_lost = lost.count(it->second.name) > 0 && info.exit_code != 0;
+        info.reported_oom = reports_oom.count(it->second.name) > 0 && info.exit_code != 0;
+        EndRequest(it->second.slot);
         auto reported = results.find(it->second.name);
         if (reported != results.end()) info.results = reported->second;
         result.exited.push_back({it->first, info});
@@ -120,7 +122,7 @@ class FakeRunner : public JobRunner {
   }
 
   bool IsLive(pid_t pid) const {
-    if (workers && pid > 2000) return worker_slots_.count(pid - 2000) > 0;
+    if (workers && pid > 2000) return kept_.count(pid - 2000) > 0;
     return live_.count(static_cast<RunHandle>(pid - 1000)) > 0;
   }
 
@@ -131,8 +133,31 @@ class FakeRunner : public JobRunner {
   }
 
   bool HasIdleProcess(const Job&, const std::optional<std::string>&) const override {
-    return std::any_of(worker_slots_.begin(), worker_slots_.end(),
-                       [&](int slot) { return !IsBusy(static_cast<pid_t>(2000 + slot)); });
+    return std::any_of(kept_.begin(), kept_.end(), [&](const auto& entry) {
+      return !IsBusy(static_cast<pid_t>(2000 + entry.first));
+    });
+  }
+
+  std::vector<KeptProcess> KeptProcesses() const override {
+    std::vector<KeptProcess> kept;
+    for (const auto& [slot, worker] : kept_) {
+      pid_t pid = static_cast<pid_t>(2000 + slot);
+      kept.push_back(KeptProcess{pid, worker.gpu, IsBusy(pid), worker.retiring, worker.last_used});
+    }
+    return kept;
+  }
+
+  // Logged as "stop worker 2001 at 200"; a busy worker stops when its
+  // request ends.
+  void StopKept(pid_t pid) override {
+    log.push_back("stop worker " + std::to_string(pid) + " at " + std::to_string(NowMs()));
+    auto it = kept_.find(pid - 2000);
+    if (it == kept_.end()) return;
+    if (IsBusy(pid)) {
+      it->second.retiring = true;
+    } else {
+      kept_.erase(it);
+    }
   }
 
   long NowMs() const {
@@ -151,12 +176,23 @@ class FakeRunner : public JobRunner {
   // slot's first start, idle while its slot runs nothing.
   bool workers = false;
   std::set<std::string> lost;  // units whose (failed) attempts lost their worker
-  std::vector<std::string> limited;  // LimitDevice calls: "gpu0 1"
-  void LimitDevice(int device, int limit) override {
-    limited.push_back("gpu" + std::to_string(device) + " " + std::to_string(limit));
-  }
+  std::set<std::string> reports_oom;  // units whose failed requests report running out of memory
 
  private:
+  struct Kept {
+    std::optional<std::string> gpu;
+    bool retiring = false;
+    uint64_t last_used = 0;
+  };
+
+  // A request on `slot`'s worker ended.
+  void EndRequest(int slot) {
+    auto it = kept_.find(slot);
+    if (!workers || it == kept_.end()) return;
+    it->second.last_used = ++uses_;
+    if (it->second.retiring) kept_.erase(it);
+  }
+
   struct Live {
     std::string name;
     TimePoint end;
@@ -170,7 +206,8 @@ class FakeRunner : public JobRunner {
   FakeClock* clock_;
   RunHandle next_handle_ = 1;
   std::map<RunHandle, Live> live_;
-  std::set<int> worker_slots_;  // slots whose worker started
+  std::map<int, Kept> kept_;  // --worker: each slot's worker, while it lives
+  uint64_t uses_ = 0;
 };
 
 class RecordingObserver : public Observer {
@@ -210,6 +247,12 @@ Plan MakeJobs(std::vector<std::string> names) {
 class FakeResources : public ResourceSource {
  public:
   const Snapshot& Latest(uint64_t* generation) override {
+    if (clock && hot_from_ms && snapshot.gpus[0].temperature_c != 85 &&
+        std::chrono::duration_cast<milliseconds>(clock->now.time_since_epoch()).count() >=
+            *hot_from_ms) {
+      snapshot.gpus[0].temperature_c = 85;
+      ++generation_;
+    }
     if (clock && !vram_by_pid.empty()) {
       // A fresh sample every 100 ms of fake time, listing the live pids'
       // memory on device 0.
@@ -258,6 +301,8 @@ class FakeResources : public ResourceSource {
   std::map<pid_t, uint64_t> vram_by_pid;  // what each process holds on device 0
   // With runner: what a worker holds while it serves (else vram_by_pid's).
   std::map<pid_t, uint64_t> serving_vram_by_pid;
+  // With clock: device 0 is at 85 C from this time (ms) on.
+  std::optional<long> hot_from_ms;
 
  private:
   uint64_t generation_ = 1;
@@ -861,35 +906,84 @@ TEST_F(SchedulerTest, AFailedReplyIsNotALostWorker) {
 }
 
 
-TEST_F(ResourceSchedulerTest, AHotDeviceKeepsOneWorker) {
-  resources.AddDevice(0, 80, /*temperature=*/85);
-  config.workers = true;
-  config.jobs = 4;
-  config.gpu_mem = uint64_t{1} << 30;
-  RunJobs({"a", "b"});
-  ASSERT_FALSE(runner.limited.empty());
-  EXPECT_EQ(runner.limited.front(), "gpu0 1");
+// The stops StopKept logged ("stop worker 2001 at 200").
+std::vector<std::string> Stops(const std::vector<std::string>& log) {
+  std::vector<std::string> stops;
+  for (const std::string& line : log) {
+    if (line.rfind("stop worker ", 0) == 0) stops.push_back(line);
+  }
+  return stops;
 }
 
+// Two workers serve on a cool device; once it is hot it may run one job,
+// so it keeps one worker: the one idle the longest stops.
+TEST_F(ResourceSchedulerTest, WorkersBeyondAHotDevicesCapAreStopped) {
+  resources.AddDevice(0, 80);
+  resources.clock = &clock;
+  resources.hot_from_ms = 150;
+  runner.workers = true;
+  config.workers = true;
+  config.jobs = 2;
+  config.gpu_mem = uint64_t{1} << 30;
+  BatchResult result = RunJobs({"a", "b", "c", "d", "e", "f"});
+  EXPECT_EQ(result.counts.succeeded, 6);
+  // c (slot 1) and d (slot 2) end at 200, d last: slot 1's worker was idle longer.
+  EXPECT_EQ(Stops(runner.log), (std::vector<std::string>{"stop worker 2001 at 200"}));
+  EXPECT_EQ(MostAtOnce(runner.log), 2);
+  EXPECT_TRUE(Logged("start e slot 1 attempt 1 at 200"));
+  EXPECT_TRUE(Logged("start f slot 1 attempt 1 at 300")) << "one at a time once hot";
+}
+
+// An out-of-memory failure lowers the device's limit: the workers beyond
+// it stop, idle ones at once.
 TEST_F(ResourceSchedulerTest, WorkersFollowTheDevicesLimit) {
   resources.AddDevice(0, 80);
+  runner.workers = true;
   config.workers = true;
   config.jobs = 4;
   config.gpu_mem = uint64_t{1} << 30;
   runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, "CUDA out of memory"};
+  runner.scripts["b"] = Script{{{100, 0}}, false, ""};
+  runner.scripts["c"] = Script{{{300, 0}}, false, ""};
   RunJobs({"a", "b", "c"});
-  ASSERT_GE(runner.limited.size(), 2u);
-  EXPECT_EQ(runner.limited.front(), "gpu0 4");  // the slots, while cool
-  bool lowered = std::any_of(runner.limited.begin() + 1, runner.limited.end(),
-                             [](const std::string& call) { return call < "gpu0 4"; });
-  EXPECT_TRUE(lowered) << "after the out-of-memory failure the device's limit drops";
+  std::vector<std::string> stops = Stops(runner.log);
+  ASSERT_FALSE(stops.empty()) << "after the out-of-memory failure the device's limit drops";
+  for (const std::string& stop : stops) EXPECT_NE(stop.find(" at 100"), std::string::npos) << stop;
 }
 
-TEST_F(ResourceSchedulerTest, WithoutWorkersNoDeviceIsLimited) {
+TEST_F(ResourceSchedulerTest, WithoutWorkersNothingIsStopped) {
   resources.AddDevice(0, 80, /*temperature=*/85);
   config.gpu_mem = uint64_t{1} << 30;
-  RunJobs({"a"});
-  EXPECT_TRUE(runner.limited.empty());
+  RunJobs({"a", "b"});
+  EXPECT_TRUE(Stops(runner.log).empty());
+}
+
+// A worker that reported running out of memory may hold fragmented memory:
+// it serves no other request, and the retry gets a fresh worker.
+TEST_F(SchedulerTest, AWorkerThatRanOutOfMemoryServesNoOtherRequest) {
+  runner.workers = true;
+  config.workers = true;
+  config.oom.retry_delay = milliseconds(0);
+  runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, ""};
+  runner.reports_oom.insert("a");
+  BatchResult result = RunJobs({"a"});
+  EXPECT_EQ(result.counts.succeeded, 1);
+  EXPECT_EQ(Stops(runner.log), (std::vector<std::string>{"stop worker 2001 at 100"}));
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED retry", "a SUCCESS"}));
+}
+
+// A request headroom signalled (here: --timeout) leaves its worker in an
+// unknown state: it stops once the request ends.
+TEST_F(SchedulerTest, AWorkerWhoseRequestWasSignalledServesNoOtherRequest) {
+  runner.workers = true;
+  config.workers = true;
+  config.timeout = milliseconds(50);
+  runner.scripts["a"] = Script{{{1000, 0}}, false, ""};
+  runner.scripts["b"] = Script{{{10, 0}}, false, ""};
+  BatchResult result = RunJobs({"a", "b"});
+  EXPECT_EQ(Stops(runner.log), (std::vector<std::string>{"stop worker 2001 at 50"}));
+  EXPECT_TRUE(Logged("start b slot 1 attempt 1 at 50"));
+  EXPECT_EQ(result.counts.succeeded, 1);
 }
 
 }  // namespace
