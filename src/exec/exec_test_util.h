@@ -1,5 +1,6 @@
-// Helpers shared by the exec tests, which run real processes: a temp dir,
-// file reading, and bounded polls for things that happen in other processes.
+// Helpers shared by the exec tests, which run real processes: bounded polls
+// for things that happen in other processes (the temp dir and file reading
+// are util/test_temp_dir.h's).
 #pragma once
 
 #include <signal.h>
@@ -17,36 +18,9 @@
 #include <gtest/gtest.h>
 
 #include "exec/job_runner.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom::exec_test {
-
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/headroom_exec_XXXXXX";
-    const char* made = mkdtemp(pattern);
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Polls `done` every millisecond until it holds or `limit` passes.
 template <typename Predicate>
@@ -78,14 +52,14 @@ inline ExitInfo WaitForEnd(JobRunner& runner, RunHandle handle, std::vector<Exit
 
 // A pid written by a job into `path` (complete line), or 0 when not there yet.
 inline pid_t ReadPidFile(const std::string& path) {
-  std::string text = ReadFile(path);
+  std::string text = test::ReadFile(path);
   if (text.empty() || text.back() != '\n') return 0;
   return static_cast<pid_t>(std::stol(text));
 }
 
 // The state letter of /proc/<pid>/stat; 0 when the process is gone.
 inline char ProcState(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = test::ReadFile("/proc/" + std::to_string(pid) + "/stat");
   size_t paren = stat.rfind(')');
   if (paren == std::string::npos || paren + 2 >= stat.size()) return 0;
   return stat[paren + 2];

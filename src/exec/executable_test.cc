@@ -31,7 +31,7 @@ class ResolveExecutableTest : public ::testing::Test {
     return path;
   }
 
-  exec_test::TempDir dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(ResolveExecutableTest, FindsNameOnPath) {

@@ -1,4 +1,5 @@
 #include "exec/log_dir.h"
+#include "util/test_temp_dir.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,13 +19,6 @@ namespace fs = std::filesystem;
 
 class LogDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/headroom_logdir_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   void Write(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
   }
@@ -42,7 +36,8 @@ class LogDirTest : public ::testing::Test {
     ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
   }
 
-  std::string dir_;
+  test::TempDir temp_;
+  const std::string dir_ = temp_.path();
 };
 
 Job MakeJob(int64_t number, std::string name) {

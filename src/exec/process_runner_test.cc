@@ -21,7 +21,7 @@
 namespace headroom {
 namespace {
 
-using exec_test::ReadFile;
+using test::ReadFile;
 
 // A shell script job: `sh -c SCRIPT sh ARGS...`.
 Job ScriptJob(const std::string& script, std::vector<std::string> args = {}) {
@@ -70,7 +70,7 @@ class ProcessRunnerTest : public ::testing::Test {
     return ReadFile(started.stdout_log);
   }
 
-  exec_test::TempDir dir_;
+  test::TempDir dir_;
   LogDir log_dir_;
   ProcessRunnerConfig config_;
   ProcessSet processes_;

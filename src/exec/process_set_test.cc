@@ -23,7 +23,7 @@ namespace {
 
 using exec_test::Eventually;
 using exec_test::IsDead;
-using exec_test::ReadFile;
+using test::ReadFile;
 using exec_test::ReadPidFile;
 
 class ProcessSetTest : public ::testing::Test {
@@ -78,7 +78,7 @@ class ProcessSetTest : public ::testing::Test {
     }, std::chrono::seconds(1));
   }
 
-  exec_test::TempDir dir_;
+  test::TempDir dir_;
   ProcessSet set_;
   std::vector<ProcessExit> exits_;
 };

@@ -18,7 +18,7 @@ namespace {
 
 using exec_test::Eventually;
 using exec_test::IsDead;
-using exec_test::ReadFile;
+using test::ReadFile;
 
 // A worker in sh: records its pid, environment and requests, then answers
 // each request (of one input, or "multi-a multi-b") as its input's name says.
@@ -117,7 +117,7 @@ class WorkerRunnerTest : public ::testing::Test {
     return lines;
   }
 
-  exec_test::TempDir dir_;
+  test::TempDir dir_;
   LogDir log_dir_;
   WorkerRunnerConfig config_;
   ProcessSet processes_;

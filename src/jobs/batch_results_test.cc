@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
@@ -110,7 +110,7 @@ TEST(BatchResultsTest, InputsAreMatchedByteExactly) {
 }
 
 TEST(BatchResultsTest, ReadsAFileAndTellsAMissingOne) {
-  jobs_test::TempDir dir;
+  test::TempDir dir;
   std::string path = dir.Write("results.jsonl", "{\"index\": 1, \"ok\": true}\n");
   ParsedBatchResults parsed;
   bool missing = true;

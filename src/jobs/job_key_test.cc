@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
@@ -66,7 +66,7 @@ TEST(JobKeyTest, RepeatedInputsGetNumberedKeys) {
 }
 
 TEST(JobKeyTest, SkippedJobsHaveKeysToo) {
-  jobs_test::TempDir dir;
+  test::TempDir dir;
   dir.Write("out/b");
   PlanConfig options = CommandOptions();
   options.command = {"cp", "{}", "{out}"};

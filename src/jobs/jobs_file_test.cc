@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 #include "jobs/sources.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 
 class ReadJobsFileTest : public ::testing::Test {
  protected:

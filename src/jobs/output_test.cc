@@ -8,12 +8,12 @@
 #include <fstream>
 #include <iterator>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 
 bool Exists(const std::string& path) {
   struct stat st;

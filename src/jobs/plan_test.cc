@@ -4,12 +4,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 using Strings = std::vector<std::string>;
 
 RawInput Raw(std::string input, int64_t priority = 0) {

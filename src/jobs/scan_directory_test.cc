@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 #include "jobs/sources.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 using Names = std::vector<std::string>;
 
 class ScanDirectoryTest : public ::testing::Test {

@@ -4,12 +4,12 @@
 
 #include <memory>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }

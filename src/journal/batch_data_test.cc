@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 #include "journal/batch_lock.h"
 #include "journal/journal_test_util.h"
 #include "journal/launch_log.h"
@@ -13,7 +13,7 @@
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 using journal_test::WriteSampleBatch;
 
 TEST(LoadBatchDataTest, MissingJournalIsAnErrorThatCreatesNothing) {

@@ -1,4 +1,5 @@
 #include "journal/journal_recorder.h"
+#include "util/test_temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -49,9 +50,6 @@ AttemptEnd End(Outcome outcome, int attempt, int exit_code = 0) {
 class JournalRecorderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/headroom_recorder_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     ASSERT_TRUE(Journal::Open(dir_, &journal_).ok());
     BatchRecord batch;
     batch.started_at = 1000;
@@ -75,7 +73,6 @@ class JournalRecorderTest : public ::testing::Test {
     recorder_.reset();
     launches_.reset();
     journal_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // A recorder whose job 2 ran twice in earlier runs and job 3 is done.
@@ -117,7 +114,8 @@ class JournalRecorderTest : public ::testing::Test {
     return events;
   }
 
-  std::string dir_;
+  test::TempDir temp_;
+  const std::string dir_ = temp_.path();
   std::unique_ptr<Journal> journal_;
   int64_t batch_ = 0;
   std::unique_ptr<LogDir> log_dir_;

@@ -12,14 +12,14 @@
 #include <fstream>
 #include <sstream>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 #include "journal/schema.h"
 
 namespace headroom {
 namespace {
 
 namespace fs = std::filesystem;
-using jobs_test::TempDir;
+using test::TempDir;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

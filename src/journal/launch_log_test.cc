@@ -1,4 +1,5 @@
 #include "journal/launch_log.h"
+#include "util/test_temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -25,12 +26,8 @@ AttemptRecord Start(const std::string& key, int attempt) {
 class LaunchLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/headroom_launch_log_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     path_ = LaunchLog::PathIn(dir_, 7);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::vector<AttemptRecord> ReadBack() {
     std::vector<AttemptRecord> out;
@@ -46,7 +43,8 @@ class LaunchLogTest : public ::testing::Test {
   }
   void WriteText(const std::string& text) { std::ofstream(path_, std::ios::binary) << text; }
 
-  std::string dir_;
+  test::TempDir temp_;
+  const std::string dir_ = temp_.path();
   std::string path_;
 };
 

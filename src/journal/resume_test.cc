@@ -6,12 +6,12 @@
 #include <filesystem>
 
 #include "jobs/job_key.h"
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 using Strings = std::vector<std::string>;
 
 Strings InputsOf(const std::vector<Job>& jobs) {

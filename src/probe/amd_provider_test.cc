@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "probe/probe_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
-using probe_test::FakeTree;
+using test::TempDir;
 
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 
@@ -35,14 +35,14 @@ class AmdProviderTest : public ::testing::Test {
   }
 
   std::vector<GpuDevice> Sample() {
-    AmdProvider provider(drm_.root());
+    AmdProvider provider(drm_.path());
     std::vector<GpuDevice> devices;
     Status status = provider.Sample(&devices);
     EXPECT_TRUE(status.ok()) << status.message();
     return devices;
   }
 
-  FakeTree drm_;
+  TempDir drm_;
 };
 
 TEST_F(AmdProviderTest, ReadsCardsWithVramInCardOrder) {
@@ -71,13 +71,13 @@ TEST_F(AmdProviderTest, MissingOptionalFilesAreUnknown) {
 
 TEST_F(AmdProviderTest, OpenNeedsACardWithVram) {
   std::string why_not;
-  std::unique_ptr<GpuProvider> provider = OpenAmd(drm_.root(), &why_not);
+  std::unique_ptr<GpuProvider> provider = OpenAmd(drm_.path(), &why_not);
   ASSERT_NE(provider, nullptr) << why_not;
   EXPECT_EQ(provider->Name(), "amd");
 
   drm_.Remove("card1");
   drm_.Remove("card10");
-  EXPECT_EQ(OpenAmd(drm_.root(), &why_not), nullptr);
+  EXPECT_EQ(OpenAmd(drm_.path(), &why_not), nullptr);
   EXPECT_NE(why_not.find("mem_info_vram_total"), std::string::npos) << why_not;
 }
 

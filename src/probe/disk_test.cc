@@ -4,23 +4,23 @@
 
 #include <string>
 
-#include "probe/probe_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
 TEST(FreeDiskBytesTest, MeasuresAnExistingDirectory) {
-  probe_test::FakeTree dir;
+  test::TempDir dir;
   uint64_t bytes = 0;
-  Status status = FreeDiskBytes(dir.root(), &bytes);
+  Status status = FreeDiskBytes(dir.path(), &bytes);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_GT(bytes, 0u);
 }
 
 TEST(FreeDiskBytesTest, PathNotMadeYetIsMeasuredAtItsNearestParent) {
-  probe_test::FakeTree dir;
+  test::TempDir dir;
   uint64_t bytes = 0;
-  Status status = FreeDiskBytes(dir.Path("out/later/deeper/"), &bytes);
+  Status status = FreeDiskBytes(dir.File("out/later/deeper/"), &bytes);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_GT(bytes, 0u);
 }
@@ -33,12 +33,12 @@ TEST(FreeDiskBytesTest, RelativePathNotMadeYetIsMeasuredAtTheWorkingDirectory) {
 }
 
 TEST(FreeDiskBytesTest, FileInTheWayIsAnErrorNamingThePath) {
-  probe_test::FakeTree dir;
+  test::TempDir dir;
   dir.Write("file", "x");
   uint64_t bytes = 7;
-  Status status = FreeDiskBytes(dir.Path("file/out"), &bytes);
+  Status status = FreeDiskBytes(dir.File("file/out"), &bytes);
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find(dir.Path("file/out")), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find(dir.File("file/out")), std::string::npos) << status.message();
   EXPECT_EQ(bytes, 7u);
 }
 

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "probe/probe_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
@@ -59,12 +59,12 @@ class MonitorTest : public ::testing::Test {
   }
 
   std::unique_ptr<Monitor> Make(Millis interval, Clock* clock = nullptr) {
-    return std::make_unique<Monitor>(std::make_unique<SystemProbe>(proc_.root(), cgroup_.root()),
+    return std::make_unique<Monitor>(std::make_unique<SystemProbe>(proc_.path(), cgroup_.path()),
                                      std::make_unique<CountingGpu>(&fail_), interval, clock);
   }
 
-  probe_test::FakeTree proc_;
-  probe_test::FakeTree cgroup_;
+  test::TempDir proc_;
+  test::TempDir cgroup_;
   std::atomic<bool> fail_{false};
 };
 
@@ -125,7 +125,7 @@ TEST_F(MonitorTest, FailedPartKeepsItsPreviousValueAndSaysWhy) {
 }
 
 TEST_F(MonitorTest, NoGpuProviderIsNone) {
-  Monitor monitor(std::make_unique<SystemProbe>(proc_.root(), cgroup_.root()), nullptr);
+  Monitor monitor(std::make_unique<SystemProbe>(proc_.path(), cgroup_.path()), nullptr);
   monitor.SampleNow();
   EXPECT_EQ(monitor.Latest().gpu_provider, "none");
   EXPECT_TRUE(monitor.Latest().gpus.empty());

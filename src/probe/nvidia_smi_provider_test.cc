@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/probe_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
@@ -115,18 +115,18 @@ class FakeNvidiaSmi {
   FakeNvidiaSmi(const std::string& gpus, const std::string& apps, int gpus_exit = 0) {
     dir_.Write("gpus.csv", gpus);
     dir_.Write("apps.csv", apps);
-    std::string script = "#!/bin/sh\ncd '" + dir_.root() + "' || exit 1\ncase \"$1\" in\n";
+    std::string script = "#!/bin/sh\ncd '" + dir_.path() + "' || exit 1\ncase \"$1\" in\n";
     script += "--query-gpu=" + std::string(kGpuFields) + ") cat gpus.csv; exit " +
               std::to_string(gpus_exit) + ";;\n";
     script += "--query-compute-apps=gpu_uuid,pid,used_memory) cat apps.csv;;\n";
     script += "*) echo \"bad args: $*\"; exit 2;;\nesac\n";
     dir_.Write("nvidia-smi", script);
-    std::filesystem::permissions(dir_.Path("nvidia-smi"), std::filesystem::perms::owner_all);
+    std::filesystem::permissions(dir_.File("nvidia-smi"), std::filesystem::perms::owner_all);
   }
-  std::string program() const { return dir_.Path("nvidia-smi"); }
+  std::string program() const { return dir_.File("nvidia-smi"); }
 
  private:
-  probe_test::FakeTree dir_;
+  test::TempDir dir_;
 };
 
 TEST(NvidiaSmiProviderTest, SamplesDevicesAndProcesses) {

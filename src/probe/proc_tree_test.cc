@@ -9,15 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "probe/probe_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
-using probe_test::FakeTree;
+using test::TempDir;
 using Pids = std::vector<pid_t>;
 
-void AddProcess(const FakeTree& proc, pid_t pid, const std::string& comm, pid_t parent,
+void AddProcess(const TempDir& proc, pid_t pid, const std::string& comm, pid_t parent,
                 const std::string& rss_line) {
   std::string dir = std::to_string(pid);
   // Every process leads group 100, as if all were one job's.
@@ -57,21 +57,21 @@ class ProcTreeTest : public ::testing::Test {
     proc_.Write("self/stat", "not a pid dir");
     proc_.Write("meminfo", "MemTotal: 1 kB\n");
   }
-  FakeTree proc_;
+  TempDir proc_;
 };
 
 TEST_F(ProcTreeTest, TreeHoldsTheRootAndAllDescendants) {
-  EXPECT_EQ(ProcessTree(20, proc_.root()), Pids({20, 21, 22}));
-  EXPECT_EQ(ProcessTree(10, proc_.root()), Pids({10, 20, 21, 22}));
-  EXPECT_EQ(ProcessTree(40, proc_.root()), Pids({40}));
+  EXPECT_EQ(ProcessTree(20, proc_.path()), Pids({20, 21, 22}));
+  EXPECT_EQ(ProcessTree(10, proc_.path()), Pids({10, 20, 21, 22}));
+  EXPECT_EQ(ProcessTree(40, proc_.path()), Pids({40}));
 }
 
 TEST_F(ProcTreeTest, GoneRootIsStillListed) {
-  EXPECT_EQ(ProcessTree(99, proc_.root()), Pids({99}));
+  EXPECT_EQ(ProcessTree(99, proc_.path()), Pids({99}));
 }
 
 TEST_F(ProcTreeTest, ReadParentLinksSkipsNonPidEntries) {
-  ParentLinks links = ReadParentLinks(proc_.root());
+  ParentLinks links = ReadParentLinks(proc_.path());
   EXPECT_EQ(links.size(), 7u);
   EXPECT_EQ(links.at(21), 20);
   EXPECT_EQ(links.count(0), 0u);
@@ -85,13 +85,13 @@ TEST_F(ProcTreeTest, CycleFromPidReuseEnds) {
 }
 
 TEST_F(ProcTreeTest, RssSumsTheTreeAndSkipsGoneAndKernelProcesses) {
-  EXPECT_EQ(TreeRssBytes({20, 21, 22}, proc_.root()), (100 + 204800 + 102400) * 1024ull);
-  EXPECT_EQ(TreeRssBytes({30, 99}, proc_.root()), 0u);
+  EXPECT_EQ(TreeRssBytes({20, 21, 22}, proc_.path()), (100 + 204800 + 102400) * 1024ull);
+  EXPECT_EQ(TreeRssBytes({30, 99}, proc_.path()), 0u);
 }
 
 TEST_F(ProcTreeTest, ProcessGroupIsReadOrZeroWhenGone) {
-  EXPECT_EQ(ProcessGroup(22, proc_.root()), 100);
-  EXPECT_EQ(ProcessGroup(99, proc_.root()), 0);
+  EXPECT_EQ(ProcessGroup(22, proc_.path()), 100);
+  EXPECT_EQ(ProcessGroup(99, proc_.path()), 0);
 }
 
 TEST(ProcTreeLiveTest, FindsAChildOfThisProcess) {

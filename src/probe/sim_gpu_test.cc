@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/probe_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
@@ -53,7 +53,7 @@ class SimGpuTest : public ::testing::Test {
                                 {"name": "Small", "memory_mib": 500}]})");
     ASSERT_TRUE(SimGpu::Open(Spec(), &sim_).ok());
   }
-  std::string Spec() const { return tree_.Path("sim.json"); }
+  std::string Spec() const { return tree_.File("sim.json"); }
   std::string StateText() const {
     std::ifstream in(Spec() + ".state");
     std::ostringstream text;
@@ -72,7 +72,7 @@ class SimGpuTest : public ::testing::Test {
     return result;
   }
 
-  probe_test::FakeTree tree_;
+  test::TempDir tree_;
   std::unique_ptr<SimGpu> sim_;
 };
 
@@ -97,7 +97,7 @@ TEST_F(SimGpuTest, ReadsTheSpecAndReportsIdleDevices) {
 
 TEST_F(SimGpuTest, BadSpecsAreErrorsThatSayWhatIsWrong) {
   std::unique_ptr<SimGpu> sim;
-  Status missing = SimGpu::Open(tree_.Path("nope.json"), &sim);
+  Status missing = SimGpu::Open(tree_.File("nope.json"), &sim);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.message().find("nope.json"), std::string::npos) << missing.message();
 
@@ -117,7 +117,7 @@ TEST_F(SimGpuTest, BadSpecsAreErrorsThatSayWhatIsWrong) {
             "devices[0].temperature_c"},
        }) {
     tree_.Write("bad.json", c.text);
-    Status status = SimGpu::Open(tree_.Path("bad.json"), &sim);
+    Status status = SimGpu::Open(tree_.File("bad.json"), &sim);
     ASSERT_FALSE(status.ok()) << c.text;
     EXPECT_NE(status.message().find(c.expected), std::string::npos)
         << c.text << " -> " << status.message();
@@ -313,10 +313,10 @@ TEST(CudaVisibleDeviceTest, PicksTheFirstListedDevice) {
 }
 
 TEST(SimGpuProviderTest, OpensBySpecOrSaysWhyNot) {
-  probe_test::FakeTree tree;
+  test::TempDir tree;
   tree.Write("sim.json", R"({"devices": [{"name": "S", "memory_mib": 64}]})");
   std::string why_not;
-  std::unique_ptr<GpuProvider> provider = OpenSimGpu(tree.Path("sim.json"), &why_not);
+  std::unique_ptr<GpuProvider> provider = OpenSimGpu(tree.File("sim.json"), &why_not);
   ASSERT_NE(provider, nullptr) << why_not;
   EXPECT_EQ(provider->Name(), "sim");
   std::vector<GpuDevice> devices;
@@ -324,7 +324,7 @@ TEST(SimGpuProviderTest, OpensBySpecOrSaysWhyNot) {
   ASSERT_EQ(devices.size(), 1u);
   EXPECT_EQ(devices[0].memory_total, 64 * kMiB);
 
-  EXPECT_EQ(OpenSimGpu(tree.Path("missing.json"), &why_not), nullptr);
+  EXPECT_EQ(OpenSimGpu(tree.File("missing.json"), &why_not), nullptr);
   EXPECT_NE(why_not.find("missing.json"), std::string::npos) << why_not;
 }
 

@@ -4,12 +4,12 @@
 
 #include <string>
 
-#include "probe/probe_test_util.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
 
-using probe_test::FakeTree;
+using test::TempDir;
 
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 
@@ -41,12 +41,12 @@ class SystemProbeTest : public ::testing::Test {
     return snapshot;
   }
 
-  FakeTree proc_;
-  FakeTree cgroup_;
+  TempDir proc_;
+  TempDir cgroup_;
 };
 
 TEST_F(SystemProbeTest, ReadsMeminfoAndLoadWithoutCgroupLimit) {
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);
   EXPECT_EQ(s.memory_total, 24 * kGiB);
   EXPECT_EQ(s.memory_available, 16 * kGiB);
@@ -55,7 +55,7 @@ TEST_F(SystemProbeTest, ReadsMeminfoAndLoadWithoutCgroupLimit) {
 }
 
 TEST_F(SystemProbeTest, CpuBusyIsTheShareOfNonIdleTicksSinceTheLastSample) {
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   Sample(&probe);
   proc_.Write("stat", Stat(100 + 30, 300 + 10));  // 30 busy of 40 ticks
   EXPECT_DOUBLE_EQ(Sample(&probe).cpu_busy_pct, 75);
@@ -69,7 +69,7 @@ TEST_F(SystemProbeTest, CgroupV2LimitLowersTotalAndAvailable) {
   cgroup_.Write("user.slice/job/memory.current", std::to_string(3 * kGiB) + "\n");
   cgroup_.Write("user.slice/job/memory.stat",
                 "anon 1000\ninactive_file " + std::to_string(kGiB) + "\n");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);
   EXPECT_EQ(s.memory_total, 8 * kGiB);
   // 3 GiB used of which 1 GiB is reclaimable page cache: 6 GiB left.
@@ -82,7 +82,7 @@ TEST_F(SystemProbeTest, CgroupV2MaxMeansNoLimitButAnEnclosingLimitApplies) {
   cgroup_.Write("slice/job/memory.current", "100\n");
   cgroup_.Write("slice/memory.max", std::to_string(20 * kGiB) + "\n");
   cgroup_.Write("slice/memory.current", std::to_string(18 * kGiB) + "\n");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);
   EXPECT_EQ(s.memory_total, 20 * kGiB);
   EXPECT_EQ(s.memory_available, 2 * kGiB);
@@ -91,7 +91,7 @@ TEST_F(SystemProbeTest, CgroupV2MaxMeansNoLimitButAnEnclosingLimitApplies) {
 TEST_F(SystemProbeTest, CgroupV2UnlimitedKeepsMeminfo) {
   proc_.Write("self/cgroup", "0::/a\n");
   cgroup_.Write("a/memory.max", "max\n");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);
   EXPECT_EQ(s.memory_total, 24 * kGiB);
   EXPECT_EQ(s.memory_available, 16 * kGiB);
@@ -104,7 +104,7 @@ TEST_F(SystemProbeTest, CgroupV1MemoryControllerWinsOverUnifiedLine) {
   cgroup_.Write("memory/docker/abc/memory.usage_in_bytes", std::to_string(kGiB) + "\n");
   cgroup_.Write("memory/docker/abc/memory.stat", "inactive_file 5\ntotal_inactive_file 0\n");
   cgroup_.Write("memory/memory.limit_in_bytes", "9223372036854771712\n");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);
   EXPECT_EQ(s.memory_total, 4 * kGiB);
   EXPECT_EQ(s.memory_available, 3 * kGiB);
@@ -114,7 +114,7 @@ TEST_F(SystemProbeTest, CgroupV1HugeLimitMeansNone) {
   proc_.Write("self/cgroup", "4:memory:/process_api/c240\n");
   cgroup_.Write("memory/process_api/c240/memory.limit_in_bytes", "9223372036854771712\n");
   cgroup_.Write("memory/process_api/c240/memory.usage_in_bytes", "3923968\n");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   EXPECT_EQ(Sample(&probe).memory_total, 24 * kGiB);
 }
 
@@ -123,7 +123,7 @@ TEST_F(SystemProbeTest, CgroupNamespaceSeesItsOwnCgroupAsTheRoot) {
   proc_.Write("self/cgroup", "0::/kubepods/pod1/c1\n");
   cgroup_.Write("memory.max", std::to_string(2 * kGiB) + "\n");
   cgroup_.Write("memory.current", std::to_string(kGiB) + "\n");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);
   EXPECT_EQ(s.memory_total, 2 * kGiB);
   EXPECT_EQ(s.memory_available, kGiB);
@@ -134,7 +134,7 @@ TEST_F(SystemProbeTest, PressureIsReadWhenPresent) {
               "some avg10=87.18 avg60=48.96 avg300=21.11 total=1307874095\n"
               "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
   proc_.Write("pressure/memory", "some avg10=1.50 avg60=0.00 avg300=0.00 total=7\n");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);
   ASSERT_TRUE(s.psi_cpu.has_value());
   EXPECT_DOUBLE_EQ(s.psi_cpu->some_avg10, 87.18);
@@ -145,7 +145,7 @@ TEST_F(SystemProbeTest, PressureIsReadWhenPresent) {
 
 TEST_F(SystemProbeTest, MissingMeminfoIsAnErrorNamingTheFile) {
   proc_.Remove("meminfo");
-  SystemProbe probe(proc_.root(), cgroup_.root());
+  SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s;
   Status status = probe.Sample(&s);
   EXPECT_FALSE(status.ok());

@@ -5,14 +5,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 #include "journal/batch_lock.h"
 #include "journal/journal_test_util.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 using journal_test::Attempt;
 using journal_test::Ended;
 using journal_test::kGiB;

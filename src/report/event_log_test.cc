@@ -1,4 +1,5 @@
 #include "report/event_log.h"
+#include "util/test_temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -40,15 +41,11 @@ bool Contains(const std::string& text, const std::string& part) {
 class EventLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/headroom_eventlog_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     log_dir_ = std::make_unique<LogDir>(dir_, "20261122_085501");
     ASSERT_TRUE(log_dir_->Create().ok());
     config_.command = "upscale --in {}";
     config_.source = "arguments";
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<EventLog> Open() {
     auto log = std::make_unique<EventLog>(config_, *log_dir_);
@@ -84,7 +81,8 @@ class EventLogTest : public ::testing::Test {
   std::string MainLog() { return Read(log_dir_->MainLogPath()); }
   std::string ErrorLog() { return Read(log_dir_->ErrorLogPath()); }
 
-  std::string dir_;
+  test::TempDir temp_;
+  const std::string dir_ = temp_.path();
   std::unique_ptr<LogDir> log_dir_;
   EventLogConfig config_;
 };

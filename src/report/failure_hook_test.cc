@@ -1,4 +1,5 @@
 #include "report/failure_hook.h"
+#include "util/test_temp_dir.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -139,12 +140,8 @@ std::string Read(const std::string& path) {
 class FailureHookTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/headroom_hook_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     config_.env = {"PATH=/usr/bin:/bin"};
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // A hook that runs `script` with /bin/sh.
   std::unique_ptr<FailureHook> Hook(const std::string& script, int max_running = 4) {
@@ -166,7 +163,8 @@ class FailureHookTest : public ::testing::Test {
   }
 
   ProcessSet processes_;
-  std::string dir_;
+  test::TempDir temp_;
+  const std::string dir_ = temp_.path();
   FailureHookConfig config_;
   std::vector<std::string> warnings_;
   Counts counts_;

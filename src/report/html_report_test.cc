@@ -5,13 +5,13 @@
 #include <memory>
 #include <regex>
 
-#include "jobs/jobs_test_util.h"
+#include "util/test_temp_dir.h"
 #include "journal/journal_test_util.h"
 
 namespace headroom {
 namespace {
 
-using jobs_test::TempDir;
+using test::TempDir;
 using journal_test::WriteSampleBatch;
 
 int Count(const std::string& text, const std::string& needle) {

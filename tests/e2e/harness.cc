@@ -321,20 +321,6 @@ RunResult Run(const std::vector<std::string>& args, const RunOptions& options) {
 
 // --- files -------------------------------------------------------------
 
-TempDir::TempDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string templ =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/headroom-e2e-XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp " << templ << ": " << std::strerror(errno);
-  }
-  path_ = templ;
-}
-
-TempDir::~TempDir() { RemoveAll(path_); }
-
-std::string TempDir::operator/(const std::string& relative) const { return path_ + "/" + relative; }
-
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -376,17 +362,7 @@ void MakeDirs(const std::string& path) {
   }
 }
 
-void RemoveAll(const std::string& path) {
-  struct stat st;
-  if (path.empty() || lstat(path.c_str(), &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    chmod(path.c_str(), 0755);
-    for (const std::string& name : ListDir(path)) RemoveAll(path + "/" + name);
-    rmdir(path.c_str());
-  } else {
-    unlink(path.c_str());
-  }
-}
+void RemoveAll(const std::string& path) { test::RemoveTree(path); }
 
 std::vector<std::string> ListDir(const std::string& dir) {
   std::vector<std::string> names;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "util/test_temp_dir.h"
+
 namespace headroom::e2e {
 
 struct RunOptions {
@@ -97,21 +99,8 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
 std::vector<std::string> HeadroomArgv(const std::vector<std::string>& args);
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on
-// destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // path() + "/" + relative
-  std::string operator/(const std::string& relative) const;
-
- private:
-  std::string path_;
-};
+// destruction: the unit tests' one (util/test_temp_dir.h).
+using TempDir = test::TempDir;
 
 // Seconds on a monotonic clock.
 double Now();
