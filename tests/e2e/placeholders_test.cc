@@ -124,6 +124,40 @@ TEST_F(PlaceholdersTest, ListPrintsTheSameAsDryRun) {
   EXPECT_EQ(got, expected);
 }
 
+// `list` prints what `run` starts, in the order it starts it, grouped as it
+// groups: a jobs file whose priorities reorder it, a job with a command of
+// its own in between, --batch-size 2. Both come from the scheduler's unit
+// plan (sched/unit_plan.h).
+TEST_F(PlaceholdersTest, ListPrintsWhatRunStartsWithPrioritiesAndBatches) {
+  std::string rec = RecorderScript();
+  WriteFile(Path("jobs.jsonl"),
+            "{\"input\": \"a1\", \"priority\": 1}\n"
+            "{\"input\": \"b1\", \"priority\": 1, \"cmd\": [\"" + rec + "\", \"B\", \"{}\"]}\n"
+            "{\"input\": \"a2\", \"priority\": 1}\n"
+            "{\"input\": \"a3\", \"priority\": 5}\n"
+            "{\"input\": \"a4\", \"priority\": 1}\n"
+            "{\"input\": \"a5\", \"priority\": 5}\n"
+            "{\"input\": \"a6\"}\n");
+  std::vector<std::string> args = {"--jobs-file", Path("jobs.jsonl"), "--batch-size", "2",
+                                   "-j1", "--", rec, "{}"};
+  std::vector<std::string> list_args = {"list"};
+  list_args.insert(list_args.end(), args.begin(), args.end());
+  RunResult list = Hr(list_args);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  RunPrinted(list.OutLines(), dir_.path());
+  Calls listed = Recorded();
+  RemoveAll(Path("record"));
+
+  std::vector<std::string> run_args = {"run", "--no-journal"};
+  run_args.insert(run_args.end(), args.begin(), args.end());
+  RunResult run = Hr(run_args);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Recorded(), listed);
+  // Priority 5 first; a unit takes the next jobs of its command and
+  // priority, skipping b1; a4 and a6 differ in priority.
+  EXPECT_EQ(listed, (Calls{{"a3", "a5"}, {"a1", "a2"}, {"B", "b1"}, {"a4"}, {"a6"}}));
+}
+
 TEST_F(PlaceholdersTest, DryRunUnderShellPrintsAShellCommand) {
   std::string rec = RecorderScript();
   RunResult r = Hr({"run", "--dry-run", "--shell", "--", rec, "{}", ":::", "it's", "$(x) y"});
