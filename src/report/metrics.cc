@@ -71,11 +71,12 @@ class Writer {
 void RenderJobs(const Counts& c, Writer* w) {
   w->Family("headroom_jobs", "gauge", "Jobs of the batch by state.");
   int64_t queued = std::max<int64_t>(0, c.total - c.done() - c.running);
-  const std::pair<const char*, int64_t> states[] = {
-      {"queued", queued},   {"running", c.running}, {"succeeded", c.succeeded},
-      {"failed", c.failed}, {"skipped", c.skipped}, {"interrupted", c.interrupted}};
+  const std::pair<JobState, int64_t> states[] = {
+      {JobState::kQueued, queued},      {JobState::kRunning, c.running},
+      {JobState::kSucceeded, c.succeeded}, {JobState::kFailed, c.failed},
+      {JobState::kSkipped, c.skipped},  {JobState::kInterrupted, c.interrupted}};
   for (const auto& [state, count] : states) {
-    w->Sample("headroom_jobs", {{"state", state}}, Number(count));
+    w->Sample("headroom_jobs", {{"state", std::string(JobStateName(state))}}, Number(count));
   }
 }
 
