@@ -72,6 +72,10 @@ BatchResult Scheduler::Run(const Plan& plan) {
   observer_->OnBatchStart(counts_, now);
   for (const Job& job : plan.skipped) observer_->OnJobSkipped(job, counts_);
   for (size_t i = 0; i < plan.to_run.size(); ++i) queue_.push_back({i, 1, now});
+  // An interrupt that came while the batch was being set up (the signals are
+  // taken from then on) stops it before anything starts.
+  WaitResult pending = runner_->Wait(Millis(0));
+  if (pending.interrupt != 0) HandleInterrupt(pending.interrupt, now);
 
   TimePoint next_tick = now;
   for (;;) {

@@ -660,6 +660,16 @@ TEST_F(SchedulerTest, HaltNowStopsRunningJobs) {
   EXPECT_EQ(result.ExitCode(), 1);
 }
 
+// Ctrl-C while headroom sets up (journal, logs): the batch is interrupted
+// before any job starts.
+TEST_F(SchedulerTest, AnInterruptBeforeTheFirstStartStartsNothing) {
+  runner.interrupts.push_back({TimePoint{}, SIGINT});
+  BatchResult result = RunJobs({"a", "b"});
+  EXPECT_TRUE(runner.log.empty()) << runner.log.front();
+  EXPECT_EQ(result.ExitCode(), 130);
+  EXPECT_EQ(result.counts.not_started, 2);
+}
+
 TEST_F(SchedulerTest, InterruptStopsEverythingAndExits130) {
   config.jobs = 2;
   config.kill_grace = milliseconds(1000);
