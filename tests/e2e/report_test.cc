@@ -1,6 +1,6 @@
 // End-to-end: the JSON report (`run --report FILE`, `report --json FILE`) and
 // the HTML report (`report --html FILE`) of batches that the real binary ran
-// and journaled (src/report/journal_recorder), on the simulated GPU; the HTML
+// and journaled (src/journal/journal_recorder), on the simulated GPU; the HTML
 // is rendered by a real headless browser (Debian's chromium), whose DOM must
 // hold the timeline and whose screenshot must show it.
 #include <gtest/gtest.h>

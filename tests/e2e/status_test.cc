@@ -1,5 +1,5 @@
 // End-to-end: `headroom status` reads a batch from the journal that `headroom
-// run` writes (src/report/journal_recorder), from another process, while the
+// run` writes (src/journal/journal_recorder), from another process, while the
 // batch runs, after it ended, and after its headroom was killed.
 #include <gtest/gtest.h>
 #include <signal.h>
