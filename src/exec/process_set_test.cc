@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -470,6 +472,94 @@ TEST_F(ProcessSetTest, UnwritableLogIsAnError) {
   EXPECT_EQ(status.message(),
             "cannot open job log " + spec.stderr_path + ": No such file or directory");
   EXPECT_EQ(set_.running(), 0u);
+}
+
+// Each exit goes back to the owner of its child: the jobs' Wait never
+// returns another owner's child, whose exit waits for TakeExits or WaitFor.
+TEST_F(ProcessSetTest, ExitsGoBackToTheOwnerOfTheirChild) {
+  ProcessOwner hooks = set_.NewOwner();
+  ProcessOwner helper = set_.NewOwner();
+  EXPECT_NE(hooks, kJobsOwner);
+  EXPECT_NE(hooks, helper);
+  pid_t job = Start("exit 1");
+  pid_t hook = 0;
+  ASSERT_TRUE(set_.Spawn(Script("exit 2"), &hook, hooks).ok());
+  pid_t tool = 0;
+  ASSERT_TRUE(set_.Spawn(Script("exit 3"), &tool, helper).ok());
+  EXPECT_EQ(WaitFor(job).exit_code, 1);
+  ProcessExit exit;
+  ASSERT_TRUE(set_.WaitFor(helper, tool, std::chrono::steady_clock::now() + std::chrono::seconds(5),
+                           &exit));
+  EXPECT_EQ(exit.exit_code, 3);
+  std::vector<ProcessExit> hook_exits;
+  EXPECT_TRUE(Eventually([&] {
+    set_.TakeExits(hooks, &hook_exits);
+    return !hook_exits.empty();
+  }));
+  ASSERT_EQ(hook_exits.size(), 1u);
+  EXPECT_EQ(hook_exits[0].pid, hook);
+  EXPECT_EQ(hook_exits[0].exit_code, 2);
+  for (const ProcessExit& seen : exits_) {
+    EXPECT_EQ(seen.pid, job) << "Wait returned another owner's child";
+  }
+  EXPECT_EQ(set_.running(), 0u);
+}
+
+// A helper's exit is not lost when the jobs' reaper runs on another thread
+// (the GPU monitor runs nvidia-smi while the scheduler waits).
+TEST_F(ProcessSetTest, WaitForFromAnotherThreadWhileTheJobsWait) {
+  std::atomic<bool> stop{false};
+  std::thread jobs([&] {
+    while (!stop) {
+      std::vector<ProcessExit> exits;
+      int interrupt = 0;
+      set_.Wait(Millis(5), &exits, &interrupt);
+      EXPECT_TRUE(exits.empty());
+    }
+  });
+  ProcessOwner helper = set_.NewOwner();
+  for (int i = 0; i < 20; ++i) {
+    pid_t pid = 0;
+    ASSERT_TRUE(set_.Spawn(Script("exit 4"), &pid, helper).ok());
+    ProcessExit exit;
+    ASSERT_TRUE(set_.WaitFor(helper, pid,
+                             std::chrono::steady_clock::now() + std::chrono::seconds(5), &exit));
+    EXPECT_EQ(exit.exit_code, 4);
+  }
+  stop = true;
+  jobs.join();
+}
+
+TEST_F(ProcessSetTest, WaitForGivesUpAtItsDeadline) {
+  ProcessOwner helper = set_.NewOwner();
+  pid_t pid = 0;
+  ASSERT_TRUE(set_.Spawn(Script("sleep 30"), &pid, helper).ok());
+  ProcessExit exit;
+  EXPECT_FALSE(set_.WaitFor(helper, pid, std::chrono::steady_clock::now() + Millis(20), &exit));
+  set_.SignalGroup(pid, SIGKILL);
+  ASSERT_TRUE(set_.WaitFor(helper, pid, std::chrono::steady_clock::now() + std::chrono::seconds(5),
+                           &exit));
+  EXPECT_EQ(exit.signal, SIGKILL);
+}
+
+// A hook appends to its log and keeps no file of headroom's open.
+TEST_F(ProcessSetTest, AppendAndCloseOtherFds) {
+  int inheritable = open("/dev/null", O_RDONLY);  // no O_CLOEXEC
+  ASSERT_GT(inheritable, 2);
+  SpawnSpec spec = Script("echo second; ls /proc/$$/fd");
+  spec.stderr_path = spec.stdout_path;
+  spec.append = true;
+  spec.close_other_fds = true;
+  std::FILE* out = std::fopen(spec.stdout_path.c_str(), "w");
+  std::fputs("first\n", out);
+  std::fclose(out);
+  pid_t pid = 0;
+  ASSERT_TRUE(set_.Spawn(spec, &pid).ok());
+  EXPECT_EQ(WaitFor(pid).exit_code, 0);
+  close(inheritable);
+  std::string text = ReadFile(spec.stdout_path);
+  EXPECT_EQ(text.rfind("first\nsecond\n", 0), 0u) << text;
+  EXPECT_EQ(text.find("\n" + std::to_string(inheritable) + "\n"), std::string::npos) << text;
 }
 
 }  // namespace
