@@ -204,8 +204,12 @@ Status OpenJournal(const std::vector<ConfigEntry>& effective, Plan* plan, Batch*
   if (!status.ok()) return status;
   BatchRecord record = NewBatchRecord(options.command, InputSourceText(InputSpecOf(options)),
                                       OptionsJson(effective));
-  status = OpenBatch(b->journal.get(), BatchChoiceOf(options), record,
-                     JobKeys(*plan, options.command), *plan, &b->opened, stop_leftovers);
+  BatchChoice choice = BatchChoiceOf(options);
+  // A new batch records only the jobs --max-count lets run; a resume records
+  // every job and cuts what is left to run (rerun_policy).
+  if (!choice.resume) ApplyMaxCount(options.max_count, plan);
+  status = OpenBatch(b->journal.get(), choice, record, JobKeys(*plan, options.command), *plan,
+                     &b->opened, stop_leftovers);
   if (!status.ok()) return status;
   b->reruns = DecideReruns(RerunConfigOf(options), &b->opened.jobs, plan);
   if (b->opened.resumed) {

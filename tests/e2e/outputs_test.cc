@@ -3,6 +3,8 @@
 // --skip-existing, --max-count and --order.
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "harness.h"
 
 namespace headroom::e2e {
@@ -157,6 +159,12 @@ TEST_F(OutputsTest, MaxCountRunsAtMostN) {
   RunResult r = Hr({"run", "-j1", "--max-count", "2", "--", rec, ":::", "a", "b", "c", "d"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Recorded(), (Calls{{"a"}, {"b"}}));
+  // The batch holds the jobs it ran, not two more left queued forever.
+  RunResult status = Hr({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  nlohmann::json counts = nlohmann::json::parse(status.out)["counts"];
+  EXPECT_EQ(counts["total"], 2) << status.out;
+  EXPECT_EQ(counts["succeeded"], 2) << status.out;
 }
 
 class OrderTest : public OutputsTest {
