@@ -11,14 +11,9 @@
 // The subcommands other than run (gpus, status, report, list), what each
 // accepts, and --print-config.
 
-namespace headroom {
+namespace headroom::cli_test {
 namespace {
 
-using cli_test::CliTest;
-using cli_test::HasSubstr;
-using cli_test::Literal;
-using cli_test::Matches;
-using cli_test::StartsWith;
 
 TEST_F(CliTest, PrintConfigShowsEveryValueAndItsSource) {
   std::string config = WriteConfig("retries = 2\njobs = 2\n[profile.gpu]\nthreads_per_job = 3\n");
@@ -229,4 +224,4 @@ TEST_F(CliTest, ReportNeedsAFileToWrite) {
 }
 
 }  // namespace
-}  // namespace headroom
+}  // namespace headroom::cli_test

@@ -11,14 +11,9 @@
 // The command line's shape: subcommands, options and their values, COMMAND,
 // ::: inputs.
 
-namespace headroom {
+namespace headroom::cli_test {
 namespace {
 
-using cli_test::CliTest;
-using cli_test::HasSubstr;
-using cli_test::Literal;
-using cli_test::Matches;
-using cli_test::StartsWith;
 
 TEST_F(CliTest, NoSubcommandIsAnError) {
   EXPECT_EQ(Error({}), "no subcommand given (try 'headroom run --help')");
@@ -117,4 +112,4 @@ TEST_F(CliTest, MissingValuesAreNamed) {
 }
 
 }  // namespace
-}  // namespace headroom
+}  // namespace headroom::cli_test

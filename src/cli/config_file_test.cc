@@ -11,14 +11,9 @@
 // Options from HEADROOM_* variables and TOML config files, and their
 // precedence: command line > environment > profile > top level > default.
 
-namespace headroom {
+namespace headroom::cli_test {
 namespace {
 
-using cli_test::CliTest;
-using cli_test::HasSubstr;
-using cli_test::Literal;
-using cli_test::Matches;
-using cli_test::StartsWith;
 
 TEST_F(CliTest, EnvironmentSetsOptions) {
   env_ = {{"HEADROOM_JOBS", "4"},         {"HEADROOM_TIMEOUT", "2m"},
@@ -272,4 +267,4 @@ retry_delay = "1s"
 }
 
 }  // namespace
-}  // namespace headroom
+}  // namespace headroom::cli_test

@@ -10,14 +10,9 @@
 
 // --help and --version: every option documented, in groups, within 100 columns.
 
-namespace headroom {
+namespace headroom::cli_test {
 namespace {
 
-using cli_test::CliTest;
-using cli_test::HasSubstr;
-using cli_test::Literal;
-using cli_test::Matches;
-using cli_test::StartsWith;
 
 TEST_F(CliTest, TopLevelHelpListsSubcommandsAndExamples) {
   for (const char* flag : {"--help", "-h"}) {
@@ -136,4 +131,4 @@ TEST_F(CliTest, StatusAndReportHelpListOnlyTheirOptions) {
 }
 
 }  // namespace
-}  // namespace headroom
+}  // namespace headroom::cli_test

@@ -10,10 +10,9 @@
 
 // Each module's config is what the options say, built in one place.
 
-namespace headroom {
+namespace headroom::cli_test {
 namespace {
 
-using cli_test::CliTest;
 
 TEST_F(CliTest, ConfigsCarryTheOptionsEachModuleNeeds) {
   Options options = Ok({"run", "-j", "3", "--timeout", "2s", "--resume-failed", "--max-count", "5",
@@ -63,4 +62,4 @@ TEST_F(CliTest, OptionsJsonHoldsEachEffectiveValueAndItsSource) {
 }
 
 }  // namespace
-}  // namespace headroom
+}  // namespace headroom::cli_test

@@ -11,14 +11,9 @@
 // Each option's values: defaults, ranges, units, lists, enums, and the
 // errors that name a bad value and what was expected.
 
-namespace headroom {
+namespace headroom::cli_test {
 namespace {
 
-using cli_test::CliTest;
-using cli_test::HasSubstr;
-using cli_test::Literal;
-using cli_test::Matches;
-using cli_test::StartsWith;
 
 TEST_F(CliTest, DefaultsMatchOptionsDefaults) {
   Options options = Ok({"run", "x"}, 8);
@@ -423,4 +418,4 @@ TEST_F(CliTest, OomRetriesAndCpuFallback) {
 }
 
 }  // namespace
-}  // namespace headroom
+}  // namespace headroom::cli_test
