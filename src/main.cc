@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -462,4 +463,13 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace headroom
 
-int main(int argc, char** argv) { return headroom::Main(argc, argv); }
+// No input may end in std::terminate: an exception that escaped every
+// check is one line and exit 2 (the ProcessSet, unwound, has killed any job).
+int main(int argc, char** argv) {
+  try {
+    return headroom::Main(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "headroom: error: %s\n", error.what());
+    return 2;
+  }
+}

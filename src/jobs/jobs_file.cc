@@ -1,4 +1,5 @@
 // ReadJobsFile (declared in jobs/sources.h).
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -33,6 +34,22 @@ bool IsSkippable(std::string_view line) {
   return first == std::string_view::npos || line[first] == '#';
 }
 
+constexpr const char* kKeys[] = {"input", "cmd", "name", "priority", "env", "gpu_mem", "ram"};
+
+// A NUL cannot reach a program (argv and environment strings end at it), so
+// a string holding one would silently become another: refused.
+Status CheckNoNul(const std::string& text, const std::string& what) {
+  if (text.find('\0') == std::string::npos) return Status::Ok();
+  return Status::Error(what + " contains a NUL byte (\\u0000), which no program can be given");
+}
+
+// A string field's value; error when it is not a string or holds a NUL.
+Status StringField(const json& value, const std::string& what, std::string* out) {
+  if (!value.is_string()) return Status::Error(what + " must be a string");
+  *out = value.get<std::string>();
+  return CheckNoNul(*out, what);
+}
+
 Status ParseCmd(const json& value, std::vector<std::string>* cmd) {
   if (!value.is_array() || value.empty()) {
     return Status::Error("'cmd' must be a non-empty array of strings");
@@ -40,6 +57,8 @@ Status ParseCmd(const json& value, std::vector<std::string>* cmd) {
   for (const json& arg : value) {
     if (!arg.is_string()) return Status::Error("'cmd' must be a non-empty array of strings");
     cmd->push_back(arg.get<std::string>());
+    Status status = CheckNoNul(cmd->back(), "'cmd'");
+    if (!status.ok()) return status;
   }
   return Status::Ok();
 }
@@ -60,8 +79,10 @@ Status ParseEnv(const json& value, std::vector<EnvVar>* env) {
     if (!IsVariableName(name)) {
       return Status::Error("'env': '" + name + "' is not a valid variable name");
     }
-    if (!text.is_string()) return Status::Error("'env': value of '" + name + "' must be a string");
-    env->push_back({name, text.get<std::string>()});
+    std::string text_value;
+    Status status = StringField(text, "'env': value of '" + name + "'", &text_value);
+    if (!status.ok()) return status;
+    env->push_back({name, std::move(text_value)});
   }
   return Status::Ok();
 }
@@ -86,23 +107,33 @@ Status ParseFootprint(const json& value, const std::string& key, std::optional<u
   return Status::Ok();
 }
 
-// Unknown keys are accepted so that files written for newer versions (or
-// with comments in extra keys) still load.
+// An unknown key is an error, as in the config file: a misspelt "gpu_memory"
+// must not silently run the job without its declared memory.
+Status CheckKeys(const json& line) {
+  for (const auto& [key, value] : line.items()) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys)) continue;
+    return Status::Error("unknown key '" + key +
+                         "' (expected input, cmd, name, priority, env, gpu_mem or ram)");
+  }
+  return Status::Ok();
+}
+
 Status ParseJob(const json& line, RawInput* input) {
   if (!line.is_object()) {
     return Status::Error("expected a JSON object, got " + std::string(line.type_name()));
   }
+  Status status = CheckKeys(line);
+  if (!status.ok()) return status;
   auto field = line.find("input");
   if (field == line.end()) return Status::Error("'input' is missing");
-  if (!field->is_string()) return Status::Error("'input' must be a string");
-  input->input = field->get<std::string>();
+  status = StringField(*field, "'input'", &input->input);
+  if (!status.ok()) return status;
   if (input->input.empty()) return Status::Error("'input' must not be empty");
-  Status status;
   if (field = line.find("cmd"); field != line.end()) status = ParseCmd(*field, &input->cmd);
   if (!status.ok()) return status;
   if (field = line.find("name"); field != line.end()) {
-    if (!field->is_string()) return Status::Error("'name' must be a string");
-    input->name = field->get<std::string>();
+    status = StringField(*field, "'name'", &input->name);
+    if (!status.ok()) return status;
   }
   if (field = line.find("priority"); field != line.end()) {
     status = ParsePriority(*field, &input->priority);
@@ -127,6 +158,13 @@ Status ParseLine(std::string_view text, RawInput* input) {
   } catch (const json::parse_error& e) {
     return Status::Error("invalid JSON at column " + std::to_string(e.byte) +
                          " (expected one object per line)");
+  } catch (const json::exception& e) {
+    // A number beyond the range of a double (1e999) and the like: what()
+    // reads "[json.exception.out_of_range.406] number overflow parsing '1e999'".
+    std::string what = e.what();
+    size_t bracket = what.find("] ");
+    return Status::Error("invalid JSON: " +
+                         (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   return ParseJob(line, input);
 }

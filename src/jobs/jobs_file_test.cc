@@ -107,9 +107,30 @@ TEST_F(ReadJobsFileTest, HostileAndEscapedStringsSurvive) {
   EXPECT_EQ(out_[0].input, "$(touch pwned); rm -rf * \"q\" it's -n \xc3\xa9\n");
 }
 
-TEST_F(ReadJobsFileTest, UnknownKeysAreIgnored) {
-  ASSERT_TRUE(Read(R"({"input": "x", "gpu_memory": "6G", "note": [1, 2]})").ok());
-  EXPECT_EQ(out_.size(), 1u);
+// As the config file: a misspelt key would run the job without what it says.
+TEST_F(ReadJobsFileTest, UnknownKeysAreErrorsNamingTheKey) {
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "gpu_memory": "6G"})"),
+            "1: unknown key 'gpu_memory' (expected input, cmd, name, priority, env, gpu_mem or "
+            "ram)");
+}
+
+// A number no double holds must be an error naming the line, not an abort.
+TEST_F(ReadJobsFileTest, NumbersOutOfRangeNameTheLine) {
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "priority": 1e999})"),
+            "1: invalid JSON: number overflow parsing '1e999'");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "ram": -1e999})"),
+            "1: invalid JSON: number overflow parsing '-1e999'");
+  EXPECT_EQ(ErrorOf(R"({"input": "x", "priority": 1e300})"), "1: 'priority' must be an integer");
+}
+
+// "a\u0000b" would reach the program as "a": another file than the line says.
+TEST_F(ReadJobsFileTest, ANulInAStringIsAnError) {
+  const char* why = " contains a NUL byte (\\u0000), which no program can be given";
+  EXPECT_EQ(ErrorOf(R"({"input": "a\u0000b"})"), std::string("1: 'input'") + why);
+  EXPECT_EQ(ErrorOf(R"({"input": "a", "cmd": ["p", "x\u0000"]})"), std::string("1: 'cmd'") + why);
+  EXPECT_EQ(ErrorOf(R"({"input": "a", "name": "\u0000"})"), std::string("1: 'name'") + why);
+  EXPECT_EQ(ErrorOf(R"({"input": "a", "env": {"K": "v\u0000w"}})"),
+            std::string("1: 'env': value of 'K'") + why);
 }
 
 TEST_F(ReadJobsFileTest, WrongTypesNameFileLineAndKey) {

@@ -28,8 +28,13 @@ std::vector<const char*> GivenSources(const InputSpec& spec) {
 Status ReadLines(std::FILE* in, std::vector<RawInput>* out) {
   LineReader reader(in);
   std::string_view line;
-  while (reader.Next(&line)) {
+  for (int64_t number = 1; reader.Next(&line); ++number) {
     if (line.empty()) continue;
+    // A program's argument ends at a NUL: the job would get another input.
+    if (line.find('\0') != std::string_view::npos) {
+      return Status::Error("stdin line " + std::to_string(number) +
+                           " contains a NUL byte, which no program can be given");
+    }
     RawInput input;
     input.input = line;
     out->push_back(std::move(input));

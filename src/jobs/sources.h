@@ -38,7 +38,7 @@ Status ScanDirectory(const std::string& dir, const std::vector<std::string>& ext
 Status ReadJobsFile(const std::string& path, std::vector<RawInput>* out);
 
 // One input per line of `in` ("\n"-separated, a trailing "\r" removed, empty
-// lines skipped).
+// lines skipped). A line holding a NUL byte is an error naming it.
 Status ReadLines(std::FILE* in, std::vector<RawInput>* out);
 
 // Picks the source by the order of preference above and loads it. Errors:

@@ -45,6 +45,17 @@ TEST(ReadLinesTest, DropsCarriageReturnAndEmptyLines) {
   EXPECT_EQ(InputsOf(out), (std::vector<std::string>{"one", "two\r", "  "}));
 }
 
+// A NUL cuts a program's argument: the job would get another input.
+TEST(ReadLinesTest, ALineWithANulByteIsAnErrorNamingIt) {
+  const char bytes[] = "ok\n\nbad\0name\nok\n";
+  const std::string text(bytes, sizeof(bytes) - 1);
+  File file = MemoryFile(text);
+  std::vector<RawInput> out;
+  Status status = ReadLines(file.get(), &out);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), "stdin line 3 contains a NUL byte, which no program can be given");
+}
+
 TEST(ReadLinesTest, EmptyInputGivesNoInputs) {
   File file(std::fopen("/dev/null", "r"));
   std::vector<RawInput> out;

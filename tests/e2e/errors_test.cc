@@ -133,6 +133,29 @@ TEST_F(ErrorsTest, BadJobsFile) {
   ExpectError(r3, "priority");
 }
 
+// Input that used to abort headroom (1e999) or be cut at a NUL byte is one
+// line and exit 2, before anything runs.
+TEST_F(ErrorsTest, JobsFileNumbersBeyondRangeNulBytesAndUnknownKeys) {
+  WriteFile(Path("big.jsonl"), "{\"input\": \"a\"}\n{\"input\": \"x\", \"priority\": 1e999}\n");
+  RunResult big = Hr({"run", "--jobs-file", Path("big.jsonl"), "--", marker_});
+  ExpectError(big, "big.jsonl:2: invalid JSON: number overflow parsing '1e999'");
+  WriteFile(Path("nul.jsonl"), "{\"input\": \"a\\u0000b\"}\n");
+  RunResult nul = Hr({"run", "--jobs-file", Path("nul.jsonl"), "--", marker_});
+  ExpectError(nul, "nul.jsonl:1: 'input' contains a NUL byte");
+  WriteFile(Path("key.jsonl"), "{\"input\": \"a\", \"gpu_memory\": \"6G\"}\n");
+  RunResult key = Hr({"run", "--jobs-file", Path("key.jsonl"), "--", marker_});
+  ExpectError(key, "key.jsonl:1: unknown key 'gpu_memory'");
+}
+
+TEST_F(ErrorsTest, AStdinLineWithANulByte) {
+  for (const char* command : {"run", "list"}) {
+    RunOptions options = Opts();
+    options.stdin_text = std::string("a\nb\0c\n", 6);
+    RunResult r = Hr({command, "--", marker_}, options);
+    ExpectError(r, "stdin line 2 contains a NUL byte");
+  }
+}
+
 TEST_F(ErrorsTest, OutPlaceholderWithoutOutputDir) {
   RunResult r = Hr({"run", "--", marker_, "{out}", ":::", "a"});
   ExpectError(r, "{out}");
