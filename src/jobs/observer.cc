@@ -14,6 +14,9 @@ void ObserverList::OnJobLaunch(const Job& j, const LaunchInfo& l) {
 void ObserverList::OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) {
   for (Observer* o : observers_) o->OnJobStart(j, a, c);
 }
+void ObserverList::OnJobCommit(const Job& j, const AttemptEnd& e, bool last) {
+  for (Observer* o : observers_) o->OnJobCommit(j, e, last);
+}
 void ObserverList::OnJobEnd(const Job& j, const AttemptEnd& a, const Counts& c) {
   for (Observer* o : observers_) o->OnJobEnd(j, a, c);
 }

@@ -83,6 +83,12 @@ class Observer {
   // it ran).
   virtual void OnJobLaunch(const Job&, const LaunchInfo&) {}
   virtual void OnJobStart(const Job&, const AttemptStart&, const Counts&) {}
+  // Just before a succeeded attempt's output is renamed into place, once
+  // per succeeded job of its unit (`last`: the unit's last), before OnJobEnd
+  // (the journal makes the success durable here, so that a crash after the
+  // rename never runs the job again). The commit itself may still fail:
+  // OnJobEnd then says failed.
+  virtual void OnJobCommit(const Job&, const AttemptEnd&, bool /*last*/) {}
   virtual void OnJobEnd(const Job&, const AttemptEnd&, const Counts&) {}
   // Called at least every 100 ms while the batch runs; `waiting` names what
   // holds the queue ("slots", "delay", "retry-delay"), empty if nothing.
@@ -105,6 +111,7 @@ class ObserverList : public Observer {
   void OnJobSkipped(const Job& j, const Counts& c) override;
   void OnJobLaunch(const Job& j, const LaunchInfo& l) override;
   void OnJobStart(const Job& j, const AttemptStart& a, const Counts& c) override;
+  void OnJobCommit(const Job& j, const AttemptEnd& e, bool last) override;
   void OnJobEnd(const Job& j, const AttemptEnd& a, const Counts& c) override;
   void OnTick(const Counts& c, TimePoint t, const std::string& w) override;
   void OnNotice(LogLevel l, const std::string& m) override;

@@ -22,21 +22,42 @@ namespace {
 
 // A killed batch's launch log holds the starts of its last moments that the
 // journal never committed: they show as running, as a resume will see them.
-// A launch log that cannot be read is left to the resume to report.
-void AddUncommittedStarts(const std::string& state_dir, BatchData* data) {
-  std::vector<AttemptRecord> starts;
-  if (!LaunchLog::Read(LaunchLog::PathIn(state_dir, data->batch.id), &starts).ok()) return;
-  if (starts.empty()) return;
+// What the launch log of a stopped batch holds that the journal lacks: its
+// starts as running attempts, its ends closing them (with their jobs'
+// states), as a resume would replay them. A launch log that cannot be read
+// is left to the resume to report.
+void AddUncommittedRecords(const std::string& state_dir, BatchData* data) {
+  LaunchRecords launches;
+  if (!LaunchLog::Read(LaunchLog::PathIn(state_dir, data->batch.id), &launches).ok()) return;
+  if (launches.starts.empty() && launches.ends.empty()) return;
   std::set<std::pair<std::string, int>> known;
   for (const AttemptRecord& a : data->attempts) known.emplace(a.job_key, a.attempt);
   std::map<std::string, JobRecord*> jobs;
   for (JobRecord& job : data->jobs) jobs.emplace(job.key, &job);
-  for (AttemptRecord& start : starts) {
+  for (AttemptRecord& start : launches.starts) {
     auto job = jobs.find(start.job_key);
     if (job == jobs.end() || !known.emplace(start.job_key, start.attempt).second) continue;
     job->second->state = JobState::kRunning;
     job->second->attempts = std::max(job->second->attempts, start.attempt);
     data->attempts.push_back(std::move(start));
+  }
+  for (const LaunchEnd& end : launches.ends) {
+    for (AttemptRecord& attempt : data->attempts) {
+      if (attempt.job_key != end.attempt.job_key || attempt.attempt != end.attempt.attempt ||
+          attempt.end) {
+        continue;
+      }
+      attempt.end = end.attempt.end;
+      attempt.exit_code = end.attempt.exit_code;
+      attempt.signal = end.attempt.signal;
+      attempt.outcome = end.attempt.outcome;
+      attempt.oom = end.attempt.oom;
+      attempt.wall_seconds = end.attempt.wall_seconds;
+      auto job = jobs.find(end.attempt.job_key);
+      if (job != jobs.end() && job->second->state == JobState::kRunning) {
+        job->second->state = end.state;
+      }
+    }
   }
   std::stable_sort(data->attempts.begin(), data->attempts.end(),
                    [](const AttemptRecord& a, const AttemptRecord& b) { return a.start < b.start; });
@@ -77,7 +98,7 @@ Status LoadBatchData(const std::string& state_dir, std::optional<int64_t> id, Ba
   std::optional<BatchRecord> again;
   status = journal->FindBatch(batch->id, &again);
   if (status.ok() && again) out->batch = *again;
-  if (status.ok() && out->state() == BatchRunState::kStopped) AddUncommittedStarts(state_dir, out);
+  if (status.ok() && out->state() == BatchRunState::kStopped) AddUncommittedRecords(state_dir, out);
   return status;
 }
 

@@ -119,5 +119,30 @@ TEST(LoadBatchDataTest, AKilledBatchShowsTheStartsOfItsLaunchLog) {
   EXPECT_EQ(data.jobs[4].state, JobState::kQueued);
 }
 
+// So do its ends: a job that ended before the kill shows as ended.
+TEST(LoadBatchDataTest, AKilledBatchShowsTheEndsOfItsLaunchLog) {
+  TempDir dir;
+  int64_t open = WriteSampleBatch(dir.path(), /*end=*/false);
+  std::unique_ptr<LaunchLog> log;
+  ASSERT_TRUE(LaunchLog::Create(LaunchLog::PathIn(dir.path(), open), &log).ok());
+  AttemptRecord e1;
+  e1.job_key = "e.mp4";
+  e1.attempt = 1;
+  e1.start = 1065;
+  ASSERT_TRUE(log->Append({e1}).ok());
+  LaunchEnd end{e1, JobState::kSucceeded};
+  end.attempt.end = 1068;
+  end.attempt.exit_code = 0;
+  end.attempt.outcome = "succeeded";
+  ASSERT_TRUE(log->AppendEnds({end}).ok());
+
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), open, &data).ok());
+  ASSERT_EQ(data.attempts.size(), 5u);
+  EXPECT_EQ(data.attempts.back().end, 1068);
+  EXPECT_EQ(data.attempts.back().outcome, "succeeded");
+  EXPECT_EQ(data.jobs[4].state, JobState::kSucceeded);
+}
+
 }  // namespace
 }  // namespace headroom

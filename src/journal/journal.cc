@@ -45,6 +45,8 @@ enum class Journal::Stmt {
   kInsertEvent,
   kSamples,
   kEvents,
+  kReplayEnd,
+  kSetRunningJobState,
   kCount,
 };
 
@@ -112,6 +114,9 @@ const char* const kSql[] = {
     "SELECT t, gpu, used, total, temperature_c, utilization_pct FROM samples WHERE batch = ?"
     " ORDER BY rowid",
     "SELECT t, kind, gpu, value, text FROM events WHERE batch = ? ORDER BY rowid",
+    "UPDATE attempts SET ended_at = ?, exit_code = ?, signal = ?, outcome = ?, oom = ?,"
+    " wall_seconds = ? WHERE batch = ? AND job_key = ? AND attempt = ? AND ended_at IS NULL",
+    "UPDATE jobs SET state = ? WHERE batch = ? AND key = ? AND state = 'running'",
 };
 
 #undef HR_BATCH_COLUMNS
@@ -703,6 +708,25 @@ Status Journal::ReplayStart(int64_t batch, const AttemptRecord& attempt, bool* a
     *added = true;
     return Query(this, Stmt::kStartJob)
         .Int(attempt.attempt)
+        .Int(batch)
+        .Text(attempt.job_key)
+        .Run();
+  });
+}
+
+Status Journal::ReplayEnd(int64_t batch, const AttemptRecord& attempt, JobState state,
+                          bool* applied) {
+  *applied = false;
+  return Write([&]() -> Status {
+    Query q(this, Stmt::kReplayEnd);
+    q.OptReal(attempt.end).OptInt(attempt.exit_code).OptInt(attempt.signal).Text(attempt.outcome);
+    q.Int(attempt.oom ? 1 : 0).Real(attempt.wall_seconds);
+    q.Int(batch).Text(attempt.job_key).Int(attempt.attempt);
+    Status status = q.Run();
+    if (!status.ok() || sqlite3_changes(db_) == 0) return status;
+    *applied = true;
+    return Query(this, Stmt::kSetRunningJobState)
+        .Text(JobStateName(state))
         .Int(batch)
         .Text(attempt.job_key)
         .Run();

@@ -178,6 +178,11 @@ class Journal {
   // running, as StartAttempt, unless the journal has that attempt already
   // (then changes nothing). `added` says which.
   Status ReplayStart(int64_t batch, const AttemptRecord& attempt, bool* added);
+  // An end read back from a LaunchLog: stores the attempt's end (end,
+  // exit_code, signal, outcome, oom, wall_seconds) and, while its job is
+  // still running, sets the job to `state`, unless the attempt has an end
+  // already (then changes nothing). `applied` says which.
+  Status ReplayEnd(int64_t batch, const AttemptRecord& attempt, JobState state, bool* applied);
   Status Attempts(int64_t batch, std::vector<AttemptRecord>* out);  // by start, key, attempt
 
   // Samples (downsampled, see above) and events, in the order they were added.

@@ -107,13 +107,11 @@ void JournalRecorder::OnJobLaunch(const Job& job, const LaunchInfo& launch) {
   }
 }
 
-void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) {
-  const JournaledJob* journaled = Find(job);
-  Open();
-  if (journaled == nullptr || !status_.ok()) return;
+AttemptRecord JournalRecorder::EndRecord(const JournaledJob& journaled,
+                                         const AttemptEnd& end) const {
   AttemptRecord record;
-  record.job_key = journaled->key;
-  record.attempt = journaled->prior_attempts + end.attempt;
+  record.job_key = journaled.key;
+  record.attempt = journaled.prior_attempts + end.attempt;
   record.slot = end.slot;
   record.gpu = end.gpu;
   record.end = WallNow();
@@ -132,6 +130,33 @@ void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Coun
   }
   record.cpu_seconds = end.exit.cpu_seconds;
   record.wall_seconds = end.wall_seconds;  // log paths were stored at the launch
+  return record;
+}
+
+// A unit's successes are made durable together, after its last one, before
+// the scheduler renames their outputs into place.
+void JournalRecorder::OnJobCommit(const Job& job, const AttemptEnd& end, bool last) {
+  const JournaledJob* journaled = Find(job);
+  if (journaled == nullptr || !status_.ok()) return;
+  unit_ends_.push_back(LaunchEnd{EndRecord(*journaled, end), JobState::kSucceeded});
+  durable_ends_.emplace(job.number, end.attempt);
+  if (last) {
+    Write(launches_->AppendEnds(unit_ends_));
+    unit_ends_.clear();
+  }
+}
+
+void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts&) {
+  const JournaledJob* journaled = Find(job);
+  Open();
+  if (journaled == nullptr || !status_.ok()) return;
+  AttemptRecord record = EndRecord(*journaled, end);
+  // Durable before the next commit: a success from OnJobCommit already; any
+  // other end now (a failure, a retry, an interrupt, or a success whose
+  // output could not be committed after all).
+  bool durable = durable_ends_.erase({job.number, end.attempt}) > 0 &&
+                 end.outcome == Outcome::kSucceeded;
+  if (!durable && !Write(launches_->AppendEnds({LaunchEnd{record, StateAfter(end)}}))) return;
   // Started since the last commit: the end joins the start, written whole
   // at the commit.
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {

@@ -8,6 +8,10 @@
 // must be durable before its process is spawned (a crash right after the
 // spawn still knows the job ran): each launch appends its unit's starts to
 // the batch's LaunchLog (one write(2)), which is cleared after each commit.
+// Its end must be durable before its output is renamed into place (a crash
+// right after the rename must not run the job again): OnJobCommit appends
+// the unit's successes to the LaunchLog (one write(2)); any other end is
+// appended by OnJobEnd.
 // A 10,000-job batch of `true` thus pays one commit per tenth of a second,
 // not one per job (a commit costs about as much as all of a job's
 // statements), and a job that starts and ends between two commits is
@@ -29,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +67,7 @@ class JournalRecorder : public Observer {
 
   void OnJobSkipped(const Job& job, const Counts& counts) override;
   void OnJobLaunch(const Job& job, const LaunchInfo& launch) override;
+  void OnJobCommit(const Job& job, const AttemptEnd& end, bool last) override;
   void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) override;
   void OnTick(const Counts& counts, TimePoint now, const std::string& waiting) override;
   void OnNotice(LogLevel level, const std::string& message) override;
@@ -80,6 +86,7 @@ class JournalRecorder : public Observer {
   // see journal_recorder.cc
   double WallNow() const;
   const JournaledJob* Find(const Job& job);
+  AttemptRecord EndRecord(const JournaledJob& journaled, const AttemptEnd& end) const;
   bool Write(const Status& status);  // keeps the first error; true while all is well
   void Open();                       // opens a group unless one is open
   void CommitGroup();
@@ -98,6 +105,9 @@ class JournalRecorder : public Observer {
   };
   std::vector<Pending> pending_;
   std::vector<AttemptRecord> unit_starts_;  // the launching unit's, until its last job
+  std::vector<LaunchEnd> unit_ends_;        // the committing unit's successes, until its last
+  // (Job::number, attempt) of successes OnJobCommit made durable, until their OnJobEnd.
+  std::set<std::pair<int64_t, int>> durable_ends_;
   Status status_;
   std::optional<TimePoint> last_tick_commit_;
   std::optional<std::string> waiting_;  // the last "waiting" recorded; unset before the first

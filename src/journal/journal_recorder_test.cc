@@ -137,34 +137,34 @@ TEST_F(JournalRecorderTest, LaunchesAreDurableInTheLaunchLogUntilTheGroupCommits
   LaunchInfo first = Launched(2, 1, 0);
   first.last = false;
   recorder.OnJobLaunch(jobs_[0], first);
-  std::vector<AttemptRecord> logged;
+  LaunchRecords logged;
   ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
-  EXPECT_TRUE(logged.empty()) << "the unit's starts are written after its last job";
+  EXPECT_TRUE(logged.starts.empty()) << "the unit's starts are written after its last job";
   LaunchInfo second = Launched(2, 1, 0);
   second.lead = &jobs_[0];
   recorder.OnJobLaunch(jobs_[1], second);
   ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
-  ASSERT_EQ(logged.size(), 2u);
-  EXPECT_EQ(logged[0].job_key, "key-a");
-  EXPECT_EQ(logged[0].attempt, 1);
-  EXPECT_EQ(logged[0].slot, 2);
-  EXPECT_EQ(logged[0].gpu, 0);
-  EXPECT_EQ(logged[0].start, 2000);
-  EXPECT_EQ(logged[0].stdout_log, log_dir_->StdoutPath(jobs_[0], 1));
-  EXPECT_EQ(logged[1].job_key, "key-b");
-  EXPECT_EQ(logged[1].attempt, 3);  // after two in earlier runs
-  EXPECT_EQ(logged[1].stderr_log, log_dir_->StderrPath(jobs_[0], 1));  // the unit's logs
+  ASSERT_EQ(logged.starts.size(), 2u);
+  EXPECT_EQ(logged.starts[0].job_key, "key-a");
+  EXPECT_EQ(logged.starts[0].attempt, 1);
+  EXPECT_EQ(logged.starts[0].slot, 2);
+  EXPECT_EQ(logged.starts[0].gpu, 0);
+  EXPECT_EQ(logged.starts[0].start, 2000);
+  EXPECT_EQ(logged.starts[0].stdout_log, log_dir_->StdoutPath(jobs_[0], 1));
+  EXPECT_EQ(logged.starts[1].job_key, "key-b");
+  EXPECT_EQ(logged.starts[1].attempt, 3);  // after two in earlier runs
+  EXPECT_EQ(logged.starts[1].stderr_log, log_dir_->StderrPath(jobs_[0], 1));  // the unit's logs
   EXPECT_TRUE(CommittedAttempts().empty()) << "no commit per launch";
 
   recorder.OnTick(counts_, kT0 + milliseconds(100), "");
   EXPECT_EQ(CommittedAttempts().size(), 2u);
   EXPECT_EQ(CommittedJobs()["key-b"].state, JobState::kRunning);
   ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
-  EXPECT_TRUE(logged.empty()) << "emptied by the commit";
+  EXPECT_TRUE(logged.starts.empty()) << "emptied by the commit";
 
   recorder.OnJobLaunch(jobs_[0], Launched(1, 2, -1));
   ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
-  EXPECT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged.starts.size(), 1u);
   recorder.Finish(0);
   EXPECT_EQ(CommittedAttempts().size(), 3u);
   EXPECT_FALSE(std::filesystem::exists(path));
@@ -215,6 +215,49 @@ TEST_F(JournalRecorderTest, AttemptsOfOneGroupAreWrittenWhole) {
   const AttemptRecord& a1 = by_attempt[{"key-a", 1}];
   EXPECT_EQ(a1.end, 2003);
   EXPECT_EQ(a1.outcome, "succeeded");
+  EXPECT_TRUE(recorder.status().ok()) << recorder.status().message();
+}
+
+// A success is durable in the launch log before its output is renamed into
+// place (OnJobCommit, one write for the unit); any other end at OnJobEnd;
+// the commit empties the log as for starts.
+TEST_F(JournalRecorderTest, EndsAreDurableInTheLaunchLogBeforeTheCommit) {
+  JournalRecorder& recorder = Recorder();
+  std::string path = LaunchLog::PathIn(dir_, batch_);
+  recorder.OnTick(counts_, kT0, "");
+  recorder.OnJobLaunch(jobs_[0], Launched(1, 1, 0));
+  recorder.OnJobLaunch(jobs_[1], Launched(2, 1, 0));
+  wall_ = 2001;
+  AttemptEnd ok = End(Outcome::kSucceeded, 1);
+  recorder.OnJobCommit(jobs_[0], ok, /*last=*/false);
+  LaunchRecords logged;
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  EXPECT_TRUE(logged.ends.empty()) << "the unit's successes are written after its last";
+  recorder.OnJobCommit(jobs_[1], ok, /*last=*/true);
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  ASSERT_EQ(logged.ends.size(), 2u);
+  EXPECT_EQ(logged.ends[0].attempt.job_key, "key-a");
+  EXPECT_EQ(logged.ends[0].attempt.attempt, 1);
+  EXPECT_EQ(logged.ends[0].attempt.outcome, "succeeded");
+  EXPECT_EQ(logged.ends[0].attempt.end, 2001);
+  EXPECT_EQ(logged.ends[0].state, JobState::kSucceeded);
+  EXPECT_EQ(logged.ends[1].attempt.attempt, 3) << "after two in earlier runs";
+
+  recorder.OnJobEnd(jobs_[0], ok, counts_);  // durable already: no second record
+  AttemptEnd lost = End(Outcome::kFailed, 1, 1);
+  recorder.OnJobEnd(jobs_[1], lost, counts_);  // its commit failed after all
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  ASSERT_EQ(logged.ends.size(), 3u);
+  EXPECT_EQ(logged.ends[2].attempt.job_key, "key-b");
+  EXPECT_EQ(logged.ends[2].attempt.outcome, "failed");
+  EXPECT_EQ(logged.ends[2].state, JobState::kFailed);
+  EXPECT_TRUE(CommittedAttempts().empty()) << "no commit per end";
+
+  recorder.OnTick(counts_, kT0 + milliseconds(100), "");
+  ASSERT_TRUE(LaunchLog::Read(path, &logged).ok());
+  EXPECT_TRUE(logged.starts.empty() && logged.ends.empty()) << "emptied by the commit";
+  EXPECT_EQ(CommittedJobs()["key-a"].state, JobState::kSucceeded);
+  EXPECT_EQ(CommittedJobs()["key-b"].state, JobState::kFailed);
   EXPECT_TRUE(recorder.status().ok()) << recorder.status().message();
 }
 

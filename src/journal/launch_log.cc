@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -69,6 +70,48 @@ Parse ParseRecord(Cursor* in, AttemptRecord* a) {
   return p;
 }
 
+// The end record after its "end " tag: "<attempt> <end> <exit> <signal>
+// <oom> <wall> <n>:<key> <n>:<outcome> <n>:<state>\n"; -1 for an exit code
+// or signal the attempt has none of.
+Parse ParseEnd(Cursor* in, LaunchEnd* e) {
+  AttemptRecord& a = e->attempt;
+  double end = 0;
+  int exit_code = -1, signal = -1, oom = 0;
+  std::string state;
+  Parse p = Parse::kOk;
+  auto step = [&](Parse next) {
+    if (p == Parse::kOk) p = next;
+    return p == Parse::kOk;
+  };
+  step(in->Number(&a.attempt)) && step(in->Char(' ')) && step(in->Number(&end)) &&
+      step(in->Char(' ')) && step(in->Number(&exit_code)) && step(in->Char(' ')) &&
+      step(in->Number(&signal)) && step(in->Char(' ')) && step(in->Number(&oom)) &&
+      step(in->Char(' ')) && step(in->Number(&a.wall_seconds)) && step(in->Char(' ')) &&
+      step(in->Bytes(&a.job_key)) && step(in->Char(' ')) && step(in->Bytes(&a.outcome)) &&
+      step(in->Char(' ')) && step(in->Bytes(&state)) && step(in->Char('\n'));
+  if (p != Parse::kOk) return p;
+  std::optional<JobState> parsed = ParseJobState(state);
+  if (!parsed || (oom != 0 && oom != 1)) return Parse::kBad;
+  a.end = end;
+  if (exit_code >= 0) a.exit_code = exit_code;
+  if (signal >= 0) a.signal = signal;
+  a.oom = oom == 1;
+  e->state = *parsed;
+  return Parse::kOk;
+}
+
+// "end " when the record at `in` is an end record (consumed), else nothing.
+Parse EndTag(std::string_view text, Cursor* in, bool* is_end) {
+  constexpr std::string_view kTag = "end ";
+  std::string_view rest = text.substr(in->pos());
+  *is_end = rest.starts_with(kTag);
+  if (!*is_end && kTag.starts_with(rest)) return Parse::kShort;
+  if (*is_end) {
+    for (char c : kTag) in->Char(c);
+  }
+  return Parse::kOk;
+}
+
 void AppendBytes(std::string* out, const std::string& bytes) {
   fmt::format_to(std::back_inserter(*out), "{}:", bytes.size());
   out->append(bytes);
@@ -87,6 +130,20 @@ std::string LaunchRecord(const AttemptRecord& a) {
   return out;
 }
 
+std::string LaunchEndRecord(const LaunchEnd& e) {
+  const AttemptRecord& a = e.attempt;
+  std::string out = fmt::format("end {} {:.6f} {} {} {} {:.6f} ", a.attempt, a.end.value_or(0),
+                                a.exit_code.value_or(-1), a.signal.value_or(-1), a.oom ? 1 : 0,
+                                a.wall_seconds);
+  AppendBytes(&out, a.job_key);
+  out += ' ';
+  AppendBytes(&out, a.outcome);
+  out += ' ';
+  AppendBytes(&out, std::string(JobStateName(e.state)));
+  out += '\n';
+  return out;
+}
+
 std::string LaunchLog::PathIn(const std::string& state_dir, int64_t batch) {
   return fmt::format("{}/batch-{}.launches", state_dir, batch);
 }
@@ -101,8 +158,8 @@ Status LaunchLog::Create(const std::string& path, std::unique_ptr<LaunchLog>* ou
   return Status::Ok();
 }
 
-Status LaunchLog::Read(const std::string& path, std::vector<AttemptRecord>* out) {
-  out->clear();
+Status LaunchLog::Read(const std::string& path, LaunchRecords* out) {
+  *out = LaunchRecords();
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::Ok();
@@ -125,17 +182,24 @@ Status LaunchLog::Read(const std::string& path, std::vector<AttemptRecord>* out)
   Cursor in(text, 0);
   while (in.pos() < text.size()) {
     size_t start = in.pos();
+    bool is_end = false;
+    Parse p = EndTag(text, &in, &is_end);
     AttemptRecord attempt;
-    Parse p = ParseRecord(&in, &attempt);
+    LaunchEnd end;
+    if (p == Parse::kOk) p = is_end ? ParseEnd(&in, &end) : ParseRecord(&in, &attempt);
     if (p == Parse::kShort) break;  // the last write, cut short: never acted upon
     if (p == Parse::kBad) {
       return Status::Error(fmt::format(
           "launch log {}: malformed record at byte {} (expected \"<attempt> <slot> <gpu> <start> "
-          "<n>:<key> <n>:<stdout> <n>:<stderr>\"); removing the file loses only the record of "
-          "those starts",
+          "<n>:<key> <n>:<stdout> <n>:<stderr>\" or \"end ...\"); removing the file loses only "
+          "the record of those starts and ends",
           path, start));
     }
-    out->push_back(std::move(attempt));
+    if (is_end) {
+      out->ends.push_back(std::move(end));
+    } else {
+      out->starts.push_back(std::move(attempt));
+    }
   }
   return Status::Ok();
 }
@@ -151,9 +215,19 @@ Status LaunchLog::Error(const std::string& what) const {
 }
 
 Status LaunchLog::Append(const std::vector<AttemptRecord>& attempts) {
-  if (fd_ < 0) return Status::Error(fmt::format("launch log {}: removed", path_));
   std::string records;
   for (const AttemptRecord& attempt : attempts) records += LaunchRecord(attempt);
+  return Write(records);
+}
+
+Status LaunchLog::AppendEnds(const std::vector<LaunchEnd>& ends) {
+  std::string records;
+  for (const LaunchEnd& end : ends) records += LaunchEndRecord(end);
+  return Write(records);
+}
+
+Status LaunchLog::Write(const std::string& records) {
+  if (fd_ < 0) return Status::Error(fmt::format("launch log {}: removed", path_));
   size_t done = 0;
   while (done < records.size()) {
     ssize_t n = write(fd_, records.data() + done, records.size() - done);

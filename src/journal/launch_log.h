@@ -1,6 +1,7 @@
-// LaunchLog: the attempts a running batch started since the journal's last
-// commit, at <state-dir>/batch-<id>.launches, so that an attempt is durable
-// before its process is spawned without paying a SQLite commit per spawn.
+// LaunchLog: the attempts a running batch started and ended since the
+// journal's last commit, at <state-dir>/batch-<id>.launches, so that an
+// attempt is durable before its process is spawned, and its end before its
+// output is renamed into place, without paying a SQLite commit for either.
 //
 // A start is one write(2) of one record to the end of the file (O_APPEND):
 // once it returns, the record survives SIGKILL of headroom, as a commit in
@@ -9,13 +10,17 @@
 // and then clears the file: what is in it is always "started, perhaps not
 // yet in journal.db". A resume replays it into the journal (each attempt
 // not there yet is inserted and its job set running, so that it is requeued
-// as any job left running) and removes it.
+// as any job left running; each end closes its attempt and sets its job's
+// state, a success's output committed if the kill came before its rename)
+// and removes it.
 //
 // Record: "<attempt> <slot> <gpu> <start> <n>:<job key> <n>:<stdout log>
 // <n>:<stderr log>\n", the strings as byte counts and bytes (keys and paths
-// need not be UTF-8 and may hold any byte). A record cut short by a crash
-// (the last one) is ignored when reading; anything else malformed is an
-// error naming the file and the byte offset.
+// need not be UTF-8 and may hold any byte). End record: "end <attempt> <end>
+// <exit code> <signal> <oom 0|1> <wall> <n>:<job key> <n>:<outcome>
+// <n>:<job state>\n" (-1: no exit code, no signal). A record cut short by a
+// crash (the last one) is ignored when reading; anything else malformed is
+// an error naming the file and the byte offset.
 #pragma once
 
 #include <memory>
@@ -27,6 +32,19 @@
 
 namespace headroom {
 
+// An attempt's end as the launch log holds it: the attempt (job_key,
+// attempt, end, exit_code, signal, outcome, oom, wall_seconds) and its job's
+// state after it.
+struct LaunchEnd {
+  AttemptRecord attempt;
+  JobState state = JobState::kSucceeded;
+};
+
+struct LaunchRecords {
+  std::vector<AttemptRecord> starts;  // start fields only, in order
+  std::vector<LaunchEnd> ends;        // in order
+};
+
 class LaunchLog {
  public:
   // <state_dir>/batch-<batch>.launches
@@ -36,7 +54,7 @@ class LaunchLog {
   static Status Create(const std::string& path, std::unique_ptr<LaunchLog>* out);
 
   // The records of the file at `path`, in order; a missing file has none.
-  static Status Read(const std::string& path, std::vector<AttemptRecord>* out);
+  static Status Read(const std::string& path, LaunchRecords* out);
 
   ~LaunchLog();  // closes; the file stays (Remove() deletes it)
   LaunchLog(const LaunchLog&) = delete;
@@ -46,6 +64,8 @@ class LaunchLog {
 
   // Appends the records (start fields only) with one write(2).
   Status Append(const std::vector<AttemptRecord>& attempts);
+  // Appends end records with one write(2).
+  Status AppendEnds(const std::vector<LaunchEnd>& ends);
   // Empties the file: the journal has committed everything in it.
   Status Clear();
   // Deletes the file: the batch is over and its journal complete.
@@ -54,12 +74,14 @@ class LaunchLog {
  private:
   LaunchLog(int fd, std::string path);
   Status Error(const std::string& what) const;  // "launch log <path>: <what>: <strerror>"
+  Status Write(const std::string& records);     // all of it, one write(2) unless interrupted
 
   int fd_;
   std::string path_;
 };
 
-// One record as Append writes it (for tests and Append).
+// One record as Append / AppendEnds write it (for tests and for them).
 std::string LaunchRecord(const AttemptRecord& attempt);
+std::string LaunchEndRecord(const LaunchEnd& end);
 
 }  // namespace headroom

@@ -29,8 +29,9 @@ class LaunchLogTest : public ::testing::Test {
     path_ = LaunchLog::PathIn(dir_, 7);
   }
 
-  std::vector<AttemptRecord> ReadBack() {
-    std::vector<AttemptRecord> out;
+  std::vector<AttemptRecord> ReadBack() { return ReadAll().starts; }
+  LaunchRecords ReadAll() {
+    LaunchRecords out;
     Status status = LaunchLog::Read(path_, &out);
     EXPECT_TRUE(status.ok()) << status.message();
     return out;
@@ -75,6 +76,67 @@ TEST_F(LaunchLogTest, RecordsRoundTripWithAnyBytesInKeysAndPaths) {
             "1 3 1 1764650000.250000 1:a 10:logs/a.out 10:logs/a.err\n");
 }
 
+LaunchEnd EndOf(const std::string& key, int attempt, JobState state) {
+  LaunchEnd end;
+  end.attempt.job_key = key;
+  end.attempt.attempt = attempt;
+  end.attempt.end = 1764650001.5;
+  end.attempt.exit_code = state == JobState::kSucceeded ? 0 : 3;
+  end.attempt.outcome = state == JobState::kSucceeded ? "succeeded" : "failed";
+  end.attempt.wall_seconds = 1.25;
+  end.state = state;
+  return end;
+}
+
+// Ends follow starts in the same file: an attempt's end durable before its
+// output is renamed into place.
+TEST_F(LaunchLogTest, EndRecordsRoundTripBesideStarts) {
+  std::unique_ptr<LaunchLog> log;
+  ASSERT_TRUE(LaunchLog::Create(path_, &log).ok());
+  ASSERT_TRUE(log->Append({Start("a", 1), Start("end b", 1)}).ok());
+  LaunchEnd killed = EndOf("end b\n", 1, JobState::kQueued);
+  killed.attempt.exit_code.reset();
+  killed.attempt.signal = 9;
+  killed.attempt.oom = true;
+  ASSERT_TRUE(log->AppendEnds({EndOf("a", 1, JobState::kSucceeded), killed}).ok());
+  LaunchRecords back = ReadAll();
+  ASSERT_EQ(back.starts.size(), 2u);
+  EXPECT_EQ(back.starts[1].job_key, "end b");
+  ASSERT_EQ(back.ends.size(), 2u);
+  const AttemptRecord& a = back.ends[0].attempt;
+  EXPECT_EQ(a.job_key, "a");
+  EXPECT_EQ(a.attempt, 1);
+  EXPECT_DOUBLE_EQ(*a.end, 1764650001.5);
+  EXPECT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.signal, std::nullopt);
+  EXPECT_EQ(a.outcome, "succeeded");
+  EXPECT_FALSE(a.oom);
+  EXPECT_DOUBLE_EQ(a.wall_seconds, 1.25);
+  EXPECT_EQ(back.ends[0].state, JobState::kSucceeded);
+  const AttemptRecord& b = back.ends[1].attempt;
+  EXPECT_EQ(b.job_key, "end b\n");
+  EXPECT_EQ(b.exit_code, std::nullopt);
+  EXPECT_EQ(b.signal, 9);
+  EXPECT_TRUE(b.oom);
+  EXPECT_EQ(back.ends[1].state, JobState::kQueued);
+  EXPECT_EQ(LaunchEndRecord(EndOf("a", 1, JobState::kSucceeded)),
+            "end 1 1764650001.500000 0 -1 0 1.250000 1:a 9:succeeded 9:succeeded\n");
+}
+
+TEST_F(LaunchLogTest, AnEndRecordCutShortAtTheEndIsIgnored) {
+  std::string whole = LaunchRecord(Start("a", 1));
+  std::string next = LaunchEndRecord(EndOf("a", 1, JobState::kSucceeded));
+  for (size_t cut = 0; cut < next.size(); ++cut) {
+    WriteText(whole + next.substr(0, cut));
+    LaunchRecords back = ReadAll();
+    ASSERT_EQ(back.starts.size(), 1u) << "cut at " << cut;
+    EXPECT_TRUE(back.ends.empty()) << "cut at " << cut;
+  }
+  WriteText(whole + "end 1 2.0 0 -1 0 1.0 1:a 9:succeeded 4:done\n");  // no such state
+  LaunchRecords out;
+  EXPECT_FALSE(LaunchLog::Read(path_, &out).ok());
+}
+
 TEST_F(LaunchLogTest, ClearEmptiesAndLaterAppendsStartAtTheTop) {
   std::unique_ptr<LaunchLog> log;
   ASSERT_TRUE(LaunchLog::Create(path_, &log).ok());
@@ -113,13 +175,14 @@ TEST_F(LaunchLogTest, ARecordCutShortAtTheEndIsIgnored) {
 TEST_F(LaunchLogTest, AMalformedRecordIsAnErrorNamingTheFileAndOffset) {
   std::string whole = LaunchRecord(Start("a", 1));
   WriteText(whole + "x 1 1 2.0 1:b 1:o 1:e\n");
-  std::vector<AttemptRecord> out;
+  LaunchRecords out;
   Status status = LaunchLog::Read(path_, &out);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(),
             "launch log " + path_ + ": malformed record at byte " + std::to_string(whole.size()) +
                 " (expected \"<attempt> <slot> <gpu> <start> <n>:<key> <n>:<stdout> "
-                "<n>:<stderr>\"); removing the file loses only the record of those starts");
+                "<n>:<stderr>\" or \"end ...\"); removing the file loses only the record of "
+                "those starts and ends");
   WriteText("1 1 1 2.0 1:b 1:o 1:eX");  // no newline where one must be
   EXPECT_FALSE(LaunchLog::Read(path_, &out).ok());
 }

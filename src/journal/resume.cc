@@ -1,10 +1,12 @@
 #include "journal/resume.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -96,15 +98,44 @@ Status UpsertPlan(Journal* journal, int64_t batch, const Plan& plan,
   return status;
 }
 
-// The starts a killed run wrote to its launch log but had not committed yet
-// go into the journal, so that they are requeued (and their partial outputs
-// removed) as any job left running.
-Status ReplayLaunches(Journal* journal, const std::string& state_dir, int64_t batch) {
-  std::vector<AttemptRecord> launches;
-  Status status = LaunchLog::Read(LaunchLog::PathIn(state_dir, batch), &launches);
-  for (size_t i = 0; status.ok() && i < launches.size(); ++i) {
+// A success replayed from the launch log: its output is whole (the job
+// exited 0) but the killed run may not have renamed it into place yet; then
+// this does. False when neither the temp nor the final output exists: the
+// success left nothing, so the job runs again.
+bool CommitReplayedOutput(const JobRecord& job, int64_t pid) {
+  if (job.output.empty()) return true;
+  std::string temp = TempOutputOf(job.output, pid, job.number);
+  struct stat st;
+  if (lstat(temp.c_str(), &st) == 0) return rename(temp.c_str(), job.output.c_str()) == 0;
+  return lstat(job.output.c_str(), &st) == 0;
+}
+
+// What a killed run wrote to its launch log but had not committed yet goes
+// into the journal: a start sets its job running (requeued below, its
+// partial output removed, as any job left running); an end closes its
+// attempt and sets its job's state, so that a job that ended before the
+// kill is not run again. `batch.pid` ran them: temp names carry it.
+Status ReplayLaunches(Journal* journal, const std::string& state_dir, const BatchRecord& batch) {
+  LaunchRecords launches;
+  Status status = LaunchLog::Read(LaunchLog::PathIn(state_dir, batch.id), &launches);
+  for (size_t i = 0; status.ok() && i < launches.starts.size(); ++i) {
     bool added = false;
-    status = journal->ReplayStart(batch, launches[i], &added);
+    status = journal->ReplayStart(batch.id, launches.starts[i], &added);
+  }
+  if (!status.ok() || launches.ends.empty()) return status;
+  std::vector<JobRecord> jobs;
+  status = journal->Jobs(batch.id, &jobs);
+  std::map<std::string, const JobRecord*> by_key;
+  for (const JobRecord& job : jobs) by_key.emplace(job.key, &job);
+  for (size_t i = 0; status.ok() && i < launches.ends.size(); ++i) {
+    const LaunchEnd& end = launches.ends[i];
+    auto job = by_key.find(end.attempt.job_key);
+    if (job == by_key.end()) continue;
+    if (end.state == JobState::kSucceeded && !CommitReplayedOutput(*job->second, batch.pid)) {
+      continue;
+    }
+    bool applied = false;
+    status = journal->ReplayEnd(batch.id, end.attempt, end.state, &applied);
   }
   return status;
 }
@@ -183,7 +214,7 @@ Status OpenBatch(Journal* journal, const BatchChoice& choice, const BatchRecord&
     // One transaction: a resume killed half-way has changed nothing (the
     // launch log stays until the journal has what it held).
     if (status.ok()) status = journal->Begin();
-    if (status.ok()) status = ReplayLaunches(journal, choice.state_dir, out->id);
+    if (status.ok()) status = ReplayLaunches(journal, choice.state_dir, *target);
     if (status.ok()) status = Continue(journal, *target, keys, plan, out);
     if (status.ok()) status = journal->Commit();
     if (status.ok()) {

@@ -235,9 +235,64 @@ TEST_F(ResumeTest, ResumeReplaysTheLaunchLogOfAKilledRun) {
       EXPECT_EQ(attempt.outcome, "succeeded");
     }
   }
-  std::vector<AttemptRecord> left;
+  LaunchRecords left;
   ASSERT_TRUE(LaunchLog::Read(LaunchLog::PathIn(choice_.state_dir, 1), &left).ok());
-  EXPECT_TRUE(left.empty()) << "this run starts an empty launch log";
+  EXPECT_TRUE(left.starts.empty() && left.ends.empty()) << "this run starts an empty launch log";
+}
+
+// Ends a killed run made durable in its launch log count on resume: a
+// success whose output was renamed into place, or whose rename the kill
+// prevented (the resume renames it now), is not run again; a success that
+// left no output at all runs again; a failure stays failed.
+TEST_F(ResumeTest, ResumeReplaysTheEndsOfAKilledRunAndCommitsTheirOutputs) {
+  Plan first = MakeTestPlan({"a", "b", "c", "d"}, 4242);
+  std::filesystem::create_directories(options_.output_dir);
+  {
+    OpenedBatch batch;
+    ASSERT_TRUE(Open(&first, &batch).ok());
+    std::vector<AttemptRecord> starts;
+    std::vector<LaunchEnd> ends;
+    for (const char* key : {"a", "b", "c", "d"}) {
+      AttemptRecord start;
+      start.job_key = key;
+      start.attempt = 1;
+      start.start = 10;
+      starts.push_back(start);
+      LaunchEnd end;
+      end.attempt = start;
+      end.attempt.end = 11;
+      end.attempt.exit_code = key[0] == 'd' ? 2 : 0;
+      end.attempt.outcome = key[0] == 'd' ? "failed" : "succeeded";
+      end.state = key[0] == 'd' ? JobState::kFailed : JobState::kSucceeded;
+      ends.push_back(end);
+    }
+    ASSERT_TRUE(batch.launches->Append(starts).ok());
+    ASSERT_TRUE(batch.launches->AppendEnds(ends).ok());
+    // a: killed before its rename; b: renamed; c: nothing left.
+    dir_.Write("out/" + std::filesystem::path(first.to_run[0].temp_output).filename().string(),
+               "a done");
+    dir_.Write("out/b.mp4", "b done");
+  }  // killed: the launch log stays, nothing committed
+
+  choice_.resume = true;
+  Plan plan = MakeTestPlan({"a", "b", "c", "d"});
+  OpenedBatch batch;
+  Status status = Open(&plan, &batch, 5555);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(batch.jobs.at(1).state, JobState::kSucceeded);
+  EXPECT_EQ(batch.jobs.at(2).state, JobState::kSucceeded);
+  EXPECT_EQ(batch.jobs.at(3).state, JobState::kQueued) << "its success left nothing: again";
+  EXPECT_EQ(batch.jobs.at(4).state, JobState::kFailed);
+  EXPECT_EQ(batch.were_running, 1);
+  EXPECT_EQ(test::ReadFile(options_.output_dir + "/a.mp4"), "a done");
+  EXPECT_FALSE(std::filesystem::exists(first.to_run[0].temp_output));
+  std::map<std::string, std::string> outcomes;
+  std::vector<AttemptRecord> attempts;
+  ASSERT_TRUE(journal_->Attempts(1, &attempts).ok());
+  for (const AttemptRecord& attempt : attempts) outcomes[attempt.job_key] = attempt.outcome;
+  EXPECT_EQ(outcomes, (std::map<std::string, std::string>{
+                          {"a", "succeeded"}, {"b", "succeeded"}, {"c", "interrupted"},
+                          {"d", "failed"}}));
 }
 
 TEST_F(ResumeTest, ResumeOfABatchAnotherHeadroomRunsIsRefused) {

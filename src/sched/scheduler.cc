@@ -635,6 +635,7 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
       for (size_t i : oom_members) ends[i].will_retry = true;
     }
   }
+  AnnounceCommits(run, ends, now);
   for (size_t i = 0; i < n; ++i) {
     const Job& job = plan_->to_run[run.members[i].job];
     if (ends[i].out_of_memory) {
@@ -790,9 +791,9 @@ void Scheduler::RequeueRetries() {
   retries_.clear();
 }
 
-void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now) {
-  const Pending& member = run.members[i];
-  end.attempt = member.attempt;
+AttemptEnd Scheduler::Completed(const Running& run, size_t i, AttemptEnd end,
+                                TimePoint now) const {
+  end.attempt = run.members[i].attempt;
   end.slot = run.slot;
   end.unit_size = run.members.size();
   if (run.use.device >= 0 && run.use.vram_measured) end.peak_vram = run.use.vram_peak;
@@ -800,6 +801,28 @@ void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint n
   end.wall_seconds = std::chrono::duration<double>(now - run.start).count();
   end.stdout_log = run.started.stdout_log;
   end.stderr_log = run.started.stderr_log;
+  return end;
+}
+
+// Exactly once: observers hear of each success of a unit before its output
+// is renamed into place (the journal makes it durable then), so that a kill
+// between the rename and the journal's next commit does not run it again.
+void Scheduler::AnnounceCommits(const Running& run, const std::vector<AttemptEnd>& ends,
+                                TimePoint now) {
+  std::vector<size_t> commits;
+  for (size_t i = 0; i < ends.size(); ++i) {
+    if (!ends[i].out_of_memory && ends[i].outcome == Outcome::kSucceeded) commits.push_back(i);
+  }
+  for (size_t k = 0; k < commits.size(); ++k) {
+    size_t i = commits[k];
+    observer_->OnJobCommit(plan_->to_run[run.members[i].job], Completed(run, i, ends[i], now),
+                           k + 1 == commits.size());
+  }
+}
+
+void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now) {
+  const Pending& member = run.members[i];
+  end = Completed(run, i, std::move(end), now);
 
   bool gave_up = false;
   if (end.will_retry) {

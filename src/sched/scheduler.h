@@ -148,6 +148,10 @@ class Scheduler {
   void HandleTimers(TimePoint now);
   void StopRunning(TimePoint now);  // SIGTERM all, SIGKILL after the grace
   void SignalRun(const Running& run, int signal);
+  // `end` with what the unit's run says of member `i`: attempt, slot, wall
+  // time, peaks, logs.
+  AttemptEnd Completed(const Running& run, size_t i, AttemptEnd end, TimePoint now) const;
+  void AnnounceCommits(const Running& run, const std::vector<AttemptEnd>& ends, TimePoint now);
   // Records the end of one job's attempt (member `i` of `run`), decides on
   // a retry, and applies --halt.
   void Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <random>
+#include <set>
 
 #include "harness.h"
 
@@ -68,6 +69,70 @@ class ResumeTest : public E2eTest {
     return args;
   }
 };
+
+// Exactly once: kill -9 at any point, and the resume runs again only the
+// jobs that were still running; no job whose output was in place at the
+// kill runs again (the kill often falls between a job's rename and the
+// journal's next commit: a success is durable in the launch log before its
+// rename). Eight kill points, each after a different number of starts.
+TEST_F(ResumeTest, AResumeRunsAgainOnlyWhatWasRunningAtTheKill) {
+  std::string job = Script("job.sh",
+                           "printf '%s\\n' \"$1\" >> \"$3\"\n"
+                           "sleep 0.02\n"
+                           "printf '%s\\n' \"$1\" > \"$2\"\n");
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 60; ++i) inputs.push_back("in" + std::to_string(100 + i));
+  std::mt19937 random(12);
+  for (int seed = 1; seed <= 8; ++seed) {
+    SCOPED_TRACE("kill point " + std::to_string(seed));
+    std::string state = Path("xstate" + std::to_string(seed));
+    std::string out = Path("xout" + std::to_string(seed));
+    std::string starts = Path("starts" + std::to_string(seed));
+    auto args = [&](bool resume) {
+      std::vector<std::string> a = {"run", "-j4", "--state-dir", state, "--output-dir", out};
+      if (resume) a.push_back("--resume");
+      a.insert(a.end(), {"--", job, "{}", "{out}", starts, ":::"});
+      a.insert(a.end(), inputs.begin(), inputs.end());
+      return a;
+    };
+    size_t kill_after = 4 + random() % 48;  // starts before the kill
+    auto p = Start(args(false));
+    double deadline = Now() + 30;
+    while (SplitLines(ReadFile(starts)).size() < kill_after && p->Running() && Now() < deadline) {
+      p->PumpFor(0.002);
+    }
+    ASSERT_TRUE(p->Running()) << "the batch ended before its kill point";
+    p->Signal(SIGKILL);
+    ASSERT_EQ(p->Wait(30).signal, SIGKILL);
+    p.reset();
+    ReapOrphans();  // the killed run's jobs are done: its starts are all written
+    std::set<std::string> in_place;  // outputs in place at the kill
+    for (const std::string& name : ListDir(out)) {
+      if (!name.starts_with(".")) in_place.insert(name);
+    }
+    std::vector<std::string> first = SplitLines(ReadFile(starts));
+
+    RunResult resumed = Hr(args(true));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+    std::vector<std::string> all = SplitLines(ReadFile(starts));
+    std::set<std::string> started_before(first.begin(), first.end());
+    for (size_t i = first.size(); i < all.size(); ++i) {
+      EXPECT_FALSE(in_place.contains(all[i])) << all[i] << " ran again though its output was in place";
+      if (started_before.contains(all[i])) {
+        EXPECT_FALSE(in_place.contains(all[i]));
+      }
+    }
+    EXPECT_FALSE(in_place.empty()) << "the kill came before any output: a weak kill point";
+    for (const std::string& input : inputs) {
+      EXPECT_EQ(ReadFile(out + "/" + input), input + "\n") << input;
+    }
+    EXPECT_EQ(Sql(state,
+                  "SELECT key FROM jobs WHERE state != 'succeeded' UNION ALL "
+                  "SELECT job_key FROM attempts GROUP BY job_key "
+                  "HAVING sum(outcome = 'succeeded') != 1"),
+              std::vector<std::string>{});
+  }
+}
 
 // For each of three seeds: kills headroom (SIGKILL, 50-500 ms after a start)
 // and resumes, killing again now and then, until a run exits 0.
