@@ -195,11 +195,10 @@ Status OpenJournal(const std::vector<ConfigEntry>& effective, Plan* plan, Batch*
     return Status::Ok();
   }
   auto stop_leftovers = [b](int64_t id) {
-    std::vector<pid_t> pids = FindTagged(BatchTag(b->options.state_dir, id));
-    if (pids.empty()) return;
-    StopProcesses(pids, b->options.kill_grace);
+    int stopped = StopTagged(BatchTag(b->options.state_dir, id), b->options.kill_grace);
+    if (stopped == 0) return;
     b->leftovers_notice = fmt::format(
-        "stopped {} process(es) of batch {} that a killed headroom left running", pids.size(), id);
+        "stopped {} process(es) of batch {} that a killed headroom left running", stopped, id);
   };
   Status status = Journal::Open(options.state_dir, &b->journal);
   if (!status.ok()) return status;

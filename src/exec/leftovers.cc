@@ -100,4 +100,15 @@ int StopProcesses(const std::vector<pid_t>& pids, Millis grace, const std::strin
   return signalled;
 }
 
+int StopTagged(const std::string& tag, Millis grace, const std::string& proc) {
+  constexpr int kRounds = 10;
+  int stopped = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<pid_t> pids = FindTagged(tag, proc);
+    if (pids.empty()) break;
+    stopped += StopProcesses(pids, grace, proc);
+  }
+  return stopped;
+}
+
 }  // namespace headroom

@@ -37,4 +37,9 @@ std::vector<pid_t> FindTagged(const std::string& tag, const std::string& proc = 
 // as gone), then SIGKILLs the rest. Returns how many were signalled.
 int StopProcesses(const std::vector<pid_t>& pids, Millis grace, const std::string& proc = "/proc");
 
+// Finds and stops the processes tagged `tag` until a scan finds none (at
+// most 10 rounds): a leftover that forks between a scan and its kill leaves
+// a tagged child, which the next scan finds. Returns how many were stopped.
+int StopTagged(const std::string& tag, Millis grace, const std::string& proc = "/proc");
+
 }  // namespace headroom

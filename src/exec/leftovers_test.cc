@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "exec/exec_test_util.h"
+
 namespace headroom {
 namespace {
 
@@ -43,6 +45,15 @@ TEST(LeftoversTest, BatchTagIsTheAbsoluteStateDirAndTheBatch) {
   EXPECT_EQ(BatchTag("/no/such/dir", 12), "/no/such/dir#12");
 }
 
+// Waits (bounded) until `tag` is on at least `count` processes.
+std::vector<pid_t> WaitForTagged(const std::string& tag, size_t count) {
+  std::vector<pid_t> found;
+  EXPECT_TRUE(exec_test::Eventually([&] { return (found = FindTagged(tag)).size() >= count; },
+                                    std::chrono::seconds(10)))
+      << found.size() << " of " << count << " tagged processes";
+  return found;
+}
+
 TEST(LeftoversTest, FindsTheTaggedProcessesAndStopsThem) {
   std::string tag = "/tmp/state-" + std::to_string(getpid()) + "#1";
   std::string entry = std::string(kBatchTagVariable) + "=" + tag;
@@ -54,9 +65,8 @@ TEST(LeftoversTest, FindsTheTaggedProcessesAndStopsThem) {
   pid_t untagged = SpawnWithEnv("exec sleep 30", {"PATH=/usr/bin:/bin"});
   WaitForExec(polite, tag);
   WaitForExec(stubborn, tag);
-
-  std::vector<pid_t> found = FindTagged(tag);
-  // The stubborn shell's `sleep` inherited the tag too.
+  // The stubborn shell's `sleep` inherits the tag too: wait until it exists.
+  std::vector<pid_t> found = WaitForTagged(tag, 3);
   EXPECT_TRUE(std::find(found.begin(), found.end(), polite) != found.end());
   EXPECT_TRUE(std::find(found.begin(), found.end(), stubborn) != found.end());
   EXPECT_TRUE(std::find(found.begin(), found.end(), other_batch) == found.end());
@@ -78,6 +88,21 @@ TEST(LeftoversTest, FindsTheTaggedProcessesAndStopsThem) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
   }
+}
+
+// A leftover that starts another process when it is told to stop (after the
+// scan) does not escape: StopTagged scans again until nothing is found.
+TEST(LeftoversTest, StopTaggedAlsoStopsWhatForksBetweenAScanAndItsKill) {
+  std::string tag = "/tmp/state-" + std::to_string(getpid()) + "#3";
+  std::string entry = std::string(kBatchTagVariable) + "=" + tag;
+  pid_t forker = SpawnWithEnv("trap 'sleep 30 & wait' TERM; sleep 30 & wait",
+                              {"PATH=/usr/bin:/bin", entry});
+  WaitForExec(forker, tag);
+  WaitForTagged(tag, 2);
+  EXPECT_GE(StopTagged(tag, Millis(300)), 3) << "the shell, its sleep, and the one it forked";
+  int status = 0;
+  EXPECT_TRUE(Exited(forker, &status));
+  EXPECT_TRUE(FindTagged(tag).empty());
 }
 
 TEST(LeftoversTest, NothingToFindInAMissingProc) {

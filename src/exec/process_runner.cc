@@ -295,7 +295,7 @@ void ProcessRunner::ReadResults(const Running& running, ExitInfo* info) {
 }
 
 Status ProcessRunner::Complete(const Job& job, bool succeeded) {
-  if (succeeded) return CommitOutput(job);
+  if (succeeded) return CommitOutput(job, UsesOutput(job.argv_template));
   DiscardOutput(job);
   return Status::Ok();
 }

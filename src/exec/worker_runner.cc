@@ -357,7 +357,7 @@ std::optional<WorkerRunner::Clock::time_point> WorkerRunner::NextStopStep() cons
 }
 
 Status WorkerRunner::Complete(const Job& job, bool succeeded) {
-  if (succeeded) return CommitOutput(job);
+  if (succeeded) return CommitOutput(job, /*output_given=*/true);  // in its request
   DiscardOutput(job);
   return Status::Ok();
 }

@@ -66,6 +66,20 @@ TEST(PrepareOutputDirTest, FileInTheWayIsAnErrorNamingIt) {
             "cannot create output directory '" + file + "/sub': '" + file + "': Not a directory");
 }
 
+// Even root cannot create files in /sys: a directory every job would fail in.
+TEST(PrepareOutputDirTest, AnUnwritableDirectoryIsAnError) {
+  Status status = PrepareOutputDir("/sys");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message().rfind("output directory '/sys' is not writable: ", 0), 0u)
+      << status.message();
+}
+
+TEST(PrepareOutputDirTest, TheProbeLeavesNothingBehind) {
+  TempDir dir;
+  ASSERT_TRUE(PrepareOutputDir(dir.File("out")).ok());
+  EXPECT_TRUE(std::filesystem::is_empty(dir.File("out")));
+}
+
 class CommitOutputTest : public ::testing::Test {
  protected:
   CommitOutputTest() {
@@ -79,28 +93,62 @@ class CommitOutputTest : public ::testing::Test {
 TEST_F(CommitOutputTest, RenamesTempIntoPlaceReplacingAnOldOutput) {
   dir_.Write("clip.mp4", "old");
   dir_.Write(".clip.headroom-1-1.mp4", "new");
-  ASSERT_TRUE(CommitOutput(job_).ok());
+  ASSERT_TRUE(CommitOutput(job_, true).ok());
   EXPECT_EQ(Read(job_.output), "new");
   EXPECT_FALSE(Exists(job_.temp_output));
 }
 
-TEST_F(CommitOutputTest, NothingWrittenIsFine) {
-  EXPECT_TRUE(CommitOutput(job_).ok());
+// A job that exits 0 and writes nothing has not done its work.
+TEST_F(CommitOutputTest, NothingWrittenIsAnError) {
+  Status status = CommitOutput(job_, true);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), "no output written (expected '" + job_.output + "')");
   EXPECT_FALSE(Exists(job_.output));
 }
 
-TEST_F(CommitOutputTest, NoManagedOutputIsANoOp) { EXPECT_TRUE(CommitOutput(Job{}).ok()); }
+TEST_F(CommitOutputTest, NothingWrittenIsFineForAJobNotGivenAnOutput) {
+  EXPECT_TRUE(CommitOutput(job_, false).ok());
+}
+
+TEST_F(CommitOutputTest, AFinalOutputTheJobWroteItselfIsFine) {
+  dir_.Write("clip.mp4", "written without {out}");
+  EXPECT_TRUE(CommitOutput(job_, true).ok());
+  EXPECT_EQ(Read(job_.output), "written without {out}");
+}
+
+TEST(TempOutputPathTest, AHiddenNameBesideTheOutputWithPidNumberAndExtension) {
+  EXPECT_EQ(TempOutputPath("out/clip.mp4", 42, 7), "out/.clip.headroom-42-7.mp4");
+  EXPECT_EQ(TempOutputPath("noext", 1, 2), "./.noext.headroom-1-2");
+  EXPECT_EQ(TempOutputPath("d/.hidden", 1, 2), "d/..hidden.headroom-1-2");
+}
+
+// A valid output name of 255 bytes must still have a temp name that fits.
+TEST(TempOutputPathTest, ALongNameIsCutToFitAtACharactersStart) {
+  std::string stem;
+  while (stem.size() < 240) stem += "\xc3\xa9";  // é: two bytes each
+  std::string temp = TempOutputPath("out/" + stem + ".mkv", 123456, 99999);
+  std::string name = temp.substr(4);
+  EXPECT_LE(name.size(), 255u);
+  EXPECT_EQ(name.substr(name.size() - 4), ".mkv");
+  EXPECT_NE(name.find(".headroom-123456-99999.mkv"), std::string::npos);
+  size_t tag = name.find(".headroom-");
+  EXPECT_EQ((tag - 1) % 2, 0u) << "cut inside a character";
+  std::string long_ext = "a." + std::string(200, 'x');
+  EXPECT_LE(TempOutputPath("o/" + long_ext, 1, 1).size() - 2, 255u);
+}
+
+TEST_F(CommitOutputTest, NoManagedOutputIsANoOp) { EXPECT_TRUE(CommitOutput(Job{}, true).ok()); }
 
 TEST_F(CommitOutputTest, TempSymlinkIsMovedNotFollowed) {
   ASSERT_EQ(symlink("nowhere", job_.temp_output.c_str()), 0);
-  ASSERT_TRUE(CommitOutput(job_).ok());
+  ASSERT_TRUE(CommitOutput(job_, true).ok());
   EXPECT_TRUE(Exists(job_.output));
 }
 
 TEST_F(CommitOutputTest, RenameFailureNamesBothPaths) {
   dir_.Write(".clip.headroom-1-1.mp4", "new");
   job_.output = dir_.File("missing-dir/clip.mp4");
-  Status status = CommitOutput(job_);
+  Status status = CommitOutput(job_, true);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(), "cannot rename '" + job_.temp_output + "' to '" + job_.output +
                                   "': No such file or directory");

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "jobs/output.h"
 #include "jobs/placeholder.h"
 
 namespace headroom {
@@ -89,8 +90,7 @@ Status AssignOutput(const PlanConfig& config, const std::string& dir, int pid, J
                          " for input " + Quoted(job->input) + "; expected a file name without '/'");
   }
   job->output = dir + "/" + name;
-  job->temp_output = dir + "/." + StripExtension(name) + ".headroom-" + std::to_string(pid) + "-" +
-                     std::to_string(job->number) + Extension(name);
+  job->temp_output = TempOutputPath(job->output, pid, job->number);
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "jobs/output.h"
 #include "jobs/placeholder.h"
 #include "journal/launch_log.h"
 #include "util/shell_quote.h"
@@ -61,7 +62,7 @@ Status FindTarget(Journal* journal, const BatchChoice& choice, const BatchRecord
 void RemovePartialOutputs(const std::vector<JobRecord>& were_running, int64_t pid) {
   for (const JobRecord& job : were_running) {
     if (job.output.empty()) continue;
-    unlink(TempOutputOf(job.output, pid, job.number).c_str());
+    unlink(TempOutputPath(job.output, pid, job.number).c_str());
   }
 }
 
@@ -104,7 +105,7 @@ Status UpsertPlan(Journal* journal, int64_t batch, const Plan& plan,
 // success left nothing, so the job runs again.
 bool CommitReplayedOutput(const JobRecord& job, int64_t pid) {
   if (job.output.empty()) return true;
-  std::string temp = TempOutputOf(job.output, pid, job.number);
+  std::string temp = TempOutputPath(job.output, pid, job.number);
   struct stat st;
   if (lstat(temp.c_str(), &st) == 0) return rename(temp.c_str(), job.output.c_str()) == 0;
   return lstat(job.output.c_str(), &st) == 0;
@@ -186,14 +187,6 @@ BatchRecord NewBatchRecord(const std::vector<std::string>& command, std::string 
   record.options_json = std::move(options_json);
   record.pid = getpid();
   return record;
-}
-
-std::string TempOutputOf(const std::string& output, int64_t pid, int64_t number) {
-  size_t slash = output.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : output.substr(0, slash);
-  std::string name = slash == std::string::npos ? output : output.substr(slash + 1);
-  return fmt::format("{}/.{}.headroom-{}-{}{}", dir, StripExtension(name), pid, number,
-                     Extension(name));
 }
 
 Status OpenBatch(Journal* journal, const BatchChoice& choice, const BatchRecord& record,

@@ -74,9 +74,6 @@ struct OpenedBatch {
 BatchRecord NewBatchRecord(const std::vector<std::string>& command, std::string input_source,
                            std::string options_json);
 
-// The temp output a job numbered `number` of a headroom with `pid` wrote to
-// (plan.h: "<dir>/.<name without ext>.headroom-<pid>-<number><ext>").
-std::string TempOutputOf(const std::string& output, int64_t pid, int64_t number);
 
 // Finds or creates the batch for `record` in `journal` as `choice` says
 // (see above), takes its lock, creates its launch log, records `plan`'s jobs

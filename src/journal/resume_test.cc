@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "jobs/job_key.h"
+#include "jobs/output.h"
 #include "util/test_temp_dir.h"
 
 namespace headroom {
@@ -103,11 +104,11 @@ class ResumeTest : public ::testing::Test {
   std::string partial_;
 };
 
-TEST_F(ResumeTest, TempOutputOfIsThePlansTempName) {
+TEST_F(ResumeTest, TempOutputPathIsThePlansTempName) {
   Plan plan = MakeTestPlan({"clip one.mkv", "noext", "dir/.hidden"}, 777);
   ASSERT_EQ(plan.to_run.size(), 3u);
   for (const Job& job : plan.to_run) {
-    EXPECT_EQ(TempOutputOf(job.output, 777, job.number), job.temp_output);
+    EXPECT_EQ(TempOutputPath(job.output, 777, job.number), job.temp_output);
   }
 }
 

@@ -43,6 +43,11 @@ std::string EndDetail(const AttemptEnd& end) {
     case Outcome::kInterrupted:
       return FormatDuration(end.wall_seconds);
     case Outcome::kFailed:
+      // Exit 0 and still failed: the reason is headroom's (no output written,
+      // an output that could not be renamed, a reported input failure).
+      if (end.exit.exit_code == 0 && end.exit.signal == 0 && !end.error.empty()) {
+        return Printable(end.error);
+      }
       return DescribeExit(end.exit);
     case Outcome::kTimedOut:
       return "after " + FormatDuration(end.wall_seconds);

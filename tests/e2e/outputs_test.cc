@@ -50,6 +50,26 @@ TEST_F(OutputsTest, SuccessRenamesTempOutputIntoPlace) {
   EXPECT_FALSE(FileExists(saw));
 }
 
+// A job that exits 0 without writing {out} has not done its work: it failed,
+// and the console says why.
+TEST_F(OutputsTest, ExitZeroWithoutAnOutputIsAFailure) {
+  RunResult r = Hr({"run", "--output-dir", Path("out"), "--", "true", "{out}", ":::", "a.txt"});
+  EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
+  EXPECT_TRUE(Contains(r.out + r.err, "FAILED: a.txt (no output written (expected '" +
+                                          Path("out") + "/a.txt'))"))
+      << r.out << r.err;
+}
+
+// The longest valid output name still gets its output: the temp name fits.
+TEST_F(OutputsTest, AnOutputNameOf255BytesIsProduced) {
+  std::string job = WriterScript();
+  std::string name(251, 'n');
+  RunResult r = Hr({"run", "--output-dir", Path("out"), "--output-name", "{}.txt", "--", job, "{}",
+                    "{out}", ":::", name});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(ReadFile(Path("out/" + name + ".txt")), "data-" + name + "\n");
+}
+
 TEST_F(OutputsTest, FailureLeavesNoPartialOrTempFile) {
   std::string job = WriterScript();
   RunResult r = Hr(
@@ -102,8 +122,9 @@ TEST_F(OutputsTest, OutputDirIsCreatedAndDefaultNameIsBasename) {
   EXPECT_EQ(ReadFile(Path("deep/out/dir/v.mkv")), "data-some/where/v.mkv\n");
 }
 
-TEST_F(OutputsTest, JobThatWritesNothingStillSucceeds) {
-  RunResult r = Hr({"run", "--output-dir", Path("out"), "--", "/bin/true", "{out}", ":::", "a"});
+// Not given {out}, a job's output is its own business: writing nothing is fine.
+TEST_F(OutputsTest, AJobNotGivenItsOutputMayWriteNothing) {
+  RunResult r = Hr({"run", "--output-dir", Path("out"), "--", "/bin/true", "{}", ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ListDir(Path("out")), std::vector<std::string>{});
 }

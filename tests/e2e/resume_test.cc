@@ -409,7 +409,7 @@ TEST_F(ResumeTest, AJournalHeadroomCannotUseStopsTheRunAndIsLeftAsItWas) {
   EXPECT_FALSE(FileExists(LogDir())) << "log dir created";
 
   std::string newer = Path("newer");
-  ASSERT_EQ(Hr(RunArgs(newer, Path("out2"), "true", {}, {"a"})).exit_code, 0);
+  ASSERT_EQ(Hr(RunArgs(newer, Path("out2"), "touch", {}, {"a"})).exit_code, 0);
   Sql(newer, "SELECT 1");  // the shell can read it
   RunResult set = RunProgram(
       {"/usr/bin/env", "sqlite3", newer + "/journal.db", "PRAGMA user_version = 99"}, Opts());
