@@ -192,6 +192,14 @@ bool ParseReply(std::string_view line, WorkerReply* reply) {
   return true;
 }
 
+bool IsMalformedReply(std::string_view line) {
+  size_t start = line.find_first_not_of(" \t\r");
+  if (start == std::string_view::npos || line[start] != '{') return false;
+  if (!Json::parse(line, nullptr, /*allow_exceptions=*/false).is_discarded()) return false;
+  return Json::parse(ReplaceLoneSurrogates(line), nullptr, /*allow_exceptions=*/false)
+      .is_discarded();
+}
+
 std::vector<InputResult> MapResults(const std::vector<ReplyResult>& results,
                                     const std::vector<std::string>& inputs) {
   std::vector<InputResult> mapped;

@@ -55,6 +55,11 @@ struct WorkerReply {
 // are read as U+FFFD.
 bool ParseReply(std::string_view line, WorkerReply* reply);
 
+// True when `line` starts like a JSON object ('{' after blanks) but is not
+// valid JSON: a reply the worker got wrong (Python's json.dumps writes NaN
+// and Infinity, which JSON has not), not output of its own.
+bool IsMalformedReply(std::string_view line);
+
 // The reply's per-input results as positions in `inputs`: by "index", or by
 // "input" (the first position with that input not taken yet). Entries that
 // name no input, or one already taken, are dropped.

@@ -89,6 +89,17 @@ TEST(WorkerProtocolTest, OtherLinesAreNotReplies) {
   }
 }
 
+TEST(WorkerProtocolTest, ALineLikeAnObjectThatIsNotJsonIsAMalformedReply) {
+  for (const char* line : {"{broken", "{\"id\": 7, \"ok\": true, \"score\": Infinity}",
+                           " {\"id\": 7, \"ok\": true, \"x\": NaN}", "{\"id\": 7, \"ok\": true"}) {
+    EXPECT_TRUE(IsMalformedReply(line)) << line;
+  }
+  for (const char* line : {"", "loading model...", "[1, 2", "{\"ok\": true}",
+                           "{\"id\": 7, \"ok\": true}", "{\"e\": \"\\udcff\"}"}) {
+    EXPECT_FALSE(IsMalformedReply(line)) << line;
+  }
+}
+
 TEST(WorkerProtocolTest, UnpairedSurrogateEscapesAreReadAsReplacementCharacters) {
   // Python's json.dumps of an error naming a surrogate-escaped file name.
   WorkerReply reply;

@@ -28,6 +28,8 @@ constexpr std::string_view kJobNumberVariable = "HEADROOM_JOB_NUMBER";
 constexpr std::string_view kSlotVariable = "HEADROOM_SLOT";
 constexpr std::string_view kWorkerVariable = "HEADROOM_WORKER";
 constexpr size_t kStderrTailBytes = 8192;
+// How much of a malformed reply the request's error quotes.
+constexpr size_t kQuotedReplyBytes = 200;
 // Close waits this long for SIGKILLed workers to be reaped, then leaves them
 // to ProcessSet::KillAll.
 constexpr Millis kReapBound{2000};
@@ -276,6 +278,16 @@ void WorkerRunner::ReadOutput(Worker* worker, std::vector<Exited>* exited) {
 // The reply to the request in flight ends it; any other line is the
 // worker's own output, for its log.
 void WorkerRunner::HandleLine(Worker* worker, std::string line, std::vector<Exited>* exited) {
+  // A reply that is not JSON would leave its request waiting forever.
+  if (worker->request && IsMalformedReply(line)) {
+    WriteAll(worker->stdout_log_fd, line + "\n");
+    ExitInfo info;
+    info.exit_code = 1;
+    info.stderr_tail = "headroom: the worker's reply is not valid JSON (NaN and Infinity are "
+                       "not JSON): " + line.substr(0, kQuotedReplyBytes);
+    EndRequest(worker, std::move(info), exited);
+    return;
+  }
   WorkerReply reply;
   if (!worker->request || !ParseReply(line, &reply) || reply.id != worker->request->handle) {
     WriteAll(worker->stdout_log_fd, line + "\n");

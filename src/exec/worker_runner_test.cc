@@ -36,6 +36,7 @@ while IFS= read -r line; do
     *wait*) while [ ! -e "$DIR/go" ]; do sleep 0.01; done; echo "{\"id\": $id, \"ok\": true}" ;;
     *oom*) echo "{\"id\": $id, \"ok\": false, \"error\": \"CUDA out of memory\", \"oom\": true}" ;;
     *fail*) echo "{\"id\": $id, \"ok\": false, \"error\": \"bad input $input\"}" ;;
+    *nan*) echo "{\"id\": $id, \"ok\": true, \"score\": NaN}" ;;
     *chatty*) echo "progress 50%"; echo "{\"id\": 999, \"ok\": true}"; echo warn >&2
               echo "{\"id\": $id, \"ok\": true}" ;;
     *multi*) echo "{\"id\": $id, \"ok\": false, \"results\": [{\"index\": 1, \"ok\": false,\
@@ -181,6 +182,18 @@ TEST_F(WorkerRunnerTest, AnOutOfMemoryReplyIsReportedAndStopKeptRestartsTheWorke
   StartedJob second = Run(MakeJob("ok"));
   EXPECT_TRUE(second.fresh_process);
   EXPECT_NE(second.pid, first.pid);
+}
+
+// Python's json.dumps writes NaN: a reply that is not JSON fails its
+// request instead of leaving it waiting forever.
+TEST_F(WorkerRunnerTest, AReplyThatIsNotJsonFailsTheRequest) {
+  StartedJob started = Start(MakeJob("nan-1"));
+  ExitInfo info = WaitFor(started.handle);
+  EXPECT_EQ(info.exit_code, 1);
+  EXPECT_EQ(info.stderr_tail.rfind("headroom: the worker's reply is not valid JSON", 0), 0u)
+      << info.stderr_tail;
+  EXPECT_NE(info.stderr_tail.find("NaN}"), std::string::npos) << info.stderr_tail;
+  EXPECT_FALSE(Run(MakeJob("ok")).fresh_process) << "the worker serves on";
 }
 
 TEST_F(WorkerRunnerTest, AWorkerThatDiesEndsItsRequestWithItsExit) {

@@ -8,11 +8,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
 namespace headroom {
 namespace {
+
+constexpr size_t kWorkers = 24;
+constexpr std::chrono::milliseconds kReadTimeout{500};
+constexpr std::chrono::seconds kWriteTimeout{2};
 
 constexpr char kContentType[] = "text/plain; version=0.0.4";
 constexpr char kDefaultHost[] = "127.0.0.1";
@@ -95,8 +100,13 @@ Status MetricsServer::Bind(const MetricsAddress& address) {
   address_ = address;
   done_ = false;
   server_ = std::make_unique<httplib::Server>();
-  // Prometheus scrapes every few seconds; two workers are plenty.
-  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // Prometheus scrapes every few seconds, but a client that connects and
+  // sends nothing (or half a request) holds a worker until the read times
+  // out: enough workers and a short timeout that idle connections never
+  // starve a scrape.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  server_->set_read_timeout(kReadTimeout);
+  server_->set_write_timeout(kWriteTimeout);
   // One request per connection: a job spawned while a connection is open
   // inherits its socket (httplib does not accept with SOCK_CLOEXEC), and
   // then it must not hold a keep-alive connection the scraper would reuse.

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "report/metrics.h"
 
@@ -89,6 +91,33 @@ TEST_F(MetricsServerTest, ServesMetricsOnAnyFreePort) {
   EXPECT_EQ(result->status, 404);
   server_.Stop();
   server_.Stop();  // twice is fine
+}
+
+// Clients that connect and send half a request must not starve a scrape.
+TEST_F(MetricsServerTest, IdleConnectionsDoNotHoldUpAScrape) {
+  ASSERT_TRUE(server_.Bind(Loopback(0)).ok());
+  server_.Start();
+  std::vector<int> idle;
+  for (int i = 0; i < 16; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(server_.port()));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+    ASSERT_EQ(write(fd, "GET /metr", 9), 9);
+    idle.push_back(fd);
+  }
+  httplib::Client client("127.0.0.1", server_.port());
+  auto start = std::chrono::steady_clock::now();
+  httplib::Result result = client.Get("/metrics");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  EXPECT_LT(took, std::chrono::seconds(1));
+  for (int fd : idle) close(fd);
+  server_.Stop();
 }
 
 TEST_F(MetricsServerTest, ServesARealMetricsRendering) {
