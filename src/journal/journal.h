@@ -202,6 +202,7 @@ class Journal {
   Status Exec(const char* sql);
   Status Setup(bool read_only);
   Status Migrate(int64_t from);
+  Status QuickCheck();  // PRAGMA quick_check before the first write
   template <typename F>
   Status Write(F&& body);  // runs `body` in the open group, or in its own transaction
   Status BatchStart(int64_t batch, double* started_at);

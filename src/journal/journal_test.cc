@@ -662,12 +662,58 @@ TEST_F(JournalTest, MigratesAnEmptyVersionZeroDatabase) {
   journal.reset();
   EXPECT_EQ(RawSql(DbPath(), "PRAGMA user_version"), "1");
 
-  // A version-0 database can not be read before it is migrated.
+  // To a reader, an empty version-0 database is a journal with no batch yet.
   fs::remove(DbPath());
   RawSql(DbPath(), "PRAGMA user_version = 0");
   std::unique_ptr<Journal> reader;
   Status status = Journal::OpenReadOnly(StateDir(), &reader);
-  EXPECT_EQ(status.message(), "journal " + DbPath() + ": not a headroom journal (empty)");
+  EXPECT_EQ(status.message(), "journal " + DbPath() + ": no batch recorded yet");
+}
+
+// A 0-byte journal.db is an empty journal everywhere: `run` starts one in
+// it, `status` finds no batch yet.
+TEST_F(JournalTest, AZeroByteJournalIsAnEmptyJournal) {
+  fs::create_directories(StateDir());
+  std::ofstream(DbPath()).close();
+  ASSERT_EQ(fs::file_size(DbPath()), 0u);
+  std::unique_ptr<Journal> reader;
+  EXPECT_EQ(Journal::OpenReadOnly(StateDir(), &reader).message(),
+            "journal " + DbPath() + ": no batch recorded yet");
+  EXPECT_EQ(fs::file_size(DbPath()), 0u) << "the reader wrote nothing";
+  std::unique_ptr<Journal> journal = OpenWithJobs();
+  ASSERT_NE(journal, nullptr);
+}
+
+// A damaged page is found before anything is written: exit 2 for `run`,
+// and the file stays byte for byte as it was.
+TEST_F(JournalTest, ADamagedJournalIsRefusedAndLeftUntouched) {
+  {
+    std::unique_ptr<Journal> journal = OpenWithJobs();
+    ASSERT_NE(journal, nullptr);
+    std::vector<JobRecord> many;
+    for (int i = 0; i < 400; ++i) {
+      JobRecord job;
+      job.key = "job-" + std::to_string(i) + std::string(100, 'x');
+      job.number = 100 + i;
+      job.name = job.key;
+      job.input = job.key;
+      many.push_back(job);
+    }
+    ASSERT_TRUE(journal->UpsertJobs(batch_, many).ok());
+  }
+  RawSql(DbPath(), "PRAGMA wal_checkpoint(TRUNCATE)");
+  std::string bytes = ReadFile(DbPath());
+  const size_t page = 4096;
+  ASSERT_GT(bytes.size(), 8 * page);
+  std::fill(bytes.begin() + 5 * page, bytes.begin() + 6 * page, '\xff');
+  std::ofstream(DbPath(), std::ios::binary | std::ios::trunc) << bytes;
+
+  std::unique_ptr<Journal> journal;
+  Status status = Journal::Open(StateDir(), &journal);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message().rfind("journal " + DbPath() + ": damaged (", 0), 0u)
+      << status.message();
+  EXPECT_EQ(ReadFile(DbPath()), bytes);
 }
 
 // 25,000 writes in groups of 50, about what a 10,000-job batch of `true`
