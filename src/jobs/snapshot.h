@@ -47,6 +47,9 @@ struct SystemSnapshot {
   std::optional<PressureStall> psi_memory;
   std::optional<PressureStall> psi_io;
   std::optional<uint64_t> output_free_disk;  // of the output (or log) dir
+  // The kernel's OOM kills since boot (/proc/vmstat oom_kill); unknown on
+  // kernels before 4.13 and where /proc cannot be read.
+  std::optional<uint64_t> oom_kills;
 };
 
 struct Snapshot {

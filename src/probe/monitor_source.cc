@@ -4,6 +4,7 @@
 
 #include "probe/disk.h"
 #include "probe/proc_tree.h"
+#include "probe/system_probe.h"
 
 namespace headroom {
 
@@ -40,5 +41,7 @@ std::map<pid_t, uint64_t> MonitorSource::TreeRss(const std::vector<pid_t>& roots
   }
   return rss;
 }
+
+std::optional<uint64_t> MonitorSource::OomKills() { return ReadOomKills(); }
 
 }  // namespace headroom

@@ -21,6 +21,7 @@ class MonitorSource : public ResourceSource {
   const Snapshot& Latest(uint64_t* generation) override;
   // One scan of /proc for all roots, then each tree's VmRSS sum.
   std::map<pid_t, uint64_t> TreeRss(const std::vector<pid_t>& roots) override;
+  std::optional<uint64_t> OomKills() override;  // /proc/vmstat
 
  private:
   Monitor* monitor_;

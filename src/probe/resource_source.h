@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "jobs/snapshot.h"
@@ -24,6 +25,11 @@ class ResourceSource {
   // root that is gone is left out. Called once per fresh snapshot with the
   // running jobs' pids. The default knows nothing.
   virtual std::map<pid_t, uint64_t> TreeRss(const std::vector<pid_t>& /*roots*/) { return {}; }
+
+  // The kernel's OOM-kill count now (SystemSnapshot::oom_kills, read at
+  // once, not from the last sample): evidence that a job killed by SIGKILL
+  // ran out of memory. The default knows nothing.
+  virtual std::optional<uint64_t> OomKills() { return std::nullopt; }
 };
 
 }  // namespace headroom

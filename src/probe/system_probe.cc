@@ -26,6 +26,18 @@ std::optional<uint64_t> MeminfoBytes(const std::string& text, const std::string&
 
 }  // namespace
 
+std::optional<uint64_t> ReadOomKills(const std::string& proc_root) {
+  std::optional<std::string> text = ReadTextFile(proc_root + "/vmstat");
+  if (!text) return std::nullopt;
+  std::istringstream lines(*text);
+  std::string key;
+  uint64_t value = 0;
+  while (lines >> key >> value) {
+    if (key == "oom_kill") return value;
+  }
+  return std::nullopt;
+}
+
 SystemProbe::SystemProbe(std::string proc_root, std::string cgroup_root)
     : proc_root_(std::move(proc_root)), cgroup_root_(std::move(cgroup_root)) {}
 
@@ -43,6 +55,7 @@ Status SystemProbe::Sample(SystemSnapshot* out) {
   snapshot.psi_cpu = ReadPressure("cpu");
   snapshot.psi_memory = ReadPressure("memory");
   snapshot.psi_io = ReadPressure("io");
+  snapshot.oom_kills = ReadOomKills(proc_root_);
   *out = snapshot;
   return Status::Ok();
 }

@@ -11,6 +11,10 @@
 
 namespace headroom {
 
+// The kernel's OOM-killer count since boot, from <proc_root>/vmstat
+// ("oom_kill N"); nullopt when the file or the line is missing.
+std::optional<uint64_t> ReadOomKills(const std::string& proc_root = "/proc");
+
 class SystemProbe {
  public:
   // The roots are parameters so that tests can point them at recorded files.

@@ -45,6 +45,18 @@ class SystemProbeTest : public ::testing::Test {
   TempDir cgroup_;
 };
 
+// Recorded from a 6.x kernel's /proc/vmstat, around the line that counts.
+TEST_F(SystemProbeTest, TheOomKillCountIsReadFromVmstatAndUnknownWithoutIt) {
+  SystemProbe probe(proc_.path(), cgroup_.path());
+  EXPECT_EQ(Sample(&probe).oom_kills, std::nullopt);
+  EXPECT_EQ(ReadOomKills(proc_.path()), std::nullopt);
+  proc_.Write("vmstat", "pgmajfault 1234\noom_kill 3\nnuma_hit 7\n");
+  EXPECT_EQ(ReadOomKills(proc_.path()), 3u);
+  EXPECT_EQ(Sample(&probe).oom_kills, 3u);
+  proc_.Write("vmstat", "pgmajfault 1234\n");  // a kernel before 4.13
+  EXPECT_EQ(ReadOomKills(proc_.path()), std::nullopt);
+}
+
 TEST_F(SystemProbeTest, ReadsMeminfoAndLoadWithoutCgroupLimit) {
   SystemProbe probe(proc_.path(), cgroup_.path());
   SystemSnapshot s = Sample(&probe);

@@ -23,6 +23,9 @@ struct OomInput {
   int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
   bool killed_by_us = false;             // headroom signalled it (timeout, interrupt)
+  // The kernel's OOM killer killed a process while the attempt ran (its
+  // count rose): the evidence a SIGKILL, or a shell's exit 137, needs.
+  bool oom_killer_fired = false;
   std::string_view stderr_tail;          // the end of the attempt's stderr
   std::span<const int> oom_exit_codes;   // --oom-exit-code
   std::span<const std::regex> patterns;  // --oom-pattern, compiled
@@ -34,7 +37,9 @@ struct OomInput {
 // `CUBLAS_STATUS_ALLOC_FAILED`, `OutOfMemoryError`, `RESOURCE_EXHAUSTED`
 // are GPU; `std::bad_alloc`, `MemoryError`, `Cannot allocate memory` host);
 // the user's patterns; the user's exit codes; a SIGKILL headroom did not
-// send (the kernel's OOM killer) is host memory.
+// send, or a shell's exit 137 (its child was SIGKILLed), is host memory only
+// when the OOM killer fired while the job ran (a user's `kill -9` is not
+// out of memory).
 OomKind ClassifyOom(const OomInput& input);
 inline bool IsOutOfMemory(const OomInput& input) { return ClassifyOom(input) != OomKind::kNone; }
 

@@ -58,15 +58,29 @@ TEST(OomClassifierTest, JobsHeadroomKilledAreNotOom) {
   EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
 }
 
-TEST(OomClassifierTest, ASigkillHeadroomDidNotSendIsTheOomKiller) {
+// A SIGKILL is the OOM killer's only when its count rose while the job ran:
+// a user's `kill -9` is a failure, not a reason to retry with more room.
+TEST(OomClassifierTest, ASigkillIsTheOomKillerOnlyWithItsEvidence) {
   OomInput in = Failed("");
   in.exit_code = -1;
   in.signal = SIGKILL;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
+  in.oom_killer_fired = true;
   EXPECT_EQ(ClassifyOom(in), OomKind::kHost);
   in.signal = SIGSEGV;
   EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
   in.signal = SIGTERM;
   EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
+}
+
+// A shell whose child the OOM killer took exits 137 (128 + SIGKILL).
+TEST(OomClassifierTest, AShellsExit137IsTheOomKillerOnlyWithItsEvidence) {
+  OomInput in = Failed("", 137);
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone);
+  in.oom_killer_fired = true;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kHost);
+  in.exit_code = 1;
+  EXPECT_EQ(ClassifyOom(in), OomKind::kNone) << "the evidence alone is not enough";
 }
 
 TEST(OomClassifierTest, UserExitCodes) {

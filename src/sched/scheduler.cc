@@ -432,6 +432,16 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
   return Admit(need, host, devices, config_.admission);
 }
 
+// Whether the kernel's OOM killer killed anything since the unit started (its
+// count from the last sample before the start, read again now): asked only
+// of a unit that died of SIGKILL, or a shell that exited 137.
+bool Scheduler::OomKillerFired(const Running& run, const ExitInfo& exit) const {
+  bool killed = exit.signal == SIGKILL || (exit.signal == 0 && exit.exit_code == 128 + SIGKILL);
+  if (!killed || !run.oom_kills_at_start || resources_ == nullptr) return false;
+  std::optional<uint64_t> now = resources_->OomKills();
+  return now && *now > *run.oom_kills_at_start;
+}
+
 // --gpus: an empty list allows every device.
 bool Scheduler::Allowed(int device) const {
   const auto& allowed = config_.admission.allowed_gpus;
@@ -493,6 +503,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   run.use.reserved_vram = decision.device >= 0 ? need.vram.value_or(0) : 0;
   run.use.reserved_ram = need.ram.value_or(0);
   run.use.start = now;
+  run.oom_kills_at_start = ledger_->snapshot().system.oom_kills;
   Launch launch;
   launch.slot = slot;
   launch.attempt = lead.attempt;
@@ -600,6 +611,7 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
     input.exit_code = info.exit_code;
     input.signal = info.signal;
     input.killed_by_us = run.timed_out || run.interrupted;
+    input.oom_killer_fired = OomKillerFired(run, info);
     input.stderr_tail = info.stderr_tail;
     input.oom_exit_codes = config_.oom_exit_codes;
     input.patterns = config_.oom_patterns;

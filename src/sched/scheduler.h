@@ -96,6 +96,8 @@ class Scheduler {
     uint64_t base_at_start = 0;
     JobUse use;                // what the ledger knows of it
     std::optional<uint64_t> plateau_learned;  // its plateau, when learned while it ran
+    // The kernel's OOM-kill count when it started (sched/oom_classifier.h).
+    std::optional<uint64_t> oom_kills_at_start;
     bool timed_out = false;    // headroom sent SIGTERM for --timeout
     bool interrupted = false;  // headroom sent SIGTERM for an interrupt or --halt now
     std::optional<TimePoint> kill_at;  // when SIGKILL follows the SIGTERM
@@ -124,6 +126,7 @@ class Scheduler {
   // workers; nullopt when a fresh worker's base is not known yet.
   std::optional<uint64_t> RequestShare(const Running& run, uint64_t vram) const;
   uint64_t GroupVram(pid_t pgid, int device) const;
+  bool OomKillerFired(const Running& run, const ExitInfo& exit) const;
   bool Allowed(int device) const;  // --gpus
   JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) const;
   uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;

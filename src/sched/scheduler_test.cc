@@ -50,10 +50,11 @@ class FakeRunner : public JobRunner {
             ? std::pair<int, int>(100, 0)
             : script.attempts[std::min<size_t>(attempt - 1, script.attempts.size() - 1)];
     RunHandle handle = next_handle_++;
+    // A negative code dies of that signal: -9 is SIGKILL.
     live_[handle] = Live{job.name,
                          clock_->now + milliseconds(ms),
-                         code,
-                         0,
+                         code < 0 ? 0 : code,
+                         code < 0 ? -code : 0,
                          script.ignores_sigterm,
                          script.stderr_tail,
                          script.max_rss_kb,
@@ -303,6 +304,10 @@ class FakeResources : public ResourceSource {
   std::map<pid_t, uint64_t> serving_vram_by_pid;
   // With clock: device 0 is at 85 C from this time (ms) on.
   std::optional<long> hot_from_ms;
+  // The kernel's OOM-kill count read at once (snapshot.system.oom_kills is
+  // the sampled one).
+  std::optional<uint64_t> oom_kills_now;
+  std::optional<uint64_t> OomKills() override { return oom_kills_now; }
 
  private:
   uint64_t generation_ = 1;
@@ -378,6 +383,25 @@ TEST_F(ResourceSchedulerTest, AHotDeviceTakesOneJob) {
   config.gpu_mem = uint64_t{1} << 30;
   RunJobs({"a", "b", "c"});
   EXPECT_EQ(MostAtOnce(runner.log), 1);
+}
+
+// Killed by SIGKILL while the kernel's OOM-kill count rose: out of memory,
+// retried; the same death without that evidence (a user's kill -9) fails.
+TEST_F(ResourceSchedulerTest, ASigkillIsAnOutOfMemoryRetryOnlyWhenTheOomKillerFired) {
+  resources.AddDevice(0, 10);
+  resources.snapshot.system.oom_kills = 5;
+  resources.oom_kills_now = 6;
+  runner.scripts["a"] = Script{{{100, -SIGKILL}, {100, 0}}, false, ""};
+  BatchResult result = RunJobs({"a"});
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED retry", "a SUCCESS"}));
+  EXPECT_EQ(result.counts.oom_retries, 1);
+
+  resources.oom_kills_now = 5;
+  observer.ends.clear();
+  result = RunJobs({"a"});
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED"}));
+  EXPECT_EQ(result.counts.oom_retries, 0);
+  EXPECT_EQ(result.ExitCode(), 1);
 }
 
 TEST_F(ResourceSchedulerTest, AnOutOfMemoryFailureIsRetriedNotCounted) {
