@@ -27,6 +27,7 @@ PlanConfig PlanConfigOf(const Options& options) {
   config.skip_existing = options.skip_existing;
   config.batch_results = options.batch_results;
   config.slots = options.jobs;
+  config.shell = options.shell;
   return config;
 }
 

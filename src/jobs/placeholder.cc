@@ -349,4 +349,28 @@ std::string Extension(std::string_view path) {
   return dot == std::string_view::npos ? std::string() : std::string(path.substr(dot));
 }
 
+std::string PlaceholderInDoubleQuotes(const std::vector<std::string>& argv) {
+  std::string script;
+  for (const std::string& arg : argv) script += (script.empty() ? "" : " ") + arg;
+  char quote = 0;  // the open quote, or 0
+  for (size_t i = 0; i < script.size(); ++i) {
+    char c = script[i];
+    if (quote == '\'') {
+      if (c == '\'') quote = 0;
+    } else if (c == '\\') {
+      ++i;  // an escaped character, outside single quotes
+    } else if (c == '"') {
+      quote = quote == '"' ? 0 : '"';
+    } else if (c == '\'' && quote == 0) {
+      quote = '\'';
+    } else if (c == '{' && quote == '"') {
+      size_t close = script.find('}', i);
+      if (close == std::string::npos) break;
+      std::string word = script.substr(i, close - i + 1);
+      if (HasPlaceholder(word)) return word;
+    }
+  }
+  return "";
+}
+
 }  // namespace headroom

@@ -65,6 +65,12 @@ bool UsesOutput(const std::vector<std::string>& argv);
 // braces ("{results}", "{@}", "{#}"); false for a name that is no placeholder.
 bool UsesPlaceholder(const std::vector<std::string>& argv, std::string_view name);
 
+// With --shell, each substituted value is single-quoted; inside double
+// quotes that quoting is text, and $(...) or backticks in the value would
+// run. The first placeholder of the shell script `argv` joined by spaces
+// that stands inside double quotes, or "" when none does.
+std::string PlaceholderInDoubleQuotes(const std::vector<std::string>& argv);
+
 // Replaces the placeholders of one argument. With `quote`, each substituted
 // value is shell-quoted (ShellQuote), for --shell.
 std::string ExpandArg(std::string_view arg, const PlaceholderValues& values, bool quote);

@@ -292,6 +292,17 @@ TEST(PlaceholderTest, UnitShellModeDeliversHostileInputsIntactThroughRealShell) 
 }
 
 // A unit of one input expands exactly as ExpandCommand does.
+// A value single-quoted inside "..." keeps its quotes as text: $(...) runs.
+TEST(PlaceholderTest, PlaceholdersInsideDoubleQuotesAreFound) {
+  EXPECT_EQ(PlaceholderInDoubleQuotes({"cmd \"{}\""}), "{}");
+  EXPECT_EQ(PlaceholderInDoubleQuotes({"cmd", "\"--in={/.}.mp4\""}), "{/.}");
+  EXPECT_EQ(PlaceholderInDoubleQuotes({"echo \"a", "{out}\""}), "{out}") << "across arguments";
+  EXPECT_EQ(PlaceholderInDoubleQuotes({"cmd {} > {.}.out"}), "");
+  EXPECT_EQ(PlaceholderInDoubleQuotes({"cmd '\"{}\"'"}), "") << "inside single quotes";
+  EXPECT_EQ(PlaceholderInDoubleQuotes({"cmd \\\"{}\\\""}), "") << "escaped quotes";
+  EXPECT_EQ(PlaceholderInDoubleQuotes({"echo \"{foo}\" {}"}), "") << "no placeholder";
+}
+
 TEST(PlaceholderTest, UnitOfOneIsExpandCommand) {
   const std::vector<Argv> templates = {{"prog", "{}"},
                                        {"prog"},

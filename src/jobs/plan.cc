@@ -50,6 +50,20 @@ Status CheckBatchResults(const PlanConfig& config, const std::vector<RawInput>& 
   return Status::Ok();
 }
 
+// --shell quotes each value for the shell; inside "..." that quoting is
+// plain text and $(...) in an input would run: refused, with the fix.
+Status CheckShellQuoting(const PlanConfig& config, const std::vector<RawInput>& inputs) {
+  std::string found = PlaceholderInDoubleQuotes(config.command);
+  for (size_t i = 0; found.empty() && i < inputs.size(); ++i) {
+    found = PlaceholderInDoubleQuotes(inputs[i].cmd);
+  }
+  if (found.empty()) return Status::Ok();
+  return Status::Error("--shell: " + found +
+                       " stands inside double quotes, where the quoting headroom gives its value "
+                       "does not hold ($(...) in an input would run); drop the quotes around it: "
+                       "headroom quotes each value");
+}
+
 Status CheckOptions(const PlanConfig& config, const std::vector<RawInput>& inputs) {
   if (config.output_dir.empty()) {
     if (config.skip_existing) {
@@ -64,6 +78,8 @@ Status CheckOptions(const PlanConfig& config, const std::vector<RawInput>& input
     }
   }
   Status status = CheckBatchResults(config, inputs);
+  if (!status.ok()) return status;
+  if (config.shell) status = CheckShellQuoting(config, inputs);
   if (!status.ok()) return status;
   for (const RawInput& input : inputs) {
     if (input.cmd.empty() && config.command.empty()) {

@@ -24,6 +24,7 @@ struct PlanConfig {
   bool skip_existing = false;        // --skip-existing
   std::string batch_results;         // --batch-results FILE template; empty = none
   int slots = 1;                     // -j: units that may run at once
+  bool shell = false;                // --shell: commands are shell scripts
 };
 
 struct Plan {

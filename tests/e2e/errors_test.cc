@@ -156,6 +156,14 @@ TEST_F(ErrorsTest, AStdinLineWithANulByte) {
   }
 }
 
+// --shell -- 'cmd "{}"': the quoted value would sit inside double quotes,
+// where $(...) in an input runs. Refused before anything runs.
+TEST_F(ErrorsTest, APlaceholderInsideDoubleQuotesUnderShell) {
+  RunResult r = Hr({"run", "--shell", "--", "echo \"{}\" > " + Path("ran"), ":::", "$(id)"});
+  ExpectError(r, "--shell: {} stands inside double quotes");
+  EXPECT_TRUE(Contains(r.err, "drop the quotes")) << r.err;
+}
+
 TEST_F(ErrorsTest, OutPlaceholderWithoutOutputDir) {
   RunResult r = Hr({"run", "--", marker_, "{out}", ":::", "a"});
   ExpectError(r, "{out}");
