@@ -118,6 +118,19 @@ std::string HostGates(const JobNeed& need, const HostView& host, const Admission
   return "";
 }
 
+// With nothing of ours running, a host gate that holds because of the
+// machine's state holds still: the disk is full, others' load is high, or
+// others' memory leaves no room for what the job is predicted to need (a
+// prediction over what --max-memory allows on an idle machine is headroom's
+// own uncertainty: that one may start).
+bool MachineHolds(const std::string& host_waiting, const JobNeed& need, const HostView& host,
+                  const AdmissionConfig& config) {
+  if (host_waiting == "disk" || host_waiting == "load") return true;
+  if (host_waiting != "ram") return false;
+  int64_t allowed = FractionOf(config.max_memory_pct / 100.0, host.memory_total);
+  return static_cast<int64_t>(need.ram.value_or(0)) <= allowed;
+}
+
 }  // namespace
 
 std::string SlotsGate(const HostView& host, int slots) {
@@ -200,10 +213,12 @@ AdmitDecision Admit(const JobNeed& need, const HostView& host,
     return decision;
   }
   decision.waiting = host_waiting.empty() ? placement.waiting : host_waiting;
-  if (host.running > 0) return decision;
+  if (host.running > 0 || MachineHolds(host_waiting, need, host, config)) return decision;
 
   // Ensure progress: nothing of ours runs, so waiting cannot free anything
-  // the gate needs. Start one; if it runs out of memory it is retried.
+  // the gate needs: what holds is headroom's own caution (slow start, a
+  // prediction larger than the machine allows at all). Start one; if it
+  // runs out of memory it is retried.
   const DeviceView* device = placement.device;
   if (!device && !allowed.empty()) {
     device =

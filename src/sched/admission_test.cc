@@ -378,17 +378,55 @@ TEST(AdmitTest, EnsureProgressStartsOneWhenNothingRuns) {
   EXPECT_EQ(forced.waiting, "vram gpu0,1");
 }
 
-TEST(AdmitTest, EnsureProgressOverridesHostGatesAndKeepsAnAcceptingDevice) {
+// Ensure progress overrides headroom's own caution: a prediction larger than
+// --max-memory allows even on an idle machine. The job keeps a device that
+// accepts it.
+TEST(AdmitTest, EnsureProgressOverridesAnOversizedPredictionAndKeepsAnAcceptingDevice) {
   std::vector<DeviceView> devices = {Device(0), Device(1)};
   devices[0].committed = 10 * kGiB;
   HostView h = IdleHost();
   h.running = 0;
-  h.free_disk = 0;
-  AdmitDecision d = Admit(Needs(20), h, devices, Config());
+  JobNeed need = Needs(20);
+  need.ram = 60 * kGiB;  // over 80 % of 64 GiB
+  AdmitDecision d = Admit(need, h, devices, Config());
   EXPECT_TRUE(d.start);
   EXPECT_TRUE(d.forced);
-  EXPECT_EQ(d.waiting, "disk");
+  EXPECT_EQ(d.waiting, "ram");
   EXPECT_EQ(d.device, 1);
+}
+
+// A gate that holds because of the machine's state holds with nothing of
+// ours running: starting would only turn the queue into fast failures.
+TEST(AdmitTest, MachineStateGatesHoldEvenWithNothingRunning) {
+  std::vector<DeviceView> devices = {Device(0)};
+  HostView h = IdleHost();
+  h.running = 0;
+  h.free_disk = 0;
+  AdmitDecision d = Admit(Needs(1), h, devices, Config());
+  EXPECT_FALSE(d.start);
+  EXPECT_EQ(d.waiting, "disk");
+
+  h = IdleHost();
+  h.running = 0;
+  h.memory_available = 4 * kGiB;  // others hold 60 of 64 GiB: over 80 %
+  d = Admit(Needs(1), h, devices, Config());
+  EXPECT_FALSE(d.start);
+  EXPECT_EQ(d.waiting, "ram");
+  JobNeed need = Needs(1);
+  need.ram = 10 * kGiB;  // fits an idle machine, not what others leave
+  h.memory_available = 20 * kGiB;  // others hold 44 GiB; 44 + 10 > 51.2
+  d = Admit(need, h, devices, Config());
+  EXPECT_FALSE(d.start);
+  EXPECT_EQ(d.waiting, "ram");
+
+  h = IdleHost();
+  h.running = 0;
+  h.load1 = 9;
+  AdmissionConfig config = Config();
+  config.max_load = 4;
+  d = Admit(Needs(1), h, devices, config);
+  EXPECT_FALSE(d.start);
+  EXPECT_EQ(d.waiting, "load");
 }
 
 TEST(AdmitTest, FixedPolicyCountsSlotsOnlyAndSpreadsJobs) {

@@ -399,5 +399,26 @@ TEST_F(RunningTest, ASigkillWithoutTheOomKillerIsAFailureNotARetry) {
   EXPECT_LT(Now() - start, 10) << "retried as out of memory";
 }
 
+// A full disk holds the batch even with nothing running: it waits, says
+// why, and starts nothing (Ctrl-C ends it) instead of failing job after job.
+TEST_F(RunningTest, AFullDiskHoldsTheBatchWithNothingRunning) {
+  MakeDirs(Path("out"));
+  auto p = Start({"run", "--min-free-disk", "1E", "--output-dir", Path("out"), "--", "touch",
+                  Path("ran"), ":::", "a"});
+  std::string status;
+  double deadline = Now() + 20;
+  while (Now() < deadline) {
+    RunResult s = Hr({"status", "--json"});
+    status = s.out;
+    if (Contains(status, "\"waiting\":\"disk\"")) break;
+    p->PumpFor(0.05);
+  }
+  EXPECT_TRUE(Contains(status, "\"waiting\":\"disk\"")) << status;
+  p->Signal(SIGINT);
+  RunResult r = p->Wait(15);
+  EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
+  EXPECT_FALSE(FileExists(Path("ran"))) << "a job started although the disk is full";
+}
+
 }  // namespace
 }  // namespace headroom::e2e
