@@ -124,6 +124,19 @@ const char* const kSql[] = {
 
 constexpr int kBusyTimeoutMs = 10000;
 
+// `path` for a file: URI: the characters a URI gives a meaning escaped.
+std::string UriPath(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      out += fmt::format("%{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // argv as NUL-terminated strings, so that no byte of an argument is lost and
 // {} and {""} differ.
 std::string EncodeArgv(const std::vector<std::string>& argv) {
@@ -300,8 +313,18 @@ Status Journal::OpenAt(const std::string& state_dir, bool read_only,
     }
     flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   }
+  // A reader of a journal no headroom writes now (no -wal file: the last
+  // writer checkpointed and removed it) opens it immutable: nothing to lock
+  // and no -wal or -shm left behind, and it works where it may not write
+  // (a read-only mount). With a -wal, a writer is at work: read it live.
+  std::string name = path;
+  struct stat wal;
+  if (read_only && stat((path + "-wal").c_str(), &wal) != 0) {
+    name = "file:" + UriPath(path) + "?immutable=1";
+    flags |= SQLITE_OPEN_URI;
+  }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);

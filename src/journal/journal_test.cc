@@ -6,14 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "util/test_temp_dir.h"
 #include "journal/schema.h"
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
@@ -48,6 +49,13 @@ std::string RawSql(const std::string& path, const std::string& sql) {
   }
   sqlite3_close(db);
   return result;
+}
+
+std::vector<std::string> ListNames(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 BatchRecord MakeBatch(double started_at = 1000) {
@@ -668,6 +676,29 @@ TEST_F(JournalTest, MigratesAnEmptyVersionZeroDatabase) {
   std::unique_ptr<Journal> reader;
   Status status = Journal::OpenReadOnly(StateDir(), &reader);
   EXPECT_EQ(status.message(), "journal " + DbPath() + ": no batch recorded yet");
+}
+
+// A reader of a journal no headroom is writing leaves nothing behind (no
+// -wal, no -shm) and needs no write access; odd characters in the path are
+// escaped for SQLite's URI.
+TEST_F(JournalTest, AReaderOfAnIdleJournalLeavesNoFilesBehind) {
+  std::string odd = tmp_.File("st?a%b#c");
+  {
+    std::unique_ptr<Journal> writer;
+    ASSERT_TRUE(Journal::Open(odd, &writer).ok());
+    BatchRecord batch = MakeBatch();
+    ASSERT_TRUE(writer->CreateBatch(&batch).ok());
+  }
+  ASSERT_EQ(ListNames(odd), std::vector<std::string>{"journal.db"});
+  std::unique_ptr<Journal> reader;
+  Status status = Journal::OpenReadOnly(odd, &reader);
+  ASSERT_TRUE(status.ok()) << status.message();
+  std::optional<BatchRecord> latest;
+  ASSERT_TRUE(reader->LatestBatch(&latest).ok());
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->command_template, "upscale --in {} --out {out}");
+  reader.reset();
+  EXPECT_EQ(ListNames(odd), std::vector<std::string>{"journal.db"});
 }
 
 // A 0-byte journal.db is an empty journal everywhere: `run` starts one in
