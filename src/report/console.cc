@@ -102,6 +102,13 @@ std::string SummaryLine(const Counts& c, double wall) {
   return line;
 }
 
+// The job or headroom said the disk was full (strerror(ENOSPC)).
+bool RanOutOfSpace(const AttemptEnd& end) {
+  constexpr std::string_view kNoSpace = "No space left on device";
+  return end.exit.stderr_tail.find(kNoSpace) != std::string::npos ||
+         end.error.find(kNoSpace) != std::string::npos;
+}
+
 }  // namespace
 
 Console::Console(const ConsoleConfig& config, std::FILE* out) : config_(config), out_(out) {}
@@ -158,6 +165,7 @@ void Console::OnJobStart(const Job& job, const AttemptStart& start, const Counts
 void Console::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) {
   counts_ = counts;
   bool failure = IsFailure(end.outcome);
+  if (failure && !end.will_retry && RanOutOfSpace(end)) ++out_of_space_;
   bool print = false;
   switch (config_.verbosity) {
     case Verbosity::kQuiet:
@@ -212,6 +220,13 @@ void Console::OnBatchEnd(const Counts& counts, TimePoint now) {
     text += SummaryLine(counts, Seconds(start_, now)) + "\n";
     if (!config_.output_dir.empty())
       text += "headroom: output: " + Printable(config_.output_dir) + "\n";
+  }
+  // A full disk fails job after job, each saying so only in its own log.
+  if (out_of_space_ > 0) {
+    text += fmt::format("headroom: {} job{} failed: no space left on {}\n", out_of_space_,
+                        out_of_space_ == 1 ? "" : "s",
+                        config_.output_dir.empty() ? std::string("the device")
+                                                   : Printable(config_.output_dir));
   }
   std::fputs(text.c_str(), out_);
   std::fflush(out_);

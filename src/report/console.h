@@ -55,6 +55,7 @@ class Console : public Observer {
   bool line_drawn_ = false;             // the progress line is on screen now
   Counts counts_;                       // the latest counts
   std::string waiting_;                 // what holds the queue, from the last tick
+  int64_t out_of_space_ = 0;            // jobs that failed for good on a full disk
 };
 
 }  // namespace headroom

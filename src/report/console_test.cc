@@ -157,6 +157,27 @@ TEST_F(ConsoleTest, SummaryAtBatchEnd) {
             "headroom: output: /out/restored\n");
 }
 
+// A full disk fails job after job; the summary says so once, not only each
+// job's log. A retried failure does not count (it may yet succeed).
+TEST_F(ConsoleTest, SummarySaysWhenJobsFailedOnAFullDisk) {
+  output_dir_ = "out/";
+  Console console = Make(Verbosity::kQuiet);
+  console.OnBatchStart(MakeCounts(3, 0, 0), kT0);
+  AttemptEnd full = MakeEnd(Outcome::kFailed);
+  full.exit.stderr_tail = "ffmpeg: out/a.mp4: No space left on device\n";
+  console.OnJobEnd(MakeJob("a"), full, MakeCounts(3, 0, 1));
+  AttemptEnd retried = full;
+  retried.will_retry = true;
+  console.OnJobEnd(MakeJob("b"), retried, MakeCounts(3, 0, 1));
+  AttemptEnd unrenamed = MakeEnd(Outcome::kFailed);
+  unrenamed.exit.exit_code = 0;
+  unrenamed.error = "cannot rename 'x' to 'y': No space left on device";
+  console.OnJobEnd(MakeJob("c"), unrenamed, MakeCounts(3, 0, 2));
+  console.OnBatchEnd(MakeCounts(3, 1, 2), kT0 + milliseconds(100));
+  EXPECT_NE(Output().find("headroom: 2 jobs failed: no space left on out/\n"), std::string::npos)
+      << Output();
+}
+
 // A signal that stopped the batch is named, even when it came after the last
 // job ended (while workers stopped) and no job counts as interrupted.
 TEST_F(ConsoleTest, SummaryNamesTheSignalThatStoppedTheBatch) {
