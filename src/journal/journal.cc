@@ -47,6 +47,7 @@ enum class Journal::Stmt {
   kEvents,
   kReplayEnd,
   kSetRunningJobState,
+  kJobStates,
   kCount,
 };
 
@@ -117,6 +118,7 @@ const char* const kSql[] = {
     "UPDATE attempts SET ended_at = ?, exit_code = ?, signal = ?, outcome = ?, oom = ?,"
     " wall_seconds = ? WHERE batch = ? AND job_key = ? AND attempt = ? AND ended_at IS NULL",
     "UPDATE jobs SET state = ? WHERE batch = ? AND key = ? AND state = 'running'",
+    "SELECT key, state, attempts FROM jobs WHERE batch = ?",
 };
 
 #undef HR_BATCH_COLUMNS
@@ -668,6 +670,24 @@ Status Journal::RequeueRunning(int64_t batch, std::vector<JobRecord>* were_runni
     if (status.ok()) status = Query(this, Stmt::kInterruptAttempts).Int(batch).Run();
     return status;
   });
+}
+
+Status Journal::ForEachJobState(
+    int64_t batch, const std::function<void(std::string_view, JobState, int)>& row) {
+  Query q(this, Stmt::kJobStates);
+  q.Int(batch);
+  bool more = false;
+  Status status;
+  while ((status = q.Step(&more)).ok() && more) {
+    std::string state_name = q.ColText(1);
+    std::optional<JobState> state = ParseJobState(state_name);
+    if (!state) {
+      return Status::Error(fmt::format("journal {}: job '{}' has an unknown state '{}'", path_,
+                                       q.ColText(0), state_name));
+    }
+    row(q.ColText(0), *state, static_cast<int>(q.ColInt(2)));
+  }
+  return status;
 }
 
 Status Journal::Jobs(int64_t batch, std::vector<JobRecord>* out) {

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -160,6 +161,11 @@ class Journal {
   // Returns those jobs (with their old state) in number order.
   Status RequeueRunning(int64_t batch, std::vector<JobRecord>* were_running);
   Status Jobs(int64_t batch, std::vector<JobRecord>* out);               // in number order
+  // Each job's key, state and attempts, one row at a time (a resume of 10^5
+  // jobs must not hold a second copy of the plan).
+  Status ForEachJobState(int64_t batch,
+                         const std::function<void(std::string_view key, JobState state,
+                                                  int attempts)>& row);
   Status CountByState(int64_t batch, std::map<JobState, int64_t>* out);  // states with jobs only
 
   // Attempts. StartAttempt inserts the attempt (end fields ignored) and sets

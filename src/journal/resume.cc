@@ -7,6 +7,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdio>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -162,17 +163,19 @@ Status Continue(Journal* journal, const BatchRecord& batch,
     status = journal->AddEvent(batch.id, resumed);
   }
   if (status.ok()) status = UpsertPlan(journal, batch.id, plan, keys);
-  std::vector<JobRecord> known;
-  if (status.ok()) status = journal->Jobs(batch.id, &known);
   if (!status.ok()) return status;
-  std::map<std::string, const JobRecord*> by_key;
-  for (const JobRecord& job : known) by_key.emplace(job.key, &job);
-  for (auto& [number, job] : out->jobs) {
-    const JobRecord& record = *by_key.at(job.key);
-    job.prior_attempts = record.attempts;
-    job.state = record.state;
-  }
-  return Status::Ok();
+  // Row by row into the plan's own entries, looked up by key: no second
+  // copy of the jobs (10^5 of them on a large resume).
+  std::unordered_map<std::string_view, JournaledJob*> by_key;
+  by_key.reserve(out->jobs.size());
+  for (auto& [number, job] : out->jobs) by_key.emplace(job.key, &job);
+  return journal->ForEachJobState(
+      batch.id, [&by_key](std::string_view key, JobState state, int attempts) {
+        auto job = by_key.find(key);
+        if (job == by_key.end()) return;  // a job of an earlier run not in this plan
+        job->second->prior_attempts = attempts;
+        job->second->state = state;
+      });
 }
 
 }  // namespace
