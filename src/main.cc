@@ -78,12 +78,6 @@ std::map<std::string, std::string> EnvironmentMap() {
   return env;
 }
 
-std::vector<std::string> EnvironmentList() {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  return env;
-}
-
 std::string PathVariable() {
   const char* path = std::getenv("PATH");
   return path != nullptr ? path : "";
@@ -170,7 +164,7 @@ Status CheckSetup(const Plan& plan, Batch* b, FailureHookConfig* hook) {
                              &b->gpu_warning);
   }
   if (status.ok() && !options.on_failure.empty()) {
-    status = MakeFailureHookConfig(options.on_failure, options.shell, EnvironmentList(),
+    status = MakeFailureHookConfig(options.on_failure, options.shell, CurrentEnvironment(),
                                    PathVariable(), hook);
   }
   if (!status.ok() || options.metrics_addr.empty()) return status;
@@ -205,9 +199,7 @@ Status OpenJournal(const std::vector<ConfigEntry>& effective, Plan* plan, Batch*
   BatchRecord record = NewBatchRecord(options.command, InputSourceText(InputSpecOf(options)),
                                       OptionsJson(effective));
   BatchChoice choice = BatchChoiceOf(options);
-  // A new batch records only the jobs --max-count lets run; a resume records
-  // every job and cuts what is left to run (rerun_policy).
-  if (!choice.resume) ApplyMaxCount(options.max_count, plan);
+  LimitNewBatch(RerunConfigOf(options), choice.resume, plan);
   status = OpenBatch(b->journal.get(), choice, record, JobKeys(*plan, options.command), *plan,
                      &b->opened, stop_leftovers);
   if (!status.ok()) return status;
@@ -271,7 +263,7 @@ void AddObservers(FailureHookConfig hook_config, Batch* b) {
 void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, Batch* b) {
   const Options& options = b->options;
   ProcessRunnerConfig runner = ProcessRunnerConfigOf(options);
-  runner.base_env = EnvironmentList();
+  runner.base_env = CurrentEnvironment();
   // Marks the batch's processes, so that a resume finds them if this
   // headroom is killed (exec/leftovers.h).
   if (b->journal) {

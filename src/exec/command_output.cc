@@ -8,9 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "exec/environment.h"
 #include "exec/executable.h"
-
-extern char** environ;
 
 namespace headroom {
 namespace {
@@ -49,12 +48,6 @@ bool ReadAll(int fd, SteadyTime deadline, std::string* out, std::string* why) {
   }
 }
 
-std::vector<std::string> Environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  return env;
-}
-
 }  // namespace
 
 Status CommandOutput(ProcessSet* processes, const std::vector<std::string>& argv, Millis timeout,
@@ -67,7 +60,7 @@ Status CommandOutput(ProcessSet* processes, const std::vector<std::string>& argv
   Status status = ResolveExecutable(name, path != nullptr ? path : "", &spec.path);
   if (!status.ok()) return Status::Error(name + ": cannot run: " + status.message());
   spec.argv = argv;
-  spec.env = Environment();
+  spec.env = CurrentEnvironment();
   spec.stderr_path = "/dev/null";
   ProcessOwner owner = processes->NewOwner();
   pid_t pid = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+extern char** environ;
+
 namespace headroom {
 
 namespace {
@@ -19,6 +21,12 @@ std::string Entry(std::string_view name, std::string_view value) {
 }
 
 }  // namespace
+
+std::vector<std::string> CurrentEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
 
 bool HasVariable(const std::vector<std::string>& env, std::string_view name) {
   return std::any_of(env.begin(), env.end(),

@@ -17,6 +17,9 @@ inline constexpr std::string_view kThreadVariables[] = {
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS"};
 
+// This process's environment as "K=V" entries (what a child inherits).
+std::vector<std::string> CurrentEnvironment();
+
 // True when an entry of `env` sets `name`.
 bool HasVariable(const std::vector<std::string>& env, std::string_view name);
 

@@ -278,8 +278,10 @@ void WorkerRunner::ReadOutput(Worker* worker, std::vector<Exited>* exited) {
 // The reply to the request in flight ends it; any other line is the
 // worker's own output, for its log.
 void WorkerRunner::HandleLine(Worker* worker, std::string line, std::vector<Exited>* exited) {
+  WorkerReply reply;
+  bool is_reply = ParseReply(line, &reply);
   // A reply that is not JSON would leave its request waiting forever.
-  if (worker->request && IsMalformedReply(line)) {
+  if (!is_reply && worker->request && IsMalformedReply(line)) {
     WriteAll(worker->stdout_log_fd, line + "\n");
     ExitInfo info;
     info.exit_code = 1;
@@ -288,8 +290,7 @@ void WorkerRunner::HandleLine(Worker* worker, std::string line, std::vector<Exit
     EndRequest(worker, std::move(info), exited);
     return;
   }
-  WorkerReply reply;
-  if (!worker->request || !ParseReply(line, &reply) || reply.id != worker->request->handle) {
+  if (!worker->request || !is_reply || reply.id != worker->request->handle) {
     WriteAll(worker->stdout_log_fd, line + "\n");
     return;
   }

@@ -86,8 +86,9 @@ class Observer {
   // Just before a succeeded attempt's output is renamed into place, once
   // per succeeded job of its unit (`last`: the unit's last), before OnJobEnd
   // (the journal makes the success durable here, so that a crash after the
-  // rename never runs the job again). The commit itself may still fail:
-  // OnJobEnd then says failed.
+  // rename never runs the job again). Every OnJobEnd that says succeeded
+  // had its OnJobCommit; the commit itself may still fail: OnJobEnd then
+  // says failed.
   virtual void OnJobCommit(const Job&, const AttemptEnd&, bool /*last*/) {}
   virtual void OnJobEnd(const Job&, const AttemptEnd&, const Counts&) {}
   // Called at least every 100 ms while the batch runs; `waiting` names what

@@ -41,22 +41,24 @@ void AddUncommittedRecords(const std::string& state_dir, BatchData* data) {
     job->second->attempts = std::max(job->second->attempts, start.attempt);
     data->attempts.push_back(std::move(start));
   }
+  std::map<std::pair<std::string, int>, AttemptRecord*> open;  // attempts without an end
+  for (AttemptRecord& attempt : data->attempts) {
+    if (!attempt.end) open.emplace(std::pair(attempt.job_key, attempt.attempt), &attempt);
+  }
   for (const LaunchEnd& end : launches.ends) {
-    for (AttemptRecord& attempt : data->attempts) {
-      if (attempt.job_key != end.attempt.job_key || attempt.attempt != end.attempt.attempt ||
-          attempt.end) {
-        continue;
-      }
-      attempt.end = end.attempt.end;
-      attempt.exit_code = end.attempt.exit_code;
-      attempt.signal = end.attempt.signal;
-      attempt.outcome = end.attempt.outcome;
-      attempt.oom = end.attempt.oom;
-      attempt.wall_seconds = end.attempt.wall_seconds;
-      auto job = jobs.find(end.attempt.job_key);
-      if (job != jobs.end() && job->second->state == JobState::kRunning) {
-        job->second->state = end.state;
-      }
+    auto found = open.find({end.attempt.job_key, end.attempt.attempt});
+    if (found == open.end()) continue;
+    AttemptRecord& attempt = *found->second;
+    attempt.end = end.attempt.end;
+    attempt.exit_code = end.attempt.exit_code;
+    attempt.signal = end.attempt.signal;
+    attempt.outcome = end.attempt.outcome;
+    attempt.oom = end.attempt.oom;
+    attempt.wall_seconds = end.attempt.wall_seconds;
+    open.erase(found);
+    auto job = jobs.find(end.attempt.job_key);
+    if (job != jobs.end() && job->second->state == JobState::kRunning) {
+      job->second->state = end.state;
     }
   }
   std::stable_sort(data->attempts.begin(), data->attempts.end(),

@@ -139,7 +139,6 @@ void JournalRecorder::OnJobCommit(const Job& job, const AttemptEnd& end, bool la
   const JournaledJob* journaled = Find(job);
   if (journaled == nullptr || !status_.ok()) return;
   unit_ends_.push_back(LaunchEnd{EndRecord(*journaled, end), JobState::kSucceeded});
-  durable_ends_.emplace(job.number, end.attempt);
   if (last) {
     Write(launches_->AppendEnds(unit_ends_));
     unit_ends_.clear();
@@ -154,8 +153,7 @@ void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Coun
   // Durable before the next commit: a success from OnJobCommit already; any
   // other end now (a failure, a retry, an interrupt, or a success whose
   // output could not be committed after all).
-  bool durable = durable_ends_.erase({job.number, end.attempt}) > 0 &&
-                 end.outcome == Outcome::kSucceeded;
+  bool durable = end.outcome == Outcome::kSucceeded;
   if (!durable && !Write(launches_->AppendEnds({LaunchEnd{record, StateAfter(end)}}))) return;
   // Started since the last commit: the end joins the start, written whole
   // at the commit.

@@ -33,7 +33,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -106,8 +105,6 @@ class JournalRecorder : public Observer {
   std::vector<Pending> pending_;
   std::vector<AttemptRecord> unit_starts_;  // the launching unit's, until its last job
   std::vector<LaunchEnd> unit_ends_;        // the committing unit's successes, until its last
-  // (Job::number, attempt) of successes OnJobCommit made durable, until their OnJobEnd.
-  std::set<std::pair<int64_t, int>> durable_ends_;
   Status status_;
   std::optional<TimePoint> last_tick_commit_;
   std::optional<std::string> waiting_;  // the last "waiting" recorded; unset before the first

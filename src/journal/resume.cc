@@ -1,18 +1,15 @@
 #include "journal/resume.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <climits>
-#include <cstdio>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "jobs/output.h"
-#include "jobs/placeholder.h"
 #include "journal/launch_log.h"
 #include "util/shell_quote.h"
 
@@ -59,12 +56,17 @@ Status FindTarget(Journal* journal, const BatchChoice& choice, const BatchRecord
   return status;
 }
 
+// A job record's outputs as the run of `pid` named them.
+Job OutputsOf(const JobRecord& record, int64_t pid) {
+  Job job;
+  job.output = record.output;
+  if (!record.output.empty()) job.temp_output = TempOutputPath(record.output, pid, record.number);
+  return job;
+}
+
 // A killed headroom left these jobs' temp outputs half written.
 void RemovePartialOutputs(const std::vector<JobRecord>& were_running, int64_t pid) {
-  for (const JobRecord& job : were_running) {
-    if (job.output.empty()) continue;
-    unlink(TempOutputPath(job.output, pid, job.number).c_str());
-  }
+  for (const JobRecord& job : were_running) DiscardOutput(OutputsOf(job, pid));
 }
 
 // Stores every job of the plan in `batch`, 1024 at a time: the records are
@@ -105,11 +107,7 @@ Status UpsertPlan(Journal* journal, int64_t batch, const Plan& plan,
 // this does. False when neither the temp nor the final output exists: the
 // success left nothing, so the job runs again.
 bool CommitReplayedOutput(const JobRecord& job, int64_t pid) {
-  if (job.output.empty()) return true;
-  std::string temp = TempOutputPath(job.output, pid, job.number);
-  struct stat st;
-  if (lstat(temp.c_str(), &st) == 0) return rename(temp.c_str(), job.output.c_str()) == 0;
-  return lstat(job.output.c_str(), &st) == 0;
+  return CommitOutput(OutputsOf(job, pid), /*output_given=*/true).ok();
 }
 
 // What a killed run wrote to its launch log but had not committed yet goes

@@ -37,8 +37,7 @@ OomKind ClassifyOom(const OomInput& input) {
                                      input.exit_code) != input.oom_exit_codes.end()) {
     return OomKind::kUnknown;
   }
-  bool killed = input.signal == SIGKILL || (input.signal == 0 && input.exit_code == 128 + SIGKILL);
-  if (killed && input.oom_killer_fired) return OomKind::kHost;
+  if (DiedOfSigkill(input.exit_code, input.signal) && input.oom_killer_fired) return OomKind::kHost;
   return OomKind::kNone;
 }
 

@@ -2,6 +2,7 @@
 // failure is retried with more room instead of counting as a failure.
 #pragma once
 
+#include <csignal>
 #include <regex>
 #include <span>
 #include <string>
@@ -41,6 +42,12 @@ struct OomInput {
 // when the OOM killer fired while the job ran (a user's `kill -9` is not
 // out of memory).
 OomKind ClassifyOom(const OomInput& input);
+
+// Killed by SIGKILL, or a shell that exited 137 because its child was: what
+// the OOM killer does, and what needs its evidence (oom_killer_fired).
+inline bool DiedOfSigkill(int exit_code, int signal) {
+  return signal == SIGKILL || (signal == 0 && exit_code == 128 + SIGKILL);
+}
 inline bool IsOutOfMemory(const OomInput& input) { return ClassifyOom(input) != OomKind::kNone; }
 
 // Compiles --oom-pattern values as ECMAScript regexes (searched anywhere in

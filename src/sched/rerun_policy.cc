@@ -41,6 +41,10 @@ RerunCounts DecideReruns(const RerunConfig& config, std::map<int64_t, JournaledJ
   return counts;
 }
 
+void LimitNewBatch(const RerunConfig& config, bool resume, Plan* plan) {
+  if (!resume) ApplyMaxCount(config.max_count, plan);
+}
+
 std::string ResumeNotice(int64_t batch, const RerunCounts& counts, int64_t were_running) {
   std::string notice =
       fmt::format("resuming batch {}: {} job(s) already done", batch, counts.already_done);

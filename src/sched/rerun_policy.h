@@ -36,6 +36,11 @@ struct RerunCounts {
 RerunCounts DecideReruns(const RerunConfig& config, std::map<int64_t, JournaledJob>* jobs,
                          Plan* plan);
 
+// Before the plan is journaled: a new batch records only the jobs
+// --max-count lets run; a resume (`resume`) records every job and cuts what
+// is left to run in DecideReruns.
+void LimitNewBatch(const RerunConfig& config, bool resume, Plan* plan);
+
 // The notice of a resumed batch: "resuming batch 3: 5 job(s) already done,
 // 2 left running or interrupted run again, 1 failed before and not rerun
 // (--resume-failed reruns them)".

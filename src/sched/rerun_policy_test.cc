@@ -87,6 +87,19 @@ TEST(RerunPolicyTest, WithoutAJournalOnlyMaxCountApplies) {
   EXPECT_EQ(counts.already_done + counts.failed_before, 0);
 }
 
+// A new batch journals only the jobs it runs; a resume journals them all
+// and cuts later, after skipping what is done.
+TEST(RerunPolicyTest, OnlyANewBatchIsCutBeforeItIsJournaled) {
+  RerunConfig config;
+  config.max_count = 1;
+  Plan fresh = PlanOf({"a", "b"});
+  LimitNewBatch(config, /*resume=*/false, &fresh);
+  EXPECT_EQ(InputsOf(fresh.to_run), (Strings{"a"}));
+  Plan resumed = PlanOf({"a", "b"});
+  LimitNewBatch(config, /*resume=*/true, &resumed);
+  EXPECT_EQ(InputsOf(resumed.to_run), (Strings{"a", "b"}));
+}
+
 TEST(RerunPolicyTest, TheNoticeSaysWhatRunsAgain) {
   EXPECT_EQ(ResumeNotice(3, RerunCounts{5, 0}, 0), "resuming batch 3: 5 job(s) already done");
   EXPECT_EQ(ResumeNotice(3, RerunCounts{5, 1}, 2),

@@ -436,8 +436,10 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
 // count from the last sample before the start, read again now): asked only
 // of a unit that died of SIGKILL, or a shell that exited 137.
 bool Scheduler::OomKillerFired(const Running& run, const ExitInfo& exit) const {
-  bool killed = exit.signal == SIGKILL || (exit.signal == 0 && exit.exit_code == 128 + SIGKILL);
-  if (!killed || !run.oom_kills_at_start || resources_ == nullptr) return false;
+  if (!DiedOfSigkill(exit.exit_code, exit.signal) || !run.oom_kills_at_start ||
+      resources_ == nullptr) {
+    return false;
+  }
   std::optional<uint64_t> now = resources_->OomKills();
   return now && *now > *run.oom_kills_at_start;
 }
@@ -647,7 +649,8 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
       for (size_t i : oom_members) ends[i].will_retry = true;
     }
   }
-  AnnounceCommits(run, ends, now);
+  for (size_t i = 0; i < n; ++i) ends[i] = Completed(run, i, std::move(ends[i]), now);
+  AnnounceCommits(run, ends);
   for (size_t i = 0; i < n; ++i) {
     const Job& job = plan_->to_run[run.members[i].job];
     if (ends[i].out_of_memory) {
@@ -793,7 +796,7 @@ bool Scheduler::LostWorker(const AttemptEnd& end, const Pending& member) const {
 }
 
 void Scheduler::FinishAll(const Running& run, const AttemptEnd& end, TimePoint now) {
-  for (size_t i = 0; i < run.members.size(); ++i) Finish(run, i, end, now);
+  for (size_t i = 0; i < run.members.size(); ++i) Finish(run, i, Completed(run, i, end, now), now);
   RequeueRetries();
 }
 
@@ -819,22 +822,19 @@ AttemptEnd Scheduler::Completed(const Running& run, size_t i, AttemptEnd end,
 // Exactly once: observers hear of each success of a unit before its output
 // is renamed into place (the journal makes it durable then), so that a kill
 // between the rename and the journal's next commit does not run it again.
-void Scheduler::AnnounceCommits(const Running& run, const std::vector<AttemptEnd>& ends,
-                                TimePoint now) {
+void Scheduler::AnnounceCommits(const Running& run, const std::vector<AttemptEnd>& ends) {
   std::vector<size_t> commits;
   for (size_t i = 0; i < ends.size(); ++i) {
     if (!ends[i].out_of_memory && ends[i].outcome == Outcome::kSucceeded) commits.push_back(i);
   }
   for (size_t k = 0; k < commits.size(); ++k) {
     size_t i = commits[k];
-    observer_->OnJobCommit(plan_->to_run[run.members[i].job], Completed(run, i, ends[i], now),
-                           k + 1 == commits.size());
+    observer_->OnJobCommit(plan_->to_run[run.members[i].job], ends[i], k + 1 == commits.size());
   }
 }
 
 void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now) {
   const Pending& member = run.members[i];
-  end = Completed(run, i, std::move(end), now);
 
   bool gave_up = false;
   if (end.will_retry) {

@@ -154,9 +154,9 @@ class Scheduler {
   // `end` with what the unit's run says of member `i`: attempt, slot, wall
   // time, peaks, logs.
   AttemptEnd Completed(const Running& run, size_t i, AttemptEnd end, TimePoint now) const;
-  void AnnounceCommits(const Running& run, const std::vector<AttemptEnd>& ends, TimePoint now);
-  // Records the end of one job's attempt (member `i` of `run`), decides on
-  // a retry, and applies --halt.
+  void AnnounceCommits(const Running& run, const std::vector<AttemptEnd>& ends);
+  // Records the end of one job's attempt (member `i` of `run`; `end` as
+  // Completed made it), decides on a retry, and applies --halt.
   void Finish(const Running& run, size_t i, AttemptEnd end, TimePoint now);
   // Every job of a unit that could not start.
   void FinishAll(const Running& run, const AttemptEnd& end, TimePoint now);
