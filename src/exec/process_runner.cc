@@ -1,5 +1,6 @@
 #include "exec/process_runner.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,6 +82,16 @@ void AppendToLog(const std::string& path, const std::vector<std::string>& lines)
   File file(std::fopen(path.c_str(), "ae"));
   if (!file) return;
   for (const std::string& line : lines) std::fprintf(file.get(), "headroom: %s\n", line.c_str());
+}
+
+// A success's empty log is not kept: 100,000 quiet jobs would otherwise
+// leave 200,000 empty files. A failure's logs stay, so that "log: PATH"
+// always names a file.
+void RemoveIfEmpty(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && info.st_size == 0) {
+    unlink(path.c_str());
+  }
 }
 
 std::vector<InputResult> ToInputResults(const std::vector<BatchInputResult>& results) {
@@ -226,6 +237,7 @@ Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* 
   started->handle = pid;
   started->pid = pid;
   Running& running = running_[pid];
+  running.stdout_log = spec.stdout_path;
   running.stderr_log = spec.stderr_path;
   if (!files.results.empty()) {
     running.results_path = std::move(files.results);
@@ -261,6 +273,10 @@ WaitResult ProcessRunner::Wait(Millis timeout) {
         exited.info.stderr_tail = ReadTail(running->second.stderr_log, kStderrTailBytes);
       }
       if (!running->second.results_path.empty()) ReadResults(running->second, &exited.info);
+      if (exit.exit_code == 0) {
+        RemoveIfEmpty(running->second.stdout_log);
+        RemoveIfEmpty(running->second.stderr_log);
+      }
       running_.erase(running);
     }
     result.exited.push_back(exited);

@@ -59,10 +59,11 @@ class ProcessRunner : public JobRunner {
 
  private:
   // see process_runner.cc
-  // What Wait needs of each running unit: its stderr log (the tail of a
-  // failure, warnings about its results) and, with --batch-results, its
-  // results file and inputs.
+  // What Wait needs of each running unit: its logs (the tail of a failure,
+  // warnings about its results, empty logs of a success removed) and, with
+  // --batch-results, its results file and inputs.
   struct Running {
+    std::string stdout_log;
     std::string stderr_log;
     std::string results_path;         // empty = no --batch-results
     std::vector<std::string> inputs;  // the unit's inputs, when results_path is set

@@ -309,6 +309,25 @@ TEST_F(ProcessRunnerTest, AUnitsInputsGoToOneProcess) {
   EXPECT_EQ(ReadFile(started.stdout_log), "--in=a|--in=b c|--in=d|4|4/3\n");
 }
 
+TEST_F(ProcessRunnerTest, ASuccessKeepsOnlyTheLogsThatHaveSomethingInThem) {
+  StartedJob quiet = Start(ScriptJob("true"));
+  ASSERT_EQ(WaitFor(quiet.handle).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(quiet.stdout_log));
+  EXPECT_FALSE(std::filesystem::exists(quiet.stderr_log));
+
+  StartedJob talks = Start(ScriptJob("echo out"), 1, 2);
+  ASSERT_EQ(WaitFor(talks.handle).exit_code, 0);
+  EXPECT_EQ(ReadFile(talks.stdout_log), "out\n");
+  EXPECT_FALSE(std::filesystem::exists(talks.stderr_log));
+}
+
+TEST_F(ProcessRunnerTest, AFailureKeepsItsLogsEvenWhenEmpty) {
+  StartedJob failed = Start(ScriptJob("exit 3"));
+  ASSERT_EQ(WaitFor(failed.handle).exit_code, 3);
+  EXPECT_TRUE(std::filesystem::exists(failed.stdout_log));
+  EXPECT_TRUE(std::filesystem::exists(failed.stderr_log));
+}
+
 TEST_F(ProcessRunnerTest, ListFilesAreWrittenBesideTheUnitsLogs) {
   std::vector<Job> jobs = UnitJobs({"sh", "-c", "cat \"$1\" \"$2\"", "sh", "{@}", "{@out}"});
   StartedJob started;

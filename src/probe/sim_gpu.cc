@@ -116,7 +116,8 @@ Status ParseSpec(const std::string& path, const std::string& text,
     }
     device.memory_mib = memory.get<uint64_t>();
     if (entry.contains("temperature_c")) {
-      if (!entry["temperature_c"].is_number()) {
+      const nlohmann::json& celsius = entry["temperature_c"];
+      if (!celsius.is_number() || celsius.get<double>() < -273 || celsius.get<double>() > 1000) {
         return SpecError(path, where + ".temperature_c: expected degrees Celsius");
       }
       device.temperature_c = static_cast<int>(entry["temperature_c"].get<double>());

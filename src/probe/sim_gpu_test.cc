@@ -115,6 +115,8 @@ TEST_F(SimGpuTest, BadSpecsAreErrorsThatSayWhatIsWrong) {
            {R"({"devices": [{"memory_mib": 8, "name": 3}]})", "devices[0].name"},
            {R"({"devices": [{"memory_mib": 8, "temperature_c": "hot"}]})",
             "devices[0].temperature_c"},
+           {R"({"devices": [{"memory_mib": 8, "temperature_c": 1e300}]})",
+            "devices[0].temperature_c"},
        }) {
     tree_.Write("bad.json", c.text);
     Status status = SimGpu::Open(tree_.File("bad.json"), &sim);
