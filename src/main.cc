@@ -9,10 +9,12 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +41,7 @@
 #include "probe/monitor.h"
 #include "probe/monitor_source.h"
 #include "probe/system_probe.h"
+#include "probe/visible_devices.h"
 #include "report/console.h"
 #include "report/event_log.h"
 #include "report/failure_hook.h"
@@ -128,6 +131,7 @@ struct Batch {
   SchedulerConfig config;
   std::unique_ptr<GpuProvider> gpu;
   std::string gpu_warning;
+  GpuVisibility gpu_visibility;
   Metrics metrics;
   std::unique_ptr<MetricsServer> metrics_server;
   bool metrics_port_picked = false;  // --metrics-addr HOST:0: the server picked the port
@@ -153,6 +157,38 @@ struct Batch {
   }
 };
 
+std::optional<std::string> Getenv(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+// The GPUs the batch may use: those its environment gave it
+// (CUDA_VISIBLE_DEVICES, ROCR/HIP_VISIBLE_DEVICES), and of those the ones
+// --gpus names; and how each job is told its own (probe/visible_devices.h).
+Status ResolveGpus(Batch* b) {
+  std::vector<GpuDevice> devices;
+  std::string provider = b->gpu ? b->gpu->Name() : "none";
+  if (b->gpu && !b->gpu->Sample(&devices).ok()) devices.clear();
+  VisibleDevices visible;
+  if (!devices.empty()) {
+    VisibleVariables inherited{Getenv("CUDA_VISIBLE_DEVICES"), Getenv("ROCR_VISIBLE_DEVICES"),
+                               Getenv("HIP_VISIBLE_DEVICES")};
+    Status status = ResolveVisibleDevices(provider, inherited, devices, &visible);
+    if (!status.ok()) return status;
+  }
+  const Options& options = b->options;
+  AdmissionConfig& admission = b->config.admission;
+  if (!options.gpus_all && !options.gpus.empty()) {
+    Status status = CheckGpuList(options.gpus, visible, devices);
+    if (!status.ok()) return status;
+  } else if (options.gpus_all && visible.indices) {
+    admission.allowed_gpus = *visible.indices;
+    admission.use_gpus = !visible.indices->empty();
+  }
+  b->gpu_visibility = VisibilityFor(provider, devices);
+  return Status::Ok();
+}
+
 // Usage errors found before the batch is journaled: the worker commands,
 // the GPU provider, --on-failure's program, --metrics-addr.
 Status CheckSetup(const Plan& plan, Batch* b, FailureHookConfig* hook) {
@@ -163,6 +199,7 @@ Status CheckSetup(const Plan& plan, Batch* b, FailureHookConfig* hook) {
     status = OpenGpuProvider(options.gpu_provider, options.gpu_sim, &b->processes, &b->gpu,
                              &b->gpu_warning);
   }
+  if (status.ok()) status = ResolveGpus(b);
   if (status.ok() && !options.on_failure.empty()) {
     status = MakeFailureHookConfig(options.on_failure, options.shell, CurrentEnvironment(),
                                    PathVariable(), hook);
@@ -271,6 +308,7 @@ void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, B
   }
   runner.resolved = resolved;
   runner.path_env = PathVariable();
+  runner.gpu = b->gpu_visibility;
   if (options.worker) {
     b->runner = std::make_unique<WorkerRunner>(WorkerRunnerConfigOf(options, std::move(runner)),
                                                *b->log_dir, &b->processes);

@@ -236,7 +236,8 @@ constexpr OptionSpec kSpecs[] = {
      }},
     // --- resources ---
     {"gpus", 0, "all|none|LIST", ValueKind::kScalar, OptionScope::kEverywhere, "all", kResources,
-     "GPUs jobs may use: all, none, or indices as CUDA_VISIBLE_DEVICES counts them: 0,2",
+     "GPUs jobs may use: all (those CUDA_VISIBLE_DEVICES gives, if set), none, or indices as "
+     "nvidia-smi numbers them: 0,2",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseGpuList(Last(w), &o->gpus_all, &o->gpus);
      }},
@@ -327,6 +328,21 @@ constexpr OptionSpec kSpecs[] = {
        Status status = ParsePositiveNumber(Last(w), 0, &load);
        if (status.ok()) o->max_load = load;
        return status;
+     }},
+    {"gate-timeout", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "none",
+     kResources,
+     "with nothing running, give up (exit 1, the rest resumable) once the machine's state "
+     "(other processes' GPU memory, RAM, disk, load) has held the queue this long",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       if (Last(w) == "none") {
+         o->gate_timeout.reset();
+         return Status::Ok();
+       }
+       Millis timeout{0};
+       Status status = ParseDuration(Last(w), &timeout);
+       if (!status.ok()) return status;
+       o->gate_timeout = timeout.count() > 0 ? std::optional<Millis>(timeout) : std::nullopt;
+       return Status::Ok();
      }},
     {"gpu-mem", 0, "SIZE", ValueKind::kScalar, OptionScope::kEverywhere, "none", kResources,
      "VRAM each job needs ('none': learned from the jobs that ran); a jobs-file gpu_mem wins",

@@ -51,6 +51,7 @@ struct Options {
   int threads_per_job = 0;          // --threads-per-job, "auto" resolved; 0 = off
   std::vector<EnvVar> env;          // --env K=V (repeatable)
   std::optional<Millis> timeout;    // --timeout
+  std::optional<Millis> gate_timeout;  // --gate-timeout
   Millis kill_grace{5000};          // --kill-grace
   int retries = 0;                  // --retries
   Millis retry_delay{30000};        // --retry-delay, also before an out-of-memory retry

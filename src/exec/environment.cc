@@ -61,4 +61,17 @@ std::vector<std::string> BaseJobEnvironment(const std::vector<std::string>& inhe
   return env;
 }
 
+void ApplyGpu(const GpuVisibility& visibility, const std::optional<std::string>& gpu,
+              std::vector<std::string>* env) {
+  if (!gpu) return;
+  for (const std::string& name : visibility.removed) RemoveVariable(name, env);
+  for (const EnvVar& var : visibility.set) SetVariable(var.name, var.value, env);
+  if (gpu->empty()) {
+    SetVariable(visibility.variable, visibility.hidden, env);
+    return;
+  }
+  auto value = visibility.values.find(*gpu);
+  SetVariable(visibility.variable, value == visibility.values.end() ? *gpu : value->second, env);
+}
+
 }  // namespace headroom

@@ -2,6 +2,8 @@
 // one per name when built with these functions.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,5 +37,23 @@ void RemoveVariable(std::string_view name, std::vector<std::string>* env);
 std::vector<std::string> BaseJobEnvironment(const std::vector<std::string>& inherited,
                                             int threads_per_job,
                                             const std::vector<EnvVar>& overrides);
+
+// How the scheduler's placement reaches a job: the variable that names its
+// GPU, the value naming each device (by default its index), and what else
+// the job's environment needs so that the value names the same physical GPU
+// that headroom measures.
+struct GpuVisibility {
+  std::string variable = "CUDA_VISIBLE_DEVICES";
+  std::map<std::string, std::string> values;  // {gpu} index -> value (a UUID); missing: the index
+  std::vector<EnvVar> set;                    // e.g. CUDA_DEVICE_ORDER=PCI_BUS_ID
+  std::vector<std::string> removed;           // e.g. HIP_VISIBLE_DEVICES for AMD
+  std::string hidden;                         // the value that hides every device
+};
+
+// Sets the job's GPU in `env`: nothing when `gpu` is nullopt (no GPU
+// gating), every device hidden when it is "", else `visibility`'s value
+// for that device.
+void ApplyGpu(const GpuVisibility& visibility, const std::optional<std::string>& gpu,
+              std::vector<std::string>* env);
 
 }  // namespace headroom

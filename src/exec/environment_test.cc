@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace headroom {
 namespace {
 
@@ -37,6 +39,33 @@ TEST(JobEnvironmentTest, EnvOptionOverridesInheritedAndThreadVariables) {
   EXPECT_EQ(env, (Env{"PATH=/bin", "HOME=/tmp", "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=4",
                       "MKL_NUM_THREADS=4", "NUMEXPR_NUM_THREADS=4",
                       "VECLIB_MAXIMUM_THREADS=4", "NEW=v"}));
+}
+
+TEST(ApplyGpuTest, NamesThePlacedDeviceAsTheVisibilitySays) {
+  GpuVisibility cuda;
+  cuda.values["1"] = "GPU-abcd";
+  cuda.set = {{"CUDA_DEVICE_ORDER", "PCI_BUS_ID"}};
+  std::vector<std::string> env = {"CUDA_VISIBLE_DEVICES=2,3", "HOME=/h"};
+  ApplyGpu(cuda, std::nullopt, &env);  // no gating: as inherited
+  EXPECT_EQ(env, (std::vector<std::string>{"CUDA_VISIBLE_DEVICES=2,3", "HOME=/h"}));
+  ApplyGpu(cuda, "1", &env);
+  EXPECT_EQ(env, (std::vector<std::string>{"CUDA_VISIBLE_DEVICES=GPU-abcd", "HOME=/h",
+                                           "CUDA_DEVICE_ORDER=PCI_BUS_ID"}));
+  ApplyGpu(cuda, "0", &env);  // no UUID known: the index
+  EXPECT_TRUE(HasVariable(env, "CUDA_VISIBLE_DEVICES"));
+  EXPECT_NE(std::find(env.begin(), env.end(), "CUDA_VISIBLE_DEVICES=0"), env.end());
+  ApplyGpu(cuda, "", &env);  // CPU fallback: every device hidden
+  EXPECT_NE(std::find(env.begin(), env.end(), "CUDA_VISIBLE_DEVICES="), env.end());
+
+  GpuVisibility amd;
+  amd.variable = "ROCR_VISIBLE_DEVICES";
+  amd.removed = {"HIP_VISIBLE_DEVICES"};
+  amd.hidden = "-1";
+  env = {"HIP_VISIBLE_DEVICES=1", "ROCR_VISIBLE_DEVICES=2,3"};
+  ApplyGpu(amd, "3", &env);
+  EXPECT_EQ(env, (std::vector<std::string>{"ROCR_VISIBLE_DEVICES=3"}));
+  ApplyGpu(amd, "", &env);
+  EXPECT_EQ(env, (std::vector<std::string>{"ROCR_VISIBLE_DEVICES=-1"}));
 }
 
 }  // namespace

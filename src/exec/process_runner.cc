@@ -1,5 +1,6 @@
 #include "exec/process_runner.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,16 +83,6 @@ void AppendToLog(const std::string& path, const std::vector<std::string>& lines)
   File file(std::fopen(path.c_str(), "ae"));
   if (!file) return;
   for (const std::string& line : lines) std::fprintf(file.get(), "headroom: %s\n", line.c_str());
-}
-
-// A success's empty log is not kept: 100,000 quiet jobs would otherwise
-// leave 200,000 empty files. A failure's logs stay, so that "log: PATH"
-// always names a file.
-void RemoveIfEmpty(const std::string& path) {
-  struct stat info {};
-  if (stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && info.st_size == 0) {
-    unlink(path.c_str());
-  }
 }
 
 std::vector<InputResult> ToInputResults(const std::vector<BatchInputResult>& results) {
@@ -181,7 +172,7 @@ std::vector<std::string> ProcessRunner::UnitEnvironment(const Unit& unit, const 
   }
   // Placement is headroom's decision, but a job's own env may still say
   // otherwise: the user's word for one job wins.
-  if (launch.gpu) SetVariable("CUDA_VISIBLE_DEVICES", *launch.gpu, &env);
+  ApplyGpu(config_.gpu, launch.gpu, &env);
   for (const EnvVar& var : job.env) SetVariable(var.name, var.value, &env);
   return env;
 }
@@ -308,6 +299,32 @@ void ProcessRunner::ReadResults(const Running& running, ExitInfo* info) {
     AppendToLog(running.stderr_log,
                 {"cannot remove batch results '" + path + "': " + std::strerror(errno)});
   }
+}
+
+// A success's empty log is not kept: 100,000 quiet jobs would otherwise
+// leave 200,000 empty files. A failure's logs stay, so that "log: PATH"
+// always names a file. Relative to the logs' directory, opened once: the
+// dispatch of short jobs pays for every path lookup.
+void ProcessRunner::RemoveIfEmpty(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return;
+  std::string_view dir(path.data(), slash);
+  if (dir != log_dir_path_) {
+    if (log_dir_fd_ >= 0) close(log_dir_fd_);
+    log_dir_path_ = std::string(dir);
+    log_dir_fd_ = open(log_dir_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (log_dir_fd_ < 0) return;
+  const char* name = path.c_str() + slash + 1;
+  struct stat info {};
+  if (fstatat(log_dir_fd_, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(info.st_mode) &&
+      info.st_size == 0) {
+    unlinkat(log_dir_fd_, name, 0);
+  }
+}
+
+ProcessRunner::~ProcessRunner() {
+  if (log_dir_fd_ >= 0) close(log_dir_fd_);
 }
 
 Status ProcessRunner::Complete(const Job& job, bool succeeded) {

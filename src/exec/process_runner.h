@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "exec/environment.h"
 #include "exec/job_runner.h"
 #include "exec/log_dir.h"
 #include "exec/process_set.h"
@@ -31,6 +32,8 @@ struct ProcessRunnerConfig {
   // --batch-results: the per-unit results file template ({#} {%} {gpu}
   // expand; relative to the current directory); empty = none.
   std::string batch_results;
+  // How a job is told its GPU (CUDA_VISIBLE_DEVICES by index by default).
+  GpuVisibility gpu;
 };
 
 // What `list` and --dry-run print for one unit: the command Start runs for
@@ -44,6 +47,9 @@ class ProcessRunner : public JobRunner {
   // `log_dir` and `processes` must outlive the runner.
   ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
                 ProcessSet* processes);
+  ~ProcessRunner() override;
+  ProcessRunner(const ProcessRunner&) = delete;
+  ProcessRunner& operator=(const ProcessRunner&) = delete;
 
   Status Start(const Unit& unit, const Launch& launch, StartedJob* started) override;
   void Signal(RunHandle handle, int signal) override;
@@ -75,10 +81,13 @@ class ProcessRunner : public JobRunner {
   std::vector<std::string> UnitEnvironment(const Unit& unit, const Launch& launch,
                                            const ListFiles& files) const;
   static void ReadResults(const Running& running, ExitInfo* info);
+  void RemoveIfEmpty(const std::string& path);
 
   ProcessRunnerConfig config_;
   const LogDir& log_dir_;
   ProcessSet* processes_;
+  std::string log_dir_path_;  // the directory RemoveIfEmpty has open
+  int log_dir_fd_ = -1;
   // Built once: base_env, the thread-limit variables the user did not set,
   // then --env. Each unit adds its number, slot, size and own env to a copy.
   std::vector<std::string> env_;

@@ -211,7 +211,7 @@ std::vector<std::string> WorkerRunner::WorkerEnvironment(const Job& lead, const 
   std::vector<std::string> env = env_;
   env.push_back(std::string(kWorkerVariable) + "=1");
   env.push_back(std::string(kSlotVariable) + "=" + std::to_string(slot));
-  if (launch.gpu) SetVariable("CUDA_VISIBLE_DEVICES", *launch.gpu, &env);
+  ApplyGpu(config_.process.gpu, launch.gpu, &env);
   // As for a job: the user's word for one job wins over placement.
   for (const EnvVar& var : lead.env) SetVariable(var.name, var.value, &env);
   return env;

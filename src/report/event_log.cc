@@ -380,7 +380,22 @@ void EventLog::TrimLog(const std::string& path) {
   if (!status.ok()) Emit(Make(LogLevel::kWarn, "notice").Str("message", status.message()));
 }
 
-void EventLog::OnTick(const Counts&, TimePoint now, const std::string&) {
+// A queue held by more than its slots is logged once it has been held for
+// a minute, then once a minute while it lasts: a shared GPU that keeps the
+// batch waiting for an hour says so 60 times, not 36,000.
+void EventLog::OnTick(const Counts&, TimePoint now, const std::string& waiting) {
+  bool held = !waiting.empty() && waiting != "slots" && waiting != "delay";
+  if (!held) {
+    held_since_.reset();
+  } else if (!held_since_) {
+    held_since_ = held_logged_ = now;
+  } else if (now - held_logged_ >= kWaitPeriod) {
+    held_logged_ = now;
+    Emit(Make(LogLevel::kInfo, "waiting")
+             .Str("reason", waiting)
+             .Seconds("for", std::chrono::duration<double>(now - *held_since_).count()));
+    Flush();
+  }
   if (now - last_flush_ < kFlushPeriod) return;
   Flush();
   last_flush_ = now;

@@ -72,6 +72,11 @@ class EventLog : public Observer {
   TimePoint last_flush_{};
   static constexpr std::chrono::seconds kSnapshotPeriod{30};
   std::optional<TimePoint> last_snapshot_;  // when a snapshot was last logged
+  // A hold of the queue beyond the slots (vram, others' memory, disk...):
+  // since when, and when it was last logged (once a minute).
+  static constexpr std::chrono::seconds kWaitPeriod{60};
+  std::optional<TimePoint> held_since_;
+  TimePoint held_logged_{};
   std::set<std::string> worker_logs_;       // --worker logs to trim at the batch end
   // The formatted date and time of `clock_second_`, so that most lines cost
   // no localtime_r call.

@@ -238,6 +238,32 @@ TEST_F(EventLogTest, SuccessLinesAreBufferedAndFlushedOnTicks) {
   EXPECT_TRUE(Contains(MainLog(), "job_end #1"));
 }
 
+TEST_F(EventLogTest, AHeldQueueIsLoggedOnceAMinuteWhileItLasts) {
+  auto log = Open();
+  Counts counts;
+  log->OnBatchStart(counts, kT0);
+  const std::string others = "gpu0: 21.6 of 24.0 GiB used by other processes (pid 4242)";
+  log->OnTick(counts, kT0, "slots");  // the slots are not a hold worth a line
+  log->OnTick(counts, kT0 + std::chrono::seconds(90), "slots");
+  log->OnTick(counts, kT0 + std::chrono::seconds(100), others);
+  log->OnTick(counts, kT0 + std::chrono::seconds(159), others);
+  EXPECT_FALSE(Contains(MainLog(), "waiting")) << MainLog();
+  log->OnTick(counts, kT0 + std::chrono::seconds(160), others);
+  log->OnTick(counts, kT0 + std::chrono::seconds(200), others);
+  log->OnTick(counts, kT0 + std::chrono::seconds(220), others);
+  std::vector<std::string> lines;
+  for (const std::string& line : Lines(MainLog())) {
+    if (Contains(line, " waiting ")) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 2u) << MainLog();
+  EXPECT_TRUE(Contains(lines[0], "reason=\"" + others + "\" for=60.000s")) << lines[0];
+  EXPECT_TRUE(Contains(lines[1], "for=120.000s")) << lines[1];
+  log->OnTick(counts, kT0 + std::chrono::seconds(221), "");  // it started: a new hold starts over
+  log->OnTick(counts, kT0 + std::chrono::seconds(222), "vram gpu0");
+  log->OnTick(counts, kT0 + std::chrono::seconds(260), "vram gpu0");
+  EXPECT_FALSE(Contains(MainLog(), "vram gpu0")) << MainLog();
+}
+
 TEST_F(EventLogTest, FailuresAreFlushedAtOnce) {
   auto log = Open();
   Job job = MakeJob(1, "a");

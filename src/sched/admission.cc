@@ -10,6 +10,8 @@ namespace {
 
 using Devices = std::vector<const DeviceView*>;
 
+constexpr const char* kForeignGate = "foreign";
+
 // `fraction` of `total` bytes, rounded to the nearest byte: 0.85 is not
 // exact in binary, and truncating would put "exactly at the mark" a byte low.
 int64_t FractionOf(double fraction, uint64_t total) {
@@ -65,6 +67,7 @@ std::string GroupReasons(const std::vector<std::pair<std::string, int>>& held) {
 struct Placement {
   const DeviceView* device = nullptr;  // null: no device accepts the job
   std::string waiting;
+  std::vector<int> foreign;  // devices the "foreign" gate held
 };
 
 // Keeps the devices for which `gate` passes, then picks by `room`.
@@ -72,16 +75,18 @@ Placement Place(const Devices& allowed, const std::function<std::string(const De
                 const std::function<int64_t(const DeviceView&)>& room) {
   Devices accepting;
   std::vector<std::pair<std::string, int>> held;
+  std::vector<int> foreign;
   for (const DeviceView* d : allowed) {
     std::string reason = gate(*d);
     if (reason.empty()) {
       accepting.push_back(d);
     } else {
       held.emplace_back(reason, d->index);
+      if (reason == kForeignGate) foreign.push_back(d->index);
     }
   }
-  if (accepting.empty()) return {nullptr, GroupReasons(held)};
-  return {MostRoom(accepting, room), ""};
+  if (accepting.empty()) return {nullptr, GroupReasons(held), std::move(foreign)};
+  return {MostRoom(accepting, room), "", {}};
 }
 
 Placement PlaceFor(const JobNeed& need, const Devices& allowed, const AdmissionConfig& config) {
@@ -157,6 +162,19 @@ int64_t DeviceFree(const DeviceView& device, double vram_high) {
   return FractionOf(vram_high, device.total) - static_cast<int64_t>(in_use);
 }
 
+uint64_t OthersUse(const DeviceView& device) {
+  uint64_t beyond_ours = device.used > device.committed ? device.used - device.committed : 0;
+  return std::max(device.foreign, beyond_ours);
+}
+
+bool OthersLeaveNoRoom(const JobNeed& need, const DeviceView& device, double vram_high) {
+  int64_t high = FractionOf(vram_high, device.total);
+  auto job = static_cast<int64_t>(need.vram.value_or(0));
+  if (job > high) return false;  // too big even alone: headroom's own uncertainty
+  int64_t room = high - static_cast<int64_t>(OthersUse(device));
+  return need.vram ? job > room : room <= 0;
+}
+
 TempState ClassifyTemperature(std::optional<int> temperature_c, int warm, int limit) {
   if (!temperature_c || *temperature_c < warm) return TempState::kCool;
   return *temperature_c < limit ? TempState::kWarm : TempState::kHot;
@@ -176,6 +194,7 @@ int TemperatureCap(TempState state, int cool_cap) {
 
 std::string DeviceGate(const JobNeed& need, const DeviceView& device,
                        const AdmissionConfig& config) {
+  if (OthersLeaveNoRoom(need, device, config.vram_high)) return kForeignGate;
   if (device.latched) return "vram";
   TempState temp = ClassifyTemperature(device.temperature_c, config.temp_warm, config.temp_limit);
   int cool_cap = config.jobs_per_gpu > 0 ? config.jobs_per_gpu : config.slots;
@@ -213,16 +232,24 @@ AdmitDecision Admit(const JobNeed& need, const HostView& host,
     return decision;
   }
   decision.waiting = host_waiting.empty() ? placement.waiting : host_waiting;
+  if (host_waiting.empty()) decision.foreign = placement.foreign;
   if (host.running > 0 || MachineHolds(host_waiting, need, host, config)) return decision;
 
   // Ensure progress: nothing of ours runs, so waiting cannot free anything
   // the gate needs: what holds is headroom's own caution (slow start, a
-  // prediction larger than the machine allows at all). Start one; if it
-  // runs out of memory it is retried.
+  // prediction larger than the machine allows at all). Start one, on a
+  // device that others' memory does not fill; if it runs out of memory it
+  // is retried.
   const DeviceView* device = placement.device;
   if (!device && !allowed.empty()) {
-    device =
-        MostRoom(allowed, [&](const DeviceView& d) { return DeviceFree(d, config.vram_high); });
+    Devices open;
+    for (const DeviceView* d : allowed) {
+      bool held = config.policy == PolicyKind::kAdaptive &&
+                  OthersLeaveNoRoom(need, *d, config.vram_high);
+      if (!held) open.push_back(d);
+    }
+    if (open.empty()) return decision;  // only other processes can free room
+    device = MostRoom(open, [&](const DeviceView& d) { return DeviceFree(d, config.vram_high); });
   }
   decision.start = true;
   decision.forced = true;

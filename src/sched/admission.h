@@ -71,16 +71,24 @@ struct AdmitDecision {
   int device = -1;      // the chosen GPU's index; -1 = none
   bool forced = false;  // started only because nothing else runs (ensure progress)
   // What holds the job: "slots", "ram", "disk", "load", or per device gates
-  // grouped as "vram gpu0,1; temperature gpu2" (gates: vram, temperature,
-  // jobs-per-gpu, limit, slow-start). Empty when it starts on its own merit;
-  // when `forced`, the gate that was overridden, for the log.
+  // grouped as "vram gpu0,1; temperature gpu2" (gates: foreign, vram,
+  // temperature, jobs-per-gpu, limit, slow-start). Empty when it starts on
+  // its own merit; when `forced`, the gate that was overridden, for the log.
   std::string waiting;
+  // The devices held by the "foreign" gate: memory of processes headroom did
+  // not start leaves no room there for the job (the caller names them).
+  std::vector<int> foreign;
 };
 
 // The one entry point: every gate of `config.policy`, then placement. When
 // host.running is 0 a job that a gate holds starts anyway (forced), on the
-// allowed device with the most free room, so that a batch never stalls.
-// A job that wants a GPU while no device is allowed runs without one.
+// allowed device with the most free room, so that a batch never stalls on
+// headroom's own caution (slow start, a prediction larger than a device).
+// It never starts where the machine's state holds it: a full disk, others'
+// load, others' RAM, or a device whose memory held by other processes
+// leaves no room for the job (OthersLeaveNoRoom): then it waits until they
+// free it. A job that wants a GPU while no device is allowed runs without
+// one.
 AdmitDecision Admit(const JobNeed& need, const HostView& host,
                     const std::vector<DeviceView>& devices, const AdmissionConfig& config);
 
@@ -99,6 +107,15 @@ std::string LoadGate(const HostView& host, std::optional<double> max_load);
 // be negative.
 int64_t DeviceFree(const DeviceView& device, double vram_high);
 
+// Memory on `device` that is not ours: what other processes hold, or, where
+// the provider cannot tell processes apart, what the device uses beyond our
+// committed share.
+uint64_t OthersUse(const DeviceView& device);
+// True when the job's prediction (unknown counts as 0) would fit under the
+// high mark on the device alone but not beside what other processes hold:
+// only they can free the room, so waiting is the answer, not a start.
+bool OthersLeaveNoRoom(const JobNeed& need, const DeviceView& device, double vram_high);
+
 enum class TempState { kCool, kWarm, kHot };
 TempState ClassifyTemperature(std::optional<int> temperature_c, int warm, int limit);
 // How many of our jobs a device may run in `state`: `cool_cap` when cool,
@@ -107,8 +124,9 @@ TempState ClassifyTemperature(std::optional<int> temperature_c, int warm, int li
 // of a fixed figure and does not shrink as jobs end.
 int TemperatureCap(TempState state, int cool_cap);
 
-// The adaptive policy's device gates for one job: latch, temperature and
-// jobs-per-gpu cap, concurrency limit, slow start, VRAM room.
+// The adaptive policy's device gates for one job: others' memory, latch,
+// temperature and jobs-per-gpu cap, concurrency limit, slow start, VRAM
+// room.
 std::string DeviceGate(const JobNeed& need, const DeviceView& device,
                        const AdmissionConfig& config);
 

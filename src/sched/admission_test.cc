@@ -210,7 +210,20 @@ TEST(DeviceGateTest, EachGateNamesItself) {
          d->foreign = 9 * kGiB;
        },
        "vram"},
-      {"reading above the ledger counts", [](DeviceView* d) { d->used = 60 * kGiB; }, "vram"},
+      {"reading above the ledger counts",
+       [](DeviceView* d) {
+         d->committed = 55 * kGiB;
+         d->used = 60 * kGiB;
+       },
+       "vram"},
+      {"others alone leave no room",
+       [](DeviceView* d) {
+         d->foreign = 59 * kGiB;
+         d->used = 59 * kGiB;
+       },
+       "foreign"},
+      {"a reading with none of ours is others'", [](DeviceView* d) { d->used = 60 * kGiB; },
+       "foreign"},
   };
   for (const Case& c : cases) {
     DeviceView d = Device(0, 80);
@@ -362,20 +375,82 @@ TEST(AdmitTest, SlowStartWaitingNamesTheDevice) {
 
 TEST(AdmitTest, EnsureProgressStartsOneWhenNothingRuns) {
   std::vector<DeviceView> devices = {Device(0), Device(1)};
-  devices[0].foreign = 75 * kGiB;  // someone else fills both devices
-  devices[1].foreign = 70 * kGiB;
-  devices[0].latched = devices[1].latched = true;
+  devices[0].foreign = 20 * kGiB;
+  devices[1].foreign = 10 * kGiB;
+  // 70 GiB is over the high mark (68 of 80 GiB) even on an empty device:
+  // headroom's own uncertainty, not others' memory.
   HostView h = IdleHost();
-  AdmitDecision held = Admit(Needs(20), h, devices, Config());
+  AdmitDecision held = Admit(Needs(70), h, devices, Config());
   EXPECT_FALSE(held.start);
   EXPECT_EQ(held.waiting, "vram gpu0,1");
+  EXPECT_TRUE(held.foreign.empty());
 
   h.running = 0;
-  AdmitDecision forced = Admit(Needs(20), h, devices, Config());
+  AdmitDecision forced = Admit(Needs(70), h, devices, Config());
   EXPECT_TRUE(forced.start);
   EXPECT_TRUE(forced.forced);
   EXPECT_EQ(forced.device, 1);  // the one with the most room, though short
   EXPECT_EQ(forced.waiting, "vram gpu0,1");
+}
+
+// Memory that other processes hold is not headroom's to override: with
+// nothing of ours running the job still waits, and says for what.
+TEST(AdmitTest, OthersMemoryHoldsEvenWithNothingRunning) {
+  std::vector<DeviceView> devices = {Device(0, 24), Device(1, 24)};
+  devices[0].foreign = 21 * kGiB;  // high mark: 20.4 GiB
+  devices[0].used = 21 * kGiB;
+  devices[0].latched = true;
+  devices[1].used = 18 * kGiB;  // no per-process figures: used counts as others'
+  HostView h = IdleHost();
+  h.running = 0;
+  AdmitDecision d = Admit(Needs(3), h, devices, Config());
+  EXPECT_FALSE(d.start);
+  EXPECT_EQ(d.waiting, "foreign gpu0,1");
+  EXPECT_EQ(d.foreign, (std::vector<int>{0, 1}));
+  // Unknown need: not where others are over the high mark (gpu0), but
+  // where they leave some room (gpu1).
+  JobNeed unknown;
+  d = Admit(unknown, h, devices, Config());
+  EXPECT_TRUE(d.start);
+  EXPECT_EQ(d.device, 1);
+  devices[1].used = 21 * kGiB;
+  d = Admit(unknown, h, devices, Config());
+  EXPECT_FALSE(d.start);
+  EXPECT_EQ(d.waiting, "foreign gpu0,1");
+
+  devices[1].used = 10 * kGiB;  // the other process freed gpu1
+  d = Admit(Needs(3), h, devices, Config());
+  EXPECT_TRUE(d.start);
+  EXPECT_FALSE(d.forced);
+  EXPECT_EQ(d.device, 1);
+}
+
+// A job too big for the device even alone is headroom's own uncertainty:
+// others' memory does not keep it waiting forever, it starts where they
+// leave the most.
+TEST(AdmitTest, AJobLargerThanTheHighMarkStillStartsOnTheDeviceOthersLeaveFreest) {
+  std::vector<DeviceView> devices = {Device(0, 24), Device(1, 24)};
+  devices[0].foreign = 4 * kGiB;
+  devices[1].foreign = 2 * kGiB;
+  HostView h = IdleHost();
+  h.running = 0;
+  AdmitDecision d = Admit(Needs(22), h, devices, Config());
+  EXPECT_TRUE(d.start);
+  EXPECT_TRUE(d.forced);
+  EXPECT_EQ(d.device, 1);
+  EXPECT_TRUE(d.foreign.empty());
+}
+
+TEST(OthersUseTest, IsTheLargerOfOthersProcessesAndTheDeviceBeyondOurShare) {
+  DeviceView d = Device(0, 24);
+  d.used = 10 * kGiB;
+  d.committed = 4 * kGiB;
+  EXPECT_EQ(OthersUse(d), 6 * kGiB);
+  d.foreign = 7 * kGiB;
+  EXPECT_EQ(OthersUse(d), 7 * kGiB);
+  d.used = 2 * kGiB;  // our reservation larger than what the device uses
+  d.foreign = 0;
+  EXPECT_EQ(OthersUse(d), 0u);
 }
 
 // Ensure progress overrides headroom's own caution: a prediction larger than

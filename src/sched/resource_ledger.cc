@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace headroom {
 
 ResourceLedger::ResourceLedger(const AdmissionConfig& config, ResourceSource* source)
@@ -108,6 +110,37 @@ std::vector<DeviceView> ResourceLedger::Devices(const std::vector<const JobUse*>
     views.push_back(view);
   }
   return views;
+}
+
+std::string ResourceLedger::DescribeOthers(int device, const std::vector<const JobUse*>& jobs) {
+  auto gpu = std::find_if(snapshot_.gpus.begin(), snapshot_.gpus.end(),
+                          [&](const GpuDevice& d) { return d.index == device; });
+  if (gpu == snapshot_.gpus.end()) return "gpu" + std::to_string(device);
+  uint64_t others = 0;
+  for (const DeviceView& view : Devices(jobs, "")) {
+    if (view.index == device) others = OthersUse(view);
+  }
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  std::string text = fmt::format("gpu{}: {:.1f} of {:.1f} GiB used by other processes", device,
+                                 static_cast<double>(others) / kGiB,
+                                 static_cast<double>(gpu->memory_total) / kGiB);
+  std::vector<pid_t> pids;
+  if (gpu->processes_known) {
+    for (const GpuProcess& p : gpu->processes) {
+      bool ours = std::any_of(jobs.begin(), jobs.end(), [&](const JobUse* job) {
+        return job->device == device && (p.pgid == job->pgid || p.pid == job->pgid);
+      });
+      if (!ours) pids.push_back(p.pid);
+    }
+  }
+  if (pids.empty()) return text;
+  constexpr size_t kShown = 4;
+  std::string list;
+  for (size_t i = 0; i < pids.size() && i < kShown; ++i) {
+    list += (i == 0 ? "" : ", ") + std::to_string(pids[i]);
+  }
+  if (pids.size() > kShown) list += fmt::format(" +{}", pids.size() - kShown);
+  return text + fmt::format(" ({} {})", pids.size() == 1 ? "pid" : "pids", list);
 }
 
 HostView ResourceLedger::Host(const std::vector<const JobUse*>& jobs) const {

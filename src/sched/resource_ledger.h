@@ -58,6 +58,11 @@ class ResourceLedger {
                                   const std::string& job_class);
   HostView Host(const std::vector<const JobUse*>& jobs) const;
 
+  // What other processes hold on `device`, for a job that waits for them:
+  // "gpu0: 21.6 of 24.0 GiB used by other processes (pids 4242, 4243)";
+  // the pids where the provider names them (at most four, then "+N").
+  std::string DescribeOthers(int device, const std::vector<const JobUse*>& jobs);
+
   // A job of ours ended: until the next sample, its processes' memory in
   // the snapshot is already free, not someone else's.
   void OnJobExit(pid_t pgid) { exited_.push_back(pgid); }

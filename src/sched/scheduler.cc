@@ -33,7 +33,7 @@ std::string BaseClassOf(const std::string& job_class) { return job_class + "\x1e
 
 int BatchResult::ExitCode() const {
   if (interrupt_signal != 0) return 128 + interrupt_signal;
-  return counts.failed > 0 ? 1 : 0;
+  return counts.failed > 0 || gave_up ? 1 : 0;
 }
 
 Scheduler::Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* clock,
@@ -62,6 +62,9 @@ BatchResult Scheduler::Run(const Plan& plan) {
   stopping_ = false;
   interrupt_signal_ = 0;
   last_start_.reset();
+  gave_up_ = false;
+  held_since_.reset();
+  others_key_.clear();
   ledger_.emplace(config_.admission, resources_);
   Refresh();
   ReportStartingLimits();
@@ -81,6 +84,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   for (;;) {
     Refresh();
     std::string waiting = StartReady(now);
+    if (GiveUp(waiting, now)) continue;
     if (running_ == 0 && (queue_.empty() || stopping_)) break;
     if (now >= next_tick) {
       observer_->OnTick(counts_, now, waiting);
@@ -102,7 +106,47 @@ BatchResult Scheduler::Run(const Plan& plan) {
   counts_.not_started = static_cast<int64_t>(queue_.size());
   counts_.stop_signal = interrupt_signal_;
   observer_->OnBatchEnd(counts_, now);
-  return BatchResult{counts_, interrupt_signal_};
+  return BatchResult{counts_, interrupt_signal_, gave_up_};
+}
+
+bool Scheduler::GiveUp(const std::string& waiting, TimePoint now) {
+  bool held = running_ == 0 && !queue_.empty() && !stopping_ && !waiting.empty() &&
+              waiting != "delay" && waiting != "retry-delay";
+  if (!held) {
+    held_since_.reset();
+    return false;
+  }
+  if (!held_since_) held_since_ = now;
+  if (!config_.gate_timeout || now - *held_since_ < *config_.gate_timeout) return false;
+  gave_up_ = true;
+  stopping_ = true;
+  observer_->OnNotice(LogLevel::kError,
+                      "gave up after waiting " +
+                          FormatDuration(std::chrono::duration<double>(now - *held_since_).count()) +
+                          " (--gate-timeout) with nothing running: " + waiting);
+  return true;
+}
+
+std::string Scheduler::Waiting(const AdmitDecision& decision,
+                               const std::vector<const JobUse*>& uses, TimePoint now) {
+  if (decision.foreign.empty()) return decision.waiting;
+  std::string group = "foreign gpu";
+  for (size_t i = 0; i < decision.foreign.size(); ++i) {
+    group += (i == 0 ? "" : ",") + std::to_string(decision.foreign[i]);
+  }
+  constexpr auto kKeep = std::chrono::seconds(10);
+  if (group != others_key_ || now - others_at_ >= kKeep) {
+    others_text_.clear();
+    for (int device : decision.foreign) {
+      others_text_ += (others_text_.empty() ? "" : "; ") + ledger_->DescribeOthers(device, uses);
+    }
+    others_key_ = group;
+    others_at_ = now;
+  }
+  std::string text = decision.waiting;
+  size_t at = text.find(group);
+  if (at != std::string::npos) text.replace(at, group.size(), others_text_);
+  return text;
 }
 
 std::vector<const JobUse*> Scheduler::RunningUses() const {
@@ -270,7 +314,7 @@ bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
     JobNeed need = NeedOf({it->job}, it->cpu_fallback);
     AdmitDecision decision = AdmitUnit(need, job, host, ledger_->Devices(uses, ClassOf(job)));
     if (!decision.start) {
-      if (head_waiting.empty()) head_waiting = decision.waiting;
+      if (head_waiting.empty()) head_waiting = Waiting(decision, uses, now);
       continue;
     }
     uint64_t size = need.vram.value_or(0);
@@ -339,7 +383,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   for (const auto& it : members) jobs.push_back(it->job);
   AdmitDecision decision = AdmitUnit(NeedOf(jobs, head->cpu_fallback), lead, host, devices);
   if (!decision.start) {
-    *waiting = decision.waiting;
+    *waiting = Waiting(decision, uses, now);
     return false;
   }
   pick->members = std::move(members);

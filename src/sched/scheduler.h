@@ -55,12 +55,17 @@ struct SchedulerConfig {
   // --worker: processes outlive their jobs. A worker's own memory (its
   // model) is learned apart from what each request adds, and counted once.
   bool workers = false;
+  // --gate-timeout: give up (exit 1, the rest not started, resumable) when
+  // nothing of ours runs and the machine's state has held the queue this
+  // long; unset = wait as long as it takes.
+  std::optional<Millis> gate_timeout;
 };
 
 struct BatchResult {
   Counts counts;
   int interrupt_signal = 0;  // SIGINT/SIGTERM that stopped the batch, else 0
-  int ExitCode() const;      // 0, 1 (a job failed), 130/143 (interrupted)
+  bool gave_up = false;      // --gate-timeout ran out
+  int ExitCode() const;      // 0, 1 (a job failed or gave up), 130/143 (interrupted)
 };
 
 // `runner`, `clock` and `observer` must outlive the Scheduler.
@@ -112,6 +117,13 @@ class Scheduler {
   // Phase 1: starts every job the admission rules allow; returns what holds
   // the queue ("" when nothing does).
   std::string StartReady(TimePoint now);
+  // What holds the queue, for people: `decision.waiting` with its "foreign"
+  // devices described (ResourceLedger::DescribeOthers).
+  std::string Waiting(const AdmitDecision& decision, const std::vector<const JobUse*>& uses,
+                      TimePoint now);
+  // --gate-timeout: true (and the batch stops) when the queue has been held
+  // with nothing running for longer than it allows.
+  bool GiveUp(const std::string& waiting, TimePoint now);
   bool PickSingle(TimePoint now, Pick* pick, std::string* waiting);
   bool PickBatch(TimePoint now, Pick* pick, std::string* waiting);
   size_t AutoSize(const std::vector<std::deque<Pending>::iterator>& candidates,
@@ -182,6 +194,12 @@ class Scheduler {
   bool stopping_ = false;     // start nothing new (interrupt or --halt)
   int interrupt_signal_ = 0;
   std::optional<TimePoint> last_start_;
+  bool gave_up_ = false;
+  std::optional<TimePoint> held_since_;  // nothing runs and a gate holds the queue
+  // The description of others' memory, kept for a while so that the
+  // waiting reason (journaled on each change) does not follow every MiB.
+  std::string others_key_, others_text_;
+  TimePoint others_at_{};
   std::optional<ResourceLedger> ledger_;
 };
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,24 @@ class GpuTest : public E2eTest {
                                   " --seconds " + std::to_string(seconds) + "\n");
   }
   RunResult HrSim(std::vector<std::string> args) { return Hr(std::move(args), SimOpts()); }
+
+  // Another user's process holding `mib` on device 0: a live process with
+  // an allocation in the simulated GPU's state (docs/simgpu.md). Ends
+  // with the returned process (the allocation dies with it).
+  std::unique_ptr<Process> OtherProcess(int mib) {
+    auto other = std::make_unique<Process>(std::vector<std::string>{"/bin/sleep", "120"}, Opts());
+    WriteFile(Path("sim.json.state"),
+              "alloc 0 " + std::to_string(other->pid()) + " " + std::to_string(mib) + " 0\n");
+    return other;
+  }
+
+  // The "waiting" of `status --json`, "" while there is none to read.
+  std::string StatusWaiting() {
+    RunResult r = HrSim({"status", "--json"});
+    auto json = nlohmann::json::parse(r.out, nullptr, false);
+    if (!json.is_object() || !json["waiting"].is_string()) return "";
+    return json["waiting"].get<std::string>();
+  }
 };
 
 TEST_F(GpuTest, JobsSpreadOverTwoDevicesAndGetTheirGpu) {
@@ -58,6 +78,63 @@ TEST_F(GpuTest, JobsSpreadOverTwoDevicesAndGetTheirGpu) {
   ASSERT_EQ(starts.size(), 2u);
   EXPECT_LT(std::abs(std::stod(starts[0]) - std::stod(starts[1])), 1.0)
       << "the two jobs should have run side by side";
+}
+
+// Memory that another process holds is not headroom's to override: with
+// nothing of its own running, a job that does not fit beside it waits (and
+// says for what) instead of failing out of memory, and starts when the
+// other process frees the memory.
+TEST_F(GpuTest, AnotherProcessesMemoryMakesJobsWaitNotFail) {
+  Devices({10240});  // high mark 8704 MiB
+  std::unique_ptr<Process> other = OtherProcess(9000);
+  std::string job = AllocJob(2000, 0.2);
+  std::unique_ptr<Process> run =
+      Start({"run", "-j2", "--gpu-mem", "2000M", "--monitor-interval", "50ms", "--", job, "{}",
+             "{gpu}", ":::", "a", "b", "c"},
+            SimOpts());
+  std::string waiting;
+  ASSERT_TRUE(run->PumpUntil(
+      [&] {
+        waiting = StatusWaiting();
+        return !waiting.empty();
+      },
+      20))
+      << run->err();
+  EXPECT_EQ(waiting, "gpu0: 8.8 of 10.0 GiB used by other processes (pid " +
+                         std::to_string(other->pid()) + ")");
+  EXPECT_FALSE(FileExists(Path("where"))) << "nothing may start beside the other process";
+  EXPECT_TRUE(run->Running());
+
+  other->Signal(SIGKILL);  // the other process ends: its memory is free
+  other->Wait(10);
+  RunResult r = run->Wait(30);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(SplitLines(ReadFile(Path("where"))).size(), 3u);
+  EXPECT_FALSE(Contains(r.out + r.err, "out of memory")) << r.out << r.err;
+  EXPECT_FALSE(Contains(r.out + r.err, "although it waits")) << r.out << r.err;
+}
+
+// --gate-timeout: a batch that the machine's state holds gives up with
+// exit 1 and the reason; what did not start is resumable.
+TEST_F(GpuTest, AGateTimeoutGivesUpWithTheReasonAndLeavesTheRestResumable) {
+  Devices({10240});
+  std::unique_ptr<Process> other = OtherProcess(9000);
+  std::string job = AllocJob(2000, 0.1);
+  RunResult r = HrSim({"run", "--gpu-mem", "2000M", "--gate-timeout", "0.5s",
+                       "--monitor-interval", "50ms", "--", job, "{}", "{gpu}", ":::", "a", "b"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out + r.err, "gave up after waiting")) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out + r.err, "used by other processes (pid " +
+                                          std::to_string(other->pid()) + ")"))
+      << r.out << r.err;
+  EXPECT_FALSE(FileExists(Path("where")));
+
+  other->Signal(SIGKILL);
+  other->Wait(10);
+  r = HrSim({"run", "--resume", "--gpu-mem", "2000M", "--gate-timeout", "0.5s",
+             "--monitor-interval", "50ms", "--", job, "{}", "{gpu}", ":::", "a", "b"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(SplitLines(ReadFile(Path("where"))).size(), 2u);
 }
 
 TEST_F(GpuTest, DeclaredFootprintsAreNeverOverbooked) {
@@ -114,6 +191,46 @@ TEST_F(GpuTest, AHotDeviceTakesOneJobAtATime) {
                        "{}", "{gpu}", ":::", "a", "b", "c"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_GT(r.seconds, 0.2 * 3 - 0.05) << "a device at 90 C runs one job";
+}
+
+// An allocation inherited from Slurm, Docker or a shared box's convention:
+// only those devices are used, and each job is told the one it got.
+TEST_F(GpuTest, AnInheritedCudaVisibleDevicesIsTheBatchsAllocation) {
+  Devices({10240, 10240, 10240, 10240});
+  std::string job = AllocJob(6000, 0.3);
+  RunOptions options = SimOpts();
+  options.env.push_back("CUDA_VISIBLE_DEVICES=2,SIM-3");
+  RunResult r = Hr({"run", "-j4", "--gpu-mem", "6G", "--monitor-interval", "50ms", "--", job,
+                    "{}", "{gpu}", ":::", "a", "b", "c", "d"},
+                   options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<std::string> where = SplitLines(ReadFile(Path("where")));
+  ASSERT_EQ(where.size(), 4u);
+  for (const std::string& line : where) {
+    EXPECT_TRUE(Contains(line, "gpu=2 cvd=2") || Contains(line, "gpu=3 cvd=3")) << line;
+  }
+
+  options.env.back() = "CUDA_VISIBLE_DEVICES=2,7";
+  r = Hr({"run", "--", job, "{}", ":::", "a"}, options);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "headroom: error: CUDA_VISIBLE_DEVICES entry '7': no such GPU (this machine has "
+            "gpu0-3)\n");
+  options.env.back() = "CUDA_VISIBLE_DEVICES=2,3";
+  r = Hr({"run", "--gpus", "0", "--", job, "{}", ":::", "a"}, options);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "headroom: error: --gpus 0: no such GPU (CUDA_VISIBLE_DEVICES='2,3' gives this "
+            "batch gpu2,3)\n");
+}
+
+TEST_F(GpuTest, GpusNamingADeviceThatDoesNotExistIsAnInputError) {
+  Devices({10240, 10240});
+  std::string job = AllocJob(0, 0);
+  RunResult r = HrSim({"run", "--gpus", "1,7", "--", job, "{}", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "headroom: error: --gpus 7: no such GPU (this machine has gpu0,1)\n");
+  EXPECT_FALSE(FileExists(Path("where")));
 }
 
 TEST_F(GpuTest, GpusNoneHidesEveryDevice) {
