@@ -7,14 +7,33 @@
 namespace headroom {
 namespace {
 
-// What frameworks print when an allocation fails. "OutOfMemoryError" is
-// PyTorch's torch.cuda.OutOfMemoryError (Java's too, rarer on GPU hosts);
-// RESOURCE_EXHAUSTED is TensorFlow/XLA running out of device memory.
+// What the tools our users run print when an allocation fails.
+// "OutOfMemoryError" is PyTorch's torch.cuda.OutOfMemoryError (Java's too,
+// rarer on GPU hosts); RESOURCE_EXHAUSTED is XLA's (JAX, TensorFlow's C++
+// side), "OOM when allocating tensor" TensorFlow's Python
+// ResourceExhaustedError. Vulkan upscalers (ncnn: Real-ESRGAN, waifu2x,
+// RIFE) fail in vkAllocateMemory with VK_ERROR_OUT_OF_DEVICE_MEMORY; ffmpeg's
+// NVENC fails to open a session when the GPU's memory is full ("No capable
+// devices found" is what it says when it cannot open one at all); ONNX
+// Runtime's CUDA allocator fails with "CUDA failure 2: out of memory" or in
+// its BFC arena.
 constexpr std::pair<std::string_view, OomKind> kBuiltinPatterns[] = {
-    {"CUDA out of memory", OomKind::kGpu},        {"CUDA error: out of memory", OomKind::kGpu},
-    {"cudaErrorMemoryAllocation", OomKind::kGpu}, {"CUBLAS_STATUS_ALLOC_FAILED", OomKind::kGpu},
-    {"OutOfMemoryError", OomKind::kGpu},          {"RESOURCE_EXHAUSTED", OomKind::kGpu},
-    {"std::bad_alloc", OomKind::kHost},           {"MemoryError", OomKind::kHost},
+    {"CUDA out of memory", OomKind::kGpu},
+    {"CUDA error: out of memory", OomKind::kGpu},
+    {"cudaErrorMemoryAllocation", OomKind::kGpu},
+    {"CUBLAS_STATUS_ALLOC_FAILED", OomKind::kGpu},
+    {"OutOfMemoryError", OomKind::kGpu},
+    {"RESOURCE_EXHAUSTED", OomKind::kGpu},
+    {"OOM when allocating tensor", OomKind::kGpu},
+    {"vkAllocateMemory failed", OomKind::kGpu},
+    {"VK_ERROR_OUT_OF_DEVICE_MEMORY", OomKind::kGpu},
+    {"ErrorOutOfDeviceMemory", OomKind::kGpu},
+    {"OpenEncodeSessionEx failed: out of memory", OomKind::kGpu},
+    {"No capable devices found", OomKind::kGpu},
+    {"CUDA failure 2: out of memory", OomKind::kGpu},
+    {"Failed to allocate memory for requested buffer", OomKind::kGpu},
+    {"std::bad_alloc", OomKind::kHost},
+    {"MemoryError", OomKind::kHost},
     {"Cannot allocate memory", OomKind::kHost},
 };
 

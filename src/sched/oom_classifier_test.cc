@@ -32,6 +32,36 @@ TEST(OomClassifierTest, BuiltInPatternsAndTheMemoryTheyName) {
       {"error: cudaErrorMemoryAllocation at line 42", OomKind::kGpu},
       {"RuntimeError: CUBLAS_STATUS_ALLOC_FAILED when calling cublasCreate", OomKind::kGpu},
       {"jax.errors.XlaRuntimeError: RESOURCE_EXHAUSTED: Out of memory", OomKind::kGpu},
+      {"jax.errors.XlaRuntimeError: RESOURCE_EXHAUSTED: Out of memory while trying to allocate "
+       "17179869184 bytes.",
+       OomKind::kGpu},
+      {"tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating "
+       "tensor with shape[64,256,256,128] and type float on "
+       "/job:localhost/replica:0/task:0/device:GPU:0 by allocator GPU_0_bfc [Op:Conv2D]",
+       OomKind::kGpu},
+      {"[0 NVIDIA GeForce RTX 3060]  queueC=2[8]  queueG=0[16]  queueT=1[2]\n"
+       "vkAllocateMemory failed -2\nvkAllocateMemory failed -2",
+       OomKind::kGpu},
+      {"vkAllocateMemory: VK_ERROR_OUT_OF_DEVICE_MEMORY", OomKind::kGpu},
+      {"terminate called after throwing an instance of 'vk::OutOfDeviceMemoryError'\n"
+       "  what():  vk::Device::allocateMemory: ErrorOutOfDeviceMemory",
+       OomKind::kGpu},
+      {"[h264_nvenc @ 0x55d0c8a4e2c0] OpenEncodeSessionEx failed: out of memory (10): (no "
+       "details)\n[h264_nvenc @ 0x55d0c8a4e2c0] No capable devices found",
+       OomKind::kGpu},
+      {"[hevc_nvenc @ 0x5601] No capable devices found\nError initializing output stream 0:0",
+       OomKind::kGpu},
+      {"onnxruntime.capi.onnxruntime_pybind11_state.Fail: [ONNXRuntimeError] : 1 : FAIL : "
+       "CUDA failure 2: out of memory ; GPU=0 ; hostname=box ; expr=cudaMalloc((void**)&p, size);",
+       OomKind::kGpu},
+      {"[E:onnxruntime:, sequential_executor.cc:494 ExecuteKernel] Non-zero status code returned "
+       "while running Conv node. Status Message: "
+       "/onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:376 void* "
+       "onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*, bool, "
+       "onnxruntime::WaitNotificationFn) Failed to allocate memory for requested buffer of size "
+       "2147483648",
+       OomKind::kGpu},
+      {"[h264 @ 0x5601] Error while decoding stream: Cannot allocate memory", OomKind::kHost},
       {"terminate called after throwing an instance of 'std::bad_alloc'", OomKind::kHost},
       {"Traceback (most recent call last):\nMemoryError", OomKind::kHost},
       {"ffmpeg: Cannot allocate memory", OomKind::kHost},
@@ -107,7 +137,7 @@ TEST(OomClassifierTest, UserPatternsAreSearchedRegexes) {
   std::vector<Case> cases = {
       {"encoder: not enough video memory for frame 12", OomKind::kUnknown},
       {"not enough memory", OomKind::kUnknown},
-      {"VK_ERROR_OUT_OF_DEVICE_MEMORY", OomKind::kUnknown},
+      {"VK_ERROR_OUT_OF_POOL_MEMORY", OomKind::kUnknown},
       {"not enough disk", OomKind::kNone},
       {"CUDA out of memory", OomKind::kGpu},  // built-ins still say which memory
   };
