@@ -52,6 +52,7 @@ Status SchedulerConfigOf(const Options& options, SchedulerConfig* config) {
   config->gate_timeout = options.gate_timeout;
   config->kill_grace = options.kill_grace;
   config->delay = options.delay;
+  config->cooldown = options.cooldown;
   config->halt = options.halt;
   config->retry = RetryConfig{options.retries, options.retry_delay};
   config->batch.size = options.batch_size;

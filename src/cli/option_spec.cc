@@ -201,6 +201,11 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ApplyDuration(w, &o->delay);
      }},
+    {"cooldown", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "0s", "Running",
+     "after a job ends on a GPU, that GPU takes no new job for DURATION (lets it recover)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyDuration(w, &o->cooldown);
+     }},
     {"halt", 0, "never|soon|now", ValueKind::kScalar, OptionScope::kEverywhere, "never", "Running",
      "on a failure, soon: start no new job; now: also stop running jobs",
      [](const Words& w, unsigned, Options* o, std::string*) {

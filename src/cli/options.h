@@ -56,6 +56,7 @@ struct Options {
   int retries = 0;                  // --retries
   Millis retry_delay{30000};        // --retry-delay, also before an out-of-memory retry
   Millis delay{0};                  // --delay between job starts
+  Millis cooldown{0};               // --cooldown: a GPU's pause after a job ends on it
   Halt halt = Halt::kNever;         // --halt
 
   // --- batches and workers ---------------------------------------------

@@ -11,6 +11,7 @@ namespace {
 using Devices = std::vector<const DeviceView*>;
 
 constexpr const char* kForeignGate = "foreign";
+constexpr const char* kCooldownGate = "cooldown";
 
 // `fraction` of `total` bytes, rounded to the nearest byte: 0.85 is not
 // exact in binary, and truncating would put "exactly at the mark" a byte low.
@@ -96,12 +97,14 @@ Placement PlaceFor(const JobNeed& need, const Devices& allowed, const AdmissionC
     case PolicyKind::kFixed:
       // Memory is ignored: spread jobs evenly, as a round-robin pool would.
       return Place(
-          allowed, [](const DeviceView&) { return std::string(); },
+          allowed,
+          [](const DeviceView& d) { return d.cooling ? std::string(kCooldownGate) : std::string(); },
           [](const DeviceView& d) { return -static_cast<int64_t>(d.running); });
     case PolicyKind::kWatermark:
       return Place(
           allowed,
           [high](const DeviceView& d) {
+            if (d.cooling) return std::string(kCooldownGate);
             return WatermarkRoom(d, high) > 0 ? std::string() : std::string("vram");
           },
           [high](const DeviceView& d) { return WatermarkRoom(d, high); });
@@ -194,6 +197,7 @@ int TemperatureCap(TempState state, int cool_cap) {
 
 std::string DeviceGate(const JobNeed& need, const DeviceView& device,
                        const AdmissionConfig& config) {
+  if (device.cooling) return kCooldownGate;
   if (OthersLeaveNoRoom(need, device, config.vram_high)) return kForeignGate;
   if (device.latched) return "vram";
   TempState temp = ClassifyTemperature(device.temperature_c, config.temp_warm, config.temp_limit);
@@ -244,8 +248,8 @@ AdmitDecision Admit(const JobNeed& need, const HostView& host,
   if (!device && !allowed.empty()) {
     Devices open;
     for (const DeviceView* d : allowed) {
-      bool held = config.policy == PolicyKind::kAdaptive &&
-                  OthersLeaveNoRoom(need, *d, config.vram_high);
+      bool held = d->cooling || (config.policy == PolicyKind::kAdaptive &&
+                                 OthersLeaveNoRoom(need, *d, config.vram_high));
       if (!held) open.push_back(d);
     }
     if (open.empty()) return decision;  // only other processes can free room

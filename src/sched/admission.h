@@ -48,6 +48,7 @@ struct DeviceView {
   int class_running = 0;             // of those, jobs of the class being admitted
   std::optional<int> temperature_c;  // unknown counts as cool
   bool latched = false;              // crossed vram_high, waiting to fall below vram_low
+  bool cooling = false;              // --cooldown: a job of ours ended on it a moment ago
   int limit = kNoLimit;              // from the device's ConcurrencyLimit
 };
 
@@ -71,8 +72,8 @@ struct AdmitDecision {
   int device = -1;      // the chosen GPU's index; -1 = none
   bool forced = false;  // started only because nothing else runs (ensure progress)
   // What holds the job: "slots", "ram", "disk", "load", or per device gates
-  // grouped as "vram gpu0,1; temperature gpu2" (gates: foreign, vram,
-  // temperature, jobs-per-gpu, limit, slow-start). Empty when it starts on
+  // grouped as "vram gpu0,1; temperature gpu2" (gates: cooldown, foreign,
+  // vram, temperature, jobs-per-gpu, limit, slow-start). Empty when it starts on
   // its own merit; when `forced`, the gate that was overridden, for the log.
   std::string waiting;
   // The devices held by the "foreign" gate: memory of processes headroom did
@@ -85,9 +86,9 @@ struct AdmitDecision {
 // allowed device with the most free room, so that a batch never stalls on
 // headroom's own caution (slow start, a prediction larger than a device).
 // It never starts where the machine's state holds it: a full disk, others'
-// load, others' RAM, or a device whose memory held by other processes
-// leaves no room for the job (OthersLeaveNoRoom): then it waits until they
-// free it. A job that wants a GPU while no device is allowed runs without
+// load, others' RAM, a device whose memory held by other processes leaves
+// no room for the job (OthersLeaveNoRoom), or one in its --cooldown: then
+// it waits until they free it or the cooldown ends. A job that wants a GPU while no device is allowed runs without
 // one.
 AdmitDecision Admit(const JobNeed& need, const HostView& host,
                     const std::vector<DeviceView>& devices, const AdmissionConfig& config);
@@ -124,7 +125,7 @@ TempState ClassifyTemperature(std::optional<int> temperature_c, int warm, int li
 // of a fixed figure and does not shrink as jobs end.
 int TemperatureCap(TempState state, int cool_cap);
 
-// The adaptive policy's device gates for one job: others' memory, latch,
+// The adaptive policy's device gates for one job: cooldown, others' memory, latch,
 // temperature and jobs-per-gpu cap, concurrency limit, slow start, VRAM
 // room.
 std::string DeviceGate(const JobNeed& need, const DeviceView& device,

@@ -504,6 +504,27 @@ TEST(AdmitTest, MachineStateGatesHoldEvenWithNothingRunning) {
   EXPECT_EQ(d.waiting, "load");
 }
 
+// --cooldown: a device that just finished a job takes nothing, under every
+// policy, and not even to ensure progress; the others go on.
+TEST(AdmitTest, ACoolingDeviceTakesNothingUnderEveryPolicy) {
+  std::vector<DeviceView> devices = {Device(0), Device(1)};
+  devices[0].cooling = true;
+  HostView h = IdleHost();
+  h.running = 0;
+  for (PolicyKind policy : {PolicyKind::kAdaptive, PolicyKind::kFixed, PolicyKind::kWatermark}) {
+    AdmissionConfig config = Config();
+    config.policy = policy;
+    AdmitDecision d = Admit(Needs(1), h, devices, config);
+    EXPECT_TRUE(d.start);
+    EXPECT_EQ(d.device, 1);
+    devices[1].cooling = true;
+    d = Admit(Needs(1), h, devices, config);
+    EXPECT_FALSE(d.start);
+    EXPECT_EQ(d.waiting, "cooldown gpu0,1");
+    devices[1].cooling = false;
+  }
+}
+
 TEST(AdmitTest, FixedPolicyCountsSlotsOnlyAndSpreadsJobs) {
   AdmissionConfig config = Config(4);
   config.policy = PolicyKind::kFixed;

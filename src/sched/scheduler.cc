@@ -63,6 +63,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   interrupt_signal_ = 0;
   last_start_.reset();
   gave_up_ = false;
+  cool_until_.clear();
   held_since_.reset();
   others_key_.clear();
   ledger_.emplace(config_.admission, resources_);
@@ -109,9 +110,20 @@ BatchResult Scheduler::Run(const Plan& plan) {
   return BatchResult{counts_, interrupt_signal_, gave_up_};
 }
 
+std::vector<DeviceView> Scheduler::DeviceViews(const std::vector<const JobUse*>& uses,
+                                               const std::string& job_class, TimePoint now) {
+  std::vector<DeviceView> views = ledger_->Devices(uses, job_class);
+  for (DeviceView& view : views) {
+    auto cool = cool_until_.find(view.index);
+    view.cooling = cool != cool_until_.end() && now < cool->second;
+  }
+  return views;
+}
+
 bool Scheduler::GiveUp(const std::string& waiting, TimePoint now) {
   bool held = running_ == 0 && !queue_.empty() && !stopping_ && !waiting.empty() &&
-              waiting != "delay" && waiting != "retry-delay";
+              waiting != "delay" && waiting != "retry-delay" &&
+              waiting.find("cooldown") == std::string::npos;
   if (!held) {
     held_since_.reset();
     return false;
@@ -312,7 +324,7 @@ bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
     if (job.priority != *priority) break;
     ++tried;
     JobNeed need = NeedOf({it->job}, it->cpu_fallback);
-    AdmitDecision decision = AdmitUnit(need, job, host, ledger_->Devices(uses, ClassOf(job)));
+    AdmitDecision decision = AdmitUnit(need, job, host, DeviceViews(uses, ClassOf(job), now));
     if (!decision.start) {
       if (head_waiting.empty()) head_waiting = Waiting(decision, uses, now);
       continue;
@@ -377,7 +389,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   }
   std::vector<const JobUse*> uses = RunningUses();
   HostView host = ledger_->Host(uses);
-  std::vector<DeviceView> devices = ledger_->Devices(uses, job_class);
+  std::vector<DeviceView> devices = DeviceViews(uses, job_class, now);
   if (sizer_.is_auto()) members.resize(AutoSize(members, host, devices));
   std::vector<size_t> jobs;
   for (const auto& it : members) jobs.push_back(it->job);
@@ -623,6 +635,7 @@ TimePoint Scheduler::NextWake(TimePoint now) const {
     };
     for (const Pending& p : queue_) consider(p.ready);
     if (last_start_) consider(*last_start_ + config_.delay);
+    for (const auto& [device, until] : cool_until_) consider(until);
   }
   return std::max(wake, now);
 }
@@ -648,6 +661,9 @@ void Scheduler::HandleExit(const Exited& exited, TimePoint now) {
   }
   --running_;
   counts_.running -= static_cast<int64_t>(run.members.size());
+  if (config_.cooldown.count() > 0 && run.use.device >= 0) {
+    cool_until_[run.use.device] = now + config_.cooldown;
+  }
 
   const ExitInfo& info = exited.info;
   Outcome unit_outcome = ClassifyExit(info, run.timed_out, run.interrupted);

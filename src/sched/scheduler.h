@@ -59,6 +59,9 @@ struct SchedulerConfig {
   // nothing of ours runs and the machine's state has held the queue this
   // long; unset = wait as long as it takes.
   std::optional<Millis> gate_timeout;
+  // --cooldown: after a job ends on a GPU, the GPU takes no new job for
+  // this long (0: off).
+  Millis cooldown{0};
 };
 
 struct BatchResult {
@@ -117,6 +120,9 @@ class Scheduler {
   // Phase 1: starts every job the admission rules allow; returns what holds
   // the queue ("" when nothing does).
   std::string StartReady(TimePoint now);
+  // The ledger's views for a job of `job_class`, with --cooldown applied.
+  std::vector<DeviceView> DeviceViews(const std::vector<const JobUse*>& uses,
+                                      const std::string& job_class, TimePoint now);
   // What holds the queue, for people: `decision.waiting` with its "foreign"
   // devices described (ResourceLedger::DescribeOthers).
   std::string Waiting(const AdmitDecision& decision, const std::vector<const JobUse*>& uses,
@@ -195,6 +201,7 @@ class Scheduler {
   int interrupt_signal_ = 0;
   std::optional<TimePoint> last_start_;
   bool gave_up_ = false;
+  std::map<int, TimePoint> cool_until_;  // --cooldown: per device
   std::optional<TimePoint> held_since_;  // nothing runs and a gate holds the queue
   // The description of others' memory, kept for a while so that the
   // waiting reason (journaled on each change) does not follow every MiB.

@@ -369,6 +369,32 @@ TEST_F(ResourceSchedulerTest, DeclaredVramLimitsJobsPerDevice) {
   EXPECT_EQ(observer.waits.front(), "vram gpu0");
 }
 
+// --cooldown: a GPU takes no new job for that long after one ended on it;
+// a second GPU goes on meanwhile. Jobs take 100 ms.
+TEST_F(ResourceSchedulerTest, CooldownPausesTheDeviceAJobEndedOn) {
+  resources.AddDevice(0, 10);
+  config.gpu_mem = uint64_t{1} << 30;
+  config.jobs = 1;
+  config.cooldown = milliseconds(400);
+  RunJobs({"a", "b", "c"});
+  EXPECT_TRUE(Logged("start a slot 1 attempt 1 at 0"));
+  EXPECT_TRUE(Logged("start b slot 1 attempt 1 at 500"));
+  EXPECT_TRUE(Logged("start c slot 1 attempt 1 at 1000"));
+}
+
+TEST_F(ResourceSchedulerTest, CooldownOnOneDeviceLeavesTheOthersWorking) {
+  resources.AddDevice(0, 10);
+  resources.AddDevice(1, 10);
+  config.gpu_mem = uint64_t{1} << 30;
+  config.jobs = 2;
+  config.cooldown = milliseconds(400);
+  RunJobs({"a", "b", "c", "d"});
+  EXPECT_TRUE(Logged("start a slot 1 attempt 1 at 0"));
+  EXPECT_TRUE(Logged("start b slot 2 attempt 1 at 0"));
+  EXPECT_TRUE(Logged("start c slot 1 attempt 1 at 500")) << ::testing::PrintToString(runner.log);
+  EXPECT_TRUE(Logged("start d slot 2 attempt 1 at 500"));
+}
+
 TEST_F(ResourceSchedulerTest, JobsGoToTheDeviceWithTheMostRoom) {
   resources.AddDevice(0, 10);
   resources.AddDevice(1, 20);
