@@ -45,13 +45,16 @@
 #include "report/console.h"
 #include "report/event_log.h"
 #include "report/failure_hook.h"
+#include "report/footprints_view.h"
 #include "report/metrics.h"
 #include "report/metrics_server.h"
 #include "report/report_writer.h"
 #include "report/status_view.h"
+#include "sched/footprint_model.h"
 #include "sched/rerun_policy.h"
 #include "sched/scheduler.h"
 #include "sched/unit_plan.h"
+#include "util/shell_quote.h"
 
 extern char** environ;
 
@@ -373,6 +376,19 @@ int FinishBatch(const BatchResult& result, Batch* b) {
   return exit_code;
 }
 
+// What earlier batches in this state dir learned of each class: where the
+// footprint model starts (a second batch of a class packs from its first
+// job, with no slow start and no repeated out-of-memory retries).
+Status LoadPriors(Batch* b) {
+  if (!b->journal) return Status::Ok();
+  std::vector<FootprintRecord> rows;
+  Status status = b->journal->RecentFootprints(FootprintModel::kDefaultWindow, &rows);
+  for (FootprintRecord& row : rows) {
+    b->config.priors.push_back({std::move(row.job_class), std::move(row.kind), row.input, row.value});
+  }
+  return status;
+}
+
 int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>& resolved,
              const std::string& source) {
   Batch b(cli.options);
@@ -380,6 +396,8 @@ int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>
   Status status = CheckSetup(plan, &b, &hook);
   if (status.ok()) status = OpenJournal(cli.effective, &plan, &b);
   if (!status.ok()) return Fail(status);
+  status = LoadPriors(&b);
+  if (!status.ok()) return b.FailBatch(status);
   status = PrepareFiles(source, &b);
   if (!status.ok()) return b.FailBatch(status);
   AddObservers(std::move(hook), &b);
@@ -448,6 +466,44 @@ int WriteReport(const Options& options) {
   return status.ok() ? 0 : Fail(status);
 }
 
+// headroom footprints [--json] [--forget CLASS | --all]: what batches in
+// the state dir learned of each command, or forgetting it.
+int ShowFootprints(const Options& options) {
+  std::vector<FootprintClassView> view;
+  Status status = LoadFootprintsView(options.state_dir, &view);
+  if (!status.ok()) return Fail(status);
+  if (options.forget.empty() && !options.forget_all) {
+    std::string text = options.json ? FormatFootprintsJson(view) : FormatFootprintsText(view, UnixNow());
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  if (!options.forget.empty() && options.forget_all) {
+    return Fail(Status::Error("--forget CLASS and --all: give one of them"));
+  }
+  std::vector<std::optional<std::string>> classes = {std::nullopt};  // --all
+  if (!options.forget.empty()) {
+    std::vector<std::string> found;
+    status = FindFootprintClass(view, options.forget, &found);
+    if (!status.ok()) return Fail(status);
+    classes.assign(found.begin(), found.end());
+  }
+  if (view.empty()) {
+    std::puts("nothing learned yet: nothing to forget");
+    return 0;
+  }
+  std::unique_ptr<Journal> journal;
+  status = Journal::Open(options.state_dir, &journal);
+  for (const auto& job_class : classes) {
+    int64_t classes_gone = 0;
+    if (status.ok()) status = journal->ForgetFootprints(job_class, &classes_gone);
+  }
+  if (!status.ok()) return Fail(status);
+  std::string what = options.forget_all ? fmt::format("{} class(es)", view.size())
+                                        : Printable(options.forget);
+  std::printf("forgot what was learned of %s\n", what.c_str());
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   // A closed stdout must not kill the runner while jobs run; children get
   // the default disposition back (ProcessSet).
@@ -467,6 +523,8 @@ int Main(int argc, char** argv) {
       return ShowStatus(options);
     case Command::kReport:
       return WriteReport(options);
+    case Command::kFootprints:
+      return ShowFootprints(options);
     case Command::kRun:
     case Command::kList:
       break;

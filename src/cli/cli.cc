@@ -247,6 +247,7 @@ unsigned CommandBit(std::string_view subcommand) {
   if (subcommand == "gpus") return kForGpus;
   if (subcommand == "status") return kForStatus;
   if (subcommand == "report") return kForReport;
+  if (subcommand == "footprints") return kForFootprints;
   return kForRun;
 }
 
@@ -255,7 +256,8 @@ std::string_view OwnerName(unsigned commands) {
   if ((commands & kForRun) != 0) return "run";
   if ((commands & kForGpus) != 0) return "gpus";
   if ((commands & kForStatus) != 0) return "status";
-  return "report";
+  if ((commands & kForReport) != 0) return "report";
+  return "footprints";
 }
 
 // An option of another subcommand, given on the command line, is a usage
@@ -329,12 +331,14 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
                         cores, CommandBit(subcommand), &options, &rows);
   if (!status.ok()) return status;
 
-  if (subcommand == "gpus" || subcommand == "status" || subcommand == "report") {
+  if (subcommand == "gpus" || subcommand == "status" || subcommand == "report" ||
+      subcommand == "footprints") {
     status = CheckNoCommand(command_line, subcommand);
     if (!status.ok()) return status;
-    cli->command = subcommand == "gpus"     ? Command::kGpus
-                   : subcommand == "status" ? Command::kStatus
-                                            : Command::kReport;
+    cli->command = subcommand == "gpus"       ? Command::kGpus
+                   : subcommand == "status"   ? Command::kStatus
+                   : subcommand == "report"   ? Command::kReport
+                                              : Command::kFootprints;
   } else {
     options.command = std::move(command_line.command);
     options.has_arg_inputs = command_line.has_arg_inputs;
@@ -384,10 +388,10 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
         fmt::format("unknown option '{}' before the subcommand (see 'headroom --help')", first));
   }
   if (first != "run" && first != "list" && first != "gpus" && first != "status" &&
-      first != "report") {
+      first != "report" && first != "footprints") {
     return Status::Error(fmt::format(
-        "unknown subcommand '{}' (expected run, list, status, report or gpus; see 'headroom "
-        "--help')",
+        "unknown subcommand '{}' (expected run, list, status, report, gpus or footprints; see "
+        "'headroom --help')",
         first));
   }
   return ParseSubcommand(first, std::vector<std::string>(argv.begin() + 2, argv.end()), env,

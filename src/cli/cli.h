@@ -18,6 +18,7 @@ enum class Command {
   kGpus,    // headroom gpus [--watch] [--json]: show the GPUs; options.command is empty
   kStatus,  // headroom status [--batch ID] [--json] [--watch]: a batch from the journal
   kReport,  // headroom report [--batch ID] --json FILE --html FILE (either or both)
+  kFootprints,  // headroom footprints [--json] [--forget CLASS | --all]: what was learned
   kPrint,   // --help, --version, --print-config: print `text` and exit 0
 };
 

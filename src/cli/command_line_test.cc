@@ -21,8 +21,8 @@ TEST_F(CliTest, NoSubcommandIsAnError) {
 
 TEST_F(CliTest, UnknownSubcommandIsNamed) {
   EXPECT_EQ(Error({"frob"}),
-            "unknown subcommand 'frob' (expected run, list, status, report or gpus; see "
-            "'headroom --help')");
+            "unknown subcommand 'frob' (expected run, list, status, report, gpus or footprints; "
+            "see 'headroom --help')");
   EXPECT_TRUE(StartsWith(Error({"--jobs", "3"}), "unknown option '--jobs'"));
 }
 

@@ -122,6 +122,13 @@ and the slowest and failed jobs. Without --batch, the latest batch. 'headroom ru
 writes the JSON report when its batch ends.
 )";
 
+constexpr std::string_view kFootprintsIntro = R"(
+Lists what batches in this state dir learned of each command (its class): the GPU memory and
+RAM its jobs peaked at, how long they took, and how many jobs taught it. A batch of the same
+command starts from it: no slow start, no repeated out-of-memory retries. --forget CLASS (its id
+or command) or --all resets what was learned. No journal: nothing learned yet.
+)";
+
 constexpr std::string_view kResourcesHelp = R"(
 Resources:
   A job starts only when every gate passes: a free slot (--jobs), system RAM (--max-memory),
@@ -160,6 +167,7 @@ Usage: headroom run|list [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
        headroom status [--batch ID] [--json] [--watch] [OPTIONS]
        headroom report [--batch ID] [--json FILE] [--html FILE] [OPTIONS]
        headroom gpus [--watch] [--json] [OPTIONS]
+       headroom footprints [--json] [--forget CLASS | --all] [OPTIONS]
 
 Subcommands:
   run     run COMMAND once per input, in parallel, isolating failures
@@ -167,6 +175,7 @@ Subcommands:
   status  show a batch's progress from the journal, live or after ('status --help')
   report  write a batch's JSON and/or HTML report from the journal ('report --help')
   gpus    show the GPUs, their memory, temperature and processes ('gpus --help')
+  footprints  show (or forget) what was learned of each command's memory and duration
 
 Options:
   -h, --help    print this help; 'headroom run --help' describes every option of run and list
@@ -189,6 +198,13 @@ std::string SubcommandHelp(std::string_view subcommand) {
     std::string out = "Usage: headroom gpus [--watch] [--json] [OPTIONS]\n";
     out += kGpusIntro;
     out += OptionsHelp(kForGpus);
+    out += kConfigHelp;
+    return out;
+  }
+  if (subcommand == "footprints") {
+    std::string out = "Usage: headroom footprints [--json] [--forget CLASS | --all] [OPTIONS]\n";
+    out += kFootprintsIntro;
+    out += OptionsHelp(kForFootprints);
     out += kConfigHelp;
     return out;
   }

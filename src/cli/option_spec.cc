@@ -409,7 +409,21 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->json);
      },
-     kForGpus | kForStatus},
+     kForGpus | kForStatus | kForFootprints},
+    {"forget", 0, "CLASS", ValueKind::kScalar, OptionScope::kCommandLineOnly, "none", "Display",
+     "forget what was learned of CLASS (its id, or its command as listed)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a class id or command");
+       if (status.ok()) o->forget = Last(w) == "none" ? "" : Last(w);
+       return status;
+     },
+     kForFootprints},
+    {"all", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
+     "forget what was learned of every class",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->forget_all);
+     },
+     kForFootprints},
     // --- logs and console ---
     {"log-dir", 0, "DIR", ValueKind::kScalar, OptionScope::kEverywhere, ".headroom/logs",
      "Logs and console", "per-job stdout/stderr logs, the main log and the daily error log",
@@ -459,7 +473,7 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->state_dir = Last(w);
        return status;
      },
-     kForRun | kForStatus | kForReport},
+     kForRun | kForStatus | kForReport | kForFootprints},
     {"no-journal", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false",
      "Journal and resume",
      "keep no journal: nothing is written to the state dir, and the batch cannot be resumed, "
@@ -538,17 +552,17 @@ constexpr OptionSpec kSpecs[] = {
     // --- configuration ---
     {"config", 0, "FILE", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help", "TOML file of option values: keys are long names with _ for -",
-     nullptr, kForRun | kForGpus | kForStatus | kForReport},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
     {"profile", 0, "NAME", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help",
      "apply the config file's [profile.NAME] table over its top-level keys", nullptr,
-     kForRun | kForGpus | kForStatus | kForReport},
+     kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
     {"print-config", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print each option's effective value and its source; run nothing",
-     nullptr, kForRun | kForGpus | kForStatus | kForReport},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
     {"help", 'h', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print this help", nullptr,
-     kForRun | kForGpus | kForStatus | kForReport},
+     kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
 };
 
 }  // namespace

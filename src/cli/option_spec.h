@@ -31,6 +31,7 @@ constexpr unsigned kForRun = 1;     // run and list
 constexpr unsigned kForGpus = 2;    // gpus
 constexpr unsigned kForStatus = 4;  // status
 constexpr unsigned kForReport = 8;  // report
+constexpr unsigned kForFootprints = 16;  // footprints
 
 // Applies an option's words (one for flags and scalars) to `options`. Sets
 // *resolved when the effective value differs from the words ("auto" -> "6").
@@ -49,7 +50,7 @@ struct OptionSpec {
   std::string_view group;         // heading in --help
   std::string_view help;          // one line
   ApplyFn apply;                  // nullptr: handled by ParseCli itself
-  unsigned commands = kForRun;    // a set of kForRun, kForGpus, kForStatus, kForReport
+  unsigned commands = kForRun;    // a set of kForRun, kForGpus, kForStatus, kForReport, kForFootprints
 };
 
 // All options of every subcommand, in --help order.

@@ -52,6 +52,8 @@ struct Options {
   std::vector<EnvVar> env;          // --env K=V (repeatable)
   std::optional<Millis> timeout;    // --timeout
   std::optional<Millis> gate_timeout;  // --gate-timeout
+  std::string forget;                  // footprints --forget CLASS
+  bool forget_all = false;             // footprints --all
   Millis kill_grace{5000};          // --kill-grace
   int retries = 0;                  // --retries
   Millis retry_delay{30000};        // --retry-delay, also before an out-of-memory retry

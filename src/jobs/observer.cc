@@ -32,6 +32,10 @@ void ObserverList::OnSnapshot(const Snapshot& s) {
 void ObserverList::OnLimitChange(int device, int limit, const std::string& reason) {
   for (Observer* o : observers_) o->OnLimitChange(device, limit, reason);
 }
+
+void ObserverList::OnLearned(const LearnedFootprint& f) {
+  for (Observer* o : observers_) o->OnLearned(f);
+}
 void ObserverList::OnBatchEnd(const Counts& c, TimePoint t) {
   for (Observer* o : observers_) o->OnBatchEnd(c, t);
 }

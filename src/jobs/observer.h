@@ -73,6 +73,16 @@ struct AttemptEnd {
   size_t unit_size = 1;               // jobs in the process it ran in
 };
 
+// What one job taught the scheduler about its class (the command template):
+// a peak of GPU memory or RSS, an out-of-memory floor, or its duration. The
+// journal keeps these, and the next batch of the class starts from them.
+struct LearnedFootprint {
+  std::string job_class;     // the scheduler's class key
+  std::string kind;          // "vram", "rss" (bytes) or "wall_ms"
+  uint64_t input_bytes = 0;  // the job's input size, what peaks are learned against
+  uint64_t value = 0;
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -101,6 +111,7 @@ class Observer {
   // A device's concurrency limit changed to `limit`; `reason` is the line the
   // log shows ("gpu0 limit 8 -> 4: out of memory").
   virtual void OnLimitChange(int /*device*/, int /*limit*/, const std::string& /*reason*/) {}
+  virtual void OnLearned(const LearnedFootprint&) {}
   virtual void OnBatchEnd(const Counts&, TimePoint) {}
 };
 
@@ -118,6 +129,7 @@ class ObserverList : public Observer {
   void OnNotice(LogLevel l, const std::string& m) override;
   void OnSnapshot(const Snapshot& s) override;
   void OnLimitChange(int device, int limit, const std::string& reason) override;
+  void OnLearned(const LearnedFootprint& f) override;
   void OnBatchEnd(const Counts& c, TimePoint t) override;
 
  private:

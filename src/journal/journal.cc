@@ -48,6 +48,15 @@ enum class Journal::Stmt {
   kReplayEnd,
   kSetRunningJobState,
   kJobStates,
+  kInsertFootprint,
+  kCountFootprintJob,
+  kRecentFootprints,
+  kFootprintClasses,
+  kPruneFootprints,
+  kForgetFootprintClass,
+  kForgetFootprintRows,
+  kForgetAllFootprintClasses,
+  kForgetAllFootprintRows,
   kCount,
 };
 
@@ -119,6 +128,19 @@ const char* const kSql[] = {
     " wall_seconds = ? WHERE batch = ? AND job_key = ? AND attempt = ? AND ended_at IS NULL",
     "UPDATE jobs SET state = ? WHERE batch = ? AND key = ? AND state = 'running'",
     "SELECT key, state, attempts FROM jobs WHERE batch = ?",
+    "INSERT INTO footprints(class, kind, input, value, t, batch) VALUES(?, ?, ?, ?, ?, ?)",
+    "INSERT INTO footprint_classes(class, jobs, last_t) VALUES(?1, 1, ?2)"
+    " ON CONFLICT(class) DO UPDATE SET jobs = jobs + 1, last_t = excluded.last_t",
+    "SELECT class, kind, input, value, t, batch FROM (SELECT *, rowid AS r, row_number() OVER"
+    " (PARTITION BY class, kind ORDER BY rowid DESC) AS n FROM footprints) WHERE n <= ?"
+    " ORDER BY r",
+    "SELECT class, jobs, last_t FROM footprint_classes ORDER BY class",
+    "DELETE FROM footprints WHERE rowid IN (SELECT r FROM (SELECT rowid AS r, row_number() OVER"
+    " (PARTITION BY class, kind ORDER BY rowid DESC) AS n FROM footprints) WHERE n > ?)",
+    "DELETE FROM footprint_classes WHERE class = ?",
+    "DELETE FROM footprints WHERE class = ?",
+    "DELETE FROM footprint_classes",
+    "DELETE FROM footprints",
 };
 
 #undef HR_BATCH_COLUMNS
@@ -380,12 +402,9 @@ Status Journal::Setup(bool read_only) {
     // An empty file (0 bytes, or a database without tables) is an empty
     // journal, as `run` takes it: it starts a journal there.
     if (version == 0) return Status::Error(fmt::format("journal {}: no batch recorded yet", path_));
-    if (version < kSchemaVersion) {
-      return Status::Error(
-          fmt::format("journal {}: schema version {} is older than this headroom (knows {}); "
-                      "run a batch with this headroom to upgrade it",
-                      path_, version, kSchemaVersion));
-    }
+    // An older schema reads as it is: what it lacks (footprints) reads as
+    // empty; a batch run with this headroom upgrades it.
+    schema_version_ = version;
     return Status::Ok();
   }
   // Nothing is written into a damaged journal: a corrupt page found later
@@ -929,6 +948,70 @@ Status Journal::Events(int64_t batch, std::vector<EventRecord>* out) {
     out->push_back(std::move(e));
   }
   return status;
+}
+
+Status Journal::AddFootprint(const FootprintRecord& record) {
+  Query q(this, Stmt::kInsertFootprint);
+  q.Text(record.job_class).Text(record.kind).Int(static_cast<int64_t>(record.input));
+  q.Int(static_cast<int64_t>(record.value)).Real(record.t).Int(record.batch);
+  Status status = q.Run();
+  if (!status.ok() || record.kind != "wall_ms") return status;
+  Query count(this, Stmt::kCountFootprintJob);
+  count.Text(record.job_class).Real(record.t);
+  return count.Run();
+}
+
+Status Journal::RecentFootprints(size_t per_kind, std::vector<FootprintRecord>* out) {
+  out->clear();
+  if (schema_version_ != 0 && schema_version_ < 2) return Status::Ok();
+  Query q(this, Stmt::kRecentFootprints);
+  q.Int(static_cast<int64_t>(per_kind));
+  bool row = false;
+  Status status;
+  while ((status = q.Step(&row)).ok() && row) {
+    FootprintRecord f;
+    f.job_class = q.ColText(0);
+    f.kind = q.ColText(1);
+    f.input = static_cast<uint64_t>(std::max<int64_t>(0, q.ColInt(2)));
+    f.value = static_cast<uint64_t>(std::max<int64_t>(0, q.ColInt(3)));
+    f.t = q.ColReal(4);
+    f.batch = q.ColInt(5);
+    out->push_back(std::move(f));
+  }
+  return status;
+}
+
+Status Journal::FootprintClasses(std::vector<FootprintClassRecord>* out) {
+  out->clear();
+  if (schema_version_ != 0 && schema_version_ < 2) return Status::Ok();
+  Query q(this, Stmt::kFootprintClasses);
+  bool row = false;
+  Status status;
+  while ((status = q.Step(&row)).ok() && row) {
+    out->push_back({q.ColText(0), q.ColInt(1), q.ColReal(2)});
+  }
+  return status;
+}
+
+Status Journal::PruneFootprints(size_t per_kind) {
+  Query q(this, Stmt::kPruneFootprints);
+  q.Int(static_cast<int64_t>(per_kind));
+  return q.Run();
+}
+
+Status Journal::ForgetFootprints(const std::optional<std::string>& job_class,
+                                 int64_t* forgotten) {
+  *forgotten = 0;
+  return Write([&]() -> Status {
+    Query classes(this, job_class ? Stmt::kForgetFootprintClass : Stmt::kForgetAllFootprintClasses);
+    if (job_class) classes.Text(*job_class);
+    Status status = classes.Run();
+    if (!status.ok()) return status;
+    *forgotten = sqlite3_changes(db_);
+    Query rows(this, job_class ? Stmt::kForgetFootprintRows : Stmt::kForgetAllFootprintRows);
+    if (job_class) rows.Text(*job_class);
+    return rows.Run();
+  });
 }
 
 }  // namespace headroom

@@ -110,13 +110,29 @@ struct EventRecord {
   std::string text;   // e.g. the reason, "gpu0 limit 8 -> 4: out of memory"
 };
 
+// One thing a job of a class taught (Observer::OnLearned), as stored.
+struct FootprintRecord {
+  std::string job_class;  // the class key (the template's words joined by U+001F)
+  std::string kind;       // "vram", "rss" (bytes) or "wall_ms"
+  uint64_t input = 0;     // the job's input bytes
+  uint64_t value = 0;
+  double t = 0;
+  int64_t batch = 0;
+};
+
+struct FootprintClassRecord {
+  std::string job_class;
+  int64_t jobs = 0;  // jobs that taught it (successes measured), ever
+  double last_t = 0;
+};
+
 // The minimum spacing, in seconds, of kept samples at `age_seconds` into a
 // batch (see the rule above).
 double SampleInterval(double age_seconds);
 
 class Journal {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // <state_dir>/journal.db
   static std::string PathIn(const std::string& state_dir);
@@ -197,6 +213,19 @@ class Journal {
   Status Samples(int64_t batch, std::vector<SampleRecord>* out);
   Status Events(int64_t batch, std::vector<EventRecord>* out);
 
+  // Learned footprints, across batches. AddFootprint stores one (a
+  // "wall_ms" one also counts a job for its class); RecentFootprints gives
+  // the newest `per_kind` of each class and kind, oldest first (what a
+  // batch starts from); PruneFootprints keeps only the newest `per_kind`;
+  // ForgetFootprints removes one class (or all, when `job_class` is unset)
+  // and says how many classes went. A journal of schema 1 (read-only) has
+  // none.
+  Status AddFootprint(const FootprintRecord& record);
+  Status RecentFootprints(size_t per_kind, std::vector<FootprintRecord>* out);
+  Status FootprintClasses(std::vector<FootprintClassRecord>* out);  // by class
+  Status PruneFootprints(size_t per_kind);
+  Status ForgetFootprints(const std::optional<std::string>& job_class, int64_t* forgotten);
+
  private:
   enum class Stmt;  // see journal.cc
   class Query;
@@ -217,6 +246,7 @@ class Journal {
   std::string path_;
   std::vector<sqlite3_stmt*> stmts_;                       // by Stmt, prepared on first use
   std::map<int64_t, double> batch_start_;                  // for downsampling
+  int64_t schema_version_ = 0;  // as opened (read-only may be older)
   std::map<std::pair<int64_t, int>, double> last_sample_;  // (batch, gpu) -> last kept t
 };
 

@@ -226,7 +226,24 @@ void JournalRecorder::OnBatchEnd(const Counts&, TimePoint) {
   CommitGroup();
 }
 
+void JournalRecorder::OnLearned(const LearnedFootprint& learned) {
+  Open();
+  if (!status_.ok()) return;
+  FootprintRecord record;
+  record.job_class = learned.job_class;
+  record.kind = learned.kind;
+  record.input = learned.input_bytes;
+  record.value = learned.value;
+  record.t = WallNow();
+  record.batch = config_.batch;
+  Write(journal_->AddFootprint(record));
+}
+
 void JournalRecorder::Finish(int exit_code) {
+  if (status_.ok()) {
+    Open();
+    if (status_.ok()) Write(journal_->PruneFootprints(kFootprintsKept));
+  }
   CommitGroup();
   if (status_.ok()) Write(journal_->EndBatch(config_.batch, WallNow(), exit_code));
   if (status_.ok()) Write(launches_->Remove());

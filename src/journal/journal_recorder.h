@@ -55,6 +55,10 @@ struct JournalRecorderConfig {
 
 class JournalRecorder : public Observer {
  public:
+  // Learned footprints kept per class and kind across batches: a few
+  // batches' worth of the footprint model's window.
+  static constexpr size_t kFootprintsKept = 256;
+
   // `journal`, `log_dir` (where attempts' logs go, as the runner names
   // them) and `launches` (the batch's, OpenedBatch::launches) must outlive
   // the recorder.
@@ -72,10 +76,12 @@ class JournalRecorder : public Observer {
   void OnNotice(LogLevel level, const std::string& message) override;
   void OnSnapshot(const Snapshot& snapshot) override;
   void OnLimitChange(int device, int limit, const std::string& reason) override;
+  void OnLearned(const LearnedFootprint& learned) override;
   void OnBatchEnd(const Counts& counts, TimePoint now) override;
 
-  // Records the batch's end with headroom's exit code, commits and removes
-  // the launch log.
+  // Records the batch's end with headroom's exit code, keeps only the
+  // newest learned footprints of each class, commits and removes the
+  // launch log.
   void Finish(int exit_code);
 
   // Ok, or the first journal error.

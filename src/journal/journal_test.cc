@@ -186,9 +186,88 @@ TEST_F(JournalTest, OpenCreatesDirAndReopenKeepsBatches) {
   EXPECT_FALSE(found);
 }
 
+TEST_F(JournalTest, FootprintsKeepTheNewestOfEachClassAndCountTheJobs) {
+  std::unique_ptr<Journal> journal = OpenOrDie();
+  auto add = [&](const std::string& job_class, const std::string& kind, uint64_t value,
+                 double t) {
+    FootprintRecord f;
+    f.job_class = job_class;
+    f.kind = kind;
+    f.input = 100;
+    f.value = value;
+    f.t = t;
+    f.batch = 1;
+    Status status = journal->AddFootprint(f);
+    ASSERT_TRUE(status.ok()) << status.message();
+  };
+  for (uint64_t i = 1; i <= 5; ++i) {
+    add("up\x1f{}", "vram", i * 1000, static_cast<double>(i));
+    add("up\x1f{}", "wall_ms", i * 10, static_cast<double>(i));
+  }
+  add("other", "rss", 7, 9);
+  std::vector<FootprintRecord> recent;
+  ASSERT_TRUE(journal->RecentFootprints(2, &recent).ok());
+  std::vector<std::string> got;
+  for (const FootprintRecord& f : recent) {
+    got.push_back(f.job_class + " " + f.kind + " " + std::to_string(f.value));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"up\x1f{} vram 4000", "up\x1f{} wall_ms 40",
+                                           "up\x1f{} vram 5000", "up\x1f{} wall_ms 50",
+                                           "other rss 7"}));
+  std::vector<FootprintClassRecord> classes;
+  ASSERT_TRUE(journal->FootprintClasses(&classes).ok());
+  ASSERT_EQ(classes.size(), 1u);  // only successes (wall_ms) count jobs
+  EXPECT_EQ(classes[0].job_class, "up\x1f{}");
+  EXPECT_EQ(classes[0].jobs, 5);
+  EXPECT_EQ(classes[0].last_t, 5);
+
+  ASSERT_TRUE(journal->PruneFootprints(3).ok());
+  ASSERT_TRUE(journal->RecentFootprints(100, &recent).ok());
+  EXPECT_EQ(recent.size(), 7u);  // 3 + 3 + 1
+  EXPECT_EQ(recent.front().value, 3000u);
+
+  int64_t forgotten = 0;
+  ASSERT_TRUE(journal->ForgetFootprints(std::string("up\x1f{}"), &forgotten).ok());
+  EXPECT_EQ(forgotten, 1);
+  ASSERT_TRUE(journal->RecentFootprints(100, &recent).ok());
+  ASSERT_EQ(recent.size(), 1u);
+  EXPECT_EQ(recent[0].job_class, "other");
+  ASSERT_TRUE(journal->ForgetFootprints(std::nullopt, &forgotten).ok());
+  ASSERT_TRUE(journal->RecentFootprints(100, &recent).ok());
+  EXPECT_TRUE(recent.empty());
+}
+
+// A journal of schema 1 (before footprints): readers read it as it is,
+// with no footprints; a writer upgrades it in place.
+TEST_F(JournalTest, ASchemaOneJournalReadsWithoutFootprintsAndUpgrades) {
+  OpenWithJobs().reset();
+  RawSql(DbPath(),
+         "DROP TABLE footprints; DROP TABLE footprint_classes; PRAGMA user_version = 1");
+  std::unique_ptr<Journal> journal;
+  Status status = Journal::OpenReadOnly(StateDir(), &journal);
+  ASSERT_TRUE(status.ok()) << status.message();
+  std::vector<FootprintRecord> recent;
+  EXPECT_TRUE(journal->RecentFootprints(32, &recent).ok());
+  EXPECT_TRUE(recent.empty());
+  std::vector<JobRecord> jobs;
+  EXPECT_TRUE(journal->Jobs(batch_, &jobs).ok());
+  EXPECT_EQ(jobs.size(), 3u);
+  journal.reset();
+
+  journal = OpenOrDie();
+  FootprintRecord f;
+  f.job_class = "c";
+  f.kind = "vram";
+  f.value = 5;
+  EXPECT_TRUE(journal->AddFootprint(f).ok());
+  journal.reset();
+  EXPECT_EQ(RawSql(DbPath(), "PRAGMA user_version"), "2");
+  EXPECT_EQ(RawSql(DbPath(), "SELECT value FROM footprints"), "5");
+}
+
 TEST_F(JournalTest, FileIsWalWithSchemaVersionAndApplicationId) {
   OpenOrDie().reset();
-  EXPECT_EQ(RawSql(DbPath(), "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawSql(DbPath(), "PRAGMA user_version"), "2");
   EXPECT_EQ(RawSql(DbPath(), "PRAGMA application_id"), std::to_string(kJournalApplicationId));
   EXPECT_EQ(RawSql(DbPath(), "PRAGMA journal_mode"), "wal");
 }
@@ -628,7 +707,7 @@ TEST_F(JournalTest, NewerSchemaIsRefusedAndStaysUntouched) {
     Status status = read_only ? Journal::OpenReadOnly(StateDir(), &journal)
                               : Journal::Open(StateDir(), &journal);
     EXPECT_EQ(status.message(), "journal " + DbPath() +
-                                    ": schema version 7 is newer than this headroom (knows 1); "
+                                    ": schema version 7 is newer than this headroom (knows 2); "
                                     "upgrade headroom");
     EXPECT_EQ(ReadFile(DbPath()), before);
   }
@@ -668,7 +747,7 @@ TEST_F(JournalTest, MigratesAnEmptyVersionZeroDatabase) {
   ASSERT_TRUE(journal->Jobs(batch_, &jobs).ok());
   EXPECT_EQ(jobs.size(), 3u);
   journal.reset();
-  EXPECT_EQ(RawSql(DbPath(), "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawSql(DbPath(), "PRAGMA user_version"), "2");
 
   // To a reader, an empty version-0 database is a journal with no batch yet.
   fs::remove(DbPath());

@@ -70,6 +70,25 @@ CREATE TABLE events(
   text TEXT NOT NULL);
 CREATE INDEX events_by_batch ON events(batch);
 )sql",
+      // 1 -> 2: what jobs of each class (command template) measured, the
+      // prior of the next batch of that class (sched/footprint_model.h).
+      // class: the template's words joined by U+001F; kind: 'vram', 'rss'
+      // (bytes) or 'wall_ms'. footprint_classes counts the jobs that taught
+      // each class, footprints keeps only the newest rows of each.
+      R"sql(
+CREATE TABLE footprints(
+  class TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  input INTEGER NOT NULL,
+  value INTEGER NOT NULL,
+  t REAL NOT NULL,
+  batch INTEGER NOT NULL);
+CREATE INDEX footprints_by_class ON footprints(class, kind);
+CREATE TABLE footprint_classes(
+  class TEXT PRIMARY KEY,
+  jobs INTEGER NOT NULL,
+  last_t REAL NOT NULL) WITHOUT ROWID;
+)sql",
   };
   return kSteps;
 }

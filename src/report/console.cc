@@ -15,17 +15,6 @@ namespace {
 constexpr std::chrono::milliseconds kRedrawPeriod{100};
 constexpr std::string_view kClearLine = "\r\x1b[K";
 
-// Names and inputs come from file names and jobs files: a '\n' would split a
-// line that scripts parse, an ESC would drive the user's terminal.
-std::string Printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
-}
-
 bool IsFailure(Outcome outcome) {
   return outcome == Outcome::kFailed || outcome == Outcome::kTimedOut ||
          outcome == Outcome::kStartFailed;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "report/exit_text.h"
+#include "util/shell_quote.h"
 #include "util/units.h"
 
 namespace headroom {
@@ -20,18 +21,6 @@ constexpr JobState kShownStates[] = {JobState::kSucceeded,   JobState::kFailed, 
 
 // What a killed batch's status says; the docs and tests quote it.
 constexpr std::string_view kStoppedText = "stopped (killed?) — resume with headroom run --resume";
-
-// Text from the journal (file names) made safe for a terminal: control
-// characters would break lines or drive the terminal.
-std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    out += byte < 0x20 || byte == 0x7f ? '?' : c;
-  }
-  return out;
-}
 
 std::string Rate(double jobs_per_hour) {
   if (jobs_per_hour >= 60) return fmt::format("{:.1f} jobs/min", jobs_per_hour / 60);

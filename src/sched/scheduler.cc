@@ -46,6 +46,18 @@ Scheduler::Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* cl
       sizer_(config.batch) {
   config_.jobs = std::max(1, config_.jobs);
   config_.admission.slots = config_.jobs;
+  // What earlier batches of these classes taught, oldest first: the newest
+  // stay in the model's window.
+  for (const LearnedFootprint& prior : config_.priors) {
+    if (prior.kind == "vram") footprints_.Observe(prior.job_class, prior.input_bytes, prior.value, std::nullopt);
+    if (prior.kind == "rss") footprints_.Observe(prior.job_class, prior.input_bytes, std::nullopt, prior.value);
+  }
+  config_.priors.clear();
+}
+
+void Scheduler::Taught(const std::string& job_class, uint64_t input_bytes, const char* kind,
+                       uint64_t value) {
+  observer_->OnLearned({job_class, kind, input_bytes, value});
 }
 
 // The loop, in two phases: (1) start every queued job the rules allow,
@@ -241,6 +253,7 @@ void Scheduler::LearnFromPlateaus() {
     std::optional<uint64_t> share = RequestShare(*run, run->use.vram_peak);
     if (!share) continue;
     footprints_.Observe(run->use.job_class, run->measure, *share, std::nullopt);
+    Taught(run->use.job_class, run->measure, "vram", *share);
     run->plateau_learned = run->use.vram_peak;
     observer_->OnNotice(LogLevel::kDebug, job.name + ": GPU memory stopped growing at " +
                                               FormatSize(run->use.vram_peak) +
@@ -605,6 +618,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
       run.base_at_start = GroupVram(run.started.pid, decision.device);
       if (run.base_at_start > 0) {
         footprints_.Observe(BaseClassOf(run.use.job_class), 0, run.base_at_start, std::nullopt);
+        Taught(BaseClassOf(run.use.job_class), 0, "vram", run.base_at_start);
       }
     }
     if (run.use.device >= 0) run.use.reserved_vram += WorkerBase(run).value_or(0);
@@ -748,9 +762,13 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   if (gpu) {
     uint64_t used = RequestShare(run, std::max(run.use.vram_peak, run.use.reserved_vram))
                         .value_or(std::max(run.use.vram_peak, run.use.reserved_vram));
-    if (used > 0) footprints_.OnOom(run.use.job_class, run.measure, Memory::kVram, used);
+    if (used > 0) {
+      footprints_.OnOom(run.use.job_class, run.measure, Memory::kVram, used);
+      Taught(run.use.job_class, run.measure, "vram", used);
+    }
   } else if (std::optional<uint64_t> rss = PeakRss(run, exit)) {
     footprints_.OnOom(run.use.job_class, run.measure, Memory::kRss, *rss);
+    Taught(run.use.job_class, run.measure, "rss", *rss);
   }
   if (n > 1) {
     int limit = sizer_.OnOom(run.use.job_class, static_cast<int>(n));
@@ -813,6 +831,10 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   }
   std::optional<uint64_t> rss = PeakRss(run, exit);
   footprints_.Observe(run.use.job_class, run.measure, vram, rss);
+  if (vram) Taught(run.use.job_class, run.measure, "vram", *vram);
+  if (rss) Taught(run.use.job_class, run.measure, "rss", *rss);
+  auto wall = std::chrono::duration_cast<Millis>(clock_->Now() - run.start).count();
+  Taught(run.use.job_class, run.measure, "wall_ms", static_cast<uint64_t>(std::max<int64_t>(0, wall)));
   if (sizer_.batching()) {
     std::optional<int> grown = sizer_.OnSuccess(run.use.job_class, static_cast<int>(run.members.size()));
     if (grown) {

@@ -62,6 +62,10 @@ struct SchedulerConfig {
   // --cooldown: after a job ends on a GPU, the GPU takes no new job for
   // this long (0: off).
   Millis cooldown{0};
+  // What earlier batches learned (the journal's RecentFootprints, oldest
+  // first): the footprint model starts from them, so that a second batch of
+  // a class packs from its first job.
+  std::vector<LearnedFootprint> priors;
 };
 
 struct BatchResult {
@@ -158,6 +162,9 @@ class Scheduler {
   bool HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomKind kind,
                          const std::vector<size_t>& oom, TimePoint now);
   void LearnFromSuccess(const Running& run, const ExitInfo& exit);
+  // Tells observers what a job taught (Observer::OnLearned).
+  void Taught(const std::string& job_class, uint64_t input_bytes, const char* kind,
+              uint64_t value);
   static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
   void ReportStartingLimits();

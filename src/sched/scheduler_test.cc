@@ -225,7 +225,11 @@ class RecordingObserver : public Observer {
   void OnLimitChange(int device, int limit, const std::string&) override {
     limits.push_back("gpu" + std::to_string(device) + " " + std::to_string(limit));
   }
+  void OnLearned(const LearnedFootprint& f) override {
+    learned.push_back(f.kind + " " + std::to_string(f.value));
+  }
   std::vector<std::string> limits;  // "gpu0 1"
+  std::vector<std::string> learned;  // "wall_ms 100"
   std::map<std::string, uint64_t> peak_vram;
   std::vector<std::string> ends;
   std::vector<std::string> waits;
@@ -393,6 +397,22 @@ TEST_F(ResourceSchedulerTest, CooldownOnOneDeviceLeavesTheOthersWorking) {
   EXPECT_TRUE(Logged("start b slot 2 attempt 1 at 0"));
   EXPECT_TRUE(Logged("start c slot 1 attempt 1 at 500")) << ::testing::PrintToString(runner.log);
   EXPECT_TRUE(Logged("start d slot 2 attempt 1 at 500"));
+}
+
+// What an earlier batch learned of the class is where this one starts: no
+// slow start, the jobs packed from the first second; and what this batch
+// learns is told to observers (the journal keeps it for the next).
+TEST_F(ResourceSchedulerTest, PriorsFromEarlierBatchesSkipTheSlowStart) {
+  resources.AddDevice(0, 10);
+  RunJobs({"a", "b", "c"});
+  EXPECT_EQ(MostAtOnce(runner.log), 1) << "nothing learned: one job shows the footprint first";
+  EXPECT_EQ(observer.learned,
+            (std::vector<std::string>{"wall_ms 100", "wall_ms 100", "wall_ms 100"}));
+
+  runner.log.clear();
+  config.priors = {{"", "vram", 0, uint64_t{2} << 30}, {"", "rss", 0, uint64_t{1} << 20}};
+  RunJobs({"a", "b", "c"});
+  EXPECT_EQ(MostAtOnce(runner.log), 3) << ::testing::PrintToString(runner.log);
 }
 
 TEST_F(ResourceSchedulerTest, JobsGoToTheDeviceWithTheMostRoom) {

@@ -53,4 +53,14 @@ std::string ShellJoin(const std::vector<std::string>& words) {
   return joined;
 }
 
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    out += byte < 0x20 || byte == 0x7f ? '?' : c;
+  }
+  return out;
+}
+
 }  // namespace headroom

@@ -16,4 +16,9 @@ std::string ShellQuote(std::string_view word);
 // ShellQuote of each word, joined by single spaces.
 std::string ShellJoin(const std::vector<std::string>& words);
 
+// `text` (a file name, an input, a command) safe for a terminal line: each
+// control character (a '\n' would split a line scripts parse, an ESC would
+// drive the terminal) becomes '?'.
+std::string Printable(std::string_view text);
+
 }  // namespace headroom

@@ -2,7 +2,9 @@
 // Jobs are real processes of headroom-simgpu allocating simulated memory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -135,6 +137,54 @@ TEST_F(GpuTest, AGateTimeoutGivesUpWithTheReasonAndLeavesTheRestResumable) {
              "--monitor-interval", "50ms", "--", job, "{}", "{gpu}", ":::", "a", "b"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(SplitLines(ReadFile(Path("where"))).size(), 2u);
+}
+
+// What a batch learned of a command is kept in the state dir: a second batch
+// of it packs from its first second (no slow start); `headroom footprints`
+// shows it and --forget resets it.
+TEST_F(GpuTest, ASecondBatchOfACommandStartsFromWhatTheFirstLearned) {
+  Devices({10240});
+  std::string job = AllocJob(2000, 1.0, "date +%s.%N >> \"" + Path("starts") + "\"\n");
+  std::vector<std::string> run = {"run", "-j3", "--monitor-interval", "50ms", "--", job, "{}",
+                                  "{gpu}", ":::"};
+  std::vector<std::string> first = run;
+  first.insert(first.end(), {"a", "b", "c"});
+  RunResult r = HrSim(first);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  r = HrSim({"footprints", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto json = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << r.out;
+  ASSERT_EQ(json["classes"].size(), 1u) << r.out;
+  const auto& learned = json["classes"][0];
+  EXPECT_EQ(learned["jobs"], 3);
+  EXPECT_TRUE(Contains(learned["command"].get<std::string>(), "alloc.sh")) << r.out;
+  EXPECT_EQ(learned["vram_max"], uint64_t{2000} << 20) << r.out;
+  EXPECT_GE(learned["seconds_median"].get<double>(), 1.0) << r.out;
+  r = HrSim({"footprints"});
+  EXPECT_TRUE(Contains(r.out, learned["id"].get<std::string>() + "       3  ")) << r.out;
+
+  std::remove(Path("starts").c_str());
+  std::vector<std::string> second = run;
+  second.insert(second.end(), {"d", "e", "f"});
+  r = HrSim(second);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<std::string> starts = SplitLines(ReadFile(Path("starts")));
+  ASSERT_EQ(starts.size(), 3u);
+  double spread = 0;
+  for (const std::string& start : starts) {
+    spread = std::max(spread, std::stod(start) - std::stod(starts[0]));
+  }
+  EXPECT_LT(spread, 0.9) << "the second batch should start all three at once";
+
+  r = HrSim({"footprints", "--forget", "nosuch"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "--forget nosuch: no class has that id or command")) << r.err;
+  r = HrSim({"footprints", "--forget", learned["id"].get<std::string>()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = HrSim({"footprints"});
+  EXPECT_TRUE(Contains(r.out, "nothing learned yet")) << r.out;
 }
 
 TEST_F(GpuTest, DeclaredFootprintsAreNeverOverbooked) {

@@ -418,7 +418,7 @@ TEST_F(ResumeTest, AJournalHeadroomCannotUseStopsTheRunAndIsLeftAsItWas) {
   r = Hr(RunArgs(newer, Path("out2"), "true", {"--resume"}, {"a"}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "headroom: error: journal " + newer +
-                       "/journal.db: schema version 99 is newer than this headroom (knows 1); "
+                       "/journal.db: schema version 99 is newer than this headroom (knows 2); "
                        "upgrade headroom\n");
   EXPECT_EQ(ReadFile(newer + "/journal.db"), before);
 }
