@@ -169,6 +169,9 @@ std::vector<std::string> WaitingGates(const std::string& waiting) {
     if (first != std::string_view::npos) {
       part.remove_prefix(first);
       std::string gate(part.substr(0, part.find(' ')));
+      // Others' memory is described per device ("gpu0: 8.8 of 10.0 GiB used
+      // by other processes (pid 4242)"): the "foreign" gate.
+      if (gate.starts_with("gpu") && gate.ends_with(":")) gate = "foreign";
       if (std::find(gates.begin(), gates.end(), gate) == gates.end()) gates.push_back(gate);
     }
     start = end + 1;

@@ -181,6 +181,9 @@ TEST(WaitingGatesTest, NamesEachGateOnce) {
             (std::vector<std::string>{"vram", "temperature"}));
   EXPECT_EQ(WaitingGates("vram gpu0; limit gpu1; vram gpu3"),
             (std::vector<std::string>{"vram", "limit"}));
+  EXPECT_EQ(WaitingGates("gpu0: 8.8 of 10.0 GiB used by other processes (pids 1, 2); gpu1: 9.0 "
+                         "of 10.0 GiB used by other processes; cooldown gpu2"),
+            (std::vector<std::string>{"foreign", "cooldown"}));
 }
 
 class MetricsTest : public ::testing::Test {

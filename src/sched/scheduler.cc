@@ -11,6 +11,8 @@
 #include "sched/worker_policy.h"
 #include "util/units.h"
 
+#include <fmt/format.h>
+
 namespace headroom {
 namespace {
 
@@ -76,6 +78,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   last_start_.reset();
   gave_up_ = false;
   cool_until_.clear();
+  temp_caps_.clear();
   held_since_.reset();
   others_key_.clear();
   ledger_.emplace(config_.admission, resources_);
@@ -188,6 +191,7 @@ void Scheduler::Refresh() {
   }
   if (!ledger_->Refresh(uses)) return;
   observer_->OnSnapshot(ledger_->snapshot());
+  ReportTemperatureLimits();
   LearnFromPlateaus();
   UpdateReservations();
   CapWorkers();
@@ -856,17 +860,49 @@ void Scheduler::ReportStartingLimits() {
   if (!admission.use_gpus || admission.policy != PolicyKind::kAdaptive) return;
   for (const GpuDevice& device : ledger_->snapshot().gpus) {
     if (!Allowed(device.index)) continue;
-    int limit = ledger_->Limit(device.index).limit();
+    int limit = std::min(ledger_->Limit(device.index).limit(), TemperatureCapOf(device));
     observer_->OnLimitChange(
         device.index, limit,
         "gpu" + std::to_string(device.index) + " limit " + std::to_string(limit) + ": batch start");
   }
 }
 
+// Observers get the device's effective limit: the concurrency limit within
+// its temperature cap.
 void Scheduler::ReportLimit(int device, int limit, const std::string& reason) {
   CapWorkers();
+  auto cap = temp_caps_.find(device);
+  if (cap != temp_caps_.end()) limit = std::min(limit, cap->second);
   observer_->OnNotice(LogLevel::kInfo, reason);
   observer_->OnLimitChange(device, limit, reason);
+}
+
+int Scheduler::TemperatureCapOf(const GpuDevice& device) const {
+  const AdmissionConfig& admission = config_.admission;
+  TempState state =
+      ClassifyTemperature(device.temperature_c, admission.temp_warm, admission.temp_limit);
+  return TemperatureCap(state, admission.jobs_per_gpu > 0 ? admission.jobs_per_gpu
+                                                          : admission.slots);
+}
+
+void Scheduler::ReportTemperatureLimits() {
+  const AdmissionConfig& admission = config_.admission;
+  if (!admission.use_gpus || admission.policy != PolicyKind::kAdaptive) return;
+  for (const GpuDevice& device : ledger_->snapshot().gpus) {
+    if (!Allowed(device.index)) continue;
+    int cap = TemperatureCapOf(device);
+    auto [it, added] = temp_caps_.try_emplace(device.index, cap);
+    if (added || it->second == cap) continue;
+    int concurrency = ledger_->Limit(device.index).limit();
+    int before = std::min(concurrency, it->second);
+    int after = std::min(concurrency, cap);
+    it->second = cap;
+    if (before == after) continue;
+    std::string why = cap < before ? fmt::format("{} °C", device.temperature_c.value_or(0))
+                                   : fmt::format("{} °C, cooler", device.temperature_c.value_or(0));
+    ReportLimit(device.index, after,
+                fmt::format("gpu{} limit {} -> {}: {}", device.index, before, after, why));
+  }
 }
 
 // A request whose worker crashed or hung past --timeout goes back to the

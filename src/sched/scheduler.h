@@ -167,6 +167,10 @@ class Scheduler {
               uint64_t value);
   static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
+  // A fresh snapshot: a device whose temperature cap (half when warm, one
+  // when hot) changed reports its new limit as a limit change.
+  void ReportTemperatureLimits();
+  int TemperatureCapOf(const GpuDevice& device) const;
   void ReportStartingLimits();
   void CapWorkers();  // --worker: stop workers beyond a device's cap when it changes
   // Phase 2 helpers.
@@ -209,6 +213,7 @@ class Scheduler {
   std::optional<TimePoint> last_start_;
   bool gave_up_ = false;
   std::map<int, TimePoint> cool_until_;  // --cooldown: per device
+  std::map<int, int> temp_caps_;          // each device's temperature cap, as last reported
   std::optional<TimePoint> held_since_;  // nothing runs and a gate holds the queue
   // The description of others' memory, kept for a while so that the
   // waiting reason (journaled on each change) does not follow every MiB.

@@ -1014,6 +1014,22 @@ TEST_F(ResourceSchedulerTest, WorkersBeyondAHotDevicesCapAreStopped) {
   EXPECT_TRUE(Logged("start f slot 1 attempt 1 at 300")) << "one at a time once hot";
 }
 
+// Temperature lowers a device's limit like an out-of-memory failure does,
+// and observers hear it the same way (the journal, metrics, the report).
+TEST_F(ResourceSchedulerTest, ATemperatureCapIsReportedAsALimitChange) {
+  resources.AddDevice(0, 80);
+  resources.clock = &clock;
+  resources.hot_from_ms = 150;
+  config.jobs = 4;
+  config.gpu_mem = uint64_t{1} << 30;
+  RunJobs({"a", "b", "c", "d", "e", "f"});
+  EXPECT_EQ(observer.limits, (std::vector<std::string>{"gpu0 4", "gpu0 1"}));
+  EXPECT_NE(std::find(observer.notices.begin(), observer.notices.end(),
+                      "gpu0 limit 4 -> 1: 85 °C"),
+            observer.notices.end())
+      << ::testing::PrintToString(observer.notices);
+}
+
 // An out-of-memory failure lowers the device's limit: the workers beyond
 // it stop, idle ones at once.
 TEST_F(ResourceSchedulerTest, WorkersFollowTheDevicesLimit) {
