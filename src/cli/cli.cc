@@ -358,6 +358,14 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
         "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; either or "
         "both)");
   }
+  if (!options.shell && !options.cpu_command.empty()) {
+    std::vector<std::string> words;
+    std::string error;
+    if (!SplitShellWords(options.cpu_command, &words, &error)) {
+      return Status::Error("--cpu-command: " + error);
+    }
+    if (words.empty()) return Status::Error("--cpu-command: no command in '" + options.cpu_command + "'");
+  }
   if (options.no_journal && (cli->command == Command::kRun || cli->command == Command::kList)) {
     status = CheckNoJournal(options);
     if (!status.ok()) return status;

@@ -28,6 +28,14 @@ PlanConfig PlanConfigOf(const Options& options) {
   config.batch_results = options.batch_results;
   config.slots = options.jobs;
   config.shell = options.shell;
+  // --shell: the CPU command is a script too; else its words, as checked
+  // when the option was read.
+  std::string error;
+  if (options.shell && !options.cpu_command.empty()) {
+    config.cpu_command = {options.cpu_command};
+  } else if (!SplitShellWords(options.cpu_command, &config.cpu_command, &error)) {
+    config.cpu_command.clear();
+  }
   return config;
 }
 
@@ -73,7 +81,7 @@ Status SchedulerConfigOf(const Options& options, SchedulerConfig* config) {
   config->ram_per_job = options.ram_per_job;
   config->oom.oom_retries = options.oom_retries;
   config->oom.retry_delay = options.retry_delay;
-  config->oom.cpu_fallback = options.cpu_fallback;
+  config->oom.cpu_fallback = options.cpu_fallback || !options.cpu_command.empty();
   config->oom_exit_codes = options.oom_exit_codes;
   return CompileOomPatterns(options.oom_patterns, &config->oom_patterns);
 }

@@ -390,6 +390,20 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->cpu_fallback);
      }},
+    {"cpu-command", 0, "TEMPLATE", ValueKind::kScalar, OptionScope::kEverywhere, "none",
+     "Out of memory",
+     "the command of that CPU attempt (implies --cpu-fallback): words split as a shell would, "
+     "no shell run (with --shell: a script), same placeholders; e.g. "
+     "'ffmpeg -i {} -c:v libx264 {out}'",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       if (Last(w) == "none") {
+         o->cpu_command.clear();
+         return Status::Ok();
+       }
+       Status status = NotEmpty(Last(w), "a command or 'none'");
+       if (status.ok()) o->cpu_command = Last(w);
+       return status;
+     }},
     // --- `headroom gpus` and `headroom status` ---
     {"watch", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
      "redraw the table every --monitor-interval until interrupted",

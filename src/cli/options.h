@@ -90,6 +90,7 @@ struct Options {
   std::vector<std::string> oom_patterns;    // --oom-pattern (repeatable), valid ECMAScript regexes
   int oom_retries = 3;                      // --oom-retries
   bool cpu_fallback = false;                // --cpu-fallback
+  std::string cpu_command;                  // --cpu-command, as given (valid words)
 
   // --- `headroom gpus` and `headroom status` ------------------------------
   bool watch = false;               // --watch: redraw (gpus: every --monitor-interval; status: 1 s)

@@ -71,12 +71,15 @@ Status ResolvePrograms(const Plan& plan, const std::string& path_env,
                        std::map<std::string, std::string>* resolved) {
   std::set<std::string> seen;
   for (const Job& job : plan.to_run) {
-    const std::string& program = job.argv_template.front();
-    if (!seen.insert(program).second || HasPlaceholder(program)) continue;
-    std::string found;
-    Status status = ResolveExecutable(program, path_env, &found);
-    if (!status.ok()) return status;
-    (*resolved)[program] = found;
+    for (const auto* command : {&job.argv_template, &job.cpu_argv_template}) {
+      if (command->empty()) continue;
+      const std::string& program = command->front();
+      if (!seen.insert(program).second || HasPlaceholder(program)) continue;
+      std::string found;
+      Status status = ResolveExecutable(program, path_env, &found);
+      if (!status.ok()) return status;
+      (*resolved)[program] = found;
+    }
   }
   return Status::Ok();
 }

@@ -36,6 +36,8 @@ struct Launch {
   // leaves CUDA_VISIBLE_DEVICES as headroom found it (no GPU gating); ""
   // hides every GPU (--gpus none, CPU fallback).
   std::optional<std::string> gpu;
+  // A CPU fallback attempt: the job's cpu_argv_template runs, when it has one.
+  bool cpu_fallback = false;
 };
 
 // A process a runner keeps between attempts (a --worker worker), as the

@@ -99,6 +99,13 @@ std::vector<InputResult> ToInputResults(const std::vector<BatchInputResult>& res
   return out;
 }
 
+// The template a launch runs: a CPU fallback's own command where the job
+// has one.
+const std::vector<std::string>& TemplateOf(const Job& job, const Launch& launch) {
+  return launch.cpu_fallback && !job.cpu_argv_template.empty() ? job.cpu_argv_template
+                                                               : job.argv_template;
+}
+
 // The unit's command: its lead's template expanded with every job's input
 // and `outs`, on `launch`, with `files` for {@} {@out} {results}.
 std::vector<std::string> UnitArgv(const Unit& unit, const Launch& launch,
@@ -115,7 +122,7 @@ std::vector<std::string> UnitArgv(const Unit& unit, const Launch& launch,
   values.inputs_file = files.inputs;
   values.outputs_file = files.outputs;
   values.results_file = files.results;
-  return ExpandUnitCommand(lead.argv_template, values, shell);
+  return ExpandUnitCommand(TemplateOf(lead, launch), values, shell);
 }
 
 }  // namespace
@@ -143,13 +150,13 @@ ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& lo
   RemoveVariable(kBatchResultsVariable, &env_);
 }
 
-Status ProcessRunner::ProgramPath(const Job& job, const std::string& arg0,
+Status ProcessRunner::ProgramPath(const Job& job, const Launch& launch, const std::string& arg0,
                                   std::string* path) const {
   if (config_.shell) {
     *path = "/bin/sh";
     return Status::Ok();
   }
-  auto it = config_.resolved.find(job.argv_template.front());
+  auto it = config_.resolved.find(TemplateOf(job, launch).front());
   if (it != config_.resolved.end()) {
     *path = it->second;
     return Status::Ok();
@@ -219,7 +226,7 @@ Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* 
   outs.reserve(unit.jobs.size());
   for (const Job* member : unit.jobs) outs.push_back(member->temp_output);
   spec.argv = UnitArgv(unit, launch, outs, files, config_.shell);
-  status = ProgramPath(job, spec.argv.front(), &spec.path);
+  status = ProgramPath(job, launch, spec.argv.front(), &spec.path);
   if (!status.ok()) return status;
   spec.env = UnitEnvironment(unit, launch, files);
   pid_t pid = 0;

@@ -75,7 +75,8 @@ class ProcessRunner : public JobRunner {
     std::vector<std::string> inputs;  // the unit's inputs, when results_path is set
   };
 
-  Status ProgramPath(const Job& job, const std::string& arg0, std::string* path) const;
+  Status ProgramPath(const Job& job, const Launch& launch, const std::string& arg0,
+                     std::string* path) const;
   Status PrepareFiles(const Unit& unit, const Launch& launch, const std::string& stdout_log,
                       ListFiles* files) const;
   std::vector<std::string> UnitEnvironment(const Unit& unit, const Launch& launch,

@@ -22,6 +22,7 @@ struct EnvVar {
 struct RawInput {
   std::string input;                 // path or argument, byte-exact
   std::vector<std::string> cmd;      // jobs-file "cmd": overrides the template when non-empty
+  std::vector<std::string> cpu_cmd;  // jobs-file "cpu_cmd": the CPU fallback's command
   std::string name;                  // jobs-file "name"; empty = derived from input
   int64_t priority = 0;              // jobs-file "priority": higher runs first
   std::vector<EnvVar> env;           // jobs-file "env"
@@ -34,6 +35,9 @@ struct Job {
   std::string input;                 // {}
   std::string name;                  // shown to people and used in log names
   std::vector<std::string> argv_template;  // command with placeholders
+  // The command of a CPU fallback attempt (--cpu-command, jobs-file
+  // cpu_cmd); empty = argv_template without a GPU.
+  std::vector<std::string> cpu_argv_template;
   std::string output;                // final output path; empty = none managed
   std::string temp_output;           // {out}: where the job writes; renamed to `output` on success
   int64_t priority = 0;

@@ -34,7 +34,8 @@ bool IsSkippable(std::string_view line) {
   return first == std::string_view::npos || line[first] == '#';
 }
 
-constexpr const char* kKeys[] = {"input", "cmd", "name", "priority", "env", "gpu_mem", "ram"};
+constexpr const char* kKeys[] = {"input", "cmd",     "cpu_cmd", "name",
+                                 "priority", "env", "gpu_mem", "ram"};
 
 // A NUL cannot reach a program (argv and environment strings end at it), so
 // a string holding one would silently become another: refused.
@@ -50,14 +51,15 @@ Status StringField(const json& value, const std::string& what, std::string* out)
   return CheckNoNul(*out, what);
 }
 
-Status ParseCmd(const json& value, std::vector<std::string>* cmd) {
+Status ParseCmd(const json& value, const std::string& key, std::vector<std::string>* cmd) {
+  std::string what = "'" + key + "'";
   if (!value.is_array() || value.empty()) {
-    return Status::Error("'cmd' must be a non-empty array of strings");
+    return Status::Error(what + " must be a non-empty array of strings");
   }
   for (const json& arg : value) {
-    if (!arg.is_string()) return Status::Error("'cmd' must be a non-empty array of strings");
+    if (!arg.is_string()) return Status::Error(what + " must be a non-empty array of strings");
     cmd->push_back(arg.get<std::string>());
-    Status status = CheckNoNul(cmd->back(), "'cmd'");
+    Status status = CheckNoNul(cmd->back(), what);
     if (!status.ok()) return status;
   }
   return Status::Ok();
@@ -113,7 +115,7 @@ Status CheckKeys(const json& line) {
   for (const auto& [key, value] : line.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys)) continue;
     return Status::Error("unknown key '" + key +
-                         "' (expected input, cmd, name, priority, env, gpu_mem or ram)");
+                         "' (expected input, cmd, cpu_cmd, name, priority, env, gpu_mem or ram)");
   }
   return Status::Ok();
 }
@@ -129,7 +131,11 @@ Status ParseJob(const json& line, RawInput* input) {
   status = StringField(*field, "'input'", &input->input);
   if (!status.ok()) return status;
   if (input->input.empty()) return Status::Error("'input' must not be empty");
-  if (field = line.find("cmd"); field != line.end()) status = ParseCmd(*field, &input->cmd);
+  if (field = line.find("cmd"); field != line.end()) status = ParseCmd(*field, "cmd", &input->cmd);
+  if (!status.ok()) return status;
+  if (field = line.find("cpu_cmd"); field != line.end()) {
+    status = ParseCmd(*field, "cpu_cmd", &input->cpu_cmd);
+  }
   if (!status.ok()) return status;
   if (field = line.find("name"); field != line.end()) {
     status = StringField(*field, "'name'", &input->name);

@@ -110,7 +110,7 @@ TEST_F(ReadJobsFileTest, HostileAndEscapedStringsSurvive) {
 // As the config file: a misspelt key would run the job without what it says.
 TEST_F(ReadJobsFileTest, UnknownKeysAreErrorsNamingTheKey) {
   EXPECT_EQ(ErrorOf(R"({"input": "x", "gpu_memory": "6G"})"),
-            "1: unknown key 'gpu_memory' (expected input, cmd, name, priority, env, gpu_mem or "
+            "1: unknown key 'gpu_memory' (expected input, cmd, cpu_cmd, name, priority, env, gpu_mem or "
             "ram)");
 }
 

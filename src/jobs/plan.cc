@@ -167,6 +167,7 @@ Job MakeJob(const PlanConfig& config, RawInput&& raw, const InputStat& stat, int
   } else {
     job.argv_template = std::move(raw.cmd);
   }
+  job.cpu_argv_template = raw.cpu_cmd.empty() ? config.cpu_command : std::move(raw.cpu_cmd);
   job.priority = raw.priority;
   job.env = std::move(raw.env);
   job.gpu_mem = raw.gpu_mem;

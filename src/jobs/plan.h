@@ -18,6 +18,7 @@ enum class Order { kGiven, kName, kMtime, kSize };
 // What MakePlan needs of the options.
 struct PlanConfig {
   std::vector<std::string> command;  // COMMAND [ARG...], placeholders unexpanded
+  std::vector<std::string> cpu_command;  // --cpu-command, split into words; empty = none
   Order order = Order::kGiven;       // --order
   std::string output_dir;            // --output-dir; empty = no managed output
   std::string output_name = "{/}";   // --output-name

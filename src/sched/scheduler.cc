@@ -582,6 +582,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   Launch launch;
   launch.slot = slot;
   launch.attempt = lead.attempt;
+  launch.cpu_fallback = lead.cpu_fallback;
   if (config_.place_gpus) {
     launch.gpu = decision.device >= 0 ? std::to_string(decision.device) : std::string();
   }
@@ -801,7 +802,9 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   }
   const Pending& member = run.members.front();
   int failures = member.oom_failures + 1;
-  OomRetryDecision decision = DecideOomRetry(failures, run.use.device >= 0, config_.oom);
+  OomRetryConfig retry = config_.oom;
+  retry.cpu_fallback |= !lead.cpu_argv_template.empty();  // a CPU command asks for the fallback
+  OomRetryDecision decision = DecideOomRetry(failures, run.use.device >= 0, retry);
   if (decision.action == OomAction::kFail) return false;
   Pending again = member;
   again.attempt += 1;

@@ -16,6 +16,13 @@ std::string ShellQuote(std::string_view word);
 // ShellQuote of each word, joined by single spaces.
 std::string ShellJoin(const std::vector<std::string>& words);
 
+// Splits `text` into words as a POSIX shell would, without running one:
+// blanks separate words; '...' is literal; "..." is literal except for \\,
+// \", \$ and \`; a backslash outside quotes escapes the next character.
+// Expansions and operators ($, `, |, &, ;, <, >, (, )) unquoted are an
+// error: nothing would run them. Error: "unterminated quote in '...'".
+bool SplitShellWords(std::string_view text, std::vector<std::string>* words, std::string* error);
+
 // `text` (a file name, an input, a command) safe for a terminal line: each
 // control character (a '\n' would split a line scripts parse, an ESC would
 // drive the terminal) becomes '?'.

@@ -73,5 +73,27 @@ TEST(ShellJoinTest, ShellReadsEveryWordBackIntact) {
   EXPECT_EQ(read_back, words);
 }
 
+TEST(SplitShellWordsTest, SplitsAsAShellWouldWithoutRunningOne) {
+  std::vector<std::string> words;
+  std::string error;
+  ASSERT_TRUE(SplitShellWords("ffmpeg -i {} -c:v libx264  {out}", &words, &error)) << error;
+  EXPECT_EQ(words, (std::vector<std::string>{"ffmpeg", "-i", "{}", "-c:v", "libx264", "{out}"}));
+  ASSERT_TRUE(SplitShellWords(R"(a 'b c' "d \"e\" \$f" g\ h '' "")", &words, &error)) << error;
+  EXPECT_EQ(words, (std::vector<std::string>{"a", "b c", "d \"e\" $f", "g h", "", ""}));
+  ASSERT_TRUE(SplitShellWords("  ", &words, &error));
+  EXPECT_TRUE(words.empty());
+}
+
+TEST(SplitShellWordsTest, WhatWouldNeedAShellIsAnError) {
+  std::vector<std::string> words;
+  std::string error;
+  EXPECT_FALSE(SplitShellWords("x264 {} | tee log", &words, &error));
+  EXPECT_EQ(error, "'|' in 'x264 {} | tee log' would need a shell (quote it, or use a script)");
+  EXPECT_FALSE(SplitShellWords("echo \"$HOME\"", &words, &error));
+  EXPECT_FALSE(SplitShellWords("echo 'a", &words, &error));
+  EXPECT_EQ(error, "unterminated ' in 'echo 'a'");
+  EXPECT_FALSE(SplitShellWords("echo \"a", &words, &error));
+}
+
 }  // namespace
 }  // namespace headroom

@@ -225,6 +225,36 @@ TEST_F(GpuTest, AnOomWithoutRetriesLeftFallsBackToTheCpu) {
   EXPECT_EQ(ReadFile(Path("where")), "cvd=0\ncvd=0\ncvd=\n");
 }
 
+// --cpu-command: a job whose GPU path cannot run on the CPU (an NVENC
+// encode) gets a different command there; a jobs-file cpu_cmd wins for its
+// job. Either implies the fallback.
+TEST_F(GpuTest, TheCpuAttemptRunsTheCpuCommand) {
+  Devices({1024});
+  std::string gpu_job = AllocJob(4096, 0);
+  std::string cpu_job =
+      Script("cpu.sh", "echo \"cpu $1 $2 gpu=$3 cvd=${CUDA_VISIBLE_DEVICES-unset}\" >> \"" +
+                           Path("where") + "\"\n");
+  RunResult r = HrSim({"run", "--oom-retries", "0", "--cpu-command",
+                       cpu_job + " {} 'x264 preset' {gpu}", "--", gpu_job, "{}", "{gpu}", ":::",
+                       "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFile(Path("where")), "a gpu=0 cvd=0\ncpu a x264 preset gpu= cvd=\n");
+
+  std::remove(Path("where").c_str());
+  WriteFile(Path("jobs.jsonl"),
+            "{\"input\": \"b\", \"cpu_cmd\": [\"" + cpu_job + "\", \"{}\", \"own\"]}\n");
+  r = HrSim({"run", "--oom-retries", "0", "--jobs-file", Path("jobs.jsonl"), "--", gpu_job, "{}",
+             "{gpu}"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFile(Path("where")), "b gpu=0 cvd=0\ncpu b own gpu= cvd=\n");
+
+  r = HrSim({"run", "--cpu-command", "x264 {} | tee log", "--", gpu_job, ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "headroom: error: --cpu-command: '|' in 'x264 {} | tee log' would need a shell (quote "
+            "it, or use a script)\n");
+}
+
 TEST_F(GpuTest, WithoutFallbackTheLastOomFails) {
   Devices({1024});
   std::string job = AllocJob(4096, 0);
