@@ -56,6 +56,7 @@ struct Snapshot {
   TimePoint taken{};
   SystemSnapshot system;
   std::string gpu_provider;  // "nvml", "nvidia-smi", "amd", "sim", "none"
+  double gpu_sample_seconds = 0;  // how long the provider took to read the GPUs
   std::vector<GpuDevice> gpus;
 };
 

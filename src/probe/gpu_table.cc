@@ -73,7 +73,9 @@ std::string FormatGpuJson(const Snapshot& snapshot) {
                        {"utilization_pct", d.utilization_pct ? Json(*d.utilization_pct) : Json()},
                        {"processes", processes}});
   }
-  Json root = {{"provider", snapshot.gpu_provider}, {"devices", devices}};
+  Json root = {{"provider", snapshot.gpu_provider},
+               {"sample_seconds", snapshot.gpu_sample_seconds},
+               {"devices", devices}};
   return root.dump();
 }
 

@@ -50,7 +50,7 @@ TEST(FormatGpuTableTest, NoDeviceSaysWhichProvider) {
 
 TEST(FormatGpuJsonTest, UnknownReadingsAreNull) {
   EXPECT_EQ(FormatGpuJson(TwoGpus()),
-            R"({"provider":"nvml","devices":[)"
+            R"({"provider":"nvml","sample_seconds":0.0,"devices":[)"
             R"({"index":0,"name":"NVIDIA H100 80GB HBM3","uuid":"GPU-5b1c7b2a",)"
             R"("memory_total_bytes":85899345920,"memory_used_bytes":42949672960,)"
             R"("temperature_c":45,"utilization_pct":87,"processes":[)"
@@ -63,7 +63,7 @@ TEST(FormatGpuJsonTest, UnknownReadingsAreNull) {
 TEST(FormatGpuJsonTest, NoDeviceIsAnEmptyList) {
   Snapshot s;
   s.gpu_provider = "none";
-  EXPECT_EQ(FormatGpuJson(s), R"({"provider":"none","devices":[]})");
+  EXPECT_EQ(FormatGpuJson(s), R"({"provider":"none","sample_seconds":0.0,"devices":[]})");
 }
 
 }  // namespace

@@ -28,7 +28,9 @@ void Monitor::SampleNow() {
   SystemSnapshot system;
   Status system_status = system_->Sample(&system);
   std::vector<GpuDevice> gpus;
+  auto gpu_start = std::chrono::steady_clock::now();
   Status gpu_status = gpu_ ? gpu_->Sample(&gpus) : Status::Ok();
+  std::chrono::duration<double> gpu_took = std::chrono::steady_clock::now() - gpu_start;
   TimePoint now = clock_->Now();
 
   std::function<void()> on_sample;
@@ -36,6 +38,7 @@ void Monitor::SampleNow() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (system_status.ok()) latest_.system = system;
     if (gpu_status.ok()) latest_.gpus = std::move(gpus);
+    latest_.gpu_sample_seconds = gpu_took.count();
     latest_.taken = now;
     last_error_ = !system_status.ok() ? system_status.message()
                   : !gpu_status.ok()  ? gpu_status.WithContext(latest_.gpu_provider).message()
