@@ -21,7 +21,12 @@
 # device is never planned for) and with 0.95, which a user whose jobs'
 # footprints are learned can afford, since reservations already keep jobs
 # from double-booking memory.
-# Usage: bench/packing.sh [JOBS] [FIXED_J]    (defaults: 120 4)
+# Two cases (CASES, default both):
+#   files     the footprint grows with the size of the job's input file
+#   variable  one command whose jobs peak anywhere from 12 to 30 GiB and
+#             whose inputs are not files (arguments): size says nothing,
+#             only the class's spread of peaks does
+# Usage: [CASES="files variable"] bench/packing.sh [JOBS] [FIXED_J]    (defaults: 120 4)
 set -euo pipefail
 
 usage() {
@@ -44,26 +49,28 @@ capacity_mib=81920
 echo "{\"devices\": [{\"name\": \"SimGPU-80G\", \"memory_mib\": $capacity_mib, \"temperature_c\": 45}]}" \
   >"$tmp/sim.json"
 
-# The job list, seeded: "mib seconds" per job, and an input file whose size
-# is proportional to mib (10 bytes per MiB) holding them.
-mkdir -p "$tmp/in"
-awk -v n="$jobs" 'BEGIN {
-  seed = 12345
-  for (i = 1; i <= n; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648; mib = 4096 + int(seed / 2147483648 * (30720 - 4096))
-    seed = (seed * 1103515245 + 12345) % 2147483648; sec = 0.5 + (seed / 2147483648) * 1.5
-    printf "%03d %d %.2f\n", i, mib, sec
-  }
-}' >"$tmp/jobs.txt"
-while read -r id mib sec; do
-  f="$tmp/in/job_$id.bin"
-  echo "$mib $sec" >"$f"
-  truncate -s $((mib * 10)) "$f"
-done <"$tmp/jobs.txt"
-# What each job runs: reads its footprint and duration from its input.
+# make_jobs MIN_MIB MAX_MIB: the job list, seeded: "id mib seconds" per job.
+make_jobs() {
+  awk -v n="$jobs" -v lo="$1" -v hi="$2" 'BEGIN {
+    seed = 12345
+    for (i = 1; i <= n; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648; mib = lo + int(seed / 2147483648 * (hi - lo))
+      seed = (seed * 1103515245 + 12345) % 2147483648; sec = 0.5 + (seed / 2147483648) * 1.5
+      printf "%03d %d %.2f\n", i, mib, sec
+    }
+  }' >"$tmp/jobs.txt"
+}
+# What each job runs: its footprint and duration from its input file
+# (files), or from its argument "ID:MIB:SECONDS" (variable).
 cat >"$tmp/job.sh" <<'EOF'
 #!/bin/sh
-read -r mib sec <"$1"
+case "$1" in
+  *:*)
+    mib=$(echo "$1" | cut -d: -f2)
+    sec=$(echo "$1" | cut -d: -f3)
+    ;;
+  *) read -r mib sec <"$1" ;;
+esac
 ramp=$(awk -v s="$sec" 'BEGIN { printf "%.3f", s * 0.3 }')
 exec headroom-simgpu alloc --mib "$mib" --seconds "$sec" --ramp "$ramp"
 EOF
@@ -75,11 +82,10 @@ bounds() {
   awk -v cap="$capacity_mib" -v ramp="$1" '{ area += $2 * ($3 - ramp * 0.15 * $3); if ($3 > longest) longest = $3 }
   END { lb = area / cap; if (longest > lb) lb = longest; printf "%.2f", lb }' "$tmp/jobs.txt"
 }
-bound="$(bounds 0)"
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
-ramp_bound="$(bounds 1)"
 
-# run NAME ARGS...: one policy over the whole job list, with a VRAM sampler.
+# run NAME ARGS...: one policy over the whole job list (`inputs` prints
+# them), with a VRAM sampler.
 run() {
   local name="$1"
   shift
@@ -94,12 +100,12 @@ run() {
   ) >"$tmp/$name.vram" &
   local sampler=$!
   local start end status=0
+  rm -rf "$tmp/logs-$name"
   start="$(date +%s.%N)"
-  find "$tmp/in" -name '*.bin' | sort |
-    PATH="$bin:$PATH" HEADROOM_GPU_SIM="$tmp/sim.json" \
-      "$bin/headroom" run --log-dir "$tmp/logs-$name" --log-format json \
-      --monitor-interval 100ms --oom-retries 1000 --retry-delay 0.5s "$@" \
-      -- "$tmp/job.sh" {} >"$tmp/$name.out" 2>&1 || status=$?
+  inputs | PATH="$bin:$PATH" HEADROOM_GPU_SIM="$tmp/sim.json" \
+    "$bin/headroom" run --log-dir "$tmp/logs-$name" --log-format json --no-journal \
+    --monitor-interval 100ms --oom-retries 1000 --retry-delay 0.5s "$@" \
+    -- "$tmp/job.sh" {} >"$tmp/$name.out" 2>&1 || status=$?
   end="$(date +%s.%N)"
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
@@ -116,21 +122,56 @@ run() {
   echo "packing: $name done" >&2
 }
 
-echo "packing: $jobs jobs, lower bounds ${bound}s (footprint), ${ramp_bound}s (ramp-aware)" >&2
-run adaptive --policy adaptive -j 16
-run adaptive-0.95 --policy adaptive -j 16 --vram-high 0.95
-run fixed --policy fixed -j "$fixed_j"
-run watermark --policy watermark -j 16
+# Each case: its job list, how its inputs are given, then every policy.
+# Every batch runs with --no-journal, so that none starts from what the
+# previous policy's batch taught (headroom keeps footprints in the journal).
+report=""
+for case_name in ${CASES:-files variable}; do
+  rm -f "$tmp/rows"
+  case "$case_name" in
+    files)
+      make_jobs 4096 30720
+      describe="$jobs jobs of 4-30 GiB, footprint proportional to the input file's size"
+      rm -rf "$tmp/in"
+      mkdir -p "$tmp/in"
+      while read -r id mib sec; do
+        f="$tmp/in/job_$id.bin"
+        echo "$mib $sec" >"$f"
+        truncate -s $((mib * 10)) "$f"
+      done <"$tmp/jobs.txt"
+      inputs() { find "$tmp/in" -name '*.bin' | sort; }
+      ;;
+    variable)
+      make_jobs 12288 30720
+      describe="$jobs jobs of 12-30 GiB of one command whose inputs are not files"
+      inputs() { awk '{ printf "%s:%s:%s\n", $1, $2, $3 }' "$tmp/jobs.txt"; }
+      ;;
+    *)
+      echo "packing: unknown case '$case_name' (expected files or variable)" >&2
+      exit 2
+      ;;
+  esac
+  bound="$(bounds 0)"
+  ramp_bound="$(bounds 1)"
+  echo "packing: $case_name: $describe; lower bounds ${bound}s (footprint), ${ramp_bound}s (ramp-aware)" >&2
+  run adaptive --policy adaptive -j 16
+  run adaptive-0.95 --policy adaptive -j 16 --vram-high 0.95
+  run fixed --policy fixed -j "$fixed_j"
+  run watermark --policy watermark -j 16
+  report+="
+Case \`$case_name\`: $describe (ramp over the first 30 %, 0.5-2 s) on one simulated 80 GiB GPU;
+lower bounds $bound s (footprint x time) and $ramp_bound s (ramp-aware).
+
+| policy | options | makespan s | / footprint bound | / ramp-aware bound | OOM events | failed | mean VRAM | exit |
+|---|---|---:|---:|---:|---:|---:|---:|---:|
+$(cat "$tmp/rows")
+"
+done
 
 cat <<EOF
 - date: $(date '+%Y-%m-%d %H:%M:%S %z')
 - machine: $(uname -srm), $(nproc) cores
 - command: \`${invocation% }\`
-- $jobs jobs of 4-30 GiB (ramp over the first 30 %), 0.5-2 s, on one simulated 80 GiB GPU;
-  lower bounds $bound s (footprint x time) and $ramp_bound s (ramp-aware)
 - load average before the run: $load
-
-| policy | options | makespan s | / footprint bound | / ramp-aware bound | OOM events | failed | mean VRAM | exit |
-|---|---|---:|---:|---:|---:|---:|---:|---:|
-$(cat "$tmp/rows")
+$report
 EOF

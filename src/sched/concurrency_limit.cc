@@ -15,7 +15,8 @@ std::optional<std::string> ConcurrencyLimit::OnOom(TimePoint job_start, int runn
   return Set(std::max(1, std::min(limit_, running) / 2), "out of memory");
 }
 
-std::optional<std::string> ConcurrencyLimit::OnSuccess() {
+std::optional<std::string> ConcurrencyLimit::OnSuccess(bool measured) {
+  if (measured) return Set(cap_, "a job's memory was measured; memory admission decides");
   return Set(std::min(cap_, limit_ + 1), "job succeeded");
 }
 

@@ -1,7 +1,10 @@
 // ConcurrencyLimit: how many of our jobs one device may run, learned from
 // out-of-memory failures the way TCP learns its window: multiplicative
 // decrease on an OOM, additive increase (+1) on each success, between 1 and
-// a cap. Every change comes back as a reason for the log.
+// a cap. A success whose GPU memory was measured restores the cap at once:
+// the footprint model now knows the class's real peak, and memory
+// admission, not a blind limit, keeps jobs from overcommitting. Every change
+// comes back as a reason for the log.
 #pragma once
 
 #include <optional>
@@ -27,9 +30,10 @@ class ConcurrencyLimit {
   // of OOMs is one decrease. Returns the reason when the limit changed.
   std::optional<std::string> OnOom(TimePoint job_start, int running, TimePoint now);
 
-  // A job on the device succeeded. Callers report only successes during
-  // which the device stayed below its high mark.
-  std::optional<std::string> OnSuccess();
+  // A job on the device succeeded (`measured`: its GPU memory was read per
+  // process). Callers report only successes during which the device stayed
+  // below its high mark.
+  std::optional<std::string> OnSuccess(bool measured = false);
 
  private:
   std::optional<std::string> Set(int limit, const char* why);

@@ -68,5 +68,18 @@ TEST(ConcurrencyLimitTest, SuccessesGrowItBackOneByOneUpToTheCap) {
   EXPECT_EQ(limit.limit(), 4);
 }
 
+// Once a job's GPU memory was measured, the footprint model knows the
+// class's real peak: the limit goes back to the cap at once and memory
+// admission decides (two 9000 MiB jobs that fit run side by side again).
+TEST(ConcurrencyLimitTest, AMeasuredSuccessRestoresTheCap) {
+  ConcurrencyLimit limit("gpu0", 6);
+  limit.OnOom(At(0), 4, At(1));
+  ASSERT_EQ(limit.limit(), 2);
+  std::optional<std::string> reason = limit.OnSuccess(/*measured=*/true);
+  ASSERT_TRUE(reason);
+  EXPECT_EQ(*reason, "gpu0 limit 2 -> 6: a job's memory was measured; memory admission decides");
+  EXPECT_FALSE(limit.OnSuccess(true));
+}
+
 }  // namespace
 }  // namespace headroom

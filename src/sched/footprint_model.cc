@@ -67,10 +67,12 @@ void FootprintModel::OnOom(const std::string& job_class, uint64_t input_bytes, M
   Add(which == Memory::kVram ? &history.vram : &history.rss, input_bytes, used_at_failure);
 }
 
-Footprint FootprintModel::Predict(const std::string& job_class, uint64_t input_bytes) const {
+Footprint FootprintModel::Predict(const std::string& job_class, uint64_t input_bytes,
+                                  bool cautious) const {
   auto it = classes_.find(job_class);
   if (it == classes_.end()) return {};
-  return {Estimate(it->second.vram, input_bytes), Estimate(it->second.rss, input_bytes)};
+  return {Estimate(it->second.vram, input_bytes, false, cautious),
+          Estimate(it->second.rss, input_bytes, false, cautious)};
 }
 
 Footprint FootprintModel::PredictScaled(const std::string& job_class,
@@ -90,14 +92,17 @@ void FootprintModel::Add(Samples* samples, uint64_t input_bytes, uint64_t peak) 
   while (samples->size() > window_) samples->pop_front();
 }
 
-std::optional<uint64_t> FootprintModel::Estimate(const Samples& samples,
-                                                 uint64_t input_bytes, bool scaled) const {
+std::optional<uint64_t> FootprintModel::Estimate(const Samples& samples, uint64_t input_bytes,
+                                                 bool scaled, bool cautious) const {
   if (samples.empty()) return std::nullopt;
   auto by_peak = [](const Sample& a, const Sample& b) { return a.peak < b.peak; };
   double largest = std::max_element(samples.begin(), samples.end(), by_peak)->peak;
   double smallest = std::min_element(samples.begin(), samples.end(), by_peak)->peak;
   double estimate = largest;
-  double margin = margin_;
+  // Margins are for what has not been seen: a largest peak seen n times
+  // over n jobs needs less of one than a single measurement.
+  double n = static_cast<double>(samples.size());
+  double margin = 1.0 + (margin_ - 1.0) / n;
 
   Line line = FitLine(samples);
   if (DistinctInputs(samples) >= kMinFitInputs && line.slope > 0 &&
@@ -108,9 +113,17 @@ std::optional<uint64_t> FootprintModel::Estimate(const Samples& samples,
     for (const Sample& s : samples) raise = std::max(raise, s.peak - line.At(s.input));
     estimate = std::max(smallest, line.At(static_cast<double>(input_bytes)) + raise);
     // The raise already covers the spread measured around the line, so only
-    // a third of the margin is kept: a full one would leave room unused
-    // that tight packing needs (bench/packing.sh). OOMs still bump it.
-    margin = 1.0 + (margin_ - 1.0) / 3.0;
+    // a third of the margin is kept, and less as more peaks confirm the
+    // line: a full one would leave room unused that tight packing needs
+    // (bench/packing.sh). OOMs still bump it.
+    margin = 1.0 + (margin_ - 1.0) / std::max(3.0, n);
+  } else if (!scaled && !cautious && samples.size() >= kMinSpreadSamples) {
+    double mean = 0;
+    for (const Sample& s : samples) mean += s.peak / n;
+    double variance = 0;
+    for (const Sample& s : samples) variance += (s.peak - mean) * (s.peak - mean) / n;
+    estimate = std::min(largest, mean + kSpreadWeight * std::sqrt(variance));
+    margin = 1.0;
   } else if (scaled) {
     auto by_input = [](const Sample& a, const Sample& b) {
       return a.input < b.input || (a.input == b.input && a.peak < b.peak);

@@ -44,12 +44,22 @@ class FootprintModel {
              uint64_t used_at_failure);
 
   // The predicted peaks of a job of `job_class` with `input_bytes` of input.
-  // Each resource's estimate is the largest peak in the window; or, when the
-  // window holds at least 3 distinct input sizes whose peaks grow with size
-  // (correlation >= 0.9), the least-squares line through them raised until
-  // no measured peak lies above it, and never below the smallest peak. The
-  // line lets a class whose jobs differ widely in size pack tightly.
-  Footprint Predict(const std::string& job_class, uint64_t input_bytes) const;
+  // When the window holds at least 3 distinct input sizes whose peaks grow
+  // with size (correlation >= 0.9), the least-squares line through them
+  // raised until no measured peak lies above it, and never below the
+  // smallest peak, times a third of the margin: the line lets a class whose
+  // jobs differ widely in size pack tightly. Else, size says nothing:
+  //  - with fewer than kMinSpreadSamples peaks, or `cautious` (the job ran
+  //    out of memory before), the largest peak times a margin that shrinks
+  //    as it is confirmed: 1 + (margin - 1) / n for n peaks, since margins
+  //    are for what has not been seen;
+  //  - else the class's typical peak, mean + kSpreadWeight x standard
+  //    deviation (at most the largest), unpadded: jobs of a
+  //    class whose peaks vary widely pack as many as typically fit, and the
+  //    few that meet bigger neighbours are what the out-of-memory retry
+  //    (which predicts cautiously) is for.
+  Footprint Predict(const std::string& job_class, uint64_t input_bytes,
+                    bool cautious = false) const;
 
   // For sizing batches (--batch-size auto): as Predict, except that without
   // a size fit, an input larger than every one seen is scaled from the
@@ -64,6 +74,10 @@ class FootprintModel {
   // Fewer distinct input sizes than this and the estimate is the largest
   // peak, not a fit.
   static constexpr size_t kMinFitInputs = 3;
+  // Peaks needed before a class without a size fit is predicted by its
+  // spread rather than its largest peak, and the weight of that spread.
+  static constexpr size_t kMinSpreadSamples = 8;
+  static constexpr double kSpreadWeight = 0.1;
 
  private:
   struct Sample {
@@ -78,7 +92,7 @@ class FootprintModel {
 
   void Add(Samples* samples, uint64_t input_bytes, uint64_t peak) const;
   std::optional<uint64_t> Estimate(const Samples& samples, uint64_t input_bytes,
-                                   bool scaled = false) const;
+                                   bool scaled = false, bool cautious = false) const;
 
   double margin_;
   size_t window_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -11,9 +12,11 @@ namespace {
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 
-// What the model predicts for a `peak` estimate with the default margin.
-uint64_t WithMargin(double peak) {
-  return static_cast<uint64_t>(std::ceil(peak * FootprintModel::kDefaultMargin));
+// What the model predicts for a largest `peak` seen among `n` peaks: the
+// default margin, shrinking as the peak is confirmed.
+uint64_t WithMargin(double peak, int n = 1) {
+  return static_cast<uint64_t>(
+      std::ceil(peak * (1.0 + (FootprintModel::kDefaultMargin - 1.0) / n)));
 }
 
 TEST(FootprintModelTest, KnowsNothingOfANewClass) {
@@ -32,8 +35,8 @@ TEST(FootprintModelTest, ConstantPeaksPredictThePeakTimesTheMargin) {
     Footprint f = model.Predict("enc {}", input);
     ASSERT_TRUE(f.vram);
     ASSERT_TRUE(f.rss);
-    EXPECT_EQ(*f.vram, WithMargin(10.0 * kGiB));
-    EXPECT_EQ(*f.rss, WithMargin(2.0 * kGiB));
+    EXPECT_EQ(*f.vram, WithMargin(10.0 * kGiB, 3));
+    EXPECT_EQ(*f.rss, WithMargin(2.0 * kGiB, 3));
   }
 }
 
@@ -60,7 +63,9 @@ TEST(FootprintModelTest, WithoutASizeSignalTheLargestPeakWins) {
     FootprintModel model;
     for (auto [input, peak] : c.input_and_peak_gib)
       model.Observe("c", input * kGiB, peak * kGiB, 0);
-    EXPECT_EQ(model.Predict("c", 1 * kGiB).vram, WithMargin(30.0 * kGiB)) << c.what;
+    EXPECT_EQ(model.Predict("c", 1 * kGiB).vram,
+              WithMargin(30.0 * kGiB, static_cast<int>(c.input_and_peak_gib.size())))
+        << c.what;
   }
 }
 
@@ -82,8 +87,9 @@ TEST(FootprintModelTest, PeaksGrowingWithInputFollowTheLine) {
   for (const Case& c : cases) {
     std::optional<uint64_t> vram = model.Predict("c", c.input_gib * kGiB).vram;
     ASSERT_TRUE(vram);
-    // On a fitted line only a third of the margin is kept (0.05).
-    EXPECT_NEAR(static_cast<double>(*vram), c.want_gib * kGiB * 1.05, 4096)
+    // On a fitted line at most a third of the margin is kept, less as
+    // more peaks confirm it: 0.15 / 4 here.
+    EXPECT_NEAR(static_cast<double>(*vram), c.want_gib * kGiB * 1.0375, 4096)
         << "input " << c.input_gib << " GiB";
   }
 }
@@ -99,11 +105,45 @@ TEST(FootprintModelTest, NoisyGrowingPeaksAreCoveredAtEverySample) {
   }
   for (auto [input, peak] : samples) {
     uint64_t vram = *model.Predict("c", static_cast<uint64_t>(input * kGiB)).vram;
-    // The raise covers every sample; the reduced margin comes on top.
-    EXPECT_GE(static_cast<double>(vram), peak * kGiB * 1.05) << "input " << input;
+    // The raise covers every sample; the reduced margin (0.15 / 6) comes on top.
+    EXPECT_GE(static_cast<double>(vram), peak * kGiB * 1.025) << "input " << input;
   }
   // Still tighter than the largest peak for the small jobs.
   EXPECT_LT(*model.Predict("c", kGiB).vram, WithMargin(11.3 * kGiB) / 2);
+}
+
+// A class whose peaks vary widely and say nothing of size (12 to 30 GiB,
+// inputs not files): once enough are seen, a job is predicted at the
+// class's typical peak, unpadded, so that as many pack as typically fit;
+// a job that ran out of memory before is predicted cautiously: the
+// largest peak, with a margin that shrinks as it is confirmed, so that two
+// jobs measured at 30 GiB still fit under 68 GiB side by side.
+TEST(FootprintModelTest, AWidelyVaryingClassIsPredictedByItsSpread) {
+  FootprintModel model;
+  std::vector<double> peaks = {12, 30, 18, 25, 14, 28, 21, 16, 30, 23, 19, 26};
+  double largest = 0;
+  for (size_t i = 0; i < peaks.size(); ++i) {
+    model.Observe("c", 0, static_cast<uint64_t>(peaks[i] * kGiB), std::nullopt);
+    largest = std::max(largest, peaks[i]);
+    uint64_t cautious = *model.Predict("c", 0, /*cautious=*/true).vram;
+    EXPECT_EQ(cautious, WithMargin(largest * kGiB, static_cast<int>(i + 1))) << i;
+    if (i + 1 < FootprintModel::kMinSpreadSamples) {
+      EXPECT_EQ(*model.Predict("c", 0).vram, cautious) << "too few peaks for a spread: " << i;
+    }
+  }
+  double mean = 0, variance = 0;
+  for (double p : peaks) mean += p / 12;
+  for (double p : peaks) variance += (p - mean) * (p - mean) / 12;
+  double typical = mean + FootprintModel::kSpreadWeight * std::sqrt(variance);
+  EXPECT_NEAR(static_cast<double>(*model.Predict("c", 0).vram), typical * kGiB, 1);
+  EXPECT_LT(3 * typical, 68) << "three typical jobs fit under 0.85 x 80 GiB";
+  EXPECT_LE(2 * *model.Predict("c", 0, true).vram, 68 * kGiB);
+}
+
+TEST(FootprintModelTest, ASteadyClassIsPredictedAtItsPeak) {
+  FootprintModel model;
+  for (int i = 0; i < 10; ++i) model.Observe("c", 0, 8 * kGiB, std::nullopt);
+  EXPECT_EQ(model.Predict("c", 0).vram, 8 * kGiB);
 }
 
 TEST(FootprintModelTest, AnOomRaisesThePredictionToWhatWasInUse) {
@@ -111,13 +151,13 @@ TEST(FootprintModelTest, AnOomRaisesThePredictionToWhatWasInUse) {
   model.Observe("c", 0, 10 * kGiB, 1 * kGiB);
   model.OnOom("c", 0, Memory::kVram, 20 * kGiB);
   Footprint f = model.Predict("c", 0);
-  EXPECT_EQ(f.vram, WithMargin(20.0 * kGiB));
+  EXPECT_EQ(f.vram, WithMargin(20.0 * kGiB, 2));
   EXPECT_EQ(f.rss, WithMargin(1.0 * kGiB));  // only the memory that ran out
   model.OnOom("c", 0, Memory::kRss, 3 * kGiB);
-  EXPECT_EQ(model.Predict("c", 0).rss, WithMargin(3.0 * kGiB));
+  EXPECT_EQ(model.Predict("c", 0).rss, WithMargin(3.0 * kGiB, 2));
   // An OOM below the current estimate lowers nothing.
   model.OnOom("c", 0, Memory::kVram, 5 * kGiB);
-  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(20.0 * kGiB));
+  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(20.0 * kGiB, 3));
 }
 
 TEST(FootprintModelTest, AnOomBeforeAnySuccessGivesAFirstEstimate) {
@@ -135,16 +175,16 @@ TEST(FootprintModelTest, AnOomRaisesTheLineAtItsInput) {
   }
   ASSERT_LT(*model.Predict("c", 2 * kGiB).vram, WithMargin(5.0 * kGiB));
   model.OnOom("c", 2 * kGiB, Memory::kVram, 7 * kGiB);
-  EXPECT_GE(*model.Predict("c", 2 * kGiB).vram, WithMargin(7.0 * kGiB));
+  EXPECT_GE(*model.Predict("c", 2 * kGiB).vram, WithMargin(7.0 * kGiB, 5));
 }
 
 TEST(FootprintModelTest, OldPeaksLeaveTheWindow) {
   FootprintModel model(1.15, 3);
   model.Observe("c", 0, 30 * kGiB, std::nullopt);
   for (int i = 0; i < 2; ++i) model.Observe("c", 0, 10 * kGiB, std::nullopt);
-  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(30.0 * kGiB));
+  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(30.0 * kGiB, 3));
   model.Observe("c", 0, 10 * kGiB, std::nullopt);
-  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(10.0 * kGiB));
+  EXPECT_EQ(model.Predict("c", 0).vram, WithMargin(10.0 * kGiB, 3));
 }
 
 TEST(FootprintModelTest, ClassesAreLearnedApartAndTheMarginIsAParameter) {

@@ -231,7 +231,7 @@ void Scheduler::UpdateReservations() {
     if (!run || run->use.device < 0) continue;
     std::vector<size_t> jobs;
     for (const Pending& member : run->members) jobs.push_back(member.job);
-    JobNeed need = NeedOf(jobs, run->cpu_fallback);
+    JobNeed need = NeedOf(jobs, run->cpu_fallback, run->members.front().oom_failures > 0);
     if (need.vram) {
       run->use.reserved_vram = *need.vram + (config_.workers ? WorkerBase(*run).value_or(0) : 0);
     }
@@ -280,7 +280,8 @@ uint64_t Scheduler::UnitMeasure(const std::vector<size_t>& jobs) const {
 // Declared sizes win over what was learned: the user knows the job. With
 // --batch-size they are per process: the largest declared by a member, else
 // --gpu-mem / --ram-per-job.
-JobNeed Scheduler::NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) const {
+JobNeed Scheduler::NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback,
+                          bool cautious) const {
   const Job& lead = plan_->to_run[jobs.front()];
   std::optional<uint64_t> gpu_mem = config_.gpu_mem;
   std::optional<uint64_t> ram = config_.ram_per_job;
@@ -292,7 +293,7 @@ JobNeed Scheduler::NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) co
   }
   JobNeed need;
   need.gpu = !cpu_fallback;
-  Footprint learned = footprints_.Predict(ClassOf(lead), UnitMeasure(jobs));
+  Footprint learned = footprints_.Predict(ClassOf(lead), UnitMeasure(jobs), cautious);
   need.vram = job_gpu_mem ? job_gpu_mem : gpu_mem ? gpu_mem : learned.vram;
   need.ram = job_ram ? job_ram : ram ? ram : learned.rss;
   return need;
@@ -340,7 +341,7 @@ bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
     if (!priority) priority = job.priority;
     if (job.priority != *priority) break;
     ++tried;
-    JobNeed need = NeedOf({it->job}, it->cpu_fallback);
+    JobNeed need = NeedOf({it->job}, it->cpu_fallback, it->oom_failures > 0);
     AdmitDecision decision = AdmitUnit(need, job, host, DeviceViews(uses, ClassOf(job), now));
     if (!decision.start) {
       if (head_waiting.empty()) head_waiting = Waiting(decision, uses, now);
@@ -410,7 +411,8 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   if (sizer_.is_auto()) members.resize(AutoSize(members, host, devices));
   std::vector<size_t> jobs;
   for (const auto& it : members) jobs.push_back(it->job);
-  AdmitDecision decision = AdmitUnit(NeedOf(jobs, head->cpu_fallback), lead, host, devices);
+  AdmitDecision decision =
+      AdmitUnit(NeedOf(jobs, head->cpu_fallback, head->oom_failures > 0), lead, host, devices);
   if (!decision.start) {
     *waiting = Waiting(decision, uses, now);
     return false;
@@ -424,8 +426,11 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
 // process - the most whose predicted peaks (scaled up from what is learned,
 // FootprintModel::PredictScaled) fit this unit's share of the room: the
 // freest allowed device's room under --vram-high, and the RAM --max-memory
-// leaves, each divided among the free slots. One while nothing is learned
-// (the first batches measure), and at least one.
+// leaves, less what the other free slots need for units of the size the
+// class last ran. So the size grows a step at a time at any -j (slots that
+// free together do not each get half the room and stay at one input
+// forever), and settles where every slot's unit fits. One while nothing is
+// learned (the first batches measure), and at least one.
 size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& candidates,
                            const HostView& host, const std::vector<DeviceView>& devices) const {
   if (candidates.size() <= 1) return candidates.size();
@@ -438,8 +443,13 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
   Footprint one = footprints_.Predict(job_class, UnitMeasure({candidates.front()->job}));
   if (gpu ? !one.vram : !one.rss) return 1;  // nothing learned yet
 
-  double free_slots = static_cast<double>(
-      std::max<size_t>(1, slots_.size() - std::min(slots_.size(), running_)));
+  double others = static_cast<double>(
+      std::max<size_t>(1, slots_.size() - std::min(slots_.size(), running_)) - 1);
+  // What each other free slot keeps for a unit of the class's last size.
+  size_t last = std::min(candidates.size(), LastUnitSize(job_class));
+  std::vector<size_t> last_jobs;
+  for (size_t i = 0; i < last; ++i) last_jobs.push_back(candidates[i]->job);
+  Footprint other = footprints_.PredictScaled(job_class, UnitMeasure(last_jobs));
   std::optional<double> vram_share, ram_share;
   if (gpu) {
     int64_t best = 0;
@@ -447,14 +457,14 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
       if (!Allowed(device.index)) continue;
       best = std::max(best, DeviceFree(device, config_.admission.vram_high));
     }
-    vram_share = static_cast<double>(best) / free_slots;
+    vram_share = static_cast<double>(best) - others * static_cast<double>(other.vram.value_or(0));
   }
   if (host.memory_total > 0) {
     double allowed = static_cast<double>(host.memory_total) * config_.admission.max_memory_pct / 100;
     double in_use = static_cast<double>(host.memory_total - std::min(host.memory_total,
                                                                       host.memory_available));
-    ram_share = std::max(0.0, allowed - in_use - static_cast<double>(host.reserved_ram)) /
-                free_slots;
+    ram_share = std::max(0.0, allowed - in_use - static_cast<double>(host.reserved_ram)) -
+                others * static_cast<double>(other.rss.value_or(0));
   }
   auto fits = [&](size_t n) {
     std::vector<size_t> jobs;
@@ -567,7 +577,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   const Pending& lead = run.members.front();
   const Job& lead_job = plan_->to_run[lead.job];
   last_start_ = now;
-  JobNeed need = NeedOf(jobs, lead.cpu_fallback);
+  JobNeed need = NeedOf(jobs, lead.cpu_fallback, lead.oom_failures > 0);
 
   run.slot = slot;
   run.start = now;
@@ -601,6 +611,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
     observer_->OnJobLaunch(job, info);
   }
   ++counts_.units;
+  last_unit_size_[run.use.job_class] = run.members.size();
   // A new worker beyond the slots evicts the one idle the longest.
   if (config_.workers && !runner_->HasIdleProcess(lead_job, launch.gpu)) {
     std::optional<pid_t> evict = WorkerToEvict(runner_->KeptProcesses(), config_.jobs);
@@ -851,7 +862,7 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   }
   if (run.use.device >= 0 && !ledger_->Latched(run.use.device)) {
     ConcurrencyLimit& limit = ledger_->Limit(run.use.device);
-    std::optional<std::string> change = limit.OnSuccess();
+    std::optional<std::string> change = limit.OnSuccess(run.use.vram_measured);
     if (change) ReportLimit(run.use.device, limit.limit(), *change);
   }
 }

@@ -138,6 +138,10 @@ class Scheduler {
   bool PickBatch(TimePoint now, Pick* pick, std::string* waiting);
   size_t AutoSize(const std::vector<std::deque<Pending>::iterator>& candidates,
                   const HostView& host, const std::vector<DeviceView>& devices) const;
+  size_t LastUnitSize(const std::string& job_class) const {
+    auto it = last_unit_size_.find(job_class);
+    return it == last_unit_size_.end() ? 1 : it->second;
+  }
   void StartUnit(const Pick& pick, TimePoint now);
   AdmitDecision AdmitUnit(JobNeed need, const Job& lead, const HostView& host,
                           const std::vector<DeviceView>& devices) const;
@@ -150,7 +154,9 @@ class Scheduler {
   uint64_t GroupVram(pid_t pgid, int device) const;
   bool OomKillerFired(const Running& run, const ExitInfo& exit) const;
   bool Allowed(int device) const;  // --gpus
-  JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback) const;
+  // `cautious`: the unit's lead ran out of memory before (its prediction is
+  // the class's largest peak, FootprintModel::Predict).
+  JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback, bool cautious) const;
   uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;
   std::vector<const JobUse*> RunningUses() const;
   void Refresh();  // a fresh snapshot: the ledger, and the log
@@ -214,6 +220,7 @@ class Scheduler {
   bool gave_up_ = false;
   std::map<int, TimePoint> cool_until_;  // --cooldown: per device
   std::map<int, int> temp_caps_;          // each device's temperature cap, as last reported
+  std::map<std::string, size_t> last_unit_size_;  // --batch-size auto: inputs of each class's last unit
   std::optional<TimePoint> held_since_;  // nothing runs and a gate holds the queue
   // The description of others' memory, kept for a while so that the
   // waiting reason (journaled on each change) does not follow every MiB.

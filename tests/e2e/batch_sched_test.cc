@@ -81,6 +81,23 @@ TEST_F(BatchSched, AutoGrowsBatchesToWhatTheLearnedFootprintFits) {
   EXPECT_TRUE(four) << r.out;
 }
 
+// At -j2 the two slots often free together; each must not get only half
+// the room and stay at one input per process: sizes grow a step at a time
+// (2000 MiB + 500 MiB per input on 16 GiB: several inputs fit per slot).
+TEST_F(BatchSched, AutoGrowsBatchesAtTwoSlotsToo) {
+  std::vector<std::string> args = {"run", "-j2", "--batch-size", "auto", "--monitor-interval",
+                                   "100ms", "--report", Path("r.json"), "--",
+                                   HEADROOM_SIMGPU_BIN, "alloc", "--mib", "2000",
+                                   "--per-input-mib", "500", "--seconds", "0.3"};
+  for (const std::string& word : Inputs(40)) args.push_back(word);
+  RunResult r = Hr(args, SimOpts());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  nlohmann::json totals = Report()["totals"];
+  EXPECT_EQ(totals["succeeded"], 40) << totals;
+  EXPECT_EQ(totals["oom_attempts"], 0) << totals;
+  EXPECT_LE(totals["processes"].get<int>(), 20) << totals;
+}
+
 TEST_F(BatchSched, ABatchFailsOrSucceedsAsAWholeWithoutResults) {
   std::string script = Script("fail-on-b.sh", R"(for x in "$@"; do [ "$x" = b ] && exit 3; done; exit 0)");
   RunResult r = Hr({"run", "--batch-size", "2", "--", script, ":::", "a", "b", "c", "d"});
