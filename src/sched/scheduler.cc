@@ -234,6 +234,12 @@ void Scheduler::UpdateReservations() {
     JobNeed need = NeedOf(jobs, run->cpu_fallback, run->members.front().oom_failures > 0);
     if (need.vram) {
       run->use.reserved_vram = *need.vram + (config_.workers ? WorkerBase(*run).value_or(0) : 0);
+      // A job whose memory stopped growing below its class's prediction
+      // holds what it uses: the rest is room for others (a small job of a
+      // widely varying class). Declared sizes are the user's word and stay.
+      if (!config_.workers && !Declared(jobs) && run->use.VramPlateaued()) {
+        run->use.reserved_vram = std::min(run->use.reserved_vram, run->use.vram_peak);
+      }
     }
     if (need.ram) run->use.reserved_ram = *need.ram;
   }
@@ -275,6 +281,12 @@ uint64_t Scheduler::UnitMeasure(const std::vector<size_t>& jobs) const {
     measure += bytes > 0 ? static_cast<uint64_t>(bytes) : 1;
   }
   return measure;
+}
+
+bool Scheduler::Declared(const std::vector<size_t>& jobs) const {
+  if (config_.gpu_mem) return true;
+  return std::any_of(jobs.begin(), jobs.end(),
+                     [&](size_t index) { return plan_->to_run[index].gpu_mem.has_value(); });
 }
 
 // Declared sizes win over what was learned: the user knows the job. With

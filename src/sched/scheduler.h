@@ -158,6 +158,7 @@ class Scheduler {
   // the class's largest peak, FootprintModel::Predict).
   JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback, bool cautious) const;
   uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;
+  bool Declared(const std::vector<size_t>& jobs) const;  // a VRAM size given by the user
   std::vector<const JobUse*> RunningUses() const;
   void Refresh();  // a fresh snapshot: the ledger, and the log
   void LearnFromPlateaus();

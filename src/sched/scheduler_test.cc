@@ -524,6 +524,34 @@ TEST_F(ResourceSchedulerTest, SlowStartEndsWhenTheFirstJobStopsGrowing) {
   EXPECT_EQ(observer.peak_vram["a"], uint64_t{10} << 30) << "the attempt's measured peak";
 }
 
+// A job whose memory stopped growing below its class's prediction holds
+// only what it uses: "a" (2 GiB steady, predicted 6.9) leaves room for "b"
+// long before it ends, on 12 GiB (10.2 under the high mark).
+TEST_F(ResourceSchedulerTest, AJobThatStoppedGrowingReservesWhatItUses) {
+  resources.AddDevice(0, 12);
+  resources.clock = &clock;
+  resources.vram_by_pid[1001] = uint64_t{2} << 30;
+  config.priors = {{"", "vram", 0, uint64_t{6} << 30}};
+  runner.scripts["a"] = Script{{{1000, 0}}, false, ""};
+  runner.scripts["b"] = Script{{{1000, 0}}, false, ""};
+  auto start_of = [&](const std::string& name) -> long {
+    auto line = std::find_if(runner.log.begin(), runner.log.end(), [&](const std::string& l) {
+      return l.rfind("start " + name + " ", 0) == 0;
+    });
+    return line == runner.log.end() ? -1 : std::stol(line->substr(line->rfind(' ') + 1));
+  };
+  RunJobs({"a", "b"});
+  ASSERT_GE(start_of("b"), 0);
+  EXPECT_LE(start_of("b") - start_of("a"), 500) << ::testing::PrintToString(runner.log);
+
+  // Declared sizes are the user's word: no early start.
+  runner.log.clear();
+  config.gpu_mem = uint64_t{6} << 30;
+  RunJobs({"a", "b"});
+  ASSERT_GE(start_of("b"), 0);
+  EXPECT_GE(start_of("b") - start_of("a"), 1000) << ::testing::PrintToString(runner.log);
+}
+
 TEST_F(ResourceSchedulerTest, LargestJobsStartFirstAndSmallOnesFillTheGaps) {
   // 0.85 x 10 GiB = 8.5 GiB. Largest first: "big" (6) goes before "a" (4)
   // although it is second in the queue; of the rest only "small" (2) fits
