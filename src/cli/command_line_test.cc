@@ -105,7 +105,7 @@ TEST_F(CliTest, UnknownOptionsAreNamed) {
 }
 
 TEST_F(CliTest, MissingValuesAreNamed) {
-  EXPECT_EQ(Error({"run", "-j"}), "--jobs: missing N|auto (see 'headroom run --help')");
+  EXPECT_EQ(Error({"run", "-j"}), "--jobs: missing N|N%|0|auto (see 'headroom run --help')");
   EXPECT_EQ(Error({"run", "--timeout"}), "--timeout: missing DURATION (see 'headroom run --help')");
   EXPECT_EQ(Error({"run", "--timeout", "--", "x"}),
             "--timeout: missing DURATION (see 'headroom run --help')");

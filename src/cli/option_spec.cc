@@ -142,11 +142,14 @@ constexpr OptionSpec kSpecs[] = {
        return ParseBoolWord(Last(w), &o->dry_run);
      }},
     // --- running ---
-    {"jobs", 'j', "N|auto", ValueKind::kScalar, OptionScope::kEverywhere, "auto", "Running",
-     "jobs running at once; auto = max(1, cores - 2)",
+    {"jobs", 'j', "N|N%|0|auto", ValueKind::kScalar, OptionScope::kEverywhere, "auto", "Running",
+     "jobs running at once; auto = max(1, cores - 2); N% = N percent of the cores; 0 = as "
+     "many as the other gates allow (at most 256)",
      [](const Words& w, unsigned cores, Options* o, std::string* resolved) {
        Status status = ParseJobCount(Last(w), cores, &o->jobs);
-       if (status.ok() && Last(w) == "auto") *resolved = std::to_string(o->jobs);
+       if (status.ok() && (Last(w) == "auto" || Last(w) == "0" || Last(w).ends_with('%'))) {
+         *resolved = std::to_string(o->jobs);
+       }
        return status;
      }},
     {"threads-per-job", 0, "N|auto|off", ValueKind::kScalar, OptionScope::kEverywhere, "auto",

@@ -160,6 +160,23 @@ Status ParseCountOrAuto(std::string_view text, int auto_value, int* count) {
 }  // namespace
 
 Status ParseJobCount(std::string_view text, unsigned cores, int* jobs) {
+  // GNU parallel's spellings: 0 = as many as the other gates allow, N% = N
+  // percent of the cores.
+  if (text == "0") {
+    *jobs = kAsManyAsPossible;
+    return Status::Ok();
+  }
+  if (text.ends_with('%')) {
+    int64_t percent = 0;
+    std::string_view number = text.substr(0, text.size() - 1);
+    std::errc error = ReadInt64(number, &percent);
+    if (error != std::errc() || percent < 1 || percent > 100000) {
+      return Status::Error(fmt::format("'{}' is not a percentage of the cores (expected e.g. 50%)",
+                                       text));
+    }
+    *jobs = static_cast<int>(std::max<int64_t>(1, static_cast<int64_t>(cores) * percent / 100));
+    return Status::Ok();
+  }
   return ParseCountOrAuto(text, AutoJobCount(cores), jobs);
 }
 

@@ -21,6 +21,10 @@ Status ParseBoolWord(std::string_view text, bool* value);
 Status ParseInteger(std::string_view text, int64_t min, int64_t max, int64_t* value);
 
 // -j/--jobs: N >= 1, or "auto" = max(1, cores - 2).
+// -j 0: "as many as possible", as GNU parallel says it; the slots then
+// rarely decide, the memory, disk and load gates do.
+inline constexpr int kAsManyAsPossible = 256;
+
 Status ParseJobCount(std::string_view text, unsigned cores, int* jobs);
 
 // --threads-per-job: N >= 1, "auto" = max(1, cores / jobs), or "off" (and 0) = 0.

@@ -89,9 +89,22 @@ TEST_F(CliTest, AutoJobsAndThreadsFollowTheCoreCount) {
   EXPECT_EQ(Ok({"run", "--threads-per-job", "off", "x"}).threads_per_job, 0);
 }
 
+// GNU parallel's -j spellings: 0 = as many as the other gates allow, N% of
+// the cores.
+TEST_F(CliTest, JobsZeroAndPercentOfTheCores) {
+  EXPECT_EQ(Ok({"run", "-j", "0", "x"}, 8).jobs, kAsManyAsPossible);
+  EXPECT_EQ(Ok({"run", "-j", "50%", "x"}, 16).jobs, 8);
+  EXPECT_EQ(Ok({"run", "-j", "200%", "x"}, 4).jobs, 8);
+  EXPECT_EQ(Ok({"run", "-j", "10%", "x"}, 4).jobs, 1);  // at least one
+}
+
 TEST_F(CliTest, BadNumbersAreNamed) {
   EXPECT_EQ(Error({"run", "-j", "x", "cmd"}), "--jobs: 'x' is not a number or 'auto'");
-  EXPECT_TRUE(StartsWith(Error({"run", "-j", "0", "cmd"}), "--jobs: '0' is out of range"));
+  EXPECT_TRUE(StartsWith(Error({"run", "-j", "-3", "cmd"}), "--jobs: '-3' is out of range"));
+  EXPECT_EQ(Error({"run", "-j", "x%", "cmd"}),
+            "--jobs: 'x%' is not a percentage of the cores (expected e.g. 50%)");
+  EXPECT_EQ(Error({"run", "-j", "0%", "cmd"}),
+            "--jobs: '0%' is not a percentage of the cores (expected e.g. 50%)");
   EXPECT_TRUE(StartsWith(Error({"run", "-j", "99999999999999999999", "cmd"}),
                          "--jobs: '99999999999999999999' is out of range"));
   EXPECT_EQ(Error({"run", "--jobs=", "cmd"}), "--jobs: '' is not a number or 'auto'");

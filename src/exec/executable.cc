@@ -67,6 +67,13 @@ Status ResolveExecutable(const std::string& name, const std::string& path_env,
   return Status::Error("command not found: " + name + " (not on PATH)");
 }
 
+// A program word with blanks or shell operators is most often a shell
+// command line given without --shell ('echo {} > {.}.out'): no program has
+// that name, and every job would fail at start.
+bool LooksLikeShellLine(std::string_view program) {
+  return program.find_first_of(" \t\n|&;<>()$`") != std::string_view::npos;
+}
+
 Status ResolvePrograms(const Plan& plan, const std::string& path_env,
                        std::map<std::string, std::string>* resolved) {
   std::set<std::string> seen;
@@ -74,9 +81,18 @@ Status ResolvePrograms(const Plan& plan, const std::string& path_env,
     for (const auto* command : {&job.argv_template, &job.cpu_argv_template}) {
       if (command->empty()) continue;
       const std::string& program = command->front();
-      if (!seen.insert(program).second || HasPlaceholder(program)) continue;
+      if (!seen.insert(program).second) continue;
       std::string found;
-      Status status = ResolveExecutable(program, path_env, &found);
+      bool shell_line = LooksLikeShellLine(program);
+      if (HasPlaceholder(program) && !shell_line) continue;
+      Status status = shell_line && HasPlaceholder(program)
+                          ? Status::Error("command not found: '" + program + "'")
+                          : ResolveExecutable(program, path_env, &found);
+      if (!status.ok() && shell_line) {
+        return Status::Error("command not found: '" + program +
+                             "' is a shell command line, not a program: add --shell to run it "
+                             "with sh -c");
+      }
       if (!status.ok()) return status;
       (*resolved)[program] = found;
     }

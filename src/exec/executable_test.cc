@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -101,6 +102,25 @@ TEST_F(ResolveExecutableTest, DirectoryIsNotExecutable) {
   status = ResolveExecutable("tool", dir_.path(), &resolved);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(), "tool: not executable");
+}
+
+// A shell command line given as the program without --shell: refused up
+// front with the hint, also when it holds placeholders (every job would
+// fail at start otherwise). A real program whose path has a blank runs.
+TEST_F(ResolveExecutableTest, AShellLineAsTheProgramIsRefusedWithAHint) {
+  Plan plan;
+  Job job;
+  job.argv_template = {"echo {} > {.}.out"};
+  plan.to_run.push_back(job);
+  std::map<std::string, std::string> resolved;
+  Status status = ResolvePrograms(plan, "/usr/bin:/bin", &resolved);
+  EXPECT_EQ(status.message(),
+            "command not found: 'echo {} > {.}.out' is a shell command line, not a program: add "
+            "--shell to run it with sh -c");
+  plan.to_run[0].argv_template = {"gzip -k"};
+  EXPECT_FALSE(ResolvePrograms(plan, "/usr/bin:/bin", &resolved).ok());
+  plan.to_run[0].argv_template = {"{}"};  // a placeholder alone: resolved per job
+  EXPECT_TRUE(ResolvePrograms(plan, "/usr/bin:/bin", &resolved).ok());
 }
 
 TEST_F(ResolveExecutableTest, EmptyNameIsAnError) {

@@ -77,6 +77,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   interrupt_signal_ = 0;
   last_start_.reset();
   gave_up_ = false;
+  draining_ = false;
   cool_until_.clear();
   temp_caps_.clear();
   held_since_.reset();
@@ -119,6 +120,9 @@ BatchResult Scheduler::Run(const Plan& plan) {
   // interrupted.
   int closing_interrupt = runner_->Close();
   if (interrupt_signal_ == 0) interrupt_signal_ = closing_interrupt;
+  // A drain that left jobs ends as SIGHUP's (129); one that left none ends
+  // as the batch would have.
+  if (interrupt_signal_ == 0 && draining_ && !queue_.empty()) interrupt_signal_ = SIGHUP;
   counts_.not_started = static_cast<int64_t>(queue_.size());
   counts_.stop_signal = interrupt_signal_;
   observer_->OnBatchEnd(counts_, now);
@@ -1014,7 +1018,20 @@ void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint n
   }
 }
 
+// SIGHUP drains, as GNU parallel's does: nothing new starts, the running
+// jobs finish, and the rest stays queued in the journal for --resume (exit
+// 129 when jobs were left). Any signal during a drain stops the running
+// jobs as a first SIGINT/SIGTERM would.
 void Scheduler::HandleInterrupt(int signal, TimePoint now) {
+  if (signal == SIGHUP && !draining_ && interrupt_signal_ == 0) {
+    draining_ = true;
+    stopping_ = true;
+    observer_->OnNotice(LogLevel::kWarn,
+                        "SIGHUP: starting nothing new; " + std::to_string(running_) +
+                            " running job(s) finish, " + std::to_string(queue_.size()) +
+                            " left for --resume (a second signal stops them)");
+    return;
+  }
   if (interrupt_signal_ != 0) {
     // A second interrupt: the user does not want to wait for the grace.
     observer_->OnNotice(LogLevel::kWarn, "interrupted again: killing all jobs now");

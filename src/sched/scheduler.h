@@ -219,6 +219,7 @@ class Scheduler {
   int interrupt_signal_ = 0;
   std::optional<TimePoint> last_start_;
   bool gave_up_ = false;
+  bool draining_ = false;  // SIGHUP: start nothing new, let the running finish
   std::map<int, TimePoint> cool_until_;  // --cooldown: per device
   std::map<int, int> temp_caps_;          // each device's temperature cap, as last reported
   std::map<std::string, size_t> last_unit_size_;  // --batch-size auto: inputs of each class's last unit

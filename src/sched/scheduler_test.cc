@@ -783,6 +783,38 @@ TEST_F(SchedulerTest, InterruptStopsEverythingAndExits130) {
   EXPECT_EQ(result.counts.stop_signal, SIGINT);  // as OnBatchEnd saw them
 }
 
+// SIGHUP drains, as GNU parallel's does: the running jobs finish, nothing
+// new starts, and the batch ends 129 with the rest not started.
+TEST_F(SchedulerTest, SighupLetsTheRunningFinishAndStartsNothingNew) {
+  config.jobs = 2;
+  runner.scripts["a"].attempts = {{500, 0}};
+  runner.scripts["b"].attempts = {{500, 0}};
+  runner.interrupts.push_back({TimePoint{} + milliseconds(200), SIGHUP});
+  BatchResult result = RunJobs({"a", "b", "c", "d"});
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a SUCCESS", "b SUCCESS"}));
+  EXPECT_EQ(result.counts.not_started, 2);
+  EXPECT_EQ(result.ExitCode(), 129);
+  EXPECT_FALSE(Logged("signal a 15 at 200"));
+
+  // Nothing left: the batch ends as it would have.
+  runner.log.clear();
+  observer.ends.clear();
+  runner.interrupts.push_back({clock.now + milliseconds(200), SIGHUP});
+  result = RunJobs({"a", "b"});
+  EXPECT_EQ(result.ExitCode(), 0);
+  EXPECT_EQ(result.counts.succeeded, 2);
+}
+
+// A signal during a drain stops the running jobs.
+TEST_F(SchedulerTest, ASignalDuringADrainStopsTheRunning) {
+  runner.scripts["a"].attempts = {{5000, 0}};
+  runner.interrupts.push_back({TimePoint{} + milliseconds(100), SIGHUP});
+  runner.interrupts.push_back({TimePoint{} + milliseconds(300), SIGINT});
+  BatchResult result = RunJobs({"a", "b"});
+  EXPECT_EQ(result.ExitCode(), 130);
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a INTERRUPTED"}));
+}
+
 TEST_F(SchedulerTest, ASecondInterruptKillsAtOnce) {
   config.kill_grace = milliseconds(30000);
   runner.scripts["a"] = Script{{{60000, 0}}, true, ""};

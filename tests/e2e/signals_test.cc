@@ -77,6 +77,32 @@ TEST_F(SignalsTest, SigintStopsJobsAndGrandchildrenAndRemovesTempOutputs) {
   EXPECT_FALSE(Contains(summary[0], " 0 interrupted")) << summary[0];
 }
 
+// SIGHUP drains, as GNU parallel's does: the running jobs finish and keep
+// their outputs, nothing new starts, exit 129; --resume runs the rest.
+TEST_F(SignalsTest, SighupLetsRunningJobsFinishAndLeavesTheRestForResume) {
+  std::string job = Script("gated.sh", "echo $$ > \"" + Path("pid_") + "$1\"\n" +
+                                           "while [ ! -e \"" + Path("go") +
+                                           "\" ]; do sleep 0.02; done\n"
+                                           "echo done > \"$2\"\n");
+  std::vector<std::string> args = {"run", "-j2", "--output-dir", Path("out"), "--", job,
+                                   "{}", "{out}", ":::", "a", "b", "c", "d"};
+  auto p = Start(args);
+  WaitForJobs(p.get(), {"a", "b"});
+  p->Signal(SIGHUP);
+  ASSERT_TRUE(p->PumpUntil([&] { return Contains(p->out() + p->err(), "SIGHUP"); }, 10))
+      << p->out() << p->err();
+  WriteFile(Path("go"), "");
+  RunResult r = p->Wait(20);
+  EXPECT_EQ(r.exit_code, 129) << r.out << r.err;
+  EXPECT_EQ(ListDir(Path("out")), (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(FileExists(Path("pid_c"))) << "a job started after SIGHUP";
+
+  args.insert(args.begin() + 1, "--resume");
+  r = Hr(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ListDir(Path("out")), (std::vector<std::string>{"a", "b", "c", "d"}));
+}
+
 TEST_F(SignalsTest, InterruptedJobThatExitsZeroOnSigtermCommitsNothing) {
   std::string job = Script("job.sh",
                            "trap 'echo partial > \"$1\"; exit 0' TERM\n"
