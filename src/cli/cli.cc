@@ -278,7 +278,10 @@ Status CheckOptionsBelong(const CommandLine& command_line, const std::string& su
 
 // `headroom gpus`, `status` and `report` run nothing, so they take no COMMAND.
 Status CheckNoCommand(const CommandLine& command_line, const std::string& subcommand) {
-  if (command_line.command.empty() && !command_line.has_arg_inputs) return Status::Ok();
+  if (command_line.command.empty() && !command_line.has_arg_inputs &&
+      command_line.arg_files.empty()) {
+    return Status::Ok();
+  }
   std::string word = command_line.command.empty() ? ":::" : command_line.command.front();
   return Status::Error(fmt::format(
       "unexpected argument '{}' (headroom {} takes only options; see 'headroom {} --help')", word,
@@ -343,6 +346,7 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
     options.command = std::move(command_line.command);
     options.has_arg_inputs = command_line.has_arg_inputs;
     options.arg_inputs = std::move(command_line.arg_inputs);
+    for (std::string& file : command_line.arg_files) options.arg_files.push_back(std::move(file));
     cli->command = subcommand == "list" ? Command::kList : Command::kRun;
     if (cli->command == Command::kList) options.dry_run = true;
   }

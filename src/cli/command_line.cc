@@ -9,6 +9,7 @@ namespace headroom {
 namespace {
 
 constexpr std::string_view kInputsMarker = ":::";
+constexpr std::string_view kFilesMarker = "::::";
 
 Status MissingValue(const OptionSpec& spec) {
   return Status::Error(fmt::format("--{}: missing {}", spec.name, spec.value_name));
@@ -64,17 +65,38 @@ Status ReadShortOptions(const std::vector<std::string>& args, size_t* i, Command
   return Status::Ok();
 }
 
+bool IsMarker(std::string_view word) { return word == kInputsMarker || word == kFilesMarker; }
+
 Status SplitInputs(std::vector<std::string> words, CommandLine* out) {
-  auto marker = std::find(words.begin(), words.end(), kInputsMarker);
-  out->has_arg_inputs = marker != words.end();
-  if (out->has_arg_inputs) {
-    out->arg_inputs.assign(marker + 1, words.end());
-    if (std::find(out->arg_inputs.begin(), out->arg_inputs.end(), kInputsMarker) !=
-        out->arg_inputs.end()) {
-      return Status::Error("multiple ::: groups are not supported");
+  for (const std::string& word : words) {
+    if (word == ":::+" || word == "::::+") {
+      return Status::Error(fmt::format(
+          "'{}' (GNU parallel's linked inputs) is not supported: give one list of inputs, or a "
+          "--jobs-file with a 'cmd' per job",
+          word));
     }
-    words.erase(marker, words.end());
   }
+  auto marker = std::find_if(words.begin(), words.end(), IsMarker);
+  if (marker == words.end()) {
+    out->command = std::move(words);
+    return Status::Ok();
+  }
+  std::vector<std::string> rest(marker + 1, words.end());
+  auto again = std::find_if(rest.begin(), rest.end(), IsMarker);
+  if (again != rest.end()) {
+    return Status::Error(fmt::format(
+        "'{}' after '{}': several input groups (GNU parallel runs all their combinations) are "
+        "not supported: list the combinations as inputs, or write a --jobs-file",
+        *again, *marker));
+  }
+  if (*marker == kInputsMarker) {
+    out->has_arg_inputs = true;
+    out->arg_inputs = std::move(rest);
+  } else {
+    if (rest.empty()) return Status::Error(":::: needs a file of inputs (:::: FILE, or -a FILE)");
+    out->arg_files = std::move(rest);
+  }
+  words.erase(marker, words.end());
   out->command = std::move(words);
   return Status::Ok();
 }

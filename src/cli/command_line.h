@@ -20,12 +20,14 @@ struct CommandLine {
   std::vector<std::string> command;  // up to the first standalone ":::"
   bool has_arg_inputs = false;       // ":::" appeared
   std::vector<std::string> arg_inputs;
+  std::vector<std::string> arg_files;  // the files after "::::" (GNU parallel's)
 };
 
 // `command_bit` is the subcommand's (kForRun, kForStatus, ...): a long name
 // that two subcommands use differently (--json) is read as that subcommand's.
-// Errors: "unknown option '--jbos'", "--jobs: missing N|auto",
-// "multiple ::: groups are not supported".
+// Errors: "unknown option '--jbos'", "--jobs: missing N|auto", and GNU
+// parallel's input constructs headroom does not do (several ::: groups,
+// :::+), named with what to write instead: never taken as inputs.
 Status SplitCommandLine(const std::vector<std::string>& args, unsigned command_bit,
                         CommandLine* out);
 

@@ -53,14 +53,29 @@ TEST_F(CliTest, TripleColonEndsTheCommandAndStartsTheInputs) {
   EXPECT_TRUE(options.arg_inputs.empty());
 
   // Only a standalone ":::" counts.
-  options = Ok({"run", "echo", "::::", "a:::"});
+  options = Ok({"run", "echo", "::", "a:::"});
   EXPECT_FALSE(options.has_arg_inputs);
-  EXPECT_EQ(options.command, (std::vector<std::string>{"echo", "::::", "a:::"}));
+  EXPECT_EQ(options.command, (std::vector<std::string>{"echo", "::", "a:::"}));
+
+  // ":::: FILE", as GNU parallel: the inputs are FILE's lines (as -a FILE).
+  options = Ok({"run", "-a", "x.txt", "echo", "::::", "in.txt"});
+  EXPECT_FALSE(options.has_arg_inputs);
+  EXPECT_EQ(options.command, std::vector<std::string>{"echo"});
+  EXPECT_EQ(options.arg_files, (std::vector<std::string>{"x.txt", "in.txt"}));
+  EXPECT_TRUE(Ok({"run", "-0", "echo"}).null_separated);
 }
 
-TEST_F(CliTest, SecondTripleColonGroupIsAnError) {
+// What GNU parallel does with several groups or linked ones is refused,
+// never taken as inputs, and the message says what to write instead.
+TEST_F(CliTest, ParallelsInputConstructsHeadroomDoesNotDoAreNamed) {
   EXPECT_EQ(Error({"run", "echo", ":::", "a", ":::", "b"}),
-            "multiple ::: groups are not supported (see 'headroom run --help')");
+            "':::' after ':::': several input groups (GNU parallel runs all their combinations) "
+            "are not supported: list the combinations as inputs, or write a --jobs-file (see "
+            "'headroom run --help')");
+  EXPECT_TRUE(StartsWith(Error({"run", "echo", ":::", "a", "::::", "f"}), "'::::' after ':::'"));
+  EXPECT_TRUE(StartsWith(Error({"run", "echo", ":::", "a", ":::+", "b"}),
+                         "':::+' (GNU parallel's linked inputs) is not supported"));
+  EXPECT_TRUE(StartsWith(Error({"run", "echo", "::::"}), ":::: needs a file of inputs"));
 }
 
 TEST_F(CliTest, EmptyCommandIsAnError) {

@@ -87,8 +87,9 @@ std::string OptionsHelp(unsigned command_bit) {
 constexpr std::string_view kRunIntro = R"(
 Runs COMMAND once per input, up to --jobs at a time. A failing job does not stop the others.
 
-Inputs come from the words after ':::', else from --input-dir, else from --jobs-file, else from
-the lines of stdin when it is not a terminal. Everything after '--' is COMMAND; without '--', the
+Inputs come from the words after ':::', else from the lines of ':::: FILE' (or -a FILE), else
+from --input-dir, else from --jobs-file, else from the lines of stdin when it is not a terminal
+(-0: NUL-separated). Everything after '--' is COMMAND; without '--', the
 first word that is not an option starts it, and what follows is COMMAND's own.
 
 COMMAND is run directly, without a shell, so an input is always one intact argument.

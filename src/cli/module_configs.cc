@@ -15,6 +15,8 @@ InputSpec InputSpecOf(const Options& options) {
   spec.exts = options.exts;
   spec.recursive = options.recursive;
   spec.jobs_file = options.jobs_file;
+  spec.arg_files = options.arg_files;
+  spec.null_separated = options.null_separated;
   return spec;
 }
 

@@ -89,6 +89,17 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->recursive);
      }},
+    {"arg-file", 'a', "FILE", ValueKind::kList, OptionScope::kCommandLineOnly, "", "Inputs",
+     "read inputs from FILE, one per line ('-' = stdin), as GNU parallel's -a and :::: FILE",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       o->arg_files.assign(w.begin(), w.end());
+       return Status::Ok();
+     }},
+    {"null", '0', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Inputs",
+     "inputs on stdin (or in -a FILE) end at NUL bytes, not newlines (find -print0)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->null_separated);
+     }},
     {"jobs-file", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "", "Inputs",
      "JSON Lines, one job per line: input; optional cmd, name, priority, env, gpu_mem, ram",
      [](const Words& w, unsigned, Options* o, std::string*) {

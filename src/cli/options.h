@@ -32,6 +32,8 @@ struct Options {
   // Inputs given after ":::"; has_arg_inputs is true when ":::" appeared.
   bool has_arg_inputs = false;
   std::vector<std::string> arg_inputs;
+  std::vector<std::string> arg_files;  // -a FILE, and the files after "::::"
+  bool null_separated = false;         // -0: NUL-separated stdin and input files
   std::string input_dir;            // --input-dir
   std::vector<std::string> exts;    // --ext, lower case, no dots; empty = all
   bool recursive = false;           // --recursive

@@ -10,7 +10,9 @@ namespace headroom {
 class LineReader {
  public:
   // `in` must stay open while this reader is in use; it is not closed here.
-  explicit LineReader(std::FILE* in) : in_(in) {}
+  // `delimiter` ends a line: '\n' (a "\r" before it is dropped too), or
+  // '\0' for NUL-separated input (taken as it is).
+  explicit LineReader(std::FILE* in, char delimiter = '\n') : in_(in), delimiter_(delimiter) {}
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -24,6 +26,7 @@ class LineReader {
 
  private:
   std::FILE* in_;
+  char delimiter_;
   char* buffer_ = nullptr;
   size_t capacity_ = 0;
 };

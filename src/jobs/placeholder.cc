@@ -373,4 +373,30 @@ std::string PlaceholderInDoubleQuotes(const std::vector<std::string>& argv) {
   return "";
 }
 
+std::string UnsupportedParallelPlaceholder(const std::vector<std::string>& argv) {
+  for (const std::string& arg : argv) {
+    size_t perl = arg.find("{=");
+    if (perl != std::string::npos && arg.find("=}", perl + 2) != std::string::npos) {
+      return "'" + arg.substr(perl, arg.find("=}", perl + 2) + 2 - perl) +
+             "' (GNU parallel's Perl expression) is not supported: use --shell and the shell's "
+             "own expansions, or a --jobs-file with a 'cmd' per job";
+    }
+    for (size_t open = arg.find('{'); open != std::string::npos; open = arg.find('{', open + 1)) {
+      size_t digits = open + 1;
+      while (digits < arg.size() && arg[digits] >= '0' && arg[digits] <= '9') ++digits;
+      if (digits == open + 1) continue;
+      size_t close = arg.find('}', digits);
+      if (close == std::string::npos) continue;
+      std::string_view rest(arg.data() + digits, close - digits);
+      if (rest.empty() || rest == "." || rest == "/" || rest == "//" || rest == "/." ||
+          rest == "#" || rest == "%") {
+        return "'" + arg.substr(open, close + 1 - open) +
+               "' (GNU parallel's numbered input column) is not supported: there is one input "
+               "per job, use {} (or {.}, {/}, ...), or a --jobs-file with a 'cmd' per job";
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace headroom

@@ -55,6 +55,12 @@ struct UnitValues {
 // True when `arg` contains at least one known placeholder.
 bool HasPlaceholder(std::string_view arg);
 
+// GNU parallel's placeholders that headroom does not do - a numbered input
+// column ({1}, {2.}, {1/}) or a Perl expression ({= ... =}) - would be left
+// as text while the input is appended: a different command. The first one
+// in `argv`, with what to write instead; "" when there is none.
+std::string UnsupportedParallelPlaceholder(const std::vector<std::string>& argv);
+
 // True when any argument of `argv` contains a known placeholder.
 bool HasAnyPlaceholder(const std::vector<std::string>& argv);
 

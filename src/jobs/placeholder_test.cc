@@ -303,6 +303,21 @@ TEST(PlaceholderTest, PlaceholdersInsideDoubleQuotesAreFound) {
   EXPECT_EQ(PlaceholderInDoubleQuotes({"echo \"{foo}\" {}"}), "") << "no placeholder";
 }
 
+TEST(PlaceholderTest, ParallelsNumberedColumnsAndPerlExpressionsAreNamed) {
+  EXPECT_EQ(UnsupportedParallelPlaceholder({"echo", "{}", "{.}", "{#}", "awk", "{print $1}"}), "");
+  EXPECT_EQ(UnsupportedParallelPlaceholder({"cp", "{1}", "{2}"}),
+            "'{1}' (GNU parallel's numbered input column) is not supported: there is one input "
+            "per job, use {} (or {.}, {/}, ...), or a --jobs-file with a 'cmd' per job");
+  for (const char* arg : {"{2.}", "x{1/}y", "{10//}", "{3/.}"}) {
+    EXPECT_NE(UnsupportedParallelPlaceholder({"echo", arg}).find("numbered input column"),
+              std::string::npos)
+        << arg;
+  }
+  EXPECT_TRUE(UnsupportedParallelPlaceholder({"echo", "{= s/a/b/ =}"})
+                  .starts_with("'{= s/a/b/ =}' (GNU parallel's Perl expression)"));
+  EXPECT_EQ(UnsupportedParallelPlaceholder({"echo", "{1x}", "{=x"}), "");  // not placeholders
+}
+
 TEST(PlaceholderTest, UnitOfOneIsExpandCommand) {
   const std::vector<Argv> templates = {{"prog", "{}"},
                                        {"prog"},

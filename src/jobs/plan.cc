@@ -77,6 +77,11 @@ Status CheckOptions(const PlanConfig& config, const std::vector<RawInput>& input
                            " is used in the command but --output-dir is not given");
     }
   }
+  std::string unsupported = UnsupportedParallelPlaceholder(config.command);
+  for (size_t i = 0; unsupported.empty() && i < inputs.size(); ++i) {
+    unsupported = UnsupportedParallelPlaceholder(inputs[i].cmd);
+  }
+  if (!unsupported.empty()) return Status::Error(unsupported);
   Status status = CheckBatchResults(config, inputs);
   if (!status.ok()) return status;
   if (config.shell) status = CheckShellQuoting(config, inputs);

@@ -21,6 +21,8 @@ struct InputSpec {
   std::vector<std::string> exts;        // --ext, lower case, no dots; empty = all
   bool recursive = false;               // --recursive
   std::string jobs_file;                // --jobs-file
+  std::vector<std::string> arg_files;   // -a FILE / :::: FILE; "-" = stdin; at most one
+  bool null_separated = false;          // -0: stdin and input files are NUL-separated
 };
 
 // Files of `dir` (recursively with `recursive`) whose extension is one of
@@ -38,8 +40,11 @@ Status ScanDirectory(const std::string& dir, const std::vector<std::string>& ext
 Status ReadJobsFile(const std::string& path, std::vector<RawInput>* out);
 
 // One input per line of `in` ("\n"-separated, a trailing "\r" removed, empty
-// lines skipped). A line holding a NUL byte is an error naming it.
-Status ReadLines(std::FILE* in, std::vector<RawInput>* out);
+// lines skipped). A line holding a NUL byte is an error naming it ("stdin
+// line 3", or `what` for another file). With `null_separated`, inputs end at
+// NUL bytes instead (find -print0) and may hold any other byte, newlines too.
+Status ReadLines(std::FILE* in, std::vector<RawInput>* out, bool null_separated = false,
+                 const std::string& what = "stdin");
 
 // Picks the source by the order of preference above and loads it. Errors:
 // two exclusive sources given ("--input-dir and --jobs-file both given; pick

@@ -53,7 +53,21 @@ TEST(ReadLinesTest, ALineWithANulByteIsAnErrorNamingIt) {
   std::vector<RawInput> out;
   Status status = ReadLines(file.get(), &out);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.message(), "stdin line 3 contains a NUL byte, which no program can be given");
+  EXPECT_EQ(status.message(),
+            "stdin line 3 contains a NUL byte, which no program can be given (-0 reads "
+            "NUL-separated input)");
+}
+
+TEST(ReadLinesTest, NulSeparatedInputMayHoldNewlines) {
+  const char bytes[] = "a b\0line\nbreak\0\0last";
+  const std::string text(bytes, sizeof(bytes) - 1);
+  File file = MemoryFile(text);
+  std::vector<RawInput> out;
+  ASSERT_TRUE(ReadLines(file.get(), &out, /*null_separated=*/true).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].input, "a b");
+  EXPECT_EQ(out[1].input, "line\nbreak");
+  EXPECT_EQ(out[2].input, "last");
 }
 
 TEST(ReadLinesTest, EmptyInputGivesNoInputs) {

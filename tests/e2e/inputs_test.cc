@@ -2,6 +2,7 @@
 // --jobs-file, stdin lines; hostile names arrive as one intact argument,
 // with and without --shell.
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "harness.h"
@@ -37,6 +38,56 @@ TEST_F(InputsTest, StdinLinesAreInputsWhenNothingElseGiven) {
   RunResult r = Hr({"run", "-j1", "--", rec}, opts);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Recorded(), (Calls{{"x"}, {"y z"}, {"w"}, {"last-no-newline"}}));
+}
+
+// GNU parallel's spellings of an input file: ":::: FILE" and "-a FILE",
+// even with an empty stdin (which once ran nothing, exit 0); "-" = stdin.
+TEST_F(InputsTest, AnInputFileAsParallelSpellsIt) {
+  std::string rec = RecorderScript();
+  WriteFile(Path("in.txt"), "a\nb c\n\nd\n");
+  RunOptions opts = Opts();
+  opts.stdin_text = "";
+  RunResult r = Hr({"run", "-j1", "--", rec, "{}", "::::", Path("in.txt")}, opts);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Recorded(), (Calls{{"a"}, {"b c"}, {"d"}}));
+
+  std::remove(Path("record").c_str());
+  r = Hr({"run", "-j1", "-a", Path("in.txt"), "--", rec, "{}"}, opts);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Recorded(), (Calls{{"a"}, {"b c"}, {"d"}}));
+
+  r = Hr({"run", "-a", Path("missing.txt"), "--", rec}, opts);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "headroom: error: input file '" + Path("missing.txt") +
+                       "': No such file or directory\n");
+}
+
+// -0: NUL-separated stdin (find -print0), the only safe way to pass names
+// with newlines through a pipe.
+TEST_F(InputsTest, NulSeparatedStdinCarriesNamesWithNewlines) {
+  std::string rec = RecorderScript();
+  RunOptions opts = Opts();
+  opts.stdin_text = std::string("one\nname\0two\0", 13);
+  RunResult r = Hr({"run", "-j1", "-0", "--", rec, "{}"}, opts);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Recorded(), (Calls{{"one\nname"}, {"two"}}));
+}
+
+// What headroom does not do of parallel's is refused before anything runs.
+TEST_F(InputsTest, ParallelsConstructsHeadroomDoesNotDoAreRefused) {
+  std::string rec = RecorderScript();
+  RunResult r = Hr({"run", "--", rec, "{1}", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "'{1}' (GNU parallel's numbered input column) is not supported"))
+      << r.err;
+  r = Hr({"run", "--", rec, ":::", "a", ":::+", "b"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = Hr({"run", "--", rec, ":::", "a", ":::", "b"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = Hr({"run", "--", "echo {} > {.}.out", ":::", "a.txt"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "add --shell")) << r.err;
+  EXPECT_FALSE(FileExists(Path("record")));
 }
 
 TEST_F(InputsTest, StdinTerminalIsNotReadForInputs) {
