@@ -95,7 +95,7 @@ double UnixNow() {
 
 int TerminalWidth() {
   winsize size{};
-  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if ((ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) && size.ws_col > 0) return size.ws_col;
   return 100;
 }
 
@@ -265,16 +265,18 @@ Status PrepareFiles(const std::string& source, Batch* b) {
   return b->event_log->Open().WithContext("--log-dir");
 }
 
-// The observers, in the order they hear each event: the event log, the
-// console, metrics, the failure hook, and last the journal (each attempt
-// durable before it is spawned).
+// The observers, in the order they hear each event: the console (it copies
+// a job's output before the event log trims its log to --max-job-log), the
+// event log, metrics, the failure hook, and last the journal (each attempt
+// durable before it is spawned). The jobs' output goes to stdout,
+// headroom's own lines to stderr.
 void AddObservers(FailureHookConfig hook_config, Batch* b) {
   const Options& options = b->options;
-  bool tty = isatty(STDOUT_FILENO) == 1;
+  bool tty = isatty(STDERR_FILENO) == 1;
   b->console = std::make_unique<Console>(ConsoleConfigOf(options, tty, tty ? TerminalWidth() : 100),
-                                         stdout);
-  b->observers.Add(b->event_log.get());
+                                         stderr, stdout);
   b->observers.Add(b->console.get());
+  b->observers.Add(b->event_log.get());
   if (b->metrics_server) b->observers.Add(&b->metrics);
   if (!options.on_failure.empty()) {
     b->hook = std::make_unique<FailureHook>(
@@ -371,7 +373,7 @@ int FinishBatch(const BatchResult& result, Batch* b) {
       line += fmt::format(", {} failed before and not run again (--resume-failed runs them)",
                           b->reruns.failed_before);
     }
-    PrintLine(line);
+    std::fprintf(stderr, "%s\n", line.c_str());  // headroom's own lines go to stderr
   }
   return exit_code;
 }

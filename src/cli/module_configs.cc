@@ -114,6 +114,9 @@ EventLogConfig EventLogConfigOf(const Options& options, std::string source) {
 ConsoleConfig ConsoleConfigOf(const Options& options, bool tty, int width) {
   ConsoleConfig config;
   config.tty = tty;
+  // A worker's stdout is its protocol: its requests' output is in its log.
+  config.job_output = !options.no_job_output && !options.worker;
+  config.tag = options.tag;
   config.verbosity = options.verbosity;
   config.output_dir = options.output_dir;
   config.width = width;

@@ -481,6 +481,18 @@ constexpr OptionSpec kSpecs[] = {
        return ParseLogFormat(Last(w), &o->log_format);
      }},
     // -q and -v are resolved together by ParseCli, which knows their sources.
+    {"no-job-output", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false",
+     "Logs and console",
+     "do not copy each job's stdout to headroom's stdout (logs only: for jobs that print "
+     "progress, like ffmpeg)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->no_job_output);
+     }},
+    {"tag", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
+     "prefix each line of a job's output with its input and a tab",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->tag);
+     }},
     {"quiet", 'q', "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
      "print only failed jobs: no progress line, no summary",
      [](const Words& w, unsigned, Options*, std::string*) {

@@ -92,6 +92,8 @@ struct Options {
   std::vector<std::string> oom_patterns;    // --oom-pattern (repeatable), valid ECMAScript regexes
   int oom_retries = 3;                      // --oom-retries
   bool cpu_fallback = false;                // --cpu-fallback
+  bool no_job_output = false;               // --no-job-output
+  bool tag = false;                         // --tag
   std::string cpu_command;                  // --cpu-command, as given (valid words)
 
   // --- `headroom gpus` and `headroom status` ------------------------------

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string_view>
+#include <vector>
 
 #include "report/exit_text.h"
 #include "util/shell_quote.h"
@@ -91,6 +92,29 @@ std::string SummaryLine(const Counts& c, double wall) {
   return line;
 }
 
+// Under a failure's line, its last few stderr lines (each cut at 200 bytes),
+// indented: why it failed, without opening the log.
+std::string StderrTail(const AttemptEnd& end, bool failure) {
+  constexpr size_t kLines = 5;
+  constexpr size_t kWidth = 200;
+  if (!failure || end.exit.stderr_tail.empty()) return "";
+  std::vector<std::string_view> lines;
+  std::string_view text = end.exit.stderr_tail;
+  while (!text.empty()) {
+    size_t newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    if (!line.empty()) lines.push_back(line);
+    if (newline == std::string_view::npos) break;
+    text.remove_prefix(newline + 1);
+  }
+  std::string out;
+  size_t from = lines.size() > kLines ? lines.size() - kLines : 0;
+  for (size_t i = from; i < lines.size(); ++i) {
+    out += "\n    " + Printable(lines[i].substr(0, kWidth));
+  }
+  return out;
+}
+
 // The job or headroom said the disk was full (strerror(ENOSPC)).
 bool RanOutOfSpace(const AttemptEnd& end) {
   constexpr std::string_view kNoSpace = "No space left on device";
@@ -100,7 +124,46 @@ bool RanOutOfSpace(const AttemptEnd& end) {
 
 }  // namespace
 
-Console::Console(const ConsoleConfig& config, std::FILE* out) : config_(config), out_(out) {}
+Console::Console(const ConsoleConfig& config, std::FILE* out, std::FILE* job_out)
+    : config_(config), out_(out), job_out_(job_out) {}
+
+// The job's stdout log to `job_out_`, whole, in chunks (a job may write
+// gigabytes); with --tag, each line after the job's input and a tab.
+void Console::CopyJobOutput(const Job& job, const std::string& path) {
+  if (job_out_ == nullptr || path.empty() || path == last_copied_) return;
+  last_copied_ = path;
+  std::FILE* file = std::fopen(path.c_str(), "rbe");
+  if (file == nullptr) return;  // a quiet success's empty log is gone: nothing to copy
+  if (line_drawn_) {
+    std::fputs(std::string(kClearLine).c_str(), out_);
+    std::fflush(out_);
+    line_drawn_ = false;
+  }
+  std::string prefix = config_.tag ? Printable(job.input) + "\t" : "";
+  bool at_line_start = true;
+  char buffer[65536];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    if (prefix.empty()) {
+      std::fwrite(buffer, 1, n, job_out_);
+      at_line_start = buffer[n - 1] == '\n';
+      continue;
+    }
+    std::string_view chunk(buffer, n);
+    while (!chunk.empty()) {
+      if (at_line_start) std::fwrite(prefix.data(), 1, prefix.size(), job_out_);
+      size_t newline = chunk.find('\n');
+      size_t take = newline == std::string_view::npos ? chunk.size() : newline + 1;
+      std::fwrite(chunk.data(), 1, take, job_out_);
+      at_line_start = newline != std::string_view::npos;
+      chunk.remove_prefix(take);
+    }
+  }
+  std::fclose(file);
+  // Output that does not end its last line would run into the next job's.
+  if (!at_line_start) std::fputc('\n', job_out_);
+  std::fflush(job_out_);
+}
 
 bool Console::ShowsProgress() const {
   return config_.tty && config_.verbosity != Verbosity::kQuiet;
@@ -168,10 +231,11 @@ void Console::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& coun
       print = true;
       break;
   }
+  if (config_.job_output && !end.will_retry) CopyJobOutput(job, end.stdout_log);
   // Without a line to print, the next tick redraws the progress line: the
   // scheduler ticks at least every 100 ms, and a redraw per job would cost
   // more than the jobs when they are short.
-  if (print) Print(EndLine(job, end, counts));
+  if (print) Print(EndLine(job, end, counts) + StderrTail(end, failure));
 }
 
 void Console::OnTick(const Counts& counts, TimePoint now, const std::string& waiting) {

@@ -1,11 +1,17 @@
-// Console: what a person sees on stdout. On a terminal, one live progress
-// line (done/total, running, failed, skipped, rate, ETA) redrawn at most 10
+// Console: what a person sees. Each job's stdout goes to headroom's stdout,
+// whole, when the job ends (GNU parallel's grouping: one job's output
+// never interleaves with another's), so `headroom run -- echo ::: a b | sort`
+// prints a and b; with --tag each line starts with the input and a tab.
+// headroom's own lines go to stderr: on a terminal, one live progress line
+// (done/total, running, failed, skipped, rate, ETA) redrawn at most 10
 // times a second; otherwise one line per finished job:
 //   [3/10] SUCCESS: name (12.3s)
 //   [4/10] FAILED: name (exit 1) log: PATH
+//       <its last stderr lines>
 // and at the end a summary. On a terminal only failures (and retries) are
-// printed, above the progress line. -q prints only failure lines (no
-// progress, no summary); -v also prints each start with its command.
+// printed, above the progress line, which is cleared before job output is
+// written and redrawn after. -q prints only failure lines (no progress, no
+// summary); -v also prints each start with its command.
 // Job names are printed with control characters replaced by '?', so a
 // hostile name cannot break lines or send escape sequences.
 #pragma once
@@ -22,7 +28,9 @@ namespace headroom {
 enum class Verbosity { kQuiet, kNormal, kVerbose };
 
 struct ConsoleConfig {
-  bool tty = false;  // stdout is a terminal
+  bool tty = false;  // the status stream (stderr) is a terminal
+  bool job_output = true;  // copy each job's stdout to `job_out` (--no-job-output: off)
+  bool tag = false;        // --tag: prefix each output line with the input and a tab
   Verbosity verbosity = Verbosity::kNormal;
   std::string output_dir;  // shown in the summary
   int width = 100;         // terminal columns, for the progress line
@@ -30,8 +38,9 @@ struct ConsoleConfig {
 
 class Console : public Observer {
  public:
-  // `out` (usually stdout) must outlive the Console.
-  Console(const ConsoleConfig& config, std::FILE* out);
+  // `out` (headroom's own lines, usually stderr) and `job_out` (the jobs'
+  // output, usually stdout) must outlive the Console.
+  Console(const ConsoleConfig& config, std::FILE* out, std::FILE* job_out = nullptr);
 
   void OnBatchStart(const Counts& counts, TimePoint now) override;
   void OnJobStart(const Job& job, const AttemptStart& start, const Counts& counts) override;
@@ -46,9 +55,12 @@ class Console : public Observer {
   void Print(const std::string& line);  // a whole line, above the progress line
   void Redraw(TimePoint now);           // the progress line, now
   void MaybeRedraw(TimePoint now);      // the progress line, at most every 100 ms
+  void CopyJobOutput(const Job& job, const std::string& path);
 
   ConsoleConfig config_;
   std::FILE* out_;
+  std::FILE* job_out_;
+  std::string last_copied_;  // a unit's stdout log is copied once, not once per member
   TimePoint start_{};
   TimePoint now_{};                     // the latest time the scheduler gave
   std::optional<TimePoint> last_draw_;  // when the progress line was last drawn

@@ -48,8 +48,8 @@ TEST_F(BatchSched, ABatchThatRunsOutOfMemoryIsHalvedDownToWhatFits) {
   for (const std::string& word : Inputs(16)) args.push_back(word);
   RunResult r = Hr(args, SimOpts());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_TRUE(Contains(r.out, "16 succeeded, 0 failed")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "8 out-of-memory retries, 5 batches")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "16 succeeded, 0 failed")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "8 out-of-memory retries, 5 batches")) << r.out;
   nlohmann::json report = Report();
   nlohmann::json totals = report["totals"];
   EXPECT_EQ(totals["processes"], 5) << totals;  // one of 8, then four of 4
@@ -73,7 +73,7 @@ TEST_F(BatchSched, AutoGrowsBatchesToWhatTheLearnedFootprintFits) {
   // fit: 12000 of the 13926 MiB under --vram-high), so far fewer processes
   // than inputs.
   EXPECT_LE(totals["processes"].get<int>(), 12) << totals;
-  std::vector<std::string> starts = Grep(r.out, "START: ");
+  std::vector<std::string> starts = Grep(r.err, "START: ");
   ASSERT_FALSE(starts.empty()) << r.out;
   EXPECT_TRUE(Contains(starts.front(), "--ramp 0.1 1")) << starts.front();
   bool four = false;
@@ -102,8 +102,8 @@ TEST_F(BatchSched, ABatchFailsOrSucceedsAsAWholeWithoutResults) {
   std::string script = Script("fail-on-b.sh", R"(for x in "$@"; do [ "$x" = b ] && exit 3; done; exit 0)");
   RunResult r = Hr({"run", "--batch-size", "2", "--", script, ":::", "a", "b", "c", "d"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_TRUE(Contains(r.out, "2 succeeded, 2 failed")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "FAILED: a")) << r.out;  // a shared b's process
+  EXPECT_TRUE(Contains(r.err, "2 succeeded, 2 failed")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "FAILED: a")) << r.out;  // a shared b's process
 }
 
 TEST_F(BatchSched, WithResultsOnlyTheFailedInputIsRetried) {
@@ -124,7 +124,7 @@ exit 1)");
                     "d"},
                    Opts());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_TRUE(Contains(r.out, "4 succeeded, 0 failed")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "4 succeeded, 0 failed")) << r.out;
   // a and c ran once, b twice (its retry went with d).
   EXPECT_EQ(ReadFile(Path("done.txt")), "a\nc\nb\nd\n");
 }

@@ -152,7 +152,7 @@ TEST_F(ConfigTest, ConfigFileTakesEffect) {
   RunResult r = Hr({"run", "--config", Path("hr.toml"), "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(ReadFile(Path("count_a")), "2\n");
-  EXPECT_TRUE(Contains(r.out, "cfg-out")) << "output_dir from config not used: " << r.out;
+  EXPECT_TRUE(Contains(r.err, "cfg-out")) << "output_dir from config not used: " << r.out;
   RunResult e = Hr({"run", "--config", Path("hr.toml"), "--", envjob, ":::", "b"});
   EXPECT_EQ(e.exit_code, 0) << e.err;
   EXPECT_TRUE(Contains(ReadFile(Path("env_b")), "\nFROM_CONFIG=yes\n")) << ReadFile(Path("env_b"));

@@ -1,5 +1,8 @@
-// What the user sees on stdout: one line per finished job and a summary when
-// stdout is not a terminal; a live progress line on a terminal; -q and -v.
+// What the user sees: each job's stdout on headroom's stdout, whole, when
+// the job ends; headroom's own lines on stderr: one line per finished job
+// and a summary when stderr is not a terminal, a live progress line on a
+// terminal; -q and -v.
+#include <algorithm>
 #include <regex>
 
 #include "harness.h"
@@ -27,8 +30,8 @@ TEST_F(ConsoleTest, OneLinePerFinishedJobAndASummary) {
   std::string job = Job();
   RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "fail3", "b"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  std::vector<std::string> lines = r.OutLines();
-  ASSERT_GE(lines.size(), 4u) << r.out;
+  std::vector<std::string> lines = r.ErrLines();
+  ASSERT_GE(lines.size(), 5u) << r.err;
   EXPECT_TRUE(Matches(lines[0], R"(\[1/3\] SUCCESS: a \([0-9.hms]+\))")) << lines[0];
   std::smatch m;
   ASSERT_TRUE(
@@ -36,64 +39,88 @@ TEST_F(ConsoleTest, OneLinePerFinishedJobAndASummary) {
       << lines[1];
   std::string log = m[1];
   EXPECT_EQ(ReadFile(log), "boom from fail3\n") << "log: should name the job's stderr file";
-  EXPECT_TRUE(Matches(lines[2], R"(\[3/3\] SUCCESS: b \([0-9.hms]+\))")) << lines[2];
-  EXPECT_TRUE(Matches(lines[3],
+  EXPECT_EQ(lines[2], "    boom from fail3") << "a failure's last stderr lines under it";
+  EXPECT_TRUE(Matches(lines[3], R"(\[3/3\] SUCCESS: b \([0-9.hms]+\))")) << lines[3];
+  EXPECT_TRUE(Matches(lines[4],
                       R"(headroom: 3 jobs: 2 succeeded, 1 failed, 0 skipped, 0 interrupted in .+)"))
-      << lines[3];
-  EXPECT_EQ(Grep(r.out, "\r").size(), 0u) << "progress redraws on a pipe";
-  EXPECT_EQ(Grep(r.out, "ETA").size(), 0u);
-  EXPECT_FALSE(Contains(r.out, "out of a")) << "job output leaked onto headroom's stdout";
-  EXPECT_FALSE(Contains(r.err, "boom from")) << "job stderr leaked onto headroom's stderr";
+      << lines[4];
+  EXPECT_EQ(Grep(r.err, "\r").size(), 0u) << "progress redraws on a pipe";
+  EXPECT_EQ(Grep(r.err, "ETA").size(), 0u);
+  // The jobs' stdout, each job's whole, in the order they ended; their
+  // stderr stays in their logs.
+  EXPECT_EQ(r.out, "out of a\nout of fail3\nout of b\n");
+  EXPECT_FALSE(Contains(r.err, "out of a")) << "job output on headroom's stderr";
+}
+
+// `headroom run -- echo ::: a b c | sort` prints exactly a, b and c; with
+// --tag each line starts with the input and a tab; --no-job-output keeps
+// them in the logs only.
+TEST_F(ConsoleTest, JobOutputGoesToStdoutAsParallelGroupsIt) {
+  RunResult r = Hr({"run", "-j2", "--", "echo", ":::", "a", "b", "c"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> out = r.OutLines();
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(out, (std::vector<std::string>{"a", "b", "c"}));
+
+  std::string two_lines = Script("two.sh", "echo \"1 $1\"; printf '2 %s' \"$1\"\n");
+  r = Hr({"run", "-j1", "--tag", "--", two_lines, ":::", "x", "y"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "x\t1 x\nx\t2 x\ny\t1 y\ny\t2 y\n");
+
+  r = Hr({"run", "--no-job-output", "--", "echo", ":::", "a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(Contains(r.err, "SUCCESS: a")) << r.err;
 }
 
 TEST_F(ConsoleTest, SummaryNamesTheOutputDir) {
   std::string job = Job();
   RunResult r = Hr({"run", "--output-dir", Path("results"), "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> out_lines = Grep(r.out, "output: ");
+  std::vector<std::string> out_lines = Grep(r.err, "output: ");
   ASSERT_EQ(out_lines.size(), 1u) << r.out;
   EXPECT_TRUE(Contains(out_lines[0], "results")) << out_lines[0];
-  EXPECT_TRUE(Contains(r.out, "headroom: 1 job")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "headroom: 1 job")) << r.out;
 }
 
 TEST_F(ConsoleTest, NoOutputLineWithoutOutputDir) {
   std::string job = Job();
   RunResult r = Hr({"run", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(Grep(r.out, "output: ").size(), 0u) << r.out;
+  EXPECT_EQ(Grep(r.err, "output: ").size(), 0u) << r.out;
 }
 
 TEST_F(ConsoleTest, ExitCodeNamedInFailedLine) {
   std::string job = Job();
   RunResult r = Hr({"run", "--", job, ":::", "fail42"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(Grep(r.out, "FAILED: fail42 (exit 42) log: ").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "FAILED: fail42 (exit 42) log: ").size(), 1u) << r.out;
 }
 
 TEST_F(ConsoleTest, QuietPrintsNoSuccessLines) {
   std::string job = Job();
   RunResult r = Hr({"run", "-q", "--", job, ":::", "a", "b"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Grep(r.out, "SUCCESS").size(), 0u) << r.out;
+  EXPECT_EQ(Grep(r.err, "SUCCESS").size(), 0u) << r.err;
   RunResult q2 = Hr({"run", "--quiet", "--", job, ":::", "a", "fail1"});
   EXPECT_EQ(q2.exit_code, 1);
-  EXPECT_EQ(Grep(q2.out, "SUCCESS").size(), 0u) << q2.out;
+  EXPECT_EQ(Grep(q2.err, "SUCCESS").size(), 0u) << q2.err;
 }
 
 TEST_F(ConsoleTest, VerbosePrintsEachStartWithItsCommand) {
   std::string job = Job();
   RunResult normal = Hr({"run", "-j1", "--", job, ":::", "a", "b"});
   EXPECT_EQ(normal.exit_code, 0);
-  EXPECT_EQ(Grep(normal.out, "job.sh").size(), 0u) << normal.out;
+  EXPECT_EQ(Grep(normal.err, "job.sh").size(), 0u) << normal.err;
   RunResult verbose = Hr({"run", "-v", "-j1", "--", job, ":::", "a", "b"});
   EXPECT_EQ(verbose.exit_code, 0) << verbose.err;
-  std::vector<std::string> starts = Grep(verbose.out, "job.sh");
-  ASSERT_EQ(starts.size(), 2u) << verbose.out;
+  std::vector<std::string> starts = Grep(verbose.err, "job.sh");
+  ASSERT_EQ(starts.size(), 2u) << verbose.err;
   EXPECT_TRUE(Contains(starts[0], " a")) << starts[0];
   EXPECT_TRUE(Contains(starts[1], " b")) << starts[1];
-  EXPECT_EQ(Grep(verbose.out, "SUCCESS").size(), 2u) << verbose.out;
+  EXPECT_EQ(Grep(verbose.err, "SUCCESS").size(), 2u) << verbose.err;
   RunResult long_form = Hr({"run", "--verbose", "--", job, ":::", "a"});
-  EXPECT_EQ(Grep(long_form.out, "job.sh").size(), 1u) << long_form.out;
+  EXPECT_EQ(Grep(long_form.err, "job.sh").size(), 1u) << long_form.err;
 }
 
 TEST_F(ConsoleTest, TerminalGetsALiveProgressLine) {
@@ -101,7 +128,7 @@ TEST_F(ConsoleTest, TerminalGetsALiveProgressLine) {
   RunOptions opts = Opts();
   opts.pty = true;
   RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "b", "c"}, opts);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(Contains(r.out, "\r")) << r.out;
   EXPECT_TRUE(Contains(r.out, "/3]")) << r.out;
   EXPECT_TRUE(Contains(r.out, "ETA")) << r.out;
@@ -131,7 +158,7 @@ TEST_F(ConsoleTest, ProgressLineRedrawsAtMostTenTimesASecondEvenWithManyFailures
   std::vector<std::string> args = {"run", "-j2", "--", "/bin/false", ":::"};
   for (int i = 0; i < 60; ++i) args.push_back(std::to_string(i));
   RunResult r = Hr(args, opts);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_EQ(CountOccurrences(r.out, "FAILED: "), 60) << "each failure is still printed";
   int redraws = CountOccurrences(r.out, "ETA");
   EXPECT_LE(redraws, static_cast<int>(10 * r.seconds) + 2)
@@ -143,7 +170,7 @@ TEST_F(ConsoleTest, TerminalProgressShowsFailuresAndExitCode) {
   RunOptions opts = Opts();
   opts.pty = true;
   RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "fail2"}, opts);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_TRUE(Contains(r.out, "fail2")) << "failure not reported on the terminal: " << r.out;
   EXPECT_TRUE(Contains(r.out, "1 failed")) << r.out;
 }

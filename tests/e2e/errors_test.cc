@@ -32,7 +32,7 @@ class ErrorsTest : public E2eTest {
     EXPECT_TRUE(StartsWith(r.err, "headroom: error: ")) << r.err;
     EXPECT_TRUE(Contains(r.err, named)) << r.err;
     EXPECT_FALSE(FileExists(Path("ran"))) << "a job ran";
-    EXPECT_EQ(Grep(r.out, "SUCCESS").size(), 0u);
+    EXPECT_EQ(Grep(r.err, "SUCCESS").size(), 0u);
   }
   std::string marker_;
 };

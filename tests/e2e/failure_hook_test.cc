@@ -42,7 +42,7 @@ TEST_F(FailureHookTest, RunsForEachFailedJobWithItsEnvironment) {
   EXPECT_EQ(env["HEADROOM_JOB_LOG"], JobsLogDir() + "/2_3.err");
   EXPECT_EQ(env["HEADROOM_JOB_STDOUT_LOG"], JobsLogDir() + "/2_3.out");
   EXPECT_EQ(env["ARGS"], "one arg two");
-  EXPECT_FALSE(Contains(r.out, "warning")) << r.out;
+  EXPECT_FALSE(Contains(r.err, "warning")) << r.out;
 }
 
 TEST_F(FailureHookTest, OnlyAfterTheLastRetryAndForTimeouts) {
@@ -76,7 +76,7 @@ TEST_F(FailureHookTest, AFailingHookIsAWarningOnly) {
   std::string log = JobsLogDir() + "/1_x.on-failure.log";
   // Warnings go where the console prints (stdout) and to the main log.
   EXPECT_TRUE(
-      Contains(r.out, "headroom: warning: --on-failure for x: exit 7 (output: " + log + ")\n"))
+      Contains(r.err, "headroom: warning: --on-failure for x: exit 7 (output: " + log + ")\n"))
       << r.out;
   EXPECT_EQ(ReadFile(log), "cannot reach the pager\n");
   ASSERT_EQ(LogFiles("processing_").size(), 1u);
@@ -84,7 +84,7 @@ TEST_F(FailureHookTest, AFailingHookIsAWarningOnly) {
 
   r = Hr({"run", "--on-failure", hook, "--", "true", ":::", "y"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_FALSE(Contains(r.out, "on-failure")) << r.out;
+  EXPECT_FALSE(Contains(r.err, "on-failure")) << r.out;
 }
 
 // The hook of job 1 waits for a file that job 2 writes: with -j1 the batch
@@ -99,7 +99,7 @@ TEST_F(FailureHookTest, DoesNotBlockTheBatch) {
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(FileExists(Path("hook_done")));  // waited for at the end
-  EXPECT_FALSE(Contains(r.out, "warning")) << r.out;
+  EXPECT_FALSE(Contains(r.err, "warning")) << r.out;
 }
 
 TEST_F(FailureHookTest, UnknownProgramIsAUsageError) {

@@ -194,7 +194,7 @@ TEST_F(GpuTest, DeclaredFootprintsAreNeverOverbooked) {
   RunResult r = HrSim({"run", "-j8", "--gpu-mem", "4G", "--monitor-interval", "50ms", "--", job,
                        "{}", "{gpu}", ":::", "a", "b", "c", "d"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_FALSE(Contains(r.out, "out of memory")) << r.out;
+  EXPECT_FALSE(Contains(r.err, "out of memory")) << r.out;
   EXPECT_GT(r.seconds, 0.3 * 2 - 0.05) << "four jobs two at a time take two rounds";
 }
 
@@ -206,8 +206,8 @@ TEST_F(GpuTest, AFixedPoolRunsOutOfMemoryAndRecovers) {
   RunResult r = HrSim({"run", "-j4", "--policy", "fixed", "--retry-delay", "0.1s", "--oom-retries",
                        "20", "--", job, "{}", "{gpu}", ":::", "a", "b", "c", "d"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_TRUE(Contains(r.out, "out-of-memory retries")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "RETRY: ")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "out-of-memory retries")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "RETRY: ")) << r.out;
 }
 
 TEST_F(GpuTest, AnOomWithoutRetriesLeftFallsBackToTheCpu) {
@@ -261,7 +261,7 @@ TEST_F(GpuTest, WithoutFallbackTheLastOomFails) {
   RunResult r = HrSim(
       {"run", "--oom-retries", "1", "--retry-delay", "0", "--", job, "{}", "{gpu}", ":::", "a"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_EQ(Grep(r.out, "FAILED: a (out of memory").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "FAILED: a (out of memory").size(), 1u) << r.out;
 }
 
 TEST_F(GpuTest, AHotDeviceTakesOneJobAtATime) {

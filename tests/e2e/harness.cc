@@ -109,13 +109,15 @@ Process::Process(std::vector<std::string> argv, const RunOptions& options) {
   std::string slave_name;
   bool ok = pipe2(err_pipe, O_CLOEXEC) == 0;
   if (options.pty) {
+    // As a terminal: stdout and stderr on the same one.
     ok = ok && OpenPty(&out_pipe[0], &pty_slave, &slave_name);
     if (ok) posix_spawn_file_actions_adddup2(&actions, pty_slave, 1);
+    if (ok) posix_spawn_file_actions_adddup2(&actions, pty_slave, 2);
   } else {
     ok = ok && pipe2(out_pipe, O_CLOEXEC) == 0;
     if (ok) posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    if (ok) posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   }
-  if (ok) posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   int stdin_slave = -1;
   if (options.stdin_tty) {
     std::string name;

@@ -27,7 +27,7 @@ struct RunOptions {
   std::vector<std::string> env;
   std::string cwd;         // empty = the test's cwd
   double timeout_s = 15;   // then SIGKILL and timed_out = true
-  bool pty = false;        // stdout on a pseudo-terminal (stderr stays a pipe)
+  bool pty = false;        // stdout and stderr on one pseudo-terminal, read into `out`
   bool stdin_tty = false;  // stdin on a pseudo-terminal nobody types into
 };
 

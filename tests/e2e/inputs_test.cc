@@ -19,7 +19,7 @@ TEST_F(InputsTest, ArgumentsAfterTripleColonRunOneJobEach) {
   RunResult r = Hr({"run", "-j1", "--", rec, "{}", ":::", "a", "b", "c"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Recorded(), (Calls{{"a"}, {"b"}, {"c"}}));
-  EXPECT_EQ(Grep(r.out, "SUCCESS").size(), 3u) << r.out;
+  EXPECT_EQ(Grep(r.err, "SUCCESS").size(), 3u) << r.out;
 }
 
 TEST_F(InputsTest, ArgumentsWinOverStdin) {
@@ -175,7 +175,7 @@ TEST_F(InputsTest, JobsFileInputCmdNameAndEnv) {
   EXPECT_EQ(Recorded("record2"), (Calls{{"XcY", "lit"}}));
   EXPECT_EQ(ReadFile(Path("env_d")), "dv");
   EXPECT_EQ(ReadFile(Path("env_e")), "unset");
-  EXPECT_EQ(Grep(r.out, "SUCCESS: bee job").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "SUCCESS: bee job").size(), 1u) << r.out;
 }
 
 TEST_F(InputsTest, JobsFileCmdGetsPlaceholdersOrTheInputAppended) {

@@ -64,7 +64,7 @@ TEST_F(LogsTest, FailedLineNamesTheJobsStderrLog) {
   std::string job = Job();
   RunResult r = Hr({"run", "--", job, ":::", "fail1"});
   EXPECT_EQ(r.exit_code, 1);
-  std::vector<std::string> failed = Grep(r.out, "FAILED: fail1");
+  std::vector<std::string> failed = Grep(r.err, "FAILED: fail1");
   ASSERT_EQ(failed.size(), 1u) << r.out;
   std::string path = failed[0].substr(failed[0].find(" log: ") + 6);
   EXPECT_EQ(path, JobsLogDir() + "/1_fail1.err");
@@ -81,7 +81,7 @@ TEST_F(LogsTest, TwoRunsInOneSecondKeepEachOthersJobLogs) {
   second.env = {"RUN_TAG=second"};
   RunResult r1 = Hr({"run", "--", job, ":::", "a"}, first);
   RunResult r2 = Hr({"run", "--", job, ":::", "a"}, second);
-  std::vector<std::string> failed = Grep(r1.out, "FAILED: a");
+  std::vector<std::string> failed = Grep(r1.err, "FAILED: a");
   ASSERT_EQ(failed.size(), 1u) << r1.out;
   std::string path = failed[0].substr(failed[0].find(" log: ") + 6);
   EXPECT_EQ(ReadFile(path), "stderr of first\n") << path << " was overwritten by a later run";

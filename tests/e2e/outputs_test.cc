@@ -159,7 +159,7 @@ TEST_F(OutputsTest, SkipExistingSkipsAndCountsJobsWhoseOutputExists) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Recorded(), (Calls{{"a"}, {"c"}}));
   EXPECT_EQ(ReadFile(Path("out/b.txt")), "keep me");
-  std::vector<std::string> summary = Grep(r.out, "headroom: 3 jobs:");
+  std::vector<std::string> summary = Grep(r.err, "headroom: 3 jobs:");
   ASSERT_EQ(summary.size(), 1u) << r.out;
   EXPECT_TRUE(Contains(summary[0], "2 succeeded")) << summary[0];
   EXPECT_TRUE(Contains(summary[0], "1 skipped")) << summary[0];
@@ -172,7 +172,7 @@ TEST_F(OutputsTest, SkipExistingWithEverythingDoneRunsNothing) {
   RunResult r = Hr({"run", "--output-dir", Path("out"), "--skip-existing", "--", rec, ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(FileExists(Path("record")));
-  EXPECT_TRUE(Contains(r.out, "1 skipped")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "1 skipped")) << r.out;
 }
 
 TEST_F(OutputsTest, MaxCountRunsAtMostN) {

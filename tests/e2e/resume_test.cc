@@ -273,13 +273,13 @@ TEST_F(ResumeTest, FailedJobsRunAgainOnlyWithResumeFailed) {
   // A resume adds d, keeps a and c done and b failed: still exit 1.
   r = Hr(RunArgs(state, out, job, {"--resume"}, {"a", "b", "c", "d"}));
   EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
-  EXPECT_EQ(Grep(r.out,
+  EXPECT_EQ(Grep(r.err,
                  "headroom: resumed batch 1: 2 already done (counted as skipped), 1 "
                  "failed before and not run again (--resume-failed runs them)")
                 .size(),
             1u)
       << r.out;
-  EXPECT_EQ(Grep(r.out, "headroom: 4 jobs: 1 succeeded, 0 failed, 3 skipped").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "headroom: 4 jobs: 1 succeeded, 0 failed, 3 skipped").size(), 1u) << r.out;
   std::vector<std::string> ran = SplitLines(ReadFile(Path("ran")));
   std::sort(ran.begin(), ran.end());
   EXPECT_EQ(ran, (std::vector<std::string>{"a", "b", "c", "d"})) << "only d may run again";
@@ -320,7 +320,7 @@ TEST_F(ResumeTest, ResumeWithNothingToResumeStartsANewBatch) {
   std::string state = Path("state");
   RunResult r = Hr(RunArgs(state, Path("out"), job, {"--resume"}, {"a"}));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_EQ(Grep(r.out, "headroom: warning: no batch of this command and input to resume in " +
+  EXPECT_EQ(Grep(r.err, "headroom: warning: no batch of this command and input to resume in " +
                             state + "/journal.db; starting batch 1")
                 .size(),
             1u)

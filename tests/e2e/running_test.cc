@@ -91,7 +91,7 @@ TEST_F(RunningTest, FailingJobDoesNotStopOthers) {
   RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "fail", "b", "c"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(ReadFile(Path("ran")), "a\nfail\nb\nc\n");
-  EXPECT_TRUE(Contains(r.out, "3 succeeded, 1 failed")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "3 succeeded, 1 failed")) << r.out;
 }
 
 TEST_F(RunningTest, JobGetsEnvAndJobNumber) {
@@ -198,7 +198,7 @@ TEST_F(RunningTest, UnknownCommandIsAnInputErrorAndNothingRuns) {
   ASSERT_EQ(r.ErrLines().size(), 1u) << r.err;
   EXPECT_TRUE(StartsWith(r.err, "headroom: error: ")) << r.err;
   EXPECT_TRUE(Contains(r.err, "no-such-program-e2e")) << r.err;
-  EXPECT_EQ(Grep(r.out, "FAILED").size(), 0u) << r.out;
+  EXPECT_EQ(Grep(r.err, "FAILED").size(), 0u) << r.out;
 }
 
 TEST_F(RunningTest, NonExecutableCommandIsAnInputError) {
@@ -248,7 +248,7 @@ TEST_F(RunningTest, TimeoutKillsJobIgnoringSigtermAndItsGrandchild) {
   ASSERT_GT(gc, 0);
   EXPECT_TRUE(WaitPidGone(pid, 0.5)) << "job " << pid << " outlived headroom";
   EXPECT_TRUE(WaitPidGone(gc, 0.5)) << "grandchild " << gc << " outlived headroom";
-  std::vector<std::string> lines = Grep(r.out, "TIMEOUT: a");
+  std::vector<std::string> lines = Grep(r.err, "TIMEOUT: a");
   ASSERT_EQ(lines.size(), 1u) << r.out;
   EXPECT_TRUE(StartsWith(lines[0], "[1/1] TIMEOUT: a (after ")) << lines[0];
   EXPECT_TRUE(Contains(lines[0], " log: ")) << lines[0];
@@ -260,8 +260,8 @@ TEST_F(RunningTest, TimeoutOnlyHitsSlowJobs) {
                     ":::", "fast", "slow"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_LT(r.seconds, 3.0);
-  EXPECT_EQ(Grep(r.out, "SUCCESS: fast").size(), 1u) << r.out;
-  EXPECT_EQ(Grep(r.out, "TIMEOUT: slow").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "SUCCESS: fast").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "TIMEOUT: slow").size(), 1u) << r.out;
 }
 
 // Fails on its first attempt, succeeds from the <n>th; logs each start time.
@@ -281,7 +281,7 @@ TEST_F(RunningTest, RetriesRerunAFailedJob) {
   RunResult r = Hr({"run", "--retries", "1", "--retry-delay", "0", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(ReadFile(Path("count_a")), "2\n");
-  EXPECT_EQ(Grep(r.out, "SUCCESS: a").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "SUCCESS: a").size(), 1u) << r.out;
 }
 
 TEST_F(RunningTest, WithoutRetriesAFlakyJobFails) {
@@ -296,7 +296,7 @@ TEST_F(RunningTest, RetriesGiveUpAfterN) {
   RunResult r = Hr({"run", "--retries", "2", "--retry-delay", "0", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(ReadFile(Path("count_a")), "3\n");
-  EXPECT_EQ(Grep(r.out, "FAILED: a").size(), 1u) << "one FAILED line per job, not per attempt\n"
+  EXPECT_EQ(Grep(r.err, "FAILED: a").size(), 1u) << "one FAILED line per job, not per attempt\n"
                                                  << r.out;
 }
 
@@ -383,7 +383,7 @@ TEST_F(RunningTest, JobKilledBySignalIsAFailure) {
   std::string job = Script("selfkill.sh", "kill -SEGV $$\n");
   RunResult r = Hr({"run", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(Grep(r.out, "FAILED: a (killed by SIGSEGV)").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "FAILED: a (killed by SIGSEGV)").size(), 1u) << r.out;
 }
 
 // A job killed by a SIGKILL headroom did not send, with no sign that it ran
@@ -394,8 +394,8 @@ TEST_F(RunningTest, ASigkillWithoutTheOomKillerIsAFailureNotARetry) {
   double start = Now();
   RunResult r = Hr({"run", "--", job, ":::", "a"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_EQ(Grep(r.out, "FAILED: a (killed by SIGKILL)").size(), 1u) << r.out;
-  EXPECT_TRUE(Grep(r.out, "RETRY").empty()) << r.out;
+  EXPECT_EQ(Grep(r.err, "FAILED: a (killed by SIGKILL)").size(), 1u) << r.out;
+  EXPECT_TRUE(Grep(r.err, "RETRY").empty()) << r.out;
   EXPECT_LT(Now() - start, 10) << "retried as out of memory";
 }
 

@@ -70,7 +70,7 @@ TEST_F(SignalsTest, SigintStopsJobsAndGrandchildrenAndRemovesTempOutputs) {
   EXPECT_EQ(ListDir(Path("out")), std::vector<std::string>{}) << "temp outputs left behind";
   EXPECT_FALSE(FileExists(Path("pid_c"))) << "a job started after SIGINT";
   EXPECT_FALSE(FileExists(Path("pid_d")));
-  std::vector<std::string> summary = Grep(r.out, "headroom: 4 jobs:");
+  std::vector<std::string> summary = Grep(r.err, "headroom: 4 jobs:");
   ASSERT_EQ(summary.size(), 1u) << r.out;
   // The two running jobs were interrupted (the two never started may count too).
   EXPECT_TRUE(Contains(summary[0], " interrupted")) << summary[0];
@@ -89,7 +89,7 @@ TEST_F(SignalsTest, SighupLetsRunningJobsFinishAndLeavesTheRestForResume) {
   auto p = Start(args);
   WaitForJobs(p.get(), {"a", "b"});
   p->Signal(SIGHUP);
-  ASSERT_TRUE(p->PumpUntil([&] { return Contains(p->out() + p->err(), "SIGHUP"); }, 10))
+  ASSERT_TRUE(p->PumpUntil([&] { return Contains(p->err() + p->err(), "SIGHUP"); }, 10))
       << p->out() << p->err();
   WriteFile(Path("go"), "");
   RunResult r = p->Wait(20);
@@ -117,7 +117,7 @@ TEST_F(SignalsTest, InterruptedJobThatExitsZeroOnSigtermCommitsNothing) {
   RunResult r = p->Wait(10);
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_EQ(ListDir(Path("out")), std::vector<std::string>{}) << "interrupted output committed";
-  EXPECT_EQ(Grep(r.out, "SUCCESS").size(), 0u) << r.out;
+  EXPECT_EQ(Grep(r.err, "SUCCESS").size(), 0u) << r.out;
 }
 
 TEST_F(SignalsTest, TimedOutJobThatExitsZeroOnSigtermIsATimeout) {
@@ -131,7 +131,7 @@ TEST_F(SignalsTest, TimedOutJobThatExitsZeroOnSigtermIsATimeout) {
   RunResult r = Hr({"run", "--timeout", "0.3s", "--kill-grace", "0.3s", "--output-dir", Path("out"),
                     "--", job, "{out}", ":::", "a.txt"});
   EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
-  EXPECT_EQ(Grep(r.out, "TIMEOUT: a.txt").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "TIMEOUT: a.txt").size(), 1u) << r.out;
   EXPECT_EQ(ListDir(Path("out")), std::vector<std::string>{}) << "timed-out output committed";
   ExpectAllGone({ReadPid(Path("gc_a"))});
 }

@@ -112,7 +112,7 @@ TEST_F(WorkerTest, AJobWhoseWorkerCrashedIsRetriedOnANewWorker) {
 TEST_F(WorkerTest, WithoutRetriesACrashedJobStillGetsOneNewWorker) {
   RunResult r = Hr(RunArgs({}, {Worker()}, Inputs({"crash.txt", "b.txt", "c.txt"})));
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_EQ(Grep(r.out, "RETRY: in/crash.txt").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "RETRY: in/crash.txt").size(), 1u) << r.out;
   ExpectCopied({"crash.txt", "b.txt", "c.txt"});
   EXPECT_EQ(Pids("pids").size(), 2u) << "the crashed worker is replaced once";
 }
@@ -120,8 +120,8 @@ TEST_F(WorkerTest, WithoutRetriesACrashedJobStillGetsOneNewWorker) {
 TEST_F(WorkerTest, AJobThatCrashesItsWorkerTwiceFailsAndTheBatchGoesOn) {
   RunResult r = Hr(RunArgs({}, {Worker()}, Inputs({"always.txt", "b.txt", "c.txt"})));
   EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
-  ASSERT_EQ(Grep(r.out, "FAILED").size(), 1u) << r.out;
-  EXPECT_TRUE(Contains(Grep(r.out, "FAILED")[0], "exit 3")) << r.out;
+  ASSERT_EQ(Grep(r.err, "FAILED").size(), 1u) << r.out;
+  EXPECT_TRUE(Contains(Grep(r.err, "FAILED")[0], "exit 3")) << r.out;
   ExpectCopied({"b.txt", "c.txt"});
   EXPECT_FALSE(FileExists(Path("out/always.txt")));
   ExpectAllGone(Pids("pids"));
@@ -131,14 +131,14 @@ TEST_F(WorkerTest, ATimeoutKillsAHungWorker) {
   RunResult r = Hr(RunArgs({"--timeout", "0.5s", "--kill-grace", "0.2s"}, {Worker()},
                            Inputs({"hang.txt", "b.txt"})));
   EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
-  EXPECT_EQ(Grep(r.out, "TIMEOUT").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "TIMEOUT").size(), 1u) << r.out;
   ExpectCopied({"b.txt"});
   EXPECT_EQ(ListDir(Path("out")), std::vector<std::string>{"b.txt"});
   // The hung request lost its worker to the timeout: it went back to the
   // queue once, for a new worker, and hung again.
   std::vector<pid_t> sleeps = Pids("sleeps");
   ASSERT_EQ(sleeps.size(), 2u);
-  EXPECT_EQ(Grep(r.out, "RETRY: in/hang.txt").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.err, "RETRY: in/hang.txt").size(), 1u) << r.out;
   ExpectAllGone(sleeps);
   ExpectAllGone(Pids("pids"));
 }
@@ -196,7 +196,7 @@ class ExampleWorkerTest : public WorkerTest {
     EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
     ExpectCopied({"a.txt", "b.txt", "c.txt", "d.txt"});
     EXPECT_EQ(ListDir(Path("out")), (std::vector<std::string>{"a.txt", "b.txt", "c.txt", "d.txt"}));
-    EXPECT_EQ(Grep(r.out, "FAILED").size() + Grep(r.out, "OOM").size(), 2u) << r.out;
+    EXPECT_EQ(Grep(r.err, "FAILED").size() + Grep(r.err, "OOM").size(), 2u) << r.out;
     std::string logs = JobsLogDir();
     EXPECT_TRUE(Contains(ReadFile(logs + "/worker_1.err"), "ready")) << ListDir(logs).size();
   }
