@@ -44,6 +44,19 @@ Status ApplyDuration(const Words& words, Millis* field) {
   return ParseDuration(Last(words), field);
 }
 
+// A limit in time: a duration, or "none" (or 0) for no limit.
+Status ApplyOptionalDuration(const Words& words, std::optional<Millis>* field) {
+  if (Last(words) == "none") {
+    field->reset();
+    return Status::Ok();
+  }
+  Millis duration{0};
+  Status status = ParseDuration(Last(words), &duration);
+  if (!status.ok()) return status;
+  *field = duration.count() > 0 ? std::optional<Millis>(duration) : std::nullopt;
+  return Status::Ok();
+}
+
 // A declared per-job footprint: a size above 0, or "none" (learned).
 Status ApplyFootprint(const Words& words, std::optional<uint64_t>* field) {
   if (Last(words) == "none") {
@@ -185,15 +198,7 @@ constexpr OptionSpec kSpecs[] = {
     {"timeout", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "none", "Running",
      "SIGTERM a job's process group after DURATION ('none' or 0: no limit)",
      [](const Words& w, unsigned, Options* o, std::string*) {
-       if (Last(w) == "none") {
-         o->timeout.reset();
-         return Status::Ok();
-       }
-       Millis timeout{0};
-       Status status = ParseDuration(Last(w), &timeout);
-       if (!status.ok()) return status;
-       o->timeout = timeout.count() > 0 ? std::optional<Millis>(timeout) : std::nullopt;
-       return Status::Ok();
+       return ApplyOptionalDuration(w, &o->timeout);
      }},
     {"kill-grace", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "5s", "Running",
      "SIGKILL the group this long after SIGTERM",
@@ -353,15 +358,7 @@ constexpr OptionSpec kSpecs[] = {
      "with nothing running, give up (exit 1, the rest resumable) once the machine's state "
      "(other processes' GPU memory, RAM, disk, load) has held the queue this long",
      [](const Words& w, unsigned, Options* o, std::string*) {
-       if (Last(w) == "none") {
-         o->gate_timeout.reset();
-         return Status::Ok();
-       }
-       Millis timeout{0};
-       Status status = ParseDuration(Last(w), &timeout);
-       if (!status.ok()) return status;
-       o->gate_timeout = timeout.count() > 0 ? std::optional<Millis>(timeout) : std::nullopt;
-       return Status::Ok();
+       return ApplyOptionalDuration(w, &o->gate_timeout);
      }},
     {"gpu-mem", 0, "SIZE", ValueKind::kScalar, OptionScope::kEverywhere, "none", kResources,
      "VRAM each job needs ('none': learned from the jobs that ran); a jobs-file gpu_mem wins",

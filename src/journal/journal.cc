@@ -129,8 +129,8 @@ const char* const kSql[] = {
     "UPDATE jobs SET state = ? WHERE batch = ? AND key = ? AND state = 'running'",
     "SELECT key, state, attempts FROM jobs WHERE batch = ?",
     "INSERT INTO footprints(class, kind, input, value, t, batch) VALUES(?, ?, ?, ?, ?, ?)",
-    "INSERT INTO footprint_classes(class, jobs, last_t) VALUES(?1, 1, ?2)"
-    " ON CONFLICT(class) DO UPDATE SET jobs = jobs + 1, last_t = excluded.last_t",
+    "INSERT INTO footprint_classes(class, jobs, last_t) VALUES(?1, ?2, ?3)"
+    " ON CONFLICT(class) DO UPDATE SET jobs = jobs + excluded.jobs, last_t = excluded.last_t",
     "SELECT class, kind, input, value, t, batch FROM (SELECT *, rowid AS r, row_number() OVER"
     " (PARTITION BY class, kind ORDER BY rowid DESC) AS n FROM footprints) WHERE n <= ?"
     " ORDER BY r",
@@ -954,10 +954,12 @@ Status Journal::AddFootprint(const FootprintRecord& record) {
   Query q(this, Stmt::kInsertFootprint);
   q.Text(record.job_class).Text(record.kind).Int(static_cast<int64_t>(record.input));
   q.Int(static_cast<int64_t>(record.value)).Real(record.t).Int(record.batch);
-  Status status = q.Run();
-  if (!status.ok() || record.kind != "wall_ms") return status;
+  return q.Run();
+}
+
+Status Journal::CountFootprintJobs(const std::string& job_class, int64_t jobs, double t) {
   Query count(this, Stmt::kCountFootprintJob);
-  count.Text(record.job_class).Real(record.t);
+  count.Text(job_class).Int(jobs).Real(t);
   return count.Run();
 }
 

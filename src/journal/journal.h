@@ -213,14 +213,16 @@ class Journal {
   Status Samples(int64_t batch, std::vector<SampleRecord>* out);
   Status Events(int64_t batch, std::vector<EventRecord>* out);
 
-  // Learned footprints, across batches. AddFootprint stores one (a
-  // "wall_ms" one also counts a job for its class); RecentFootprints gives
+  // Learned footprints, across batches. AddFootprint stores one;
+  // CountFootprintJobs adds `jobs` to the jobs that taught a class, learned
+  // at `t`; RecentFootprints gives
   // the newest `per_kind` of each class and kind, oldest first (what a
   // batch starts from); PruneFootprints keeps only the newest `per_kind`;
   // ForgetFootprints removes one class (or all, when `job_class` is unset)
   // and says how many classes went. A journal of schema 1 (read-only) has
   // none.
   Status AddFootprint(const FootprintRecord& record);
+  Status CountFootprintJobs(const std::string& job_class, int64_t jobs, double t);
   Status RecentFootprints(size_t per_kind, std::vector<FootprintRecord>* out);
   Status FootprintClasses(std::vector<FootprintClassRecord>* out);  // by class
   Status PruneFootprints(size_t per_kind);

@@ -176,6 +176,11 @@ void JournalRecorder::OnTick(const Counts&, TimePoint now, const std::string& wa
     AddEvent("waiting", -1, 0, waiting);
     waiting_ = waiting;
   }
+  if (!last_lessons_) last_lessons_ = now;
+  if (now - *last_lessons_ >= kLessonsEvery) {
+    WriteLessons();
+    last_lessons_ = now;
+  }
   if (!last_tick_commit_ || now - *last_tick_commit_ >= config_.commit_every) {
     CommitGroup();
     last_tick_commit_ = now;
@@ -227,8 +232,6 @@ void JournalRecorder::OnBatchEnd(const Counts&, TimePoint) {
 }
 
 void JournalRecorder::OnLearned(const LearnedFootprint& learned) {
-  Open();
-  if (!status_.ok()) return;
   FootprintRecord record;
   record.job_class = learned.job_class;
   record.kind = learned.kind;
@@ -236,10 +239,30 @@ void JournalRecorder::OnLearned(const LearnedFootprint& learned) {
   record.value = learned.value;
   record.t = WallNow();
   record.batch = config_.batch;
-  Write(journal_->AddFootprint(record));
+  if (learned.kind == "wall_ms") ++taught_jobs_[learned.job_class];
+  std::deque<FootprintRecord>& kept = lessons_[{learned.job_class, learned.kind}];
+  kept.push_back(std::move(record));
+  if (kept.size() > kFootprintsKept) kept.pop_front();
+}
+
+void JournalRecorder::WriteLessons() {
+  if (!status_.ok() || (lessons_.empty() && taught_jobs_.empty())) return;
+  Open();
+  double now = WallNow();
+  for (const auto& [key, kept] : lessons_) {
+    for (const FootprintRecord& record : kept) {
+      if (!Write(journal_->AddFootprint(record))) return;
+    }
+  }
+  for (const auto& [job_class, jobs] : taught_jobs_) {
+    if (!Write(journal_->CountFootprintJobs(job_class, jobs, now))) return;
+  }
+  lessons_.clear();
+  taught_jobs_.clear();
 }
 
 void JournalRecorder::Finish(int exit_code) {
+  WriteLessons();
   if (status_.ok()) {
     Open();
     if (status_.ok()) Write(journal_->PruneFootprints(kFootprintsKept));

@@ -29,7 +29,9 @@
 // record): the first one is kept for status(), and nothing more is written.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -96,6 +98,7 @@ class JournalRecorder : public Observer {
   void Open();                       // opens a group unless one is open
   void CommitGroup();
   void AddEvent(const std::string& kind, int gpu, int64_t value, const std::string& text);
+  void WriteLessons();  // the buffered learned footprints, then none
 
   JournalRecorderConfig config_;
   Journal* journal_;
@@ -114,6 +117,14 @@ class JournalRecorder : public Observer {
   Status status_;
   std::optional<TimePoint> last_tick_commit_;
   std::optional<std::string> waiting_;  // the last "waiting" recorded; unset before the first
+  // Learned footprints, buffered: the newest kFootprintsKept of each class
+  // and kind, and the jobs that taught each class, written every
+  // kLessonsEvery and at the end. A batch of 10,000 short jobs must not pay
+  // three statements a job for them; one killed loses only its last lessons.
+  static constexpr std::chrono::seconds kLessonsEvery{10};
+  std::map<std::pair<std::string, std::string>, std::deque<FootprintRecord>> lessons_;
+  std::map<std::string, int64_t> taught_jobs_;
+  std::optional<TimePoint> last_lessons_;
 };
 
 }  // namespace headroom

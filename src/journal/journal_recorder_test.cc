@@ -2,6 +2,8 @@
 #include "util/test_temp_dir.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <stdlib.h>
 
 #include <csignal>
@@ -286,6 +288,37 @@ TEST_F(JournalRecorderTest, EndsAreGroupedAndCommittedByATickAfterCommitEvery) {
   EXPECT_EQ(a.cpu_seconds, 0.25);
   EXPECT_EQ(a.wall_seconds, 1.5);
   EXPECT_EQ(a.stdout_log, log_dir_->StdoutPath(jobs_[0], 1));  // as the runner names it
+}
+
+// Learned footprints are buffered (the newest kFootprintsKept of each class
+// and kind) and written every 10 s and at the end, not three statements a job.
+TEST_F(JournalRecorderTest, LearnedFootprintsAreWrittenInBulk) {
+  JournalRecorder& recorder = Recorder();
+  recorder.OnTick(counts_, kT0, "");
+  for (int i = 0; i < 300; ++i) {
+    recorder.OnLearned({"c", "wall_ms", 0, static_cast<uint64_t>(i)});
+  }
+  recorder.OnLearned({"c", "vram", 0, 5});
+  recorder.OnTick(counts_, kT0 + std::chrono::seconds(1), "");
+  std::vector<FootprintRecord> recent;
+  ASSERT_TRUE(Reader()->RecentFootprints(1000, &recent).ok());
+  EXPECT_TRUE(recent.empty()) << "written before 10 s passed";
+  recorder.OnTick(counts_, kT0 + std::chrono::seconds(10), "");
+  ASSERT_TRUE(Reader()->RecentFootprints(1000, &recent).ok());
+  EXPECT_EQ(recent.size(), JournalRecorder::kFootprintsKept + 1);
+  auto first_wall = std::find_if(recent.begin(), recent.end(),
+                                 [](const FootprintRecord& f) { return f.kind == "wall_ms"; });
+  ASSERT_NE(first_wall, recent.end());
+  EXPECT_EQ(first_wall->value, 300 - JournalRecorder::kFootprintsKept) << "the newest kept";
+  std::vector<FootprintClassRecord> classes;
+  ASSERT_TRUE(Reader()->FootprintClasses(&classes).ok());
+  ASSERT_EQ(classes.size(), 1u);
+  EXPECT_EQ(classes[0].jobs, 300);
+
+  recorder.OnLearned({"c", "wall_ms", 0, 7});
+  recorder.Finish(0);
+  ASSERT_TRUE(Reader()->FootprintClasses(&classes).ok());
+  EXPECT_EQ(classes[0].jobs, 301);
 }
 
 TEST_F(JournalRecorderTest, MeasuredPeaksAreJournaled) {

@@ -205,6 +205,8 @@ TEST_F(JournalTest, FootprintsKeepTheNewestOfEachClassAndCountTheJobs) {
     add("up\x1f{}", "wall_ms", i * 10, static_cast<double>(i));
   }
   add("other", "rss", 7, 9);
+  ASSERT_TRUE(journal->CountFootprintJobs("up\x1f{}", 3, 4).ok());
+  ASSERT_TRUE(journal->CountFootprintJobs("up\x1f{}", 2, 5).ok());
   std::vector<FootprintRecord> recent;
   ASSERT_TRUE(journal->RecentFootprints(2, &recent).ok());
   std::vector<std::string> got;
@@ -216,7 +218,7 @@ TEST_F(JournalTest, FootprintsKeepTheNewestOfEachClassAndCountTheJobs) {
                                            "other rss 7"}));
   std::vector<FootprintClassRecord> classes;
   ASSERT_TRUE(journal->FootprintClasses(&classes).ok());
-  ASSERT_EQ(classes.size(), 1u);  // only successes (wall_ms) count jobs
+  ASSERT_EQ(classes.size(), 1u);  // only counted classes
   EXPECT_EQ(classes[0].job_class, "up\x1f{}");
   EXPECT_EQ(classes[0].jobs, 5);
   EXPECT_EQ(classes[0].last_t, 5);
