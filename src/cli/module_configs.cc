@@ -117,6 +117,7 @@ ConsoleConfig ConsoleConfigOf(const Options& options, bool tty, int width) {
   // A worker's stdout is its protocol: its requests' output is in its log.
   config.job_output = !options.no_job_output && !options.worker;
   config.tag = options.tag;
+  config.keep_order = options.keep_order;
   config.verbosity = options.verbosity;
   config.output_dir = options.output_dir;
   config.width = width;

@@ -485,6 +485,12 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->no_job_output);
      }},
+    {"keep-order", 'k', "", ValueKind::kFlag, OptionScope::kEverywhere, "false",
+     "Logs and console",
+     "write the jobs' output in input order (as --order sorted it), not in the order they end",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->keep_order);
+     }},
     {"tag", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
      "prefix each line of a job's output with its input and a tab",
      [](const Words& w, unsigned, Options* o, std::string*) {

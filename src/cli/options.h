@@ -94,6 +94,7 @@ struct Options {
   bool cpu_fallback = false;                // --cpu-fallback
   bool no_job_output = false;               // --no-job-output
   bool tag = false;                         // --tag
+  bool keep_order = false;                  // -k, --keep-order
   std::string cpu_command;                  // --cpu-command, as given (valid words)
 
   // --- `headroom gpus` and `headroom status` ------------------------------

@@ -129,7 +129,7 @@ Console::Console(const ConsoleConfig& config, std::FILE* out, std::FILE* job_out
 
 // The job's stdout log to `job_out_`, whole, in chunks (a job may write
 // gigabytes); with --tag, each line after the job's input and a tab.
-void Console::CopyJobOutput(const Job& job, const std::string& path) {
+void Console::CopyJobOutput(const std::string& input, const std::string& path) {
   if (job_out_ == nullptr || path.empty() || path == last_copied_) return;
   last_copied_ = path;
   std::FILE* file = std::fopen(path.c_str(), "rbe");
@@ -139,7 +139,7 @@ void Console::CopyJobOutput(const Job& job, const std::string& path) {
     std::fflush(out_);
     line_drawn_ = false;
   }
-  std::string prefix = config_.tag ? Printable(job.input) + "\t" : "";
+  std::string prefix = config_.tag ? Printable(input) + "\t" : "";
   bool at_line_start = true;
   char buffer[65536];
   size_t n = 0;
@@ -207,6 +207,30 @@ void Console::OnBatchStart(const Counts& counts, TimePoint now) {
   MaybeRedraw(now);
 }
 
+// -k: a skipped job (its output exists, or a resume found it done) has no
+// output, but its turn passes.
+void Console::OnJobSkipped(const Job& job, const Counts& counts) {
+  counts_ = counts;
+  if (config_.job_output && config_.keep_order) Ready(job.number, job.input, "");
+}
+
+void Console::Ready(int64_t number, const std::string& input, const std::string& path) {
+  waiting_output_[number] = {input, path};
+  FlushInOrder(false);
+}
+
+// The ready outputs from next_number_ on, up to the first gap; with `all`
+// (the batch ended: a job that never ran leaves a gap forever), all of them.
+void Console::FlushInOrder(bool all) {
+  while (!waiting_output_.empty()) {
+    auto first = waiting_output_.begin();
+    if (!all && first->first != next_number_) return;
+    CopyJobOutput(first->second.first, first->second.second);
+    next_number_ = first->first + 1;
+    waiting_output_.erase(first);
+  }
+}
+
 void Console::OnJobStart(const Job& job, const AttemptStart& start, const Counts& counts) {
   counts_ = counts;
   if (config_.verbosity != Verbosity::kVerbose) return;
@@ -231,7 +255,13 @@ void Console::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& coun
       print = true;
       break;
   }
-  if (config_.job_output && !end.will_retry) CopyJobOutput(job, end.stdout_log);
+  if (config_.job_output && !end.will_retry) {
+    if (config_.keep_order) {
+      Ready(job.number, job.input, end.stdout_log);
+    } else {
+      CopyJobOutput(job.input, end.stdout_log);
+    }
+  }
   // Without a line to print, the next tick redraws the progress line: the
   // scheduler ticks at least every 100 ms, and a redraw per job would cost
   // more than the jobs when they are short.
@@ -267,6 +297,7 @@ void Console::OnNotice(LogLevel level, const std::string& message) {
 void Console::OnBatchEnd(const Counts& counts, TimePoint now) {
   counts_ = counts;
   now_ = now;
+  FlushInOrder(/*all=*/true);
   std::string text = line_drawn_ ? std::string(kClearLine) : std::string();
   line_drawn_ = false;
   if (config_.verbosity != Verbosity::kQuiet) {

@@ -17,8 +17,10 @@
 #pragma once
 
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "jobs/observer.h"
 
@@ -31,6 +33,7 @@ struct ConsoleConfig {
   bool tty = false;  // the status stream (stderr) is a terminal
   bool job_output = true;  // copy each job's stdout to `job_out` (--no-job-output: off)
   bool tag = false;        // --tag: prefix each output line with the input and a tab
+  bool keep_order = false; // -k: jobs' output in job-number (input) order, not end order
   Verbosity verbosity = Verbosity::kNormal;
   std::string output_dir;  // shown in the summary
   int width = 100;         // terminal columns, for the progress line
@@ -43,6 +46,7 @@ class Console : public Observer {
   Console(const ConsoleConfig& config, std::FILE* out, std::FILE* job_out = nullptr);
 
   void OnBatchStart(const Counts& counts, TimePoint now) override;
+  void OnJobSkipped(const Job& job, const Counts& counts) override;
   void OnJobStart(const Job& job, const AttemptStart& start, const Counts& counts) override;
   void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) override;
   void OnTick(const Counts& counts, TimePoint now, const std::string& waiting) override;
@@ -55,12 +59,19 @@ class Console : public Observer {
   void Print(const std::string& line);  // a whole line, above the progress line
   void Redraw(TimePoint now);           // the progress line, now
   void MaybeRedraw(TimePoint now);      // the progress line, at most every 100 ms
-  void CopyJobOutput(const Job& job, const std::string& path);
+  void CopyJobOutput(const std::string& input, const std::string& path);
+  // -k: job `number`'s output (its stdout log, "" for none) is ready;
+  // writes every ready output whose turn has come.
+  void Ready(int64_t number, const std::string& input, const std::string& path);
+  void FlushInOrder(bool all);
 
   ConsoleConfig config_;
   std::FILE* out_;
   std::FILE* job_out_;
   std::string last_copied_;  // a unit's stdout log is copied once, not once per member
+  // -k: outputs waiting for an earlier job's, by job number: (input, log).
+  std::map<int64_t, std::pair<std::string, std::string>> waiting_output_;
+  int64_t next_number_ = 1;
   TimePoint start_{};
   TimePoint now_{};                     // the latest time the scheduler gave
   std::optional<TimePoint> last_draw_;  // when the progress line was last drawn

@@ -2,6 +2,8 @@
 // the job ends; headroom's own lines on stderr: one line per finished job
 // and a summary when stderr is not a terminal, a live progress line on a
 // terminal; -q and -v.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <regex>
 
@@ -71,6 +73,23 @@ TEST_F(ConsoleTest, JobOutputGoesToStdoutAsParallelGroupsIt) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_TRUE(Contains(r.err, "SUCCESS: a")) << r.err;
+}
+
+// -k: the jobs' output in input order, whatever order they end in (the
+// slowest first here); skipped jobs pass their turn.
+TEST_F(ConsoleTest, KeepOrderWritesOutputInInputOrder) {
+  std::string job = Script("sleepy.sh", "sleep \"$1\"; echo \"$1\"\n");
+  RunResult r = Hr({"run", "-j3", "-k", "--", job, ":::", "0.6", "0.1", "0.3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0.6\n0.1\n0.3\n");
+  // Skipped jobs (their output exists) pass their turn.
+  std::string out_job = Script("out.sh", "sleep \"$1\"; echo \"$1\"; : > \"$2\"\n");
+  ASSERT_EQ(mkdir(Path("done").c_str(), 0755), 0);
+  WriteFile(Path("done/0.2"), "");
+  r = Hr({"run", "-j3", "-k", "--output-dir", Path("done"), "--skip-existing", "--", out_job,
+          "{}", "{out}", ":::", "0.4", "0.2", "0.1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0.4\n0.1\n");
 }
 
 TEST_F(ConsoleTest, SummaryNamesTheOutputDir) {
