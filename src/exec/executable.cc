@@ -82,19 +82,17 @@ Status ResolvePrograms(const Plan& plan, const std::string& path_env,
       if (command->empty()) continue;
       const std::string& program = command->front();
       if (!seen.insert(program).second) continue;
+      // A program from a placeholder is found only when each job starts.
+      bool placeholder = HasPlaceholder(program);
       std::string found;
-      bool shell_line = LooksLikeShellLine(program);
-      if (HasPlaceholder(program) && !shell_line) continue;
-      Status status = shell_line && HasPlaceholder(program)
-                          ? Status::Error("command not found: '" + program + "'")
-                          : ResolveExecutable(program, path_env, &found);
-      if (!status.ok() && shell_line) {
+      Status status = placeholder ? Status::Ok() : ResolveExecutable(program, path_env, &found);
+      if (LooksLikeShellLine(program) && (placeholder || !status.ok())) {
         return Status::Error("command not found: '" + program +
                              "' is a shell command line, not a program: add --shell to run it "
                              "with sh -c");
       }
       if (!status.ok()) return status;
-      (*resolved)[program] = found;
+      if (!placeholder) (*resolved)[program] = found;
     }
   }
   return Status::Ok();

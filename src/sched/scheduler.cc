@@ -209,10 +209,7 @@ void Scheduler::CapWorkers() {
   if (!config_.workers || !config_.admission.use_gpus) return;
   const AdmissionConfig& admission = config_.admission;
   for (const GpuDevice& device : ledger_->snapshot().gpus) {
-    TempState temp =
-        ClassifyTemperature(device.temperature_c, admission.temp_warm, admission.temp_limit);
-    int cap = TemperatureCap(temp, admission.jobs_per_gpu > 0 ? admission.jobs_per_gpu
-                                                              : admission.slots);
+    int cap = TemperatureCapOf(device);
     if (admission.policy == PolicyKind::kAdaptive) {
       cap = std::min(cap, ledger_->Limit(device.index).limit());
     }
