@@ -33,6 +33,7 @@
 #include "jobs/output.h"
 #include "jobs/plan.h"
 #include "jobs/sources.h"
+#include "journal/batch_control.h"
 #include "journal/journal.h"
 #include "journal/journal_recorder.h"
 #include "journal/resume.h"
@@ -140,6 +141,7 @@ struct Batch {
   bool metrics_port_picked = false;  // --metrics-addr HOST:0: the server picked the port
   std::unique_ptr<Journal> journal;
   OpenedBatch opened;
+  std::unique_ptr<BatchControl> control;  // headroom ctl requests, with a journal
   RerunCounts reruns;
   std::string leftovers_notice;
   std::unique_ptr<LogDir> log_dir;
@@ -406,6 +408,10 @@ int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>
   StartRunnerAndMonitor(resolved, &b);
   SteadyClock clock;
   Scheduler scheduler(b.config, b.runner.get(), &clock, &b.observers, b.resources.get());
+  if (b.journal) {
+    b.control = std::make_unique<BatchControl>(b.options.state_dir, b.opened.id);
+    scheduler.SetControl(b.control.get());
+  }
   BatchResult result = scheduler.Run(plan);
   return FinishBatch(result, &b);
 }
@@ -506,6 +512,25 @@ int ShowFootprints(const Options& options) {
   return 0;
 }
 
+// headroom ctl [--batch ID] drain|pause|continue|jobs N: exit 0 once the
+// running headroom applied it, 1 when it is not running or did not.
+int SteerBatch(const Options& options) {
+  const std::string& word = options.ctl_action;
+  ControlAction action = word == "drain"   ? ControlAction::kDrain
+                         : word == "pause" ? ControlAction::kPause
+                         : word == "jobs"  ? ControlAction::kJobs
+                                           : ControlAction::kContinue;
+  std::string message;
+  Status status =
+      SendControl(options.state_dir, options.batch, action, options.ctl_jobs, Millis(10000), &message);
+  if (!status.ok()) {
+    std::fprintf(stderr, "headroom: error: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::puts(message.c_str());
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   // A closed stdout must not kill the runner while jobs run; children get
   // the default disposition back (ProcessSet).
@@ -527,6 +552,8 @@ int Main(int argc, char** argv) {
       return WriteReport(options);
     case Command::kFootprints:
       return ShowFootprints(options);
+    case Command::kCtl:
+      return SteerBatch(options);
     case Command::kRun:
     case Command::kList:
       break;

@@ -248,6 +248,7 @@ unsigned CommandBit(std::string_view subcommand) {
   if (subcommand == "status") return kForStatus;
   if (subcommand == "report") return kForReport;
   if (subcommand == "footprints") return kForFootprints;
+  if (subcommand == "ctl") return kForCtl;
   return kForRun;
 }
 
@@ -257,7 +258,8 @@ std::string_view OwnerName(unsigned commands) {
   if ((commands & kForGpus) != 0) return "gpus";
   if ((commands & kForStatus) != 0) return "status";
   if ((commands & kForReport) != 0) return "report";
-  return "footprints";
+  if ((commands & kForFootprints) != 0) return "footprints";
+  return "ctl";
 }
 
 // An option of another subcommand, given on the command line, is a usage
@@ -286,6 +288,37 @@ Status CheckNoCommand(const CommandLine& command_line, const std::string& subcom
   return Status::Error(fmt::format(
       "unexpected argument '{}' (headroom {} takes only options; see 'headroom {} --help')", word,
       subcommand, subcommand));
+}
+
+// `headroom ctl drain|pause|continue|jobs N`: the words after the options.
+Status ParseCtlWords(const std::vector<std::string>& words, Options* options) {
+  const char* usage = "(usage: headroom ctl [--batch ID] drain|pause|continue|jobs N)";
+  if (words.empty()) return Status::Error(fmt::format("ctl: no action given {}", usage));
+  const std::string& action = words.front();
+  if (action != "drain" && action != "pause" && action != "continue" && action != "jobs") {
+    return Status::Error(fmt::format(
+        "ctl: unknown action '{}' (expected drain, pause, continue or jobs N)", action));
+  }
+  size_t wanted = action == "jobs" ? 2 : 1;
+  if (words.size() != wanted) {
+    const std::string& extra = words.size() > wanted ? words[wanted] : action;
+    return Status::Error(words.size() > wanted
+                             ? fmt::format("ctl {}: unexpected argument '{}' {}", action, extra, usage)
+                             : fmt::format("ctl jobs: no slot count given (e.g. 'headroom ctl jobs 8')"));
+  }
+  options->ctl_action = action;
+  if (action == "jobs") {
+    const std::string& n = words[1];
+    bool digits = !n.empty() && n.size() <= 6 &&
+                  n.find_first_not_of("0123456789") == std::string::npos;
+    int value = digits ? std::stoi(n) : 0;
+    if (value < 1) {
+      return Status::Error(
+          fmt::format("ctl jobs: '{}' is not a slot count (expected a whole number >= 1)", n));
+    }
+    options->ctl_jobs = value;
+  }
+  return Status::Ok();
 }
 
 // --no-journal leaves nothing to resume from or to report on.
@@ -334,7 +367,14 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
                         cores, CommandBit(subcommand), &options, &rows);
   if (!status.ok()) return status;
 
-  if (subcommand == "gpus" || subcommand == "status" || subcommand == "report" ||
+  if (subcommand == "ctl") {
+    if (command_line.has_arg_inputs || !command_line.arg_files.empty()) {
+      return Status::Error("ctl: unexpected ':::' (usage: headroom ctl [--batch ID] drain|pause|continue|jobs N)");
+    }
+    status = ParseCtlWords(command_line.command, &options);
+    if (!status.ok()) return status;
+    cli->command = Command::kCtl;
+  } else if (subcommand == "gpus" || subcommand == "status" || subcommand == "report" ||
       subcommand == "footprints") {
     status = CheckNoCommand(command_line, subcommand);
     if (!status.ok()) return status;
@@ -400,9 +440,9 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
         fmt::format("unknown option '{}' before the subcommand (see 'headroom --help')", first));
   }
   if (first != "run" && first != "list" && first != "gpus" && first != "status" &&
-      first != "report" && first != "footprints") {
+      first != "report" && first != "footprints" && first != "ctl") {
     return Status::Error(fmt::format(
-        "unknown subcommand '{}' (expected run, list, status, report, gpus or footprints; see "
+        "unknown subcommand '{}' (expected run, list, status, report, gpus, footprints or ctl; see "
         "'headroom --help')",
         first));
   }

@@ -19,6 +19,7 @@ enum class Command {
   kStatus,  // headroom status [--batch ID] [--json] [--watch]: a batch from the journal
   kReport,  // headroom report [--batch ID] --json FILE --html FILE (either or both)
   kFootprints,  // headroom footprints [--json] [--forget CLASS | --all]: what was learned
+  kCtl,     // headroom ctl [--batch ID] drain|pause|continue|jobs N: steer a running batch
   kPrint,   // --help, --version, --print-config: print `text` and exit 0
 };
 

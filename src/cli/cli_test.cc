@@ -225,3 +225,27 @@ TEST_F(CliTest, ReportNeedsAFileToWrite) {
 
 }  // namespace
 }  // namespace headroom::cli_test
+
+namespace headroom::cli_test {
+namespace {
+
+TEST_F(CliTest, CtlTakesAnActionAndTheBatchToSteer) {
+  Cli cli;
+  ASSERT_TRUE(ParseCli({"headroom", "ctl", "--batch", "3", "jobs", "4"}, {}, 4, &cli).ok());
+  EXPECT_EQ(cli.command, Command::kCtl);
+  EXPECT_EQ(cli.options.ctl_action, "jobs");
+  EXPECT_EQ(cli.options.ctl_jobs, 4);
+  EXPECT_EQ(cli.options.batch, 3);
+  ASSERT_TRUE(ParseCli({"headroom", "ctl", "--state-dir", "/s", "pause"}, {}, 4, &cli).ok());
+  EXPECT_EQ(cli.options.ctl_action, "pause");
+  EXPECT_EQ(cli.options.state_dir, "/s");
+  EXPECT_EQ(Error({"ctl", "--json", "pause"}),
+            "--json is an option of 'headroom gpus', not of 'headroom ctl' (see 'headroom ctl "
+            "--help')");
+  EXPECT_EQ(Error({"ctl", "jobs", "-1"}).substr(0, 9), "ctl jobs:");
+  ASSERT_TRUE(ParseCli({"headroom", "ctl", "--help"}, {}, 4, &cli).ok());
+  EXPECT_NE(cli.text.find("Usage: headroom ctl"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace headroom::cli_test

@@ -130,6 +130,18 @@ command starts from it: no slow start, no repeated out-of-memory retries. --forg
 or command) or --all resets what was learned. No journal: nothing learned yet.
 )";
 
+constexpr std::string_view kCtlIntro = R"(
+Steers the batch that a headroom is running (the latest, or --batch ID) from any terminal, through
+the state dir, and waits until that headroom has applied the request (a few tenths of a second):
+  drain      start nothing new; running jobs finish; the rest stays queued for 'run --resume'
+             (as SIGHUP; the batch exits 129 when jobs were left)
+  pause      start nothing new until 'continue'; running jobs go on
+  continue   undo 'pause'
+  jobs N     run at most N jobs at once from now on (running jobs are not stopped)
+'headroom status' shows a paused or draining batch as waiting for it. Exit codes: 0 applied,
+1 the batch is not running or did not apply it in time, 2 usage error.
+)";
+
 constexpr std::string_view kResourcesHelp = R"(
 Resources:
   A job starts only when every gate passes: a free slot (--jobs), system RAM (--max-memory),
@@ -169,6 +181,7 @@ Usage: headroom run|list [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
        headroom report [--batch ID] [--json FILE] [--html FILE] [OPTIONS]
        headroom gpus [--watch] [--json] [OPTIONS]
        headroom footprints [--json] [--forget CLASS | --all] [OPTIONS]
+       headroom ctl [--batch ID] drain|pause|continue|jobs N
 
 Subcommands:
   run     run COMMAND once per input, in parallel, isolating failures
@@ -177,6 +190,7 @@ Subcommands:
   report  write a batch's JSON and/or HTML report from the journal ('report --help')
   gpus    show the GPUs, their memory, temperature and processes ('gpus --help')
   footprints  show (or forget) what was learned of each command's memory and duration
+  ctl     steer a running batch from another terminal: drain, pause, continue, jobs N
 
 Options:
   -h, --help    print this help; 'headroom run --help' describes every option of run and list
@@ -207,6 +221,12 @@ std::string SubcommandHelp(std::string_view subcommand) {
     out += kFootprintsIntro;
     out += OptionsHelp(kForFootprints);
     out += kConfigHelp;
+    return out;
+  }
+  if (subcommand == "ctl") {
+    std::string out = "Usage: headroom ctl [--batch ID] [OPTIONS] drain|pause|continue|jobs N\n";
+    out += kCtlIntro;
+    out += OptionsHelp(kForCtl);
     return out;
   }
   if (subcommand == "status" || subcommand == "report") {

@@ -516,7 +516,7 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->state_dir = Last(w);
        return status;
      },
-     kForRun | kForStatus | kForReport | kForFootprints},
+     kForRun | kForStatus | kForReport | kForFootprints | kForCtl},
     {"no-journal", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false",
      "Journal and resume",
      "keep no journal: nothing is written to the state dir, and the batch cannot be resumed, "
@@ -548,7 +548,7 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->batch = id;
        return status;
      },
-     kForRun | kForStatus | kForReport},
+     kForRun | kForStatus | kForReport | kForCtl},
     {"report", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "none",
      "Journal and resume", "when the batch ends, write its JSON report to FILE",
      [](const Words& w, unsigned, Options* o, std::string*) {
@@ -595,17 +595,17 @@ constexpr OptionSpec kSpecs[] = {
     // --- configuration ---
     {"config", 0, "FILE", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help", "TOML file of option values: keys are long names with _ for -",
-     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
     {"profile", 0, "NAME", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help",
      "apply the config file's [profile.NAME] table over its top-level keys", nullptr,
-     kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
+     kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
     {"print-config", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print each option's effective value and its source; run nothing",
-     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
     {"help", 'h', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print this help", nullptr,
-     kForRun | kForGpus | kForStatus | kForReport | kForFootprints},
+     kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
 };
 
 }  // namespace

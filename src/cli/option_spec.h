@@ -32,6 +32,7 @@ constexpr unsigned kForGpus = 2;    // gpus
 constexpr unsigned kForStatus = 4;  // status
 constexpr unsigned kForReport = 8;  // report
 constexpr unsigned kForFootprints = 16;  // footprints
+constexpr unsigned kForCtl = 32;         // ctl
 
 // Applies an option's words (one for flags and scalars) to `options`. Sets
 // *resolved when the effective value differs from the words ("auto" -> "6").

@@ -115,6 +115,8 @@ struct Options {
   bool resume = false;                  // --resume: continue the latest matching batch
   bool resume_failed = false;           // --resume-failed: --resume, and rerun failed jobs
   std::optional<int64_t> batch;         // --batch ID: that batch (run: implies --resume)
+  std::string ctl_action;               // ctl: drain, pause, continue or jobs
+  int ctl_jobs = 0;                     // ctl jobs N
   std::string report_json;              // --report FILE.json: write the JSON report at the end
                                         // (`report --json FILE`: write it now)
   std::string report_html;              // `report --html FILE`: write the HTML report

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <csignal>
 #include <string_view>
 #include <vector>
 
@@ -88,7 +89,11 @@ std::string SummaryLine(const Counts& c, double wall) {
     line += fmt::format(", {} batch{}", c.units, c.units == 1 ? "" : "es");
   }
   line += " in " + FormatDuration(wall);
-  if (c.stop_signal != 0) line += ", stopped by " + SignalName(c.stop_signal);
+  if (c.stop_signal == SIGHUP) {
+    line += ", drained (SIGHUP or headroom ctl drain; 'headroom run --resume' runs the rest)";
+  } else if (c.stop_signal != 0) {
+    line += ", stopped by " + SignalName(c.stop_signal);
+  }
   return line;
 }
 

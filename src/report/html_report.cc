@@ -356,7 +356,8 @@ std::string LimitChart(const BatchReport& report, const TimeAxis& axis) {
   for (const EventRecord& event : report.data.events) {
     if (event.kind != "limit") continue;
     Series& series = by_gpu[event.gpu];
-    series.label = DeviceLabel(event.gpu);
+    // Device -1 is the batch's slot limit (-j), changed by headroom ctl.
+    series.label = event.gpu < 0 ? std::string("slots (-j)") : DeviceLabel(event.gpu);
     series.color = PaletteColor(event.gpu);
     series.points.emplace_back(event.t, static_cast<double>(event.value));
     y_max = std::max(y_max, static_cast<double>(event.value) + 1);

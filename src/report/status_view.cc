@@ -150,6 +150,9 @@ StatusView BuildStatusView(BatchReport report) {
     view.last_failures.resize(StatusView::kMaxFailures);
   }
   if (running) view.waiting = report.waiting;
+  for (const EventRecord& event : report.data.events) {
+    if (running && event.kind == "limit" && event.gpu < 0) view.slot_limit = static_cast<int>(event.value);
+  }
   std::map<int, SampleRecord> latest;
   for (const SampleRecord& sample : report.data.samples) {
     auto [it, inserted] = latest.emplace(sample.gpu, sample);
@@ -170,6 +173,7 @@ std::string FormatStatusText(const StatusView& view) {
   out += JobsLine(report);
   out += ThroughputLine(report);
   if (!view.waiting.empty()) out += fmt::format("waiting: {}\n", Printable(view.waiting));
+  if (view.slot_limit) out += fmt::format("slots: -j {} (set by headroom ctl jobs)\n", *view.slot_limit);
   if (!view.running.empty()) {
     out += fmt::format("running ({}):\n", view.running.size());
     for (const RunningJob& job : view.running) {
@@ -223,6 +227,7 @@ std::string FormatStatusJson(const StatusView& view) {
   out["jobs_per_hour"] = Opt(report.throughput.jobs_per_hour);
   out["eta_s"] = Opt(report.throughput.eta_seconds);
   out["waiting"] = view.waiting.empty() ? Json(nullptr) : Json(view.waiting);
+  out["slot_limit"] = view.slot_limit ? Json(*view.slot_limit) : Json(nullptr);
   Json running = Json::array();
   for (const RunningJob& job : view.running) {
     running.push_back({{"name", job.name},

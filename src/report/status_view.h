@@ -39,6 +39,7 @@ struct StatusView {
   std::vector<RunningJob> running;           // longest-running first; only while the batch runs
   std::vector<FailedAttempt> last_failures;  // newest first, at most kMaxFailures
   std::string waiting;  // the gate holding the queue, while the batch runs; "" = none
+  std::optional<int> slot_limit;  // -j as `headroom ctl jobs` last set it, while the batch runs
   std::vector<SampleRecord> latest_samples;  // the newest sample of each device, host (-1) first
 
   static constexpr size_t kMaxFailures = 5;

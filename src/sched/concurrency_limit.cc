@@ -20,6 +20,13 @@ std::optional<std::string> ConcurrencyLimit::OnSuccess(bool measured) {
   return Set(std::min(cap_, limit_ + 1), "job succeeded");
 }
 
+std::optional<std::string> ConcurrencyLimit::SetCap(int cap) {
+  cap = std::max(1, cap);
+  bool at_cap = limit_ == cap_;
+  cap_ = cap;
+  return Set(at_cap ? cap_ : std::min(limit_, cap_), "slot limit changed (headroom ctl jobs)");
+}
+
 std::optional<std::string> ConcurrencyLimit::Set(int limit, const char* why) {
   if (limit == limit_) return std::nullopt;
   std::string reason =

@@ -35,6 +35,10 @@ class ConcurrencyLimit {
   // below its high mark.
   std::optional<std::string> OnSuccess(bool measured = false);
 
+  // `headroom ctl jobs N` changed the slot count this cap follows: a limit
+  // at its cap moves with it; a limit an OOM lowered stays, at most `cap`.
+  std::optional<std::string> SetCap(int cap);
+
  private:
   std::optional<std::string> Set(int limit, const char* why);
 

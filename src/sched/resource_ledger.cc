@@ -166,6 +166,18 @@ ConcurrencyLimit& ResourceLedger::Limit(int device) {
   return it->second;
 }
 
+std::vector<std::tuple<int, int, std::string>> ResourceLedger::SetSlots(int slots) {
+  config_.slots = slots;
+  std::vector<std::tuple<int, int, std::string>> changed;
+  if (config_.jobs_per_gpu > 0) return changed;
+  for (auto& [device, limit] : limits_) {
+    if (std::optional<std::string> reason = limit.SetCap(slots)) {
+      changed.emplace_back(device, limit.limit(), *reason);
+    }
+  }
+  return changed;
+}
+
 bool ResourceLedger::Latched(int device) const {
   auto it = latched_.find(device);
   return it != latched_.end() && it->second;

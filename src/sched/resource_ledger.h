@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "jobs/snapshot.h"
@@ -66,6 +67,11 @@ class ResourceLedger {
   // A job of ours ended: until the next sample, its processes' memory in
   // the snapshot is already free, not someone else's.
   void OnJobExit(pid_t pgid) { exited_.push_back(pgid); }
+
+  // `headroom ctl jobs N`: the slot count from now on; device limits that
+  // follow it (no --jobs-per-gpu) move with it. Returns (device, limit,
+  // reason) for each limit that changed.
+  std::vector<std::tuple<int, int, std::string>> SetSlots(int slots);
 
   // The device's concurrency limit (made on first use).
   ConcurrencyLimit& Limit(int device);

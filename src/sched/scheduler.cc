@@ -78,6 +78,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   last_start_.reset();
   gave_up_ = false;
   draining_ = false;
+  paused_ = false;
   cool_until_.clear();
   temp_caps_.clear();
   held_since_.reset();
@@ -104,6 +105,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
     if (GiveUp(waiting, now)) continue;
     if (running_ == 0 && (queue_.empty() || stopping_)) break;
     if (now >= next_tick) {
+      if (PollControl(now)) continue;  // its changes take effect before the tick
       observer_->OnTick(counts_, now, waiting);
       next_tick = now + config_.tick;
     }
@@ -141,7 +143,7 @@ std::vector<DeviceView> Scheduler::DeviceViews(const std::vector<const JobUse*>&
 
 bool Scheduler::GiveUp(const std::string& waiting, TimePoint now) {
   bool held = running_ == 0 && !queue_.empty() && !stopping_ && !waiting.empty() &&
-              waiting != "delay" && waiting != "retry-delay" &&
+              waiting != "delay" && waiting != "retry-delay" && waiting.rfind("paused", 0) != 0 &&
               waiting.find("cooldown") == std::string::npos;
   if (!held) {
     held_since_.reset();
@@ -313,8 +315,10 @@ JobNeed Scheduler::NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback,
 }
 
 std::string Scheduler::StartReady(TimePoint now) {
+  if (draining_ && !queue_.empty()) return "draining (SIGHUP or headroom ctl drain)";
   while (!stopping_ && !queue_.empty()) {
-    if (running_ >= slots_.size()) return "slots";
+    if (paused_) return "paused (headroom ctl continue)";
+    if (running_ >= SlotLimit()) return "slots";
     if (last_start_ && now < *last_start_ + config_.delay) return "delay";
     Pick pick;
     std::string waiting;
@@ -405,7 +409,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
     for (const auto& run : slots_) {
       if (run) left += run->members.size();
     }
-    size_t slots = slots_.size();
+    size_t slots = SlotLimit();
     limit = std::min(limit, std::max<size_t>(1, (left + slots - 1) / slots));
   }
   std::vector<std::deque<Pending>::iterator> members;
@@ -457,7 +461,7 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
   if (gpu ? !one.vram : !one.rss) return 1;  // nothing learned yet
 
   double others = static_cast<double>(
-      std::max<size_t>(1, slots_.size() - std::min(slots_.size(), running_)) - 1);
+      std::max<size_t>(1, SlotLimit() - std::min(SlotLimit(), running_)) - 1);
   // What each other free slot keeps for a unit of the class's last size.
   size_t last = std::min(candidates.size(), LastUnitSize(job_class));
   std::vector<size_t> last_jobs;
@@ -584,7 +588,9 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   for (size_t position : positions) queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(position));
 
   const AdmitDecision& decision = pick.decision;
-  auto free_slot = std::find_if(slots_.begin(), slots_.end(),
+  // The lowest free slot: after `ctl jobs` lowered the limit, one below it
+  // is free whenever fewer than the limit run.
+  auto free_slot = std::find_if(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(SlotLimit()),
                                 [](const std::optional<Running>& r) { return !r; });
   int slot = static_cast<int>(free_slot - slots_.begin()) + 1;
   const Pending& lead = run.members.front();
@@ -670,7 +676,7 @@ TimePoint Scheduler::NextWake(TimePoint now) const {
       wake = std::min(wake, run->start + *config_.timeout);
     }
   }
-  if (!stopping_ && !queue_.empty() && running_ < slots_.size()) {
+  if (!stopping_ && !paused_ && !queue_.empty() && running_ < SlotLimit()) {
     // Something may start soon: at the end of the delay or a retry delay.
     // Times already past were handled by StartReady() just before.
     auto consider = [&](TimePoint t) {
@@ -1021,12 +1027,7 @@ void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint n
 // jobs as a first SIGINT/SIGTERM would.
 void Scheduler::HandleInterrupt(int signal, TimePoint now) {
   if (signal == SIGHUP && !draining_ && interrupt_signal_ == 0) {
-    draining_ = true;
-    stopping_ = true;
-    observer_->OnNotice(LogLevel::kWarn,
-                        "SIGHUP: starting nothing new; " + std::to_string(running_) +
-                            " running job(s) finish, " + std::to_string(queue_.size()) +
-                            " left for --resume (a second signal stops them)");
+    Drain("SIGHUP");
     return;
   }
   if (interrupt_signal_ != 0) {
@@ -1051,6 +1052,61 @@ void Scheduler::HandleInterrupt(int signal, TimePoint now) {
           (running_ > 0 ? ", SIGKILL after " + FormatDuration(config_.kill_grace.count() / 1e3)
                         : std::string()));
   StopRunning(now);
+}
+
+void Scheduler::Drain(const std::string& why) {
+  draining_ = true;
+  stopping_ = true;
+  observer_->OnNotice(LogLevel::kWarn,
+                      why + ": starting nothing new; " + std::to_string(running_) +
+                          " running job(s) finish, " + std::to_string(queue_.size()) +
+                          " left for --resume (a second signal stops them)");
+}
+
+// headroom ctl (journal/batch_control.h): a request is read on the tick
+// after it was written, applied, and acknowledged so that `ctl` can say it
+// took effect. True when it changed what may start.
+bool Scheduler::PollControl(TimePoint now) {
+  if (control_ == nullptr) return false;
+  std::optional<ControlRequest> request = control_->Poll();
+  if (!request) return false;
+  bool changed = false;
+  if (request->jobs && *request->jobs >= 1 && static_cast<size_t>(*request->jobs) != SlotLimit()) {
+    SetSlots(*request->jobs);
+    changed = true;
+  }
+  if (request->paused != paused_) {
+    paused_ = request->paused;
+    observer_->OnNotice(LogLevel::kWarn,
+                        paused_ ? "paused by headroom ctl: starting nothing new until "
+                                  "'headroom ctl continue'; " +
+                                      std::to_string(running_) + " running job(s) go on"
+                                : "continued by headroom ctl");
+    changed = true;
+  }
+  if (request->draining && !draining_ && interrupt_signal_ == 0) {
+    Drain("drain by headroom ctl");
+    changed = true;
+  }
+  control_->Acknowledge(*request);
+  (void)now;
+  return changed;
+}
+
+// `ctl jobs N`: the slot limit from now on. Running jobs are not stopped
+// when it drops; slots never shrink, so a running job keeps its slot.
+void Scheduler::SetSlots(int jobs) {
+  int before = config_.jobs;
+  config_.jobs = jobs;
+  config_.admission.slots = jobs;
+  if (slots_.size() < static_cast<size_t>(jobs)) slots_.resize(static_cast<size_t>(jobs));
+  for (const auto& [device, limit, reason] : ledger_->SetSlots(jobs)) {
+    ReportLimit(device, limit, reason);
+  }
+  std::string reason = "slot limit -j " + std::to_string(before) + " -> " + std::to_string(jobs) +
+                       " (headroom ctl jobs)";
+  observer_->OnNotice(LogLevel::kWarn, reason);
+  observer_->OnLimitChange(-1, jobs, reason);  // device -1: the batch's slots
 }
 
 // A worker whose request headroom signalled serves no other: whatever it

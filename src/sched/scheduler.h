@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exec/job_runner.h"
+#include "journal/batch_control.h"
 #include "jobs/observer.h"
 #include "jobs/plan.h"
 #include "probe/resource_source.h"
@@ -84,6 +85,11 @@ class Scheduler {
 
   // Runs the plan to the end (or until interrupted / halted).
   BatchResult Run(const Plan& plan);
+
+  // `headroom ctl` requests for the batch that Run() runs (pause, continue,
+  // drain, jobs N); `control` must outlive Run(). Without one, only signals
+  // steer the batch.
+  void SetControl(BatchControl* control) { control_ = control; }
 
  private:
   struct Pending {
@@ -184,6 +190,12 @@ class Scheduler {
   TimePoint NextWake(TimePoint now) const;
   void HandleExit(const Exited& exited, TimePoint now);
   void HandleInterrupt(int signal, TimePoint now);
+  // Start nothing new; the running jobs finish; the rest is left for
+  // --resume (SIGHUP, `ctl drain`). `why` names the cause in the notice.
+  void Drain(const std::string& why);
+  bool PollControl(TimePoint now);
+  void SetSlots(int jobs);
+  size_t SlotLimit() const { return static_cast<size_t>(config_.jobs); }
   void HandleTimers(TimePoint now);
   void StopRunning(TimePoint now);  // SIGTERM all, SIGKILL after the grace
   void SignalRun(const Running& run, int signal);
@@ -220,6 +232,8 @@ class Scheduler {
   std::optional<TimePoint> last_start_;
   bool gave_up_ = false;
   bool draining_ = false;  // SIGHUP: start nothing new, let the running finish
+  bool paused_ = false;    // headroom ctl pause: start nothing new until continue
+  BatchControl* control_ = nullptr;
   std::map<int, TimePoint> cool_until_;  // --cooldown: per device
   std::map<int, int> temp_caps_;          // each device's temperature cap, as last reported
   std::map<std::string, size_t> last_unit_size_;  // --batch-size auto: inputs of each class's last unit

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <csignal>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "util/test_temp_dir.h"
 
 namespace headroom {
 namespace {
@@ -86,7 +89,16 @@ class FakeRunner : public JobRunner {
     for (auto& [at, sig] : interrupts) {
       if (at >= clock_->now) next = std::min(next, at);
     }
+    for (auto& [at, action] : actions) next = std::min(next, std::max(at, clock_->now));
     clock_->now = std::max(clock_->now, next);
+    for (auto it = actions.begin(); it != actions.end();) {
+      if (it->first <= clock_->now) {
+        it->second();
+        it = actions.erase(it);
+      } else {
+        ++it;
+      }
+    }
     WaitResult result;
     for (auto it = live_.begin(); it != live_.end();) {
       if (it->second.end <= clock_->now) {
@@ -170,6 +182,8 @@ class FakeRunner : public JobRunner {
   std::map<std::string, bool> unstartable;
   std::map<std::string, bool> uncommittable;
   std::vector<std::pair<TimePoint, int>> interrupts;  // (when, signal)
+  // Done when the clock reaches their time (a person at another terminal).
+  std::vector<std::pair<TimePoint, std::function<void()>>> actions;
   std::map<std::string, std::vector<InputResult>> results;  // what a unit reports, by its name
   std::vector<std::string> log;
   std::vector<Launch> launches;
@@ -321,6 +335,7 @@ class SchedulerTest : public ::testing::Test {
  protected:
   BatchResult RunJobs(const std::vector<std::string>& names) {
     Scheduler scheduler(config, &runner, &clock, &observer, with_resources ? &resources : nullptr);
+    scheduler.SetControl(control);
     return scheduler.Run(MakeJobs(names));
   }
   bool Logged(const std::string& line) const {
@@ -332,6 +347,7 @@ class SchedulerTest : public ::testing::Test {
   SchedulerConfig config;
   FakeResources resources;
   bool with_resources = false;
+  BatchControl* control = nullptr;
 };
 
 // The most jobs that ran at once, from the runner's log ("start"/"commit"/
@@ -803,6 +819,64 @@ TEST_F(SchedulerTest, SighupLetsTheRunningFinishAndStartsNothingNew) {
   result = RunJobs({"a", "b"});
   EXPECT_EQ(result.ExitCode(), 0);
   EXPECT_EQ(result.counts.succeeded, 2);
+}
+
+// The fake time at which `name` started, from the runner's log.
+long StartedAt(const std::vector<std::string>& log, const std::string& name) {
+  for (const std::string& line : log) {
+    if (line.rfind("start " + name + " ", 0) == 0) return std::stol(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+// headroom ctl, through a real control file: pause holds new starts (the
+// running job goes on), continue with jobs 2 starts two at once.
+TEST_F(SchedulerTest, CtlPauseHoldsStartsAndJobsRaisesTheSlotLimit) {
+  test::TempDir dir;
+  BatchControl batch_control(dir.path(), 1);
+  control = &batch_control;
+  config.jobs = 1;
+  for (const char* name : {"a", "b", "c"}) runner.scripts[name].attempts = {{500, 0}};
+  ControlRequest request;
+  request.seq = 1;
+  request.paused = true;
+  runner.actions.push_back({TimePoint{} + milliseconds(100), [&] {
+                              ASSERT_TRUE(BatchControl::Write(dir.path(), 1, request).ok());
+                            }});
+  runner.actions.push_back({TimePoint{} + milliseconds(2000), [&] {
+                              request.seq = 2;
+                              request.paused = false;
+                              request.jobs = 2;
+                              ASSERT_TRUE(BatchControl::Write(dir.path(), 1, request).ok());
+                            }});
+  BatchResult result = RunJobs({"a", "b", "c"});
+  EXPECT_EQ(result.ExitCode(), 0);
+  EXPECT_EQ(StartedAt(runner.log, "a"), 0);
+  EXPECT_GE(StartedAt(runner.log, "b"), 2000) << "started while paused";
+  EXPECT_EQ(StartedAt(runner.log, "c"), StartedAt(runner.log, "b")) << "jobs 2 not applied";
+  EXPECT_EQ(MostAtOnce(runner.log), 2);
+  EXPECT_EQ(BatchControl::ReadAck(dir.path(), 1), 2);
+  EXPECT_TRUE(std::any_of(observer.notices.begin(), observer.notices.end(), [](const std::string& n) {
+    return n.find("-j 1 -> 2") != std::string::npos;
+  }));
+}
+
+// ctl drain is SIGHUP's drain: the running job finishes, exit 129.
+TEST_F(SchedulerTest, CtlDrainLetsTheRunningFinishAndLeavesTheRest) {
+  test::TempDir dir;
+  BatchControl batch_control(dir.path(), 1);
+  control = &batch_control;
+  runner.scripts["a"].attempts = {{500, 0}};
+  ControlRequest request;
+  request.seq = 1;
+  request.draining = true;
+  runner.actions.push_back({TimePoint{} + milliseconds(200), [&] {
+                              ASSERT_TRUE(BatchControl::Write(dir.path(), 1, request).ok());
+                            }});
+  BatchResult result = RunJobs({"a", "b", "c"});
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"a SUCCESS"}));
+  EXPECT_EQ(result.counts.not_started, 2);
+  EXPECT_EQ(result.ExitCode(), 129);
 }
 
 // A signal during a drain stops the running jobs.

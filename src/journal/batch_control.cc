@@ -1,0 +1,209 @@
+#include "journal/batch_control.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "journal/batch_lock.h"
+#include "journal/journal.h"
+
+namespace headroom {
+namespace {
+
+Status ReadWhole(const std::string& path, std::string* text, bool* missing) {
+  *missing = false;
+  std::FILE* file = std::fopen(path.c_str(), "re");
+  if (file == nullptr) {
+    if (errno == ENOENT) {
+      *missing = true;
+      return Status::Ok();
+    }
+    return Status::Error(fmt::format("cannot read {}: {}", path, strerror(errno)));
+  }
+  char buffer[4096];
+  size_t n = 0;
+  text->clear();
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text->append(buffer, n);
+  std::fclose(file);
+  return Status::Ok();
+}
+
+// Writes `text` to a temporary file beside `path`, then renames it over.
+Status WriteAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Error(fmt::format("cannot write {}: {}", tmp, strerror(errno)));
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int err = errno;
+  ok = close(fd) == 0 && ok;
+  if (ok && rename(tmp.c_str(), path.c_str()) == 0) return Status::Ok();
+  err = errno ? errno : err;
+  unlink(tmp.c_str());
+  return Status::Error(fmt::format("cannot write {}: {}", path, strerror(err)));
+}
+
+Status Parse(const std::string& path, const std::string& text, ControlRequest* out) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("seq") || !json["seq"].is_number_integer()) {
+    return Status::Error(fmt::format("{}: not a headroom control file", path));
+  }
+  ControlRequest request;
+  request.seq = json["seq"].get<int64_t>();
+  request.paused = json.value("paused", false);
+  request.draining = json.value("draining", false);
+  if (json.contains("jobs") && json["jobs"].is_number_integer()) {
+    request.jobs = json["jobs"].get<int>();
+  }
+  *out = request;
+  return Status::Ok();
+}
+
+const char* Done(ControlAction action) {
+  switch (action) {
+    case ControlAction::kDrain:
+      return "draining: starting nothing new; running jobs finish; the rest is left for --resume";
+    case ControlAction::kPause:
+      return "paused: starting nothing new until 'headroom ctl continue'; running jobs go on";
+    case ControlAction::kContinue:
+      return "continued";
+    case ControlAction::kJobs:
+      return "slot limit";
+  }
+  return "";
+}
+
+}  // namespace
+
+Status SendControl(const std::string& state_dir, std::optional<int64_t> batch,
+                   ControlAction action, int jobs, Millis wait, std::string* message) {
+  std::unique_ptr<Journal> journal;
+  Status status = Journal::OpenReadOnly(state_dir, &journal);
+  std::optional<BatchRecord> record;
+  if (status.ok()) status = batch ? journal->FindBatch(*batch, &record) : journal->LatestBatch(&record);
+  if (!status.ok()) return status;
+  if (!record) {
+    return Status::Error(batch ? fmt::format("--batch {}: journal {} has no such batch", *batch,
+                                             journal->path())
+                               : fmt::format("journal {}: no batch recorded yet", journal->path()));
+  }
+  int64_t id = record->id;
+  if (!BatchLock::IsHeld(state_dir, id)) {
+    return Status::Error(fmt::format("batch {} is not running ({}; nothing to steer)", id,
+                                     record->ended_at ? "it has ended" : "its headroom was killed"));
+  }
+  ControlRequest request;
+  status = BatchControl::Read(state_dir, id, &request);
+  if (!status.ok()) return status;
+  request.seq += 1;
+  switch (action) {
+    case ControlAction::kDrain:
+      request.draining = true;
+      break;
+    case ControlAction::kPause:
+      request.paused = true;
+      break;
+    case ControlAction::kContinue:
+      request.paused = false;
+      break;
+    case ControlAction::kJobs:
+      request.jobs = jobs;
+      break;
+  }
+  status = BatchControl::Write(state_dir, id, request);
+  if (!status.ok()) return status;
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (BatchControl::ReadAck(state_dir, id) < request.seq) {
+    if (!BatchLock::IsHeld(state_dir, id)) {
+      return Status::Error(fmt::format("batch {} ended before it applied the request", id));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Error(fmt::format(
+          "batch {} (pid {}) has not applied the request within {:.0f}s (it is written; the "
+          "batch applies it when its loop next ticks)",
+          id, record->pid, std::chrono::duration<double>(wait).count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  *message = fmt::format("batch {} (pid {}): {}", id, record->pid, Done(action));
+  if (action == ControlAction::kJobs) *message += fmt::format(" -j {}", jobs);
+  return Status::Ok();
+}
+
+std::string BatchControl::PathIn(const std::string& state_dir, int64_t batch) {
+  return fmt::format("{}/batch-{}.control", state_dir, batch);
+}
+
+std::string BatchControl::AckPathIn(const std::string& state_dir, int64_t batch) {
+  return fmt::format("{}/batch-{}.control-ack", state_dir, batch);
+}
+
+Status BatchControl::Read(const std::string& state_dir, int64_t batch, ControlRequest* out) {
+  *out = ControlRequest();
+  std::string path = PathIn(state_dir, batch), text;
+  bool missing = false;
+  Status status = ReadWhole(path, &text, &missing);
+  if (!status.ok() || missing) return status;
+  return Parse(path, text, out);
+}
+
+Status BatchControl::Write(const std::string& state_dir, int64_t batch,
+                           const ControlRequest& request) {
+  nlohmann::json json = {{"seq", request.seq},
+                         {"paused", request.paused},
+                         {"draining", request.draining}};
+  json["jobs"] = request.jobs ? nlohmann::json(*request.jobs) : nlohmann::json(nullptr);
+  return WriteAtomically(PathIn(state_dir, batch), json.dump() + "\n");
+}
+
+int64_t BatchControl::ReadAck(const std::string& state_dir, int64_t batch) {
+  std::string text;
+  bool missing = false;
+  if (!ReadWhole(AckPathIn(state_dir, batch), &text, &missing).ok() || missing) return 0;
+  try {
+    return std::stoll(text);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+BatchControl::BatchControl(std::string state_dir, int64_t batch)
+    : state_dir_(std::move(state_dir)), batch_(batch) {
+  unlink(PathIn(state_dir_, batch_).c_str());
+  unlink(AckPathIn(state_dir_, batch_).c_str());
+}
+
+BatchControl::~BatchControl() {
+  unlink(PathIn(state_dir_, batch_).c_str());
+  unlink(AckPathIn(state_dir_, batch_).c_str());
+}
+
+std::optional<ControlRequest> BatchControl::Poll() {
+  std::string path = PathIn(state_dir_, batch_);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  // Each `ctl` call renames a new file in: a new inode, whatever the clock.
+  if (st.st_ino == last_ino_ && st.st_mtim.tv_sec == last_mtime_.tv_sec &&
+      st.st_mtim.tv_nsec == last_mtime_.tv_nsec) {
+    return std::nullopt;
+  }
+  last_ino_ = st.st_ino;
+  last_mtime_ = st.st_mtim;
+  ControlRequest request;
+  if (!Read(state_dir_, batch_, &request).ok() || request.seq <= seen_seq_) return std::nullopt;
+  seen_seq_ = request.seq;
+  return request;
+}
+
+void BatchControl::Acknowledge(const ControlRequest& request) {
+  // Best effort: `ctl` says so when no acknowledgement comes.
+  (void)WriteAtomically(AckPathIn(state_dir_, batch_), fmt::format("{}\n", request.seq));
+}
+
+}  // namespace headroom
