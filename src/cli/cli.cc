@@ -209,6 +209,13 @@ Status CheckPairs(const std::map<std::string_view, Setting>& settings, const Opt
     return Status::Error(fmt::format("{} is above {} (expected 0 < --vram-low <= --vram-high <= 1)",
                                      named("vram-low"), named("vram-high")));
   }
+  if (options.line_buffer && (options.keep_order || options.no_job_output)) {
+    std::string_view other = options.keep_order ? "keep-order" : "no-job-output";
+    return Status::Error(fmt::format(
+        "{} and {} cannot be used together (--line-buffer prints lines as jobs write them; {})",
+        named("line-buffer"), named(other),
+        options.keep_order ? "-k waits for each job's turn" : "--no-job-output prints none"));
+  }
   if (options.temp_warm >= options.temp_limit) {
     return Status::Error(fmt::format("{} is not below {} (expected --temp-warm < --temp-limit)",
                                      named("temp-warm"), named("temp-limit")));

@@ -118,6 +118,8 @@ ConsoleConfig ConsoleConfigOf(const Options& options, bool tty, int width) {
   config.job_output = !options.no_job_output && !options.worker;
   config.tag = options.tag;
   config.keep_order = options.keep_order;
+  config.line_buffer = options.line_buffer;
+  config.stderr_pass = options.stderr_pass && !options.worker;
   config.verbosity = options.verbosity;
   config.output_dir = options.output_dir;
   config.width = width;

@@ -491,6 +491,25 @@ constexpr OptionSpec kSpecs[] = {
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->keep_order);
      }},
+    {"line-buffer", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false",
+     "Logs and console",
+     "copy each job's output line by line as it comes (within a tenth of a second), not whole "
+     "when the job ends; lines of different jobs may alternate, a line is never split",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->line_buffer);
+     }},
+    {"stderr", 0, "pass|log", ValueKind::kScalar, OptionScope::kEverywhere, "log",
+     "Logs and console",
+     "pass: also copy each job's stderr to headroom's stderr, as its stdout goes to stdout; "
+     "log: stderr only in the job's .err log (a failure shows its last lines)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       const std::string& v = Last(w);
+       if (v != "pass" && v != "log") {
+         return Status::Error(fmt::format("'{}' is not a stderr mode (expected pass or log)", v));
+       }
+       o->stderr_pass = v == "pass";
+       return Status::Ok();
+     }},
     {"tag", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
      "prefix each line of a job's output with its input and a tab",
      [](const Words& w, unsigned, Options* o, std::string*) {

@@ -95,6 +95,8 @@ struct Options {
   bool no_job_output = false;               // --no-job-output
   bool tag = false;                         // --tag
   bool keep_order = false;                  // -k, --keep-order
+  bool line_buffer = false;                 // --line-buffer
+  bool stderr_pass = false;                 // --stderr pass (default log)
   std::string cpu_command;                  // --cpu-command, as given (valid words)
 
   // --- `headroom gpus` and `headroom status` ------------------------------

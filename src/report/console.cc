@@ -132,42 +132,74 @@ bool RanOutOfSpace(const AttemptEnd& end) {
 Console::Console(const ConsoleConfig& config, std::FILE* out, std::FILE* job_out)
     : config_(config), out_(out), job_out_(job_out) {}
 
-// The job's stdout log to `job_out_`, whole, in chunks (a job may write
-// gigabytes); with --tag, each line after the job's input and a tab.
-void Console::CopyJobOutput(const std::string& input, const std::string& path) {
-  if (job_out_ == nullptr || path.empty() || path == last_copied_) return;
-  last_copied_ = path;
+void Console::ClearProgressLine() {
+  if (!line_drawn_) return;
+  std::fputs(std::string(kClearLine).c_str(), out_);
+  std::fflush(out_);
+  line_drawn_ = false;
+}
+
+// In chunks (a job may write gigabytes); with --tag, each line after the
+// job's input and a tab.
+void Console::Pump(const std::string& path, Tail* tail, bool to_end) {
   std::FILE* file = std::fopen(path.c_str(), "rbe");
   if (file == nullptr) return;  // a quiet success's empty log is gone: nothing to copy
-  if (line_drawn_) {
-    std::fputs(std::string(kClearLine).c_str(), out_);
-    std::fflush(out_);
-    line_drawn_ = false;
+  if (tail->offset > 0 && std::fseek(file, tail->offset, SEEK_SET) != 0) {
+    std::fclose(file);
+    return;
   }
-  std::string prefix = config_.tag ? Printable(input) + "\t" : "";
-  bool at_line_start = true;
+  std::string prefix = config_.tag ? Printable(tail->input) + "\t" : "";
   char buffer[65536];
   size_t n = 0;
+  bool cleared = false;
   while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
-    if (prefix.empty()) {
-      std::fwrite(buffer, 1, n, job_out_);
-      at_line_start = buffer[n - 1] == '\n';
-      continue;
-    }
     std::string_view chunk(buffer, n);
+    if (!to_end) {
+      // Only whole lines; the rest waits for its newline (or the job's end).
+      size_t last = chunk.rfind('\n');
+      if (last == std::string_view::npos) break;
+      chunk = chunk.substr(0, last + 1);
+    }
+    if (!cleared) {
+      ClearProgressLine();
+      cleared = true;
+    }
+    size_t taken = chunk.size();
+    tail->offset += static_cast<long>(taken);
     while (!chunk.empty()) {
-      if (at_line_start) std::fwrite(prefix.data(), 1, prefix.size(), job_out_);
+      if (tail->at_line_start && !prefix.empty()) {
+        std::fwrite(prefix.data(), 1, prefix.size(), tail->to);
+      }
       size_t newline = chunk.find('\n');
       size_t take = newline == std::string_view::npos ? chunk.size() : newline + 1;
-      std::fwrite(chunk.data(), 1, take, job_out_);
-      at_line_start = newline != std::string_view::npos;
+      std::fwrite(chunk.data(), 1, take, tail->to);
+      tail->at_line_start = newline != std::string_view::npos;
       chunk.remove_prefix(take);
     }
+    // A partial line was left: it is read again next time, from its start.
+    if (taken < n) break;
   }
   std::fclose(file);
   // Output that does not end its last line would run into the next job's.
-  if (!at_line_start) std::fputc('\n', job_out_);
-  std::fflush(job_out_);
+  if (to_end && !tail->at_line_start) {
+    std::fputc('\n', tail->to);
+    tail->at_line_start = true;
+  }
+  if (cleared) std::fflush(tail->to);
+}
+
+void Console::CopyJobOutput(const std::string& input, const std::string& stdout_log,
+                            const std::string& stderr_log) {
+  if (stdout_log.empty() || stdout_log == last_copied_) return;
+  last_copied_ = stdout_log;
+  if (job_out_ != nullptr && config_.job_output) {
+    Tail tail{input, job_out_};
+    Pump(stdout_log, &tail, /*to_end=*/true);
+  }
+  if (config_.stderr_pass && !stderr_log.empty()) {
+    Tail tail{input, out_};
+    Pump(stderr_log, &tail, /*to_end=*/true);
+  }
 }
 
 bool Console::ShowsProgress() const {
@@ -216,11 +248,12 @@ void Console::OnBatchStart(const Counts& counts, TimePoint now) {
 // output, but its turn passes.
 void Console::OnJobSkipped(const Job& job, const Counts& counts) {
   counts_ = counts;
-  if (config_.job_output && config_.keep_order) Ready(job.number, job.input, "");
+  if (config_.keep_order) Ready(job.number, job.input, "", "");
 }
 
-void Console::Ready(int64_t number, const std::string& input, const std::string& path) {
-  waiting_output_[number] = {input, path};
+void Console::Ready(int64_t number, const std::string& input, const std::string& stdout_log,
+                    const std::string& stderr_log) {
+  waiting_output_[number] = {input, stdout_log, stderr_log};
   FlushInOrder(false);
 }
 
@@ -230,7 +263,8 @@ void Console::FlushInOrder(bool all) {
   while (!waiting_output_.empty()) {
     auto first = waiting_output_.begin();
     if (!all && first->first != next_number_) return;
-    CopyJobOutput(first->second.first, first->second.second);
+    const Output& output = first->second;
+    CopyJobOutput(output.input, output.stdout_log, output.stderr_log);
     next_number_ = first->first + 1;
     waiting_output_.erase(first);
   }
@@ -238,6 +272,15 @@ void Console::FlushInOrder(bool all) {
 
 void Console::OnJobStart(const Job& job, const AttemptStart& start, const Counts& counts) {
   counts_ = counts;
+  if (config_.line_buffer) {
+    // A unit's members share their logs: the first one's input tags them.
+    if (config_.job_output && job_out_ != nullptr && !start.started.stdout_log.empty()) {
+      tails_.try_emplace(start.started.stdout_log, Tail{job.input, job_out_});
+    }
+    if (config_.stderr_pass && !start.started.stderr_log.empty()) {
+      tails_.try_emplace(start.started.stderr_log, Tail{job.input, out_});
+    }
+  }
   if (config_.verbosity != Verbosity::kVerbose) return;
   Print(fmt::format("START: {} (slot {}): {}", Printable(job.name), start.slot,
                     Printable(ShellJoin(start.started.argv))));
@@ -260,23 +303,33 @@ void Console::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& coun
       print = true;
       break;
   }
-  if (config_.job_output && !end.will_retry) {
+  if (config_.line_buffer) {
+    // Every attempt's lines were shown as they came; the rest of them now.
+    for (const std::string& path : {end.stdout_log, end.stderr_log}) {
+      auto tail = tails_.find(path);
+      if (tail == tails_.end()) continue;
+      Pump(path, &tail->second, /*to_end=*/true);
+      tails_.erase(tail);
+    }
+  } else if ((config_.job_output || config_.stderr_pass) && !end.will_retry) {
     if (config_.keep_order) {
-      Ready(job.number, job.input, end.stdout_log);
+      Ready(job.number, job.input, end.stdout_log, end.stderr_log);
     } else {
-      CopyJobOutput(job.input, end.stdout_log);
+      CopyJobOutput(job.input, end.stdout_log, end.stderr_log);
     }
   }
   // Without a line to print, the next tick redraws the progress line: the
   // scheduler ticks at least every 100 ms, and a redraw per job would cost
   // more than the jobs when they are short.
-  if (print) Print(EndLine(job, end, counts) + StderrTail(end, failure));
+  // With --stderr pass the whole of it was shown already.
+  if (print) Print(EndLine(job, end, counts) + (config_.stderr_pass ? "" : StderrTail(end, failure)));
 }
 
 void Console::OnTick(const Counts& counts, TimePoint now, const std::string& waiting) {
   counts_ = counts;
   now_ = now;
   waiting_ = waiting;
+  for (auto& [path, tail] : tails_) Pump(path, &tail, /*to_end=*/false);
   MaybeRedraw(now);
 }
 
@@ -303,6 +356,8 @@ void Console::OnBatchEnd(const Counts& counts, TimePoint now) {
   counts_ = counts;
   now_ = now;
   FlushInOrder(/*all=*/true);
+  for (auto& [path, tail] : tails_) Pump(path, &tail, /*to_end=*/true);
+  tails_.clear();
   std::string text = line_drawn_ ? std::string(kClearLine) : std::string();
   line_drawn_ = false;
   if (config_.verbosity != Verbosity::kQuiet) {

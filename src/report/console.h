@@ -2,6 +2,9 @@
 // whole, when the job ends (GNU parallel's grouping: one job's output
 // never interleaves with another's), so `headroom run -- echo ::: a b | sort`
 // prints a and b; with --tag each line starts with the input and a tab.
+// --stderr pass copies each job's stderr to headroom's stderr the same way;
+// --line-buffer copies whole lines while the job runs (read from its logs at
+// each tick), so lines of jobs alternate but a line is never split.
 // headroom's own lines go to stderr: on a terminal, one live progress line
 // (done/total, running, failed, skipped, rate, ETA) redrawn at most 10
 // times a second; otherwise one line per finished job:
@@ -34,6 +37,8 @@ struct ConsoleConfig {
   bool job_output = true;  // copy each job's stdout to `job_out` (--no-job-output: off)
   bool tag = false;        // --tag: prefix each output line with the input and a tab
   bool keep_order = false; // -k: jobs' output in job-number (input) order, not end order
+  bool line_buffer = false;  // --line-buffer: whole lines as jobs write them (not with -k)
+  bool stderr_pass = false;  // --stderr pass: each job's stderr to `out` as its stdout goes to job_out
   Verbosity verbosity = Verbosity::kNormal;
   std::string output_dir;  // shown in the summary
   int width = 100;         // terminal columns, for the progress line
@@ -59,18 +64,38 @@ class Console : public Observer {
   void Print(const std::string& line);  // a whole line, above the progress line
   void Redraw(TimePoint now);           // the progress line, now
   void MaybeRedraw(TimePoint now);      // the progress line, at most every 100 ms
-  void CopyJobOutput(const std::string& input, const std::string& path);
-  // -k: job `number`'s output (its stdout log, "" for none) is ready;
-  // writes every ready output whose turn has come.
-  void Ready(int64_t number, const std::string& input, const std::string& path);
+  // A job's logs, from where the last copy stopped, to where they go.
+  struct Tail {
+    std::string input;  // for --tag
+    std::FILE* to = nullptr;
+    long offset = 0;
+    bool at_line_start = true;
+  };
+  // Copies what `path` holds past `tail->offset`: everything (`to_end`,
+  // ending an unfinished last line), or only up to its last newline.
+  void Pump(const std::string& path, Tail* tail, bool to_end);
+  // The job's logs that are copied (stdout; stderr with --stderr pass),
+  // whole, now.
+  void CopyJobOutput(const std::string& input, const std::string& stdout_log,
+                     const std::string& stderr_log);
+  // -k: job `number`'s output (its logs, "" for none) is ready; writes
+  // every ready output whose turn has come.
+  void Ready(int64_t number, const std::string& input, const std::string& stdout_log,
+             const std::string& stderr_log);
   void FlushInOrder(bool all);
+  void ClearProgressLine();
 
   ConsoleConfig config_;
   std::FILE* out_;
   std::FILE* job_out_;
-  std::string last_copied_;  // a unit's stdout log is copied once, not once per member
-  // -k: outputs waiting for an earlier job's, by job number: (input, log).
-  std::map<int64_t, std::pair<std::string, std::string>> waiting_output_;
+  std::string last_copied_;  // a unit's logs are copied once, not once per member
+  struct Output {
+    std::string input, stdout_log, stderr_log;
+  };
+  // -k: outputs waiting for an earlier job's, by job number.
+  std::map<int64_t, Output> waiting_output_;
+  // --line-buffer: the running jobs' logs, by path, with where copying is.
+  std::map<std::string, Tail> tails_;
   int64_t next_number_ = 1;
   TimePoint start_{};
   TimePoint now_{};                     // the latest time the scheduler gave

@@ -92,6 +92,50 @@ TEST_F(ConsoleTest, KeepOrderWritesOutputInInputOrder) {
   EXPECT_EQ(r.out, "0.4\n0.1\n");
 }
 
+// --line-buffer: whole lines while the job still runs (here it waits for a
+// file the test writes only after seeing its first line); a line written
+// in two pieces is never split; the unfinished last line ends the job's.
+TEST_F(ConsoleTest, LineBufferCopiesLinesWhileTheJobRuns) {
+  std::string job = Script("slow.sh",
+                           "echo \"first $1\"\n"
+                           "printf 'par'\n"
+                           "while [ ! -e \"" + Path("go") + "\" ]; do sleep 0.02; done\n"
+                           "echo 'tial'\n"
+                           "printf 'last'\n");
+  auto p = Start({"run", "--line-buffer", "--tag", "--", job, ":::", "a"});
+  ASSERT_TRUE(p->PumpUntil([&] { return Contains(p->out(), "a\tfirst a\n"); }, 10))
+      << "no line before the job ended: " << p->out() << p->err();
+  EXPECT_FALSE(Contains(p->out(), "par")) << "half a line copied";
+  WriteFile(Path("go"), "");
+  RunResult r = p->Wait(10);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "a\tfirst a\na\tpartial\na\tlast\n");
+
+  r = Hr({"run", "--line-buffer", "-k", "--", "true", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "cannot be used together")) << r.err;
+}
+
+// --stderr pass: each job's stderr, whole, on headroom's stderr (then its
+// FAILED line has no tail: the lines were shown); stdout as before.
+TEST_F(ConsoleTest, StderrPassCopiesEachJobsStderr) {
+  std::string job = Job();
+  RunResult r = Hr({"run", "-j1", "--stderr", "pass", "--", job, ":::", "a", "fail3"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, "out of a\nout of fail3\n");
+  std::vector<std::string> lines = r.ErrLines();
+  ASSERT_GE(lines.size(), 4u) << r.err;
+  EXPECT_EQ(lines[0], "boom from a");
+  EXPECT_TRUE(Matches(lines[1], R"(\[1/2\] SUCCESS: a \(.+\))")) << lines[1];
+  EXPECT_EQ(lines[2], "boom from fail3");
+  EXPECT_TRUE(Matches(lines[3], R"(\[2/2\] FAILED: fail3 \(exit 3\) log: .+)")) << lines[3];
+  EXPECT_EQ(Grep(r.err, "    boom").size(), 0u) << "the tail repeated: " << r.err;
+
+  r = Hr({"run", "--stderr", "both", "--", "true", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "'both' is not a stderr mode (expected pass or log)")) << r.err;
+}
+
 TEST_F(ConsoleTest, SummaryNamesTheOutputDir) {
   std::string job = Job();
   RunResult r = Hr({"run", "--output-dir", Path("results"), "--", job, ":::", "a"});
