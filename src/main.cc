@@ -41,6 +41,7 @@
 #include "probe/gpu_table.h"
 #include "probe/monitor.h"
 #include "probe/monitor_source.h"
+#include "probe/process_info.h"
 #include "probe/system_probe.h"
 #include "probe/visible_devices.h"
 #include "report/console.h"
@@ -442,8 +443,13 @@ int ShowGpus(const Options& options) {
   for (bool first = true;; first = false) {
     monitor.SampleNow();
     Snapshot snapshot = monitor.Latest();
+    std::map<pid_t, ProcessInfo> infos;
+    for (const GpuDevice& device : snapshot.gpus) {
+      for (const GpuProcess& p : device.processes) infos.emplace(p.pid, ReadProcessInfo(p.pid));
+    }
     PrintSnapshot(options, first,
-                  options.json ? FormatGpuJson(snapshot) + "\n" : FormatGpuTable(snapshot));
+                  options.json ? FormatGpuJson(snapshot, infos) + "\n"
+                               : FormatGpuTable(snapshot, infos));
     if (!options.watch) return 0;
     std::vector<ProcessExit> exits;
     int interrupt = 0;

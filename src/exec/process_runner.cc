@@ -23,6 +23,8 @@ namespace {
 
 constexpr std::string_view kJobNumberVariable = "HEADROOM_JOB_NUMBER";
 constexpr std::string_view kSlotVariable = "HEADROOM_SLOT";
+// What `headroom gpus` names a job's processes by (probe/process_info.h).
+constexpr std::string_view kJobInputVariable = "HEADROOM_JOB_INPUT";
 constexpr std::string_view kBatchSizeVariable = "HEADROOM_BATCH_SIZE";
 constexpr std::string_view kBatchResultsVariable = "HEADROOM_BATCH_RESULTS";
 constexpr size_t kStderrTailBytes = 8192;
@@ -146,6 +148,7 @@ ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& lo
   // Inherited when headroom runs inside a headroom job; each job gets its own.
   RemoveVariable(kJobNumberVariable, &env_);
   RemoveVariable(kSlotVariable, &env_);
+  RemoveVariable(kJobInputVariable, &env_);
   RemoveVariable(kBatchSizeVariable, &env_);
   RemoveVariable(kBatchResultsVariable, &env_);
 }
@@ -169,10 +172,11 @@ std::vector<std::string> ProcessRunner::UnitEnvironment(const Unit& unit, const 
                                                         const ListFiles& files) const {
   const Job& job = unit.lead();
   std::vector<std::string> env;
-  env.reserve(env_.size() + 5 + job.env.size());
+  env.reserve(env_.size() + 6 + job.env.size());
   env = env_;
   env.push_back(std::string(kJobNumberVariable) + "=" + std::to_string(job.number));
   env.push_back(std::string(kSlotVariable) + "=" + std::to_string(launch.slot));
+  env.push_back(std::string(kJobInputVariable) + "=" + job.input);
   env.push_back(std::string(kBatchSizeVariable) + "=" + std::to_string(unit.jobs.size()));
   if (!files.results.empty()) {
     env.push_back(std::string(kBatchResultsVariable) + "=" + files.results);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "util/shell_quote.h"
 #include "util/units.h"
 
 namespace headroom {
@@ -24,7 +25,7 @@ std::string Memory(const GpuDevice& device) {
 
 }  // namespace
 
-std::string FormatGpuTable(const Snapshot& snapshot) {
+std::string FormatGpuTable(const Snapshot& snapshot, const std::map<pid_t, ProcessInfo>& processes) {
   if (snapshot.gpus.empty()) return fmt::format("no GPUs (provider: {})\n", snapshot.gpu_provider);
   std::vector<std::vector<std::string>> rows = {
       {"GPU", "NAME", "UUID", "MEMORY USED / TOTAL", "TEMP", "UTIL", "PROVIDER"}};
@@ -47,13 +48,27 @@ std::string FormatGpuTable(const Snapshot& snapshot) {
     if (r == 0) continue;
     const GpuDevice& d = snapshot.gpus[r - 1];
     for (const GpuProcess& p : d.processes) {
-      out += fmt::format("  pid {:<8} {}\n", p.pid, FormatSize(p.used_bytes));
+      std::string row = fmt::format("  pid {:<8} {:<10}", p.pid, FormatSize(p.used_bytes));
+      auto info = processes.find(p.pid);
+      if (info != processes.end()) {
+        if (info->second.job_number) {
+          row += fmt::format(" job #{} {}", *info->second.job_number,
+                              ShellQuote(info->second.job_input));
+          if (!info->second.command.empty()) row += ":";
+        }
+        constexpr size_t kCommandWidth = 100;
+        std::string command = info->second.command;
+        if (command.size() > kCommandWidth) command = command.substr(0, kCommandWidth - 3) + "...";
+        if (!command.empty()) row += " " + command;
+      }
+      while (!row.empty() && row.back() == ' ') row.pop_back();
+      out += row + "\n";
     }
   }
   return out;
 }
 
-std::string FormatGpuJson(const Snapshot& snapshot) {
+std::string FormatGpuJson(const Snapshot& snapshot, const std::map<pid_t, ProcessInfo>& infos) {
   using Json = nlohmann::ordered_json;
   Json devices = Json::array();
   for (const GpuDevice& d : snapshot.gpus) {
@@ -61,7 +76,13 @@ std::string FormatGpuJson(const Snapshot& snapshot) {
     if (d.processes_known) {
       processes = Json::array();
       for (const GpuProcess& p : d.processes) {
-        processes.push_back({{"pid", p.pid}, {"used_bytes", p.used_bytes}});
+        Json process = {{"pid", p.pid}, {"used_bytes", p.used_bytes}};
+        auto info = infos.find(p.pid);
+        bool known = info != infos.end();
+        process["command"] = known && !info->second.command.empty() ? Json(info->second.command) : Json();
+        process["job_number"] = known && info->second.job_number ? Json(*info->second.job_number) : Json();
+        process["job_input"] = known && info->second.job_number ? Json(info->second.job_input) : Json();
+        processes.push_back(std::move(process));
       }
     }
     devices.push_back({{"index", d.index},

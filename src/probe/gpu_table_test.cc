@@ -54,7 +54,8 @@ TEST(FormatGpuJsonTest, UnknownReadingsAreNull) {
             R"({"index":0,"name":"NVIDIA H100 80GB HBM3","uuid":"GPU-5b1c7b2a",)"
             R"("memory_total_bytes":85899345920,"memory_used_bytes":42949672960,)"
             R"("temperature_c":45,"utilization_pct":87,"processes":[)"
-            R"({"pid":4242,"used_bytes":32212254720},{"pid":4343,"used_bytes":10737418240}]},)"
+            R"({"pid":4242,"used_bytes":32212254720,"command":null,"job_number":null,"job_input":null},)"
+            R"({"pid":4343,"used_bytes":10737418240,"command":null,"job_number":null,"job_input":null}]},)"
             R"({"index":1,"name":"Tesla K80","uuid":"","memory_total_bytes":12884901888,)"
             R"("memory_used_bytes":0,"temperature_c":null,"utilization_pct":null,)"
             R"("processes":null}]})");

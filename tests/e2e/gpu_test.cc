@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -339,6 +340,25 @@ TEST_F(GpuTest, GpusShowsTheSimulatedDevices) {
   EXPECT_TRUE(Contains(r.out, "20.0 GiB")) << r.out;
   RunResult json = HrSim({"gpus", "--json"});
   EXPECT_TRUE(Contains(json.out, "\"memory_total_bytes\":21474836480")) << json.out;
+}
+
+// `headroom gpus` names the headroom job that owns a GPU process (its
+// number and input) and shows the process's command.
+TEST_F(GpuTest, GpusNamesTheJobThatOwnsEachProcess) {
+  Devices({10240});
+  auto p = Start({"run", "--", AllocJob(1000, 30), "{}", "{gpu}", ":::", "clip 1.mp4"}, SimOpts());
+  std::string shown;
+  bool named = p->PumpUntil(
+      [&] {
+        shown = HrSim({"gpus"}).out;
+        return Contains(shown, "job #1 'clip 1.mp4': headroom-simgpu alloc --mib 1000");
+      },
+      10);
+  EXPECT_TRUE(named) << shown << p->err();
+  RunResult json = HrSim({"gpus", "--json"});
+  EXPECT_TRUE(Contains(json.out, R"("job_number":1,"job_input":"clip 1.mp4")")) << json.out;
+  p->Signal(SIGINT);
+  EXPECT_EQ(p->Wait(15).exit_code, 130);
 }
 
 TEST_F(GpuTest, ANamedProviderThatDoesNotWorkIsAnInputError) {
