@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "exec/log_dir.h"
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
+#include "exec/replace_process.h"
 #include "exec/worker_command.h"
 #include "exec/worker_runner.h"
 #include "jobs/job_key.h"
@@ -34,6 +36,7 @@
 #include "jobs/plan.h"
 #include "jobs/sources.h"
 #include "journal/batch_control.h"
+#include "journal/invocation.h"
 #include "journal/journal.h"
 #include "journal/journal_recorder.h"
 #include "journal/resume.h"
@@ -48,6 +51,7 @@
 #include "report/event_log.h"
 #include "report/failure_hook.h"
 #include "report/footprints_view.h"
+#include "report/job_log.h"
 #include "report/metrics.h"
 #include "report/metrics_server.h"
 #include "report/report_writer.h"
@@ -394,6 +398,24 @@ Status LoadPriors(Batch* b) {
   return status;
 }
 
+// A new batch keeps how it was started, for `headroom resume`
+// (journal/invocation.h).
+Status RecordInvocation(const Cli& cli, Batch* b) {
+  const Options& options = b->options;
+  Invocation invocation;
+  invocation.args = cli.args;
+  std::error_code error;
+  invocation.cwd = std::filesystem::current_path(error).string();
+  invocation.stdin_inputs = !options.has_arg_inputs && options.input_dir.empty() &&
+                            options.jobs_file.empty() &&
+                            (options.arg_files.empty() || options.arg_files.front() == "-");
+  EventRecord event;
+  event.t = UnixNow();
+  event.kind = std::string(kInvocationEvent);
+  event.text = InvocationJson(invocation);
+  return b->journal->AddEvent(b->opened.id, event);
+}
+
 int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>& resolved,
              const std::string& source) {
   Batch b(cli.options);
@@ -401,6 +423,8 @@ int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>
   Status status = CheckSetup(plan, &b, &hook);
   if (status.ok()) status = OpenJournal(cli.effective, &plan, &b);
   if (!status.ok()) return Fail(status);
+  if (b.journal && !b.opened.resumed) status = RecordInvocation(cli, &b);
+  if (!status.ok()) return b.FailBatch(status);
   status = LoadPriors(&b);
   if (!status.ok()) return b.FailBatch(status);
   status = PrepareFiles(source, &b);
@@ -537,6 +561,36 @@ int SteerBatch(const Options& options) {
   return 0;
 }
 
+// headroom log [--batch ID] JOB|#N [--stderr] [-f]
+int ShowJobLog(const Options& options) {
+  JobLogRequest request{options.state_dir, options.batch, options.log_job, options.log_stderr,
+                        options.follow};
+  bool not_started = false;
+  Status status = PrintJobLog(request, stdout, &not_started);
+  if (!status.ok()) return Fail(status);
+  if (!not_started) return 0;
+  std::fprintf(stderr, "headroom: job %s has not started%s\n", Printable(options.log_job).c_str(),
+               options.follow ? " and the batch is not running" : " yet (-f waits for it)");
+  return 1;
+}
+
+// headroom resume [ID] [--failed]: becomes the `run --resume` that
+// continues the batch; returns only when that cannot start.
+int ResumeBatch(const Options& options) {
+  ResumeCommand command;
+  Status status = PlanResume(options.state_dir, options.batch, options.resume_failed, &command);
+  if (!status.ok()) return Fail(status);
+  std::vector<std::string> argv = {"headroom"};
+  argv.insert(argv.end(), command.args.begin(), command.args.end());
+  if (options.verbosity != Verbosity::kQuiet) {
+    std::fprintf(stderr, "headroom: resuming batch %lld in %s: %s\n",
+                 static_cast<long long>(command.batch), Printable(command.cwd).c_str(),
+                 Printable(ShellJoin(argv)).c_str());
+  }
+  status = ReplaceProcess("/proc/self/exe", argv, command.cwd, command.stdin_data);
+  return Fail(status);
+}
+
 int Main(int argc, char** argv) {
   // A closed stdout must not kill the runner while jobs run; children get
   // the default disposition back (ProcessSet).
@@ -560,6 +614,10 @@ int Main(int argc, char** argv) {
       return ShowFootprints(options);
     case Command::kCtl:
       return SteerBatch(options);
+    case Command::kLog:
+      return ShowJobLog(options);
+    case Command::kResume:
+      return ResumeBatch(options);
     case Command::kRun:
     case Command::kList:
       break;

@@ -256,6 +256,8 @@ unsigned CommandBit(std::string_view subcommand) {
   if (subcommand == "report") return kForReport;
   if (subcommand == "footprints") return kForFootprints;
   if (subcommand == "ctl") return kForCtl;
+  if (subcommand == "log") return kForLog;
+  if (subcommand == "resume") return kForResume;
   return kForRun;
 }
 
@@ -266,7 +268,9 @@ std::string_view OwnerName(unsigned commands) {
   if ((commands & kForStatus) != 0) return "status";
   if ((commands & kForReport) != 0) return "report";
   if ((commands & kForFootprints) != 0) return "footprints";
-  return "ctl";
+  if ((commands & kForCtl) != 0) return "ctl";
+  if ((commands & kForLog) != 0) return "log";
+  return "resume";
 }
 
 // An option of another subcommand, given on the command line, is a usage
@@ -341,9 +345,46 @@ Status CheckNoJournal(const Options& options) {
 }
 
 // Everything after the subcommand word.
-Status ParseSubcommand(const std::string& subcommand, const std::vector<std::string>& args,
+// ctl, log and resume take their words anywhere among the options
+// (`headroom log clip.mp4 -f`): the words go last, after "--", so that the
+// splitter, which ends the options at the first word, sees every option.
+// An option's value stays with it.
+std::vector<std::string> WordsLast(const std::vector<std::string>& args, unsigned command_bit) {
+  std::vector<std::string> options, words;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
+    bool negative_number = arg.size() >= 2 && arg[0] == '-' &&
+                           arg.find_first_not_of("0123456789", 1) == std::string::npos;
+    if (arg.size() < 2 || arg[0] != '-' || negative_number) {
+      words.push_back(arg);
+      continue;
+    }
+    options.push_back(arg);
+    const OptionSpec* spec = nullptr;
+    if (arg.rfind("--", 0) == 0) {
+      if (arg.find('=') == std::string::npos) spec = FindLongOption(arg.substr(2), command_bit);
+    } else if (arg.size() == 2) {
+      spec = FindShortOption(arg[1]);
+    }
+    if (spec != nullptr && spec->kind != ValueKind::kFlag && i + 1 < args.size()) {
+      options.push_back(args[++i]);
+    }
+  }
+  if (words.empty()) return options;
+  options.push_back("--");
+  options.insert(options.end(), words.begin(), words.end());
+  return options;
+}
+
+Status ParseSubcommand(const std::string& subcommand, const std::vector<std::string>& given,
                        const Env& env, unsigned cores, Cli* cli) {
   std::string hint = fmt::format(" (see 'headroom {} --help')", subcommand);
+  bool takes_words = subcommand == "ctl" || subcommand == "log" || subcommand == "resume";
+  std::vector<std::string> args = takes_words ? WordsLast(given, CommandBit(subcommand)) : given;
   CommandLine command_line;
   Status status = SplitCommandLine(args, CommandBit(subcommand), &command_line);
   if (!status.ok()) return Status::Error(status.message() + hint);
@@ -374,7 +415,38 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
                         cores, CommandBit(subcommand), &options, &rows);
   if (!status.ok()) return status;
 
-  if (subcommand == "ctl") {
+  if (subcommand == "resume") {
+    const char* usage = "(usage: headroom resume [ID] [--failed])";
+    if (command_line.has_arg_inputs || !command_line.arg_files.empty() ||
+        command_line.command.size() > 1) {
+      std::string extra = command_line.command.size() > 1 ? command_line.command[1] : ":::";
+      return Status::Error(fmt::format("resume: unexpected argument '{}' {}", extra, usage));
+    }
+    if (!command_line.command.empty()) {
+      const std::string& id = command_line.command.front();
+      bool digits = !id.empty() && id.size() <= 12 &&
+                    id.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoll(id) < 1) {
+        return Status::Error(
+            fmt::format("resume: '{}' is not a batch id (expected a whole number >= 1) {}", id, usage));
+      }
+      if (options.batch) return Status::Error("resume: give the batch once, as ID or as --batch ID");
+      options.batch = std::stoll(id);
+    }
+    cli->command = Command::kResume;
+  } else if (subcommand == "log") {
+    const char* usage = "(usage: headroom log [--batch ID] JOB|#N [--stderr] [-f])";
+    if (command_line.has_arg_inputs || !command_line.arg_files.empty() ||
+        command_line.command.size() > 1) {
+      std::string extra = command_line.command.size() > 1 ? command_line.command[1] : ":::";
+      return Status::Error(fmt::format("log: unexpected argument '{}' {}", extra, usage));
+    }
+    if (command_line.command.empty()) {
+      return Status::Error(fmt::format("log: which job? {}", usage));
+    }
+    options.log_job = command_line.command.front();
+    cli->command = Command::kLog;
+  } else if (subcommand == "ctl") {
     if (command_line.has_arg_inputs || !command_line.arg_files.empty()) {
       return Status::Error("ctl: unexpected ':::' (usage: headroom ctl [--batch ID] drain|pause|continue|jobs N)");
     }
@@ -447,9 +519,10 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
         fmt::format("unknown option '{}' before the subcommand (see 'headroom --help')", first));
   }
   if (first != "run" && first != "list" && first != "gpus" && first != "status" &&
-      first != "report" && first != "footprints" && first != "ctl") {
+      first != "report" && first != "footprints" && first != "ctl" && first != "log" &&
+      first != "resume") {
     return Status::Error(fmt::format(
-        "unknown subcommand '{}' (expected run, list, status, report, gpus, footprints or ctl; see "
+        "unknown subcommand '{}' (expected run, list, status, report, gpus, footprints, ctl, log or resume; see "
         "'headroom --help')",
         first));
   }
@@ -464,6 +537,7 @@ Status ParseCli(const std::vector<std::string>& argv, const Env& env, unsigned c
   // Nothing below should throw, but an exception (bad_alloc, a library's
   // surprise) must still reach the user as one line, not an abort.
   try {
+    if (!argv.empty()) cli->args.assign(argv.begin() + 1, argv.end());
     return ParseArgv(argv, env, cores, cli);
   } catch (const std::exception& error) {
     std::string message = error.what();

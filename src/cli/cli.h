@@ -20,6 +20,8 @@ enum class Command {
   kReport,  // headroom report [--batch ID] --json FILE --html FILE (either or both)
   kFootprints,  // headroom footprints [--json] [--forget CLASS | --all]: what was learned
   kCtl,     // headroom ctl [--batch ID] drain|pause|continue|jobs N: steer a running batch
+  kLog,     // headroom log [--batch ID] JOB|#N [--stderr] [-f]: a job's output
+  kResume,  // headroom resume [ID] [--failed]: continue a batch as it was started
   kPrint,   // --help, --version, --print-config: print `text` and exit 0
 };
 
@@ -30,6 +32,7 @@ struct Cli {
   // --print-config lists them (the journal stores them with a batch).
   std::vector<ConfigEntry> effective;
   std::string text;  // for kPrint: what to print on stdout, ending with a newline
+  std::vector<std::string> args;  // the command line after the program name, as given
 };
 
 // Parses argv (argv[0] is the program name). `env` is the process

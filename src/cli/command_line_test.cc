@@ -21,7 +21,7 @@ TEST_F(CliTest, NoSubcommandIsAnError) {
 
 TEST_F(CliTest, UnknownSubcommandIsNamed) {
   EXPECT_EQ(Error({"frob"}),
-            "unknown subcommand 'frob' (expected run, list, status, report, gpus, footprints or ctl; "
+            "unknown subcommand 'frob' (expected run, list, status, report, gpus, footprints, ctl, log or resume; "
             "see 'headroom --help')");
   EXPECT_TRUE(StartsWith(Error({"--jobs", "3"}), "unknown option '--jobs'"));
 }

@@ -142,6 +142,24 @@ the state dir, and waits until that headroom has applied the request (a few tent
 1 the batch is not running or did not apply it in time, 2 usage error.
 )";
 
+constexpr std::string_view kLogIntro = R"(
+Prints the output of one job of the batch (the latest, or --batch ID): its latest attempt's stdout
+log, or with --stderr its stderr log. JOB is the job's input or name as 'status' and the summary
+show it, or #N for job number N ({#}). With -f it waits for the job to start if it has not, prints
+what it writes as it writes it, and ends when the job ends (a retry's attempt follows). Log paths
+are as the batch wrote them: run it in the same directory. Exit codes: 0 printed, 1 the job has not
+started (without -f) or never did, 2 usage error or no such job.
+)";
+
+constexpr std::string_view kResumeIntro = R"(
+Continues batch ID (default: the latest) with the command line it was started with, recorded in
+its journal: runs 'headroom run --resume --batch ID' with the batch's own options and command, in
+the directory it ran in; inputs it read from stdin come from the journal. Jobs that succeeded are
+not run again; --failed runs again only the jobs that failed (as --resume-failed). Options come
+from the recorded command line; HEADROOM_* variables and the config file are read again. Exit
+codes are the run's.
+)";
+
 constexpr std::string_view kResourcesHelp = R"(
 Resources:
   A job starts only when every gate passes: a free slot (--jobs), system RAM (--max-memory),
@@ -182,6 +200,8 @@ Usage: headroom run|list [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
        headroom gpus [--watch] [--json] [OPTIONS]
        headroom footprints [--json] [--forget CLASS | --all] [OPTIONS]
        headroom ctl [--batch ID] drain|pause|continue|jobs N
+       headroom log [--batch ID] JOB|#N [--stderr] [-f]
+       headroom resume [ID] [--failed]
 
 Subcommands:
   run     run COMMAND once per input, in parallel, isolating failures
@@ -191,6 +211,8 @@ Subcommands:
   gpus    show the GPUs, their memory, temperature and processes ('gpus --help')
   footprints  show (or forget) what was learned of each command's memory and duration
   ctl     steer a running batch from another terminal: drain, pause, continue, jobs N
+  log     print a job's output (its latest attempt's log), or follow it while it runs
+  resume  continue the latest (or given) batch as it was started, without its command line
 
 Options:
   -h, --help    print this help; 'headroom run --help' describes every option of run and list
@@ -221,6 +243,18 @@ std::string SubcommandHelp(std::string_view subcommand) {
     out += kFootprintsIntro;
     out += OptionsHelp(kForFootprints);
     out += kConfigHelp;
+    return out;
+  }
+  if (subcommand == "resume") {
+    std::string out = "Usage: headroom resume [ID] [--failed] [OPTIONS]\n";
+    out += kResumeIntro;
+    out += OptionsHelp(kForResume);
+    return out;
+  }
+  if (subcommand == "log") {
+    std::string out = "Usage: headroom log [--batch ID] [OPTIONS] JOB|#N\n";
+    out += kLogIntro;
+    out += OptionsHelp(kForLog);
     return out;
   }
   if (subcommand == "ctl") {

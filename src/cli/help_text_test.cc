@@ -43,6 +43,8 @@ TEST_F(CliTest, SubcommandHelpDocumentsEveryOptionWithDefaultAndEnv) {
     size_t of_run = 0;
     for (const OptionSpec& spec : OptionSpecs()) {
       if ((spec.commands & kForRun) == 0) {
+        // `log --stderr` is a flag of its own; run's --stderr is listed.
+        if (FindLongOption(spec.name, kForRun)->commands & kForRun) continue;
         EXPECT_FALSE(HasSubstr(cli_.text, "--" + std::string(spec.name) + " ")) << spec.name;
         continue;
       }

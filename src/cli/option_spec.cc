@@ -535,7 +535,7 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->state_dir = Last(w);
        return status;
      },
-     kForRun | kForStatus | kForReport | kForFootprints | kForCtl},
+     kForRun | kForStatus | kForReport | kForFootprints | kForCtl | kForLog | kForResume},
     {"no-journal", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false",
      "Journal and resume",
      "keep no journal: nothing is written to the state dir, and the batch cannot be resumed, "
@@ -567,7 +567,7 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->batch = id;
        return status;
      },
-     kForRun | kForStatus | kForReport | kForCtl},
+     kForRun | kForStatus | kForReport | kForCtl | kForLog | kForResume},
     {"report", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "none",
      "Journal and resume", "when the batch ends, write its JSON report to FILE",
      [](const Words& w, unsigned, Options* o, std::string*) {
@@ -575,6 +575,26 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->report_json = Last(w) == "none" ? "" : Last(w);
        return status;
      }},
+    // --- `headroom resume` ---
+    {"failed", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Journal",
+     "run again only the jobs that failed (as run --resume-failed)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->resume_failed);
+     },
+     kForResume},
+    // --- `headroom log` ---
+    {"stderr", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
+     "print the job's stderr log instead of its stdout",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->log_stderr);
+     },
+     kForLog},
+    {"follow", 'f', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false", "Display",
+     "keep printing what the job writes until it ends (waits for it to start)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseBoolWord(Last(w), &o->follow);
+     },
+     kForLog},
     // --- `headroom report` ---
     {"json", 0, "FILE", ValueKind::kScalar, OptionScope::kCommandLineOnly, "none", "Report files",
      "write the batch's JSON report to FILE",
@@ -614,17 +634,17 @@ constexpr OptionSpec kSpecs[] = {
     // --- configuration ---
     {"config", 0, "FILE", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help", "TOML file of option values: keys are long names with _ for -",
-     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl | kForLog | kForResume},
     {"profile", 0, "NAME", ValueKind::kScalar, OptionScope::kNoConfigFile, "",
      "Configuration and help",
      "apply the config file's [profile.NAME] table over its top-level keys", nullptr,
-     kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
+     kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl | kForLog | kForResume},
     {"print-config", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print each option's effective value and its source; run nothing",
-     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
+     nullptr, kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl | kForLog | kForResume},
     {"help", 'h', "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Configuration and help", "print this help", nullptr,
-     kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl},
+     kForRun | kForGpus | kForStatus | kForReport | kForFootprints | kForCtl | kForLog | kForResume},
 };
 
 }  // namespace

@@ -33,6 +33,8 @@ constexpr unsigned kForStatus = 4;  // status
 constexpr unsigned kForReport = 8;  // report
 constexpr unsigned kForFootprints = 16;  // footprints
 constexpr unsigned kForCtl = 32;         // ctl
+constexpr unsigned kForLog = 64;         // log
+constexpr unsigned kForResume = 128;     // resume
 
 // Applies an option's words (one for flags and scalars) to `options`. Sets
 // *resolved when the effective value differs from the words ("auto" -> "6").

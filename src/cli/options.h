@@ -119,6 +119,9 @@ struct Options {
   std::optional<int64_t> batch;         // --batch ID: that batch (run: implies --resume)
   std::string ctl_action;               // ctl: drain, pause, continue or jobs
   int ctl_jobs = 0;                     // ctl jobs N
+  std::string log_job;                  // log: #N, or a job's name or input
+  bool log_stderr = false;              // log --stderr
+  bool follow = false;                  // log -f, --follow
   std::string report_json;              // --report FILE.json: write the JSON report at the end
                                         // (`report --json FILE`: write it now)
   std::string report_html;              // `report --html FILE`: write the HTML report
