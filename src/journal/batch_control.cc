@@ -85,18 +85,13 @@ Status SendControl(const std::string& state_dir, std::optional<int64_t> batch,
                    ControlAction action, int jobs, Millis wait, std::string* message) {
   std::unique_ptr<Journal> journal;
   Status status = Journal::OpenReadOnly(state_dir, &journal);
-  std::optional<BatchRecord> record;
-  if (status.ok()) status = batch ? journal->FindBatch(*batch, &record) : journal->LatestBatch(&record);
+  BatchRecord record;
+  if (status.ok()) status = journal->ChosenBatch(batch, &record);
   if (!status.ok()) return status;
-  if (!record) {
-    return Status::Error(batch ? fmt::format("--batch {}: journal {} has no such batch", *batch,
-                                             journal->path())
-                               : fmt::format("journal {}: no batch recorded yet", journal->path()));
-  }
-  int64_t id = record->id;
+  int64_t id = record.id;
   if (!BatchLock::IsHeld(state_dir, id)) {
     return Status::Error(fmt::format("batch {} is not running ({}; nothing to steer)", id,
-                                     record->ended_at ? "it has ended" : "its headroom was killed"));
+                                     record.ended_at ? "it has ended" : "its headroom was killed"));
   }
   ControlRequest request;
   status = BatchControl::Read(state_dir, id, &request);
@@ -127,11 +122,11 @@ Status SendControl(const std::string& state_dir, std::optional<int64_t> batch,
       return Status::Error(fmt::format(
           "batch {} (pid {}) has not applied the request within {:.0f}s (it is written; the "
           "batch applies it when its loop next ticks)",
-          id, record->pid, std::chrono::duration<double>(wait).count()));
+          id, record.pid, std::chrono::duration<double>(wait).count()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  *message = fmt::format("batch {} (pid {}): {}", id, record->pid, Done(action));
+  *message = fmt::format("batch {} (pid {}): {}", id, record.pid, Done(action));
   if (action == ControlAction::kJobs) *message += fmt::format(" -j {}", jobs);
   return Status::Ok();
 }

@@ -72,33 +72,21 @@ Status LoadBatchData(const std::string& state_dir, std::optional<int64_t> id, Ba
   std::unique_ptr<Journal> journal;
   Status status = Journal::OpenReadOnly(state_dir, &journal);
   if (!status.ok()) return status;
-  std::optional<BatchRecord> latest;
-  status = journal->LatestBatch(&latest);
+  BatchRecord batch;
+  status = journal->ChosenBatch(id, &batch);
   if (!status.ok()) return status;
-  if (!latest) {
-    return Status::Error(fmt::format("journal {}: no batch recorded yet", journal->path()));
-  }
-  std::optional<BatchRecord> batch = latest;
-  if (id && *id != latest->id) {
-    status = journal->FindBatch(*id, &batch);
-    if (!status.ok()) return status;
-    if (!batch) {
-      return Status::Error(fmt::format("--batch {}: journal {} has no batch {} (the latest is {})",
-                                       *id, journal->path(), *id, latest->id));
-    }
-  }
-  out->batch = *batch;
+  out->batch = batch;
   // The lock first: a batch that ends between the two reads then shows as
   // finished, never as stopped.
-  out->lock_held = BatchLock::IsHeld(state_dir, batch->id);
-  status = journal->Jobs(batch->id, &out->jobs);
-  if (status.ok()) status = journal->Attempts(batch->id, &out->attempts);
-  if (status.ok()) status = journal->Samples(batch->id, &out->samples);
-  if (status.ok()) status = journal->Events(batch->id, &out->events);
+  out->lock_held = BatchLock::IsHeld(state_dir, batch.id);
+  status = journal->Jobs(batch.id, &out->jobs);
+  if (status.ok()) status = journal->Attempts(batch.id, &out->attempts);
+  if (status.ok()) status = journal->Samples(batch.id, &out->samples);
+  if (status.ok()) status = journal->Events(batch.id, &out->events);
   if (!status.ok()) return status;
   // Reread the end: it may have been written while the rest was read.
   std::optional<BatchRecord> again;
-  status = journal->FindBatch(batch->id, &again);
+  status = journal->FindBatch(batch.id, &again);
   if (status.ok() && again) out->batch = *again;
   if (status.ok() && out->state() == BatchRunState::kStopped) AddUncommittedRecords(state_dir, out);
   return status;

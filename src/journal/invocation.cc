@@ -57,16 +57,11 @@ Status PlanResume(const std::string& state_dir, std::optional<int64_t> batch, bo
                   ResumeCommand* out) {
   std::unique_ptr<Journal> journal;
   Status status = Journal::OpenReadOnly(state_dir, &journal);
-  std::optional<BatchRecord> record;
-  if (status.ok()) status = batch ? journal->FindBatch(*batch, &record) : journal->LatestBatch(&record);
+  BatchRecord record;
+  if (status.ok()) status = journal->ChosenBatch(batch, &record);
   if (!status.ok()) return status;
-  if (!record) {
-    return Status::Error(batch ? fmt::format("--batch {}: journal {} has no such batch", *batch,
-                                             journal->path())
-                               : fmt::format("journal {}: no batch recorded yet", journal->path()));
-  }
   std::vector<EventRecord> events;
-  status = journal->Events(record->id, &events);
+  status = journal->Events(record.id, &events);
   if (!status.ok()) return status;
   const EventRecord* recorded = nullptr;
   for (const EventRecord& event : events) {
@@ -79,18 +74,18 @@ Status PlanResume(const std::string& state_dir, std::optional<int64_t> batch, bo
     return Status::Error(fmt::format(
         "batch {} has no recorded command line (an older headroom ran it): continue it with "
         "'headroom run --resume' and its command line",
-        record->id));
+        record.id));
   }
   Invocation invocation;
   status = ParseInvocation(recorded->text, &invocation);
-  if (!status.ok()) return status.WithContext(fmt::format("batch {}", record->id));
-  out->batch = record->id;
-  out->args = ResumeArgs(invocation, record->id, failed);
+  if (!status.ok()) return status.WithContext(fmt::format("batch {}", record.id));
+  out->batch = record.id;
+  out->args = ResumeArgs(invocation, record.id, failed);
   out->cwd = invocation.cwd;
   out->stdin_data.reset();
   if (!invocation.stdin_inputs) return Status::Ok();
   std::vector<JobRecord> jobs;
-  status = journal->Jobs(record->id, &jobs);
+  status = journal->Jobs(record.id, &jobs);
   if (!status.ok()) return status;
   std::string data;
   for (const JobRecord& job : jobs) {

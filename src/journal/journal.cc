@@ -610,6 +610,24 @@ Status Journal::FindBatch(int64_t id, std::optional<BatchRecord>* out) {
   return ReadOptionalBatch(q, out);
 }
 
+Status Journal::ChosenBatch(std::optional<int64_t> id, BatchRecord* out) {
+  std::optional<BatchRecord> latest;
+  Status status = LatestBatch(&latest);
+  if (!status.ok()) return status;
+  if (!latest) return Status::Error(fmt::format("journal {}: no batch recorded yet", path_));
+  std::optional<BatchRecord> batch = latest;
+  if (id && *id != latest->id) {
+    status = FindBatch(*id, &batch);
+    if (!status.ok()) return status;
+    if (!batch) {
+      return Status::Error(fmt::format("--batch {}: journal {} has no batch {} (the latest is {})",
+                                       *id, path_, *id, latest->id));
+    }
+  }
+  *out = *batch;
+  return Status::Ok();
+}
+
 Status Journal::LatestBatch(std::optional<BatchRecord>* out) {
   Query q(this, Stmt::kLatestBatch);
   return ReadOptionalBatch(q, out);

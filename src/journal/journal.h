@@ -162,6 +162,11 @@ class Journal {
   Status ResumeBatch(int64_t batch, int64_t pid);
   Status FindBatch(int64_t id, std::optional<BatchRecord>* out);
   Status LatestBatch(std::optional<BatchRecord>* out);  // highest id; unset if none
+  // Batch `id`, or the latest when unset, for commands that read or steer
+  // one (status, ctl, log, resume); none is an error: "journal <path>: no
+  // batch recorded yet", "--batch 9: journal <path> has no batch 9 (the
+  // latest is 3)".
+  Status ChosenBatch(std::optional<int64_t> id, BatchRecord* out);
   Status LatestBatchFor(const std::string& command_template, const std::string& input_source,
                         std::optional<BatchRecord>* out);
 
