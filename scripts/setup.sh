@@ -10,8 +10,9 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libsqlite3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   # Used by the tests and benchmarks (chromium renders the HTML report;
-  # sqlite3 reads the journal in the resume tests).
-  parallel time procps util-linux python3 chromium sqlite3
+  # sqlite3 reads the journal in the resume tests; slurm-wlm and munge run
+  # the private cluster of the --executor slurm tests, tests/slurm/cluster.sh).
+  parallel time procps util-linux python3 chromium sqlite3 slurm-wlm munge
 )
 
 is_installed() {

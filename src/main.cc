@@ -29,6 +29,8 @@
 #include "exec/process_runner.h"
 #include "exec/process_set.h"
 #include "exec/replace_process.h"
+#include "exec/slurm_exec.h"
+#include "exec/slurm_launcher.h"
 #include "exec/worker_command.h"
 #include "exec/worker_runner.h"
 #include "jobs/job_key.h"
@@ -306,6 +308,21 @@ void AddObservers(FailureHookConfig hook_config, Batch* b) {
   if (!b->leftovers_notice.empty()) b->observers.OnNotice(LogLevel::kWarn, b->leftovers_notice);
 }
 
+// --executor slurm: the files of this run's Slurm jobs go under the state
+// dir (the nodes must share it), and the nodes run this very binary.
+SlurmConfig SlurmSetup(const Batch& b) {
+  SlurmConfig config = SlurmConfigOf(b.options);
+  std::error_code error;
+  config.self = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  config.cwd = std::filesystem::current_path(error).string();
+  std::filesystem::path state = std::filesystem::absolute(b.options.state_dir, error);
+  std::string run = b.journal ? fmt::format("batch-{}-{}", b.opened.id, getpid())
+                              : fmt::format("run-{}", getpid());
+  config.dir = (state / "slurm" / run).string();
+  config.job_name = "headroom-" + run;
+  return config;
+}
+
 // The job runner (a process per unit, or persistent workers), then the
 // threads: the metrics endpoint and the monitor, which inherit the blocked
 // signals from the ProcessSet made before them.
@@ -324,6 +341,9 @@ void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, B
   if (options.worker) {
     b->runner = std::make_unique<WorkerRunner>(WorkerRunnerConfigOf(options, std::move(runner)),
                                                *b->log_dir, &b->processes);
+  } else if (options.slurm) {
+    b->runner = std::make_unique<ProcessRunner>(
+        runner, *b->log_dir, std::make_unique<SlurmLauncher>(SlurmSetup(*b), &b->processes));
   } else {
     b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, &b->processes);
   }
@@ -341,6 +361,8 @@ void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, B
   b->resources = std::make_unique<MonitorSource>(
       b->monitor.get(), options.output_dir.empty() ? options.log_dir : options.output_dir);
   b->config.place_gpus = !b->monitor->Latest().gpus.empty() || !b->config.admission.use_gpus;
+  // On Slurm, the nodes' GPUs are Slurm's to give (--gpus-per-job).
+  if (options.slurm) b->config.place_gpus = false;
   b->monitor->Start();
   // Most batches need no GPU: say it in the log (and with -v), not on every run.
   if (!b->gpu_warning.empty()) b->observers.OnNotice(LogLevel::kInfo, b->gpu_warning);
@@ -432,7 +454,10 @@ int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>
   AddObservers(std::move(hook), &b);
   StartRunnerAndMonitor(resolved, &b);
   SteadyClock clock;
-  Scheduler scheduler(b.config, b.runner.get(), &clock, &b.observers, b.resources.get());
+  // On Slurm this machine's RAM, disk and GPUs are not the jobs': -j alone
+  // gates what is submitted.
+  Scheduler scheduler(b.config, b.runner.get(), &clock, &b.observers,
+                      b.options.slurm ? nullptr : b.resources.get());
   if (b.journal) {
     b.control = std::make_unique<BatchControl>(b.options.state_dir, b.opened.id);
     scheduler.SetControl(b.control.get());
@@ -618,6 +643,8 @@ int Main(int argc, char** argv) {
       return ShowJobLog(options);
     case Command::kResume:
       return ResumeBatch(options);
+    case Command::kSlurmExec:
+      return RunSlurmUnit(options.slurm_spec, CurrentEnvironment());
     case Command::kRun:
     case Command::kList:
       break;

@@ -209,6 +209,11 @@ Status CheckPairs(const std::map<std::string_view, Setting>& settings, const Opt
     return Status::Error(fmt::format("{} is above {} (expected 0 < --vram-low <= --vram-high <= 1)",
                                      named("vram-low"), named("vram-high")));
   }
+  if (options.slurm && options.worker) {
+    return Status::Error(fmt::format(
+        "{} and {} cannot be used together (a worker outlives its jobs; a Slurm job does not)",
+        named("executor"), named("worker")));
+  }
   if (options.line_buffer && (options.keep_order || options.no_job_output)) {
     std::string_view other = options.keep_order ? "keep-order" : "no-job-output";
     return Status::Error(fmt::format(
@@ -481,6 +486,13 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
         "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; either or "
         "both)");
   }
+  if (!options.slurm_extra.empty()) {
+    std::vector<std::string> words;
+    std::string error;
+    if (!SplitShellWords(options.slurm_extra, &words, &error)) {
+      return Status::Error("--slurm-extra: " + error);
+    }
+  }
   if (!options.shell && !options.cpu_command.empty()) {
     std::vector<std::string> words;
     std::string error;
@@ -512,6 +524,12 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
   if (first == "--version") {
     cli->command = Command::kPrint;
     cli->text = "headroom " HEADROOM_VERSION "\n";
+    return Status::Ok();
+  }
+  if (first == "slurm-exec") {  // hidden: what --executor slurm submits
+    if (argv.size() != 3) return Status::Error("usage: headroom slurm-exec SPEC");
+    cli->command = Command::kSlurmExec;
+    cli->options.slurm_spec = argv[2];
     return Status::Ok();
   }
   if (!first.empty() && first[0] == '-') {

@@ -22,6 +22,7 @@ enum class Command {
   kCtl,     // headroom ctl [--batch ID] drain|pause|continue|jobs N: steer a running batch
   kLog,     // headroom log [--batch ID] JOB|#N [--stderr] [-f]: a job's output
   kResume,  // headroom resume [ID] [--failed]: continue a batch as it was started
+  kSlurmExec,  // headroom slurm-exec SPEC (hidden): a Slurm job's unit, on its node
   kPrint,   // --help, --version, --print-config: print `text` and exit 0
 };
 

@@ -126,6 +126,20 @@ ConsoleConfig ConsoleConfigOf(const Options& options, bool tty, int width) {
   return config;
 }
 
+SlurmConfig SlurmConfigOf(const Options& options) {
+  SlurmConfig config;
+  config.partition = options.slurm_partition;
+  config.account = options.slurm_account;
+  config.time = options.slurm_time;
+  config.gpus_per_job = options.gpus_per_job;
+  config.cpus_per_job = options.cpus_per_job;
+  config.mem = options.ram_per_job;
+  config.poll = options.slurm_poll;
+  std::string error;
+  (void)SplitShellWords(options.slurm_extra, &config.extra, &error);
+  return config;
+}
+
 std::string OptionsJson(const std::vector<ConfigEntry>& effective) {
   nlohmann::ordered_json options = nlohmann::ordered_json::object();
   for (const ConfigEntry& entry : effective) {

@@ -8,6 +8,7 @@
 
 #include "cli/options.h"
 #include "exec/process_runner.h"
+#include "exec/slurm_launcher.h"
 #include "exec/worker_runner.h"
 #include "jobs/plan.h"
 #include "jobs/sources.h"
@@ -32,6 +33,9 @@ Status SchedulerConfigOf(const Options& options, SchedulerConfig* config);
 // Without what only the running process knows: base_env, resolved, path_env.
 ProcessRunnerConfig ProcessRunnerConfigOf(const Options& options);
 WorkerRunnerConfig WorkerRunnerConfigOf(const Options& options, ProcessRunnerConfig process);
+// Without what only the running process knows: self, cwd, dir, job_name.
+// --slurm-extra was checked by the parser.
+SlurmConfig SlurmConfigOf(const Options& options);
 
 // `source` names where the inputs came from (LoadInputs).
 EventLogConfig EventLogConfigOf(const Options& options, std::string source);

@@ -81,6 +81,21 @@ constexpr int64_t kMaxTemperature = 200;
 
 constexpr std::string_view kResources = "Resources (GPU, memory, disk)";
 constexpr std::string_view kBatches = "Batches and workers";
+constexpr std::string_view kSlurm = "Slurm (--executor slurm)";
+
+// A Slurm option's value: given as is to sbatch, so it must be one word.
+Status ApplySlurmWord(const Words& w, std::string* out) {
+  const std::string& v = Last(w);
+  if (v == "none") {
+    out->clear();
+    return Status::Ok();
+  }
+  if (v.empty() || v.find_first_of(" \t\n") != std::string::npos) {
+    return Status::Error(fmt::format("'{}' is not one word (expected e.g. gpu, 2:00:00)", v));
+  }
+  *out = v;
+  return Status::Ok();
+}
 // Inputs one process may get with --batch-size N (and at most with auto).
 constexpr int64_t kMaxBatchSize = 100'000;
 
@@ -369,6 +384,57 @@ constexpr OptionSpec kSpecs[] = {
      "RAM each job needs ('none': learned from peak RSS); a jobs-file ram wins",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ApplyFootprint(w, &o->ram_per_job);
+     }},
+    {"executor", 0, "local|slurm", ValueKind::kScalar, OptionScope::kEverywhere, "local", kSlurm,
+     "where jobs run: local = this machine; slurm = one Slurm job per process, submitted with "
+     "sbatch from here (-j caps the batch's jobs in the queue and running)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       const std::string& v = Last(w);
+       if (v != "local" && v != "slurm") {
+         return Status::Error(fmt::format("'{}' is not an executor (expected local or slurm)", v));
+       }
+       o->slurm = v == "slurm";
+       return Status::Ok();
+     }},
+    {"slurm-partition", 0, "NAME", ValueKind::kScalar, OptionScope::kEverywhere, "none", kSlurm,
+     "sbatch --partition (none: the cluster's default)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplySlurmWord(w, &o->slurm_partition);
+     }},
+    {"slurm-account", 0, "NAME", ValueKind::kScalar, OptionScope::kEverywhere, "none", kSlurm,
+     "sbatch --account",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplySlurmWord(w, &o->slurm_account);
+     }},
+    {"slurm-time", 0, "TIME", ValueKind::kScalar, OptionScope::kEverywhere, "none", kSlurm,
+     "sbatch --time, in Slurm's format (2:00:00, 1-0)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplySlurmWord(w, &o->slurm_time);
+     }},
+    {"gpus-per-job", 0, "N|TYPE:N", ValueKind::kScalar, OptionScope::kEverywhere, "none", kSlurm,
+     "GPUs each Slurm job asks for (sbatch --gres=gpu:N)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplySlurmWord(w, &o->gpus_per_job);
+     }},
+    {"cpus-per-job", 0, "N", ValueKind::kScalar, OptionScope::kEverywhere, "0", kSlurm,
+     "CPUs each Slurm job asks for (sbatch --cpus-per-task; 0: the cluster's default)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ApplyInt(w, 4096, &o->cpus_per_job);
+     }},
+    {"slurm-extra", 0, "ARGS", ValueKind::kScalar, OptionScope::kEverywhere, "", kSlurm,
+     "more sbatch options, split into words as a shell would (--constraint=a100 --qos=low)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       o->slurm_extra = Last(w);
+       return Status::Ok();
+     }},
+    {"slurm-poll", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "2s", kSlurm,
+     "how often one squeue call checks the batch's jobs (results are seen sooner)",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = ParseDuration(Last(w), &o->slurm_poll);
+       if (status.ok() && o->slurm_poll.count() <= 0) {
+         return Status::Error(fmt::format("'{}' is out of range (expected more than 0, e.g. 5s)", Last(w)));
+       }
+       return status;
      }},
     {"policy", 0, "adaptive|fixed|watermark", ValueKind::kScalar, OptionScope::kEverywhere,
      "adaptive", kResources,

@@ -122,6 +122,12 @@ struct Options {
   std::string log_job;                  // log: #N, or a job's name or input
   bool log_stderr = false;              // log --stderr
   bool follow = false;                  // log -f, --follow
+  bool slurm = false;                   // --executor slurm
+  std::string slurm_partition, slurm_account, slurm_time, gpus_per_job;
+  std::string slurm_extra;              // --slurm-extra, unsplit
+  int cpus_per_job = 0;                 // --cpus-per-job
+  Millis slurm_poll{2000};              // --slurm-poll
+  std::string slurm_spec;               // slurm-exec SPEC (hidden)
   std::string report_json;              // --report FILE.json: write the JSON report at the end
                                         // (`report --json FILE`: write it now)
   std::string report_html;              // `report --html FILE`: write the HTML report

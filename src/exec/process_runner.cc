@@ -141,9 +141,13 @@ std::string ListedCommand(const Unit& unit, int slot, const ProcessRunnerConfig&
 
 ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
                              ProcessSet* processes)
+    : ProcessRunner(config, log_dir, std::make_unique<LocalLauncher>(processes)) {}
+
+ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
+                             std::unique_ptr<Launcher> launcher)
     : config_(config),
       log_dir_(log_dir),
-      processes_(processes),
+      launcher_(std::move(launcher)),
       env_(BaseJobEnvironment(config.base_env, config.threads_per_job, config.env)) {
   // Inherited when headroom runs inside a headroom job; each job gets its own.
   RemoveVariable(kJobNumberVariable, &env_);
@@ -234,7 +238,7 @@ Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* 
   if (!status.ok()) return status;
   spec.env = UnitEnvironment(unit, launch, files);
   pid_t pid = 0;
-  status = processes_->Spawn(spec, &pid);
+  status = launcher_->Launch(spec, &pid);
   if (!status.ok()) return status;
   started->handle = pid;
   started->pid = pid;
@@ -252,13 +256,13 @@ Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* 
 }
 
 void ProcessRunner::Signal(RunHandle handle, int signal) {
-  processes_->SignalGroup(static_cast<pid_t>(handle), signal);
+  launcher_->Signal(static_cast<pid_t>(handle), signal);
 }
 
 WaitResult ProcessRunner::Wait(Millis timeout) {
   std::vector<ProcessExit> exits;
   WaitResult result;
-  processes_->Wait(timeout, &exits, &result.interrupt);
+  launcher_->Wait(timeout, &exits, &result.interrupt);
   result.exited.reserve(exits.size());
   for (const ProcessExit& exit : exits) {
     Exited exited;
@@ -267,8 +271,11 @@ WaitResult ProcessRunner::Wait(Millis timeout) {
     exited.info.signal = exit.signal;
     exited.info.cpu_seconds = exit.cpu_seconds;
     exited.info.max_rss_kb = exit.max_rss_kb;
+    exited.info.reported_oom = exit.oom_reported;
     auto running = running_.find(exit.pid);
     if (running != running_.end()) {
+      // The launcher's word on the end goes in the log, where its tail is read.
+      if (!exit.note.empty()) AppendToLog(running->second.stderr_log, {exit.note});
       // Only failures are read: a batch of short successes must not pay a
       // file read per job.
       if (exit.exit_code != 0) {

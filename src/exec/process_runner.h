@@ -5,16 +5,20 @@
 // own env, thread-limit variables, HEADROOM_* variables, the template's
 // resolved program), names its log files and spawns it through a ProcessSet.
 // With --batch-results it clears the unit's results file before the spawn
-// and reads it (then deletes it) after the exit. It decides nothing.
+// and reads it (then deletes it) after the exit. It decides nothing. Where
+// the process runs is its Launcher's business: a child here, or a Slurm job.
+
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "exec/environment.h"
 #include "exec/job_runner.h"
+#include "exec/launcher.h"
 #include "exec/log_dir.h"
 #include "exec/process_set.h"
 
@@ -44,9 +48,13 @@ std::string ListedCommand(const Unit& unit, int slot, const ProcessRunnerConfig&
 
 class ProcessRunner : public JobRunner {
  public:
-  // `log_dir` and `processes` must outlive the runner.
+  // `log_dir` and `processes` must outlive the runner; its processes are
+  // children of this machine.
   ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
                 ProcessSet* processes);
+  // The same, launched by `launcher` (which must outlive the runner).
+  ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
+                std::unique_ptr<Launcher> launcher);
   ~ProcessRunner() override;
   ProcessRunner(const ProcessRunner&) = delete;
   ProcessRunner& operator=(const ProcessRunner&) = delete;
@@ -86,7 +94,7 @@ class ProcessRunner : public JobRunner {
 
   ProcessRunnerConfig config_;
   const LogDir& log_dir_;
-  ProcessSet* processes_;
+  std::unique_ptr<Launcher> launcher_;
   std::string log_dir_path_;  // the directory RemoveIfEmpty has open
   int log_dir_fd_ = -1;
   // Built once: base_env, the thread-limit variables the user did not set,

@@ -67,6 +67,11 @@ struct ProcessExit {
   int signal = 0;
   double cpu_seconds = 0;
   int64_t max_rss_kb = 0;
+  // From a launcher other than the local one (exec/launcher.h): it ran out
+  // of memory in its own words (Slurm's OUT_OF_MEMORY), and why it ended
+  // when its program could not say (cancelled, node failure, time limit).
+  bool oom_reported = false;
+  std::string note;
 };
 
 class ProcessSet {

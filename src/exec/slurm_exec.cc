@@ -1,0 +1,121 @@
+#include "exec/slurm_exec.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "exec/process_set.h"
+
+namespace headroom {
+namespace {
+
+// What Slurm decides for a job on its node; the submitter's values are stale.
+bool NodeOwned(const std::string& entry) {
+  for (const char* prefix : {"SLURM_", "CUDA_VISIBLE_DEVICES=", "ROCR_VISIBLE_DEVICES=",
+                             "HIP_VISIBLE_DEVICES=", "GPU_DEVICE_ORDINAL="}) {
+    if (entry.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+// The oom_kill count of this process's cgroup (v2), when there is one.
+std::optional<uint64_t> CgroupOomKills() {
+  std::ifstream cgroup("/proc/self/cgroup");
+  std::string line, path;
+  while (std::getline(cgroup, line)) {
+    if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  }
+  if (path.empty()) return std::nullopt;
+  std::ifstream events("/sys/fs/cgroup" + path + "/memory.events");
+  std::string key;
+  uint64_t value = 0;
+  while (events >> key >> value) {
+    if (key == "oom_kill") return value;
+  }
+  return std::nullopt;
+}
+
+bool WriteResult(const std::string& path, const nlohmann::json& result) {
+  std::string tmp = path + ".tmp";
+  std::FILE* file = std::fopen(tmp.c_str(), "we");
+  if (file == nullptr) return false;
+  std::string text = result.dump();
+  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  ok = std::fclose(file) == 0 && ok;
+  return ok && std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int RunSlurmUnit(const std::string& spec_path, const std::vector<std::string>& node_env) {
+  std::ifstream in(spec_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (!in || !json.is_object() || !json["argv"].is_array() || !json["result"].is_string()) {
+    std::fprintf(stderr, "headroom slurm-exec: %s: not a unit spec\n", spec_path.c_str());
+    return 2;
+  }
+  std::string result_path = json["result"].get<std::string>();
+  SpawnSpec spec;
+  try {
+    spec.path = json.at("path").get<std::string>();
+    spec.argv = json.at("argv").get<std::vector<std::string>>();
+    for (const std::string& entry : json.at("env").get<std::vector<std::string>>()) {
+      if (!NodeOwned(entry)) spec.env.push_back(entry);
+    }
+    spec.stdout_path = json.at("stdout").get<std::string>();
+    spec.stderr_path = json.at("stderr").get<std::string>();
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "headroom slurm-exec: %s: %s\n", spec_path.c_str(), error.what());
+    return 2;
+  }
+  for (const std::string& entry : node_env) {
+    if (NodeOwned(entry)) spec.env.push_back(entry);
+  }
+
+  ProcessSet processes;  // blocks SIGINT/SIGTERM/SIGHUP: they are forwarded
+  std::optional<uint64_t> kills_before = CgroupOomKills();
+  pid_t pid = 0;
+  nlohmann::json result;
+  if (auto status = processes.Spawn(spec, &pid); !status.ok()) {
+    result = {{"exit_code", 127}, {"note", "cannot start: " + status.message()}};
+    WriteResult(result_path, result);
+    return 127;
+  }
+  ProcessExit ended;
+  bool forwarded = false;
+  for (bool done = false; !done;) {
+    std::vector<ProcessExit> exits;
+    int interrupt = 0;
+    processes.Wait(Millis(1000), &exits, &interrupt);
+    if (interrupt != 0 && !forwarded) {
+      processes.SignalGroup(pid, SIGTERM);
+      forwarded = true;
+    }
+    for (const ProcessExit& exit : exits) {
+      if (exit.pid != pid) continue;
+      ended = exit;
+      done = true;
+    }
+  }
+  std::optional<uint64_t> kills_after = CgroupOomKills();
+  bool oom = kills_before && kills_after && *kills_after > *kills_before;
+  result = {{"exit_code", ended.exit_code}, {"signal", ended.signal},
+            {"cpu_seconds", ended.cpu_seconds}, {"max_rss_kb", ended.max_rss_kb}, {"oom", oom}};
+  if (oom) result["note"] = "the job's cgroup killed a process for memory (oom_kill)";
+  if (!WriteResult(result_path, result)) {
+    std::fprintf(stderr, "headroom slurm-exec: cannot write %s: %s\n", result_path.c_str(),
+                 strerror(errno));
+  }
+  return ended.exit_code >= 0 ? ended.exit_code : 128 + ended.signal;
+}
+
+}  // namespace headroom

@@ -1,0 +1,268 @@
+#include "exec/slurm_launcher.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "exec/command_output.h"
+#include "util/shell_quote.h"
+
+namespace headroom {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Far above any pid, so that a handle is never taken for a process here.
+constexpr pid_t kFirstHandle = 1 << 30;
+constexpr Millis kResultCheck{100};
+constexpr Millis kCommandTimeout{30000};
+constexpr int kSubmitTries = 4;
+
+std::string ReadWhole(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "re");
+  if (file == nullptr) return "";
+  std::string text;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  std::fclose(file);
+  return text;
+}
+
+Status WriteAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  std::FILE* file = std::fopen(tmp.c_str(), "we");
+  if (file == nullptr) return Status::Error(fmt::format("cannot write {}: {}", tmp, strerror(errno)));
+  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  ok = std::fclose(file) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Status::Error(fmt::format("cannot write {}: {}", path, strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+// The controller did not answer: worth another try, unlike a rejection.
+bool Transient(const std::string& text) {
+  for (const char* sign : {"Socket timed out", "Unable to contact slurm controller",
+                           "Resource temporarily unavailable", "Connection refused",
+                           "Zero Bytes were transmitted"}) {
+    if (text.find(sign) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The last non-empty line, for one-line errors.
+std::string LastLine(const std::string& text) {
+  std::string line;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty()) line = l;
+  }
+  return line;
+}
+
+// "Key=Value" of `scontrol show job -o` (one line of space-separated pairs).
+std::string Field(const std::string& line, const std::string& key) {
+  std::string needle = " " + key + "=";
+  std::string padded = " " + line;
+  size_t at = padded.find(needle);
+  if (at == std::string::npos) return "";
+  size_t start = at + needle.size();
+  size_t end = padded.find(' ', start);
+  return padded.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
+bool ReadSlurmResult(const std::string& path, ProcessExit* exit) {
+  std::string text = ReadWhole(path);
+  if (text.empty()) return false;
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("exit_code")) return false;
+  exit->exit_code = json.value("exit_code", -1);
+  exit->signal = json.value("signal", 0);
+  exit->cpu_seconds = json.value("cpu_seconds", 0.0);
+  exit->max_rss_kb = json.value("max_rss_kb", int64_t{0});
+  exit->oom_reported = json.value("oom", false);
+  exit->note = json.value("note", std::string());
+  return true;
+}
+
+SlurmLauncher::SlurmLauncher(SlurmConfig config, ProcessSet* processes)
+    : config_(std::move(config)), processes_(processes), next_handle_(kFirstHandle) {
+  std::error_code error;
+  std::filesystem::create_directories(config_.dir, error);
+}
+
+std::vector<std::string> SlurmLauncher::SbatchArgv(const std::string& spec_path,
+                                                   const std::string& slurm_output) const {
+  std::vector<std::string> argv = {"sbatch",   "--parsable", "--job-name", config_.job_name,
+                                   "--chdir",  config_.cwd,  "--output",   slurm_output,
+                                   "--open-mode=append"};
+  if (!config_.partition.empty()) argv.push_back("--partition=" + config_.partition);
+  if (!config_.account.empty()) argv.push_back("--account=" + config_.account);
+  if (!config_.time.empty()) argv.push_back("--time=" + config_.time);
+  if (config_.cpus_per_job > 0) argv.push_back(fmt::format("--cpus-per-task={}", config_.cpus_per_job));
+  if (config_.mem) {
+    uint64_t mib = (*config_.mem + (uint64_t{1} << 20) - 1) >> 20;
+    argv.push_back(fmt::format("--mem={}M", std::max<uint64_t>(1, mib)));
+  }
+  if (!config_.gpus_per_job.empty()) argv.push_back("--gres=gpu:" + config_.gpus_per_job);
+  argv.insert(argv.end(), config_.extra.begin(), config_.extra.end());
+  argv.push_back("--wrap");
+  argv.push_back("exec " + ShellJoin({config_.self, "slurm-exec", spec_path}));
+  return argv;
+}
+
+Status SlurmLauncher::Run(const std::vector<std::string>& argv, std::string* out) {
+  // Through sh only to fold stderr into stdout: Slurm says why on stderr.
+  std::vector<std::string> command = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"};
+  command.insert(command.end(), argv.begin(), argv.end());
+  return CommandOutput(processes_, command, kCommandTimeout, out);
+}
+
+Status SlurmLauncher::Launch(const SpawnSpec& spec, pid_t* handle) {
+  pid_t n = next_handle_++;
+  std::string base = fmt::format("{}/{}", config_.dir, n - kFirstHandle + 1);
+  Submitted submitted;
+  submitted.result_path = base + ".result.json";
+  std::remove(submitted.result_path.c_str());
+  nlohmann::json json = {{"path", spec.path},
+                         {"argv", spec.argv},
+                         {"env", spec.env},
+                         {"stdout", spec.stdout_path},
+                         {"stderr", spec.stderr_path},
+                         {"result", submitted.result_path}};
+  std::string spec_path = base + ".spec.json";
+  Status status = WriteAtomically(
+      spec_path, json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (!status.ok()) return status;
+  std::vector<std::string> argv = SbatchArgv(spec_path, base + ".slurm.out");
+  std::string out;
+  for (int attempt = 1;; ++attempt) {
+    out.clear();
+    status = Run(argv, &out);
+    if (status.ok() || attempt == kSubmitTries || !Transient(out)) break;
+    std::this_thread::sleep_for(Millis(250 << attempt));
+  }
+  if (!status.ok()) {
+    std::string why = LastLine(out);
+    return Status::Error("sbatch: " + (why.empty() ? status.message() : why));
+  }
+  std::string id = LastLine(out);
+  id = id.substr(0, id.find(';'));
+  if (id.empty() || id.find_first_not_of("0123456789_") != std::string::npos) {
+    return Status::Error("sbatch printed no job id: " + LastLine(out));
+  }
+  submitted.job_id = id;
+  active_[n] = submitted;
+  *handle = n;
+  return Status::Ok();
+}
+
+void SlurmLauncher::Signal(pid_t handle, int /*signal*/) {
+  auto it = active_.find(handle);
+  if (it == active_.end() || it->second.cancelled) return;
+  // scancel: SIGTERM to the job's processes, SIGKILL after the cluster's
+  // KillWait; a pending job just leaves the queue.
+  std::string out;
+  if (Run({"scancel", it->second.job_id}, &out).ok()) it->second.cancelled = true;
+}
+
+void SlurmLauncher::CheckResults(std::vector<ProcessExit>* exits) {
+  for (auto it = active_.begin(); it != active_.end();) {
+    ProcessExit exit;
+    if (ReadSlurmResult(it->second.result_path, &exit)) {
+      exit.pid = it->first;
+      exits->push_back(exit);
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
+  ProcessExit exit;
+  exit.pid = handle;
+  std::string out;
+  Status status = Run({"scontrol", "show", "job", "-o", id}, &out);
+  std::string state = status.ok() ? Field(out, "JobState") : "";
+  if (state.empty()) {
+    exit.signal = SIGKILL;
+    exit.note = fmt::format("slurm job {} left the queue without a result ({})", id,
+                            status.ok() ? "scontrol does not know it" : LastLine(out));
+    return exit;
+  }
+  std::string code = Field(out, "ExitCode");  // "3:0": exit status, signal
+  int status_code = 0, signal = 0;
+  if (std::sscanf(code.c_str(), "%d:%d", &status_code, &signal) != 2) status_code = 1;
+  if (signal != 0) {
+    exit.signal = signal;
+  } else {
+    exit.exit_code = status_code == 0 ? 1 : status_code;  // it left no result: not a success
+  }
+  exit.oom_reported = state == "OUT_OF_MEMORY";
+  std::string reason = Field(out, "Reason");
+  exit.note = fmt::format("slurm job {} ended {}{}", id, state,
+                          reason.empty() || reason == "None" ? "" : " (" + reason + ")");
+  return exit;
+}
+
+void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
+  std::string out;
+  if (!Run({"squeue", "--noheader", "--format=%i", "--name=" + config_.job_name}, &out).ok()) {
+    return;  // the controller is busy: ask again next time
+  }
+  std::set<std::string> queued;
+  std::istringstream in(out);
+  for (std::string id; in >> id;) queued.insert(id);
+  for (auto it = active_.begin(); it != active_.end();) {
+    if (queued.count(it->second.job_id) > 0) {
+      ++it;
+      continue;
+    }
+    ProcessExit exit;
+    // It may have written its result just after the last check.
+    if (ReadSlurmResult(it->second.result_path, &exit)) {
+      exit.pid = it->first;
+    } else {
+      exit = EndOf(it->first, it->second.job_id);
+    }
+    exits->push_back(exit);
+    it = active_.erase(it);
+  }
+}
+
+void SlurmLauncher::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) {
+  exits->clear();
+  *interrupt = 0;
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    CheckResults(exits);
+    auto now = Clock::now();
+    if (exits->empty() && !active_.empty() && now - last_queue_check_ >= config_.poll) {
+      last_queue_check_ = now;
+      CheckQueue(exits);
+    }
+    if (!exits->empty() || now >= deadline) return;
+    auto left = std::chrono::duration_cast<Millis>(deadline - now);
+    std::vector<ProcessExit> local;  // none: every Slurm helper is reaped by CommandOutput
+    processes_->Wait(std::max(Millis(1), std::min(left, kResultCheck)), &local, interrupt);
+    if (*interrupt != 0) return;
+  }
+}
+
+}  // namespace headroom

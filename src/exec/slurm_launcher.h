@@ -1,0 +1,80 @@
+// SlurmLauncher: runs the ProcessRunner's prepared processes as Slurm jobs
+// (--executor slurm). Each process becomes one `sbatch` whose script is
+// `headroom slurm-exec SPEC` (exec/slurm_exec.h): the node runs exactly the
+// prepared argv and environment, writes the logs the ProcessRunner named,
+// and leaves a result file. All files live in one directory that the nodes
+// share with the submitting machine (under the state dir).
+//
+// Polling: a result file ends a job as soon as it appears (checked every
+// tenth of a second); once per `poll`, one `squeue --name` call for the
+// whole batch finds jobs that left the queue without one, and `scontrol
+// show job` says how they ended (works without accounting): cancelled,
+// timed out, node failure, or OUT_OF_MEMORY, which is reported as such.
+// `sbatch` failures that are the controller's (socket timeouts) are retried
+// with backoff; a rejection ("Invalid partition name specified") fails the
+// start with Slurm's message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/launcher.h"
+
+namespace headroom {
+
+struct SlurmConfig {
+  std::string self;      // the headroom binary the nodes run (slurm-exec)
+  std::string dir;       // specs, results, Slurm's own output; shared with the nodes
+  std::string job_name;  // every job of the batch: squeue finds them by it
+  std::string cwd;       // sbatch --chdir
+  std::string partition, account, time;  // --slurm-partition, --slurm-account, --slurm-time
+  std::vector<std::string> extra;        // --slurm-extra, as words
+  std::string gpus_per_job;              // --gpus-per-job N|TYPE:N; empty = none
+  int cpus_per_job = 0;                  // --cpus-per-job; 0 = Slurm's default
+  std::optional<uint64_t> mem;           // --ram-per-job, bytes: sbatch --mem
+  Millis poll{2000};                     // --slurm-poll
+};
+
+class SlurmLauncher : public Launcher {
+ public:
+  // `processes` runs sbatch, squeue, scontrol and scancel, and takes the
+  // interrupts; it must outlive the launcher. Creates `config.dir`.
+  SlurmLauncher(SlurmConfig config, ProcessSet* processes);
+
+  Status Launch(const SpawnSpec& spec, pid_t* handle) override;
+  void Signal(pid_t handle, int signal) override;
+  void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) override;
+
+  // The sbatch arguments for the spec at `spec_path` (for tests and docs).
+  std::vector<std::string> SbatchArgv(const std::string& spec_path,
+                                      const std::string& slurm_output) const;
+
+ private:
+  struct Submitted {
+    std::string job_id;
+    std::string result_path;
+    bool cancelled = false;
+  };
+  void CheckResults(std::vector<ProcessExit>* exits);
+  void CheckQueue(std::vector<ProcessExit>* exits);
+  // How job `id` ended, from scontrol, for a job that left no result.
+  ProcessExit EndOf(pid_t handle, const std::string& id);
+  // Runs a Slurm command; `out` gets its stdout and stderr together.
+  Status Run(const std::vector<std::string>& argv, std::string* out);
+
+  SlurmConfig config_;
+  ProcessSet* processes_;
+  pid_t next_handle_;
+  std::map<pid_t, Submitted> active_;
+  std::chrono::steady_clock::time_point last_queue_check_{};
+};
+
+// Reads a result file the wrapper wrote; false when it is not there (yet)
+// or not complete.
+bool ReadSlurmResult(const std::string& path, ProcessExit* exit);
+
+}  // namespace headroom

@@ -1,0 +1,122 @@
+// --executor slurm against a real Slurm cluster: a private single-node one
+// on loopback that tests/slurm/cluster.sh starts for this suite and stops
+// after it (slurm-wlm and munge, from scripts/setup.sh). Jobs run as Slurm
+// jobs through `headroom slurm-exec`; outputs, logs, exit codes and the
+// journal are the local runner's.
+#include <unistd.h>
+
+#include <csignal>
+#include <set>
+
+#include "harness.h"
+
+namespace headroom::e2e {
+namespace {
+
+class SlurmTest : public E2eTest {
+ protected:
+  static void SetUpTestSuite() {
+    if (access("/usr/sbin/slurmctld", X_OK) != 0) return;  // each test skips
+    cluster_ = new test::TempDir("headroom-slurm");
+    RunOptions options;
+    options.timeout_s = 60;
+    Process start({"/bin/bash", HEADROOM_SLURM_CLUSTER, "start", cluster_->path()}, options);
+    RunResult r = start.Wait(60);
+    if (r.exit_code == 0) {
+      conf_ = cluster_->path() + "/slurm.conf";
+    } else {
+      start_error_ = r.err + r.out;
+    }
+  }
+  static void TearDownTestSuite() {
+    if (cluster_ == nullptr) return;
+    RunOptions options;
+    Process stop({"/bin/bash", HEADROOM_SLURM_CLUSTER, "stop", cluster_->path()}, options);
+    stop.Wait(30);
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  void SetUp() override {
+    if (cluster_ == nullptr) GTEST_SKIP() << "Slurm is not installed (scripts/setup.sh installs it)";
+    ASSERT_FALSE(conf_.empty()) << "the test cluster did not start: " << start_error_;
+  }
+  RunOptions SlurmOpts() const {
+    RunOptions options = Opts();
+    options.env.push_back("SLURM_CONF=" + conf_);
+    options.timeout_s = 60;
+    return options;
+  }
+  RunResult Slurm(std::vector<std::string> args) {
+    args.insert(args.begin() + 1, {"--executor", "slurm", "--slurm-poll", "200ms"});
+    return Hr(std::move(args), SlurmOpts());
+  }
+  // The batch's jobs still in the queue (pending or running).
+  std::string Queue() {
+    Process squeue({"/usr/bin/squeue", "--noheader", "--format=%i %j"}, SlurmOpts());
+    return squeue.Wait(30).out;
+  }
+
+  static test::TempDir* cluster_;
+  static std::string conf_;
+  static std::string start_error_;
+};
+
+test::TempDir* SlurmTest::cluster_ = nullptr;
+std::string SlurmTest::conf_;
+std::string SlurmTest::start_error_;
+
+TEST_F(SlurmTest, EachJobRunsAsASlurmJobAndItsOutputIsCommitted) {
+  std::string job = Script("job.sh", "echo \"job $1\"\necho \"$SLURM_JOB_ID\" > \"$2\"\n");
+  RunResult r = Slurm({"run", "-j", "2", "--output-dir", Path("out"), "--", job, "{}", "{out}",
+                       ":::", "a", "b", "c"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> ids;
+  for (const char* name : {"a", "b", "c"}) {
+    std::string id = ReadFile(Path(std::string("out/") + name));
+    ASSERT_FALSE(id.empty()) << name << " has no output: " << r.err;
+    EXPECT_NE(id.find_first_of("0123456789"), std::string::npos) << id;
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 3u) << "one Slurm job per input";
+  std::vector<std::string> out = r.OutLines();
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(out, (std::vector<std::string>{"job a", "job b", "job c"}));
+  RunResult log = Hr({"log", "b"});
+  EXPECT_EQ(log.out, "job b\n");
+}
+
+TEST_F(SlurmTest, AFailedJobFailsWithItsStderrAndTheRestGoOn) {
+  std::string job = Script("job.sh", "if [ \"$1\" = bad ]; then echo 'no such model' >&2; exit 3; fi\n");
+  RunResult r = Slurm({"run", "-j", "2", "--", job, ":::", "good", "bad"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.err, "FAILED: bad (exit 3)")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "    no such model")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "SUCCESS: good")) << r.err;
+}
+
+TEST_F(SlurmTest, ARejectedSubmissionFailsTheJobWithSlurmsMessage) {
+  RunResult r = Slurm({"run", "--slurm-partition", "nope", "--", "true", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.err, "Invalid partition name specified")) << r.err;
+}
+
+TEST_F(SlurmTest, AnInterruptCancelsTheBatchsSlurmJobs) {
+  std::string job = Script("job.sh", "echo started > \"" + Path("started_") + "$1\"\nsleep 120\n");
+  std::vector<std::string> args = {"run", "--executor", "slurm", "--slurm-poll", "200ms",
+                                   "-j", "2", "--", job, ":::", "a", "b"};
+  auto p = Start(args, SlurmOpts());
+  ASSERT_TRUE(p->PumpUntil([&] { return FileExists(Path("started_a")); }, 30)) << p->err();
+  p->Signal(SIGINT);
+  RunResult r = p->Wait(60);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  // scancel takes effect within the cluster's KillWait: wait for the state.
+  std::string queue = Queue();
+  for (double deadline = Now() + 30; queue.find("headroom-") != std::string::npos && Now() < deadline;) {
+    usleep(100 * 1000);
+    queue = Queue();
+  }
+  EXPECT_EQ(queue.find("headroom-"), std::string::npos) << "still queued after the interrupt: " << queue;
+}
+
+}  // namespace
+}  // namespace headroom::e2e
