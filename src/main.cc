@@ -326,7 +326,7 @@ SlurmConfig SlurmSetup(const Batch& b) {
 // The job runner (a process per unit, or persistent workers), then the
 // threads: the metrics endpoint and the monitor, which inherit the blocked
 // signals from the ProcessSet made before them.
-void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, Batch* b) {
+Status StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, Batch* b) {
   const Options& options = b->options;
   ProcessRunnerConfig runner = ProcessRunnerConfigOf(options);
   runner.base_env = CurrentEnvironment();
@@ -342,8 +342,10 @@ void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, B
     b->runner = std::make_unique<WorkerRunner>(WorkerRunnerConfigOf(options, std::move(runner)),
                                                *b->log_dir, &b->processes);
   } else if (options.slurm) {
-    b->runner = std::make_unique<ProcessRunner>(
-        runner, *b->log_dir, std::make_unique<SlurmLauncher>(SlurmSetup(*b), &b->processes));
+    auto launcher = std::make_unique<SlurmLauncher>(SlurmSetup(*b), &b->processes);
+    Status status = launcher->Connect();
+    if (!status.ok()) return status.WithContext("--executor slurm");
+    b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, std::move(launcher));
   } else {
     b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, &b->processes);
   }
@@ -366,6 +368,7 @@ void StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved, B
   b->monitor->Start();
   // Most batches need no GPU: say it in the log (and with -v), not on every run.
   if (!b->gpu_warning.empty()) b->observers.OnNotice(LogLevel::kInfo, b->gpu_warning);
+  return Status::Ok();
 }
 
 // After the scheduler: hooks finish, threads and leftover processes stop,
@@ -452,7 +455,8 @@ int RunBatch(const Cli& cli, Plan plan, const std::map<std::string, std::string>
   status = PrepareFiles(source, &b);
   if (!status.ok()) return b.FailBatch(status);
   AddObservers(std::move(hook), &b);
-  StartRunnerAndMonitor(resolved, &b);
+  status = StartRunnerAndMonitor(resolved, &b);
+  if (!status.ok()) return b.FailBatch(status);
   SteadyClock clock;
   // On Slurm this machine's RAM, disk and GPUs are not the jobs': -j alone
   // gates what is submitted.

@@ -38,6 +38,9 @@ struct Launch {
   std::optional<std::string> gpu;
   // A CPU fallback attempt: the job's cpu_argv_template runs, when it has one.
   bool cpu_fallback = false;
+  // The memory to ask the executor for (Slurm's --mem), in bytes; nullopt:
+  // its default. The local runner ignores it.
+  std::optional<uint64_t> ram;
 };
 
 // A process a runner keeps between attempts (a --worker worker), as the

@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "exec/process_set.h"
@@ -19,8 +21,11 @@ namespace headroom {
 class Launcher {
  public:
   virtual ~Launcher() = default;
-  // Starts `spec`; `*handle` names it in Signal and in the exits Wait reports.
-  virtual Status Launch(const SpawnSpec& spec, pid_t* handle) = 0;
+  // Starts `spec`, asking for `memory` bytes where the launcher can (Slurm's
+  // --mem; nullopt: its default); `*handle` names it in Signal and in the
+  // exits Wait reports.
+  virtual Status Launch(const SpawnSpec& spec, std::optional<uint64_t> memory,
+                        pid_t* handle) = 0;
   // Sends `signal` to what runs it (the local process group; Slurm: scancel).
   virtual void Signal(pid_t handle, int signal) = 0;
   // As ProcessSet::Wait: exits of launched processes, or an interrupt
@@ -32,7 +37,8 @@ class Launcher {
 class LocalLauncher : public Launcher {
  public:
   explicit LocalLauncher(ProcessSet* processes) : processes_(processes) {}
-  Status Launch(const SpawnSpec& spec, pid_t* handle) override {
+  Status Launch(const SpawnSpec& spec, std::optional<uint64_t> /*memory*/,
+                pid_t* handle) override {
     return processes_->Spawn(spec, handle);
   }
   void Signal(pid_t handle, int signal) override { processes_->SignalGroup(handle, signal); }

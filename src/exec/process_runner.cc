@@ -238,7 +238,7 @@ Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* 
   if (!status.ok()) return status;
   spec.env = UnitEnvironment(unit, launch, files);
   pid_t pid = 0;
-  status = launcher_->Launch(spec, &pid);
+  status = launcher_->Launch(spec, launch.ram, &pid);
   if (!status.ok()) return status;
   started->handle = pid;
   started->pid = pid;

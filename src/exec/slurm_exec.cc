@@ -25,20 +25,33 @@ bool NodeOwned(const std::string& entry) {
   return false;
 }
 
-// The oom_kill count of this process's cgroup (v2), when there is one.
-std::optional<uint64_t> CgroupOomKills() {
-  std::ifstream cgroup("/proc/self/cgroup");
-  std::string line, path;
-  while (std::getline(cgroup, line)) {
-    if (line.rfind("0::", 0) == 0) path = line.substr(3);
-  }
-  if (path.empty()) return std::nullopt;
-  std::ifstream events("/sys/fs/cgroup" + path + "/memory.events");
+// `key`'s value in a file of "key value" lines.
+std::optional<uint64_t> KeyedValue(const std::string& path, const std::string& wanted) {
+  std::ifstream in(path);
   std::string key;
   uint64_t value = 0;
-  while (events >> key >> value) {
-    if (key == "oom_kill") return value;
+  while (in >> key >> value) {
+    if (key == wanted) return value;
   }
+  return std::nullopt;
+}
+
+// The oom_kill count of this process's memory cgroup (v2 memory.events, or
+// v1 memory.oom_control), when there is one.
+std::optional<uint64_t> CgroupOomKills() {
+  std::ifstream cgroup("/proc/self/cgroup");
+  std::string line, v2, v1;
+  while (std::getline(cgroup, line)) {
+    if (line.rfind("0::", 0) == 0) v2 = line.substr(3);
+    size_t memory = line.find(":memory:");
+    if (memory != std::string::npos) v1 = line.substr(memory + 8);
+  }
+  if (!v1.empty()) {
+    if (auto kills = KeyedValue("/sys/fs/cgroup/memory" + v1 + "/memory.oom_control", "oom_kill")) {
+      return kills;
+    }
+  }
+  if (!v2.empty()) return KeyedValue("/sys/fs/cgroup" + v2 + "/memory.events", "oom_kill");
   return std::nullopt;
 }
 

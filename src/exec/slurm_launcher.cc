@@ -107,7 +107,8 @@ SlurmLauncher::SlurmLauncher(SlurmConfig config, ProcessSet* processes)
 }
 
 std::vector<std::string> SlurmLauncher::SbatchArgv(const std::string& spec_path,
-                                                   const std::string& slurm_output) const {
+                                                   const std::string& slurm_output,
+                                                   std::optional<uint64_t> memory) const {
   std::vector<std::string> argv = {"sbatch",   "--parsable", "--job-name", config_.job_name,
                                    "--chdir",  config_.cwd,  "--output",   slurm_output,
                                    "--open-mode=append"};
@@ -115,8 +116,9 @@ std::vector<std::string> SlurmLauncher::SbatchArgv(const std::string& spec_path,
   if (!config_.account.empty()) argv.push_back("--account=" + config_.account);
   if (!config_.time.empty()) argv.push_back("--time=" + config_.time);
   if (config_.cpus_per_job > 0) argv.push_back(fmt::format("--cpus-per-task={}", config_.cpus_per_job));
-  if (config_.mem) {
-    uint64_t mib = (*config_.mem + (uint64_t{1} << 20) - 1) >> 20;
+  if (!memory) memory = config_.mem;
+  if (memory) {
+    uint64_t mib = (*memory + (uint64_t{1} << 20) - 1) >> 20;
     argv.push_back(fmt::format("--mem={}M", std::max<uint64_t>(1, mib)));
   }
   if (!config_.gpus_per_job.empty()) argv.push_back("--gres=gpu:" + config_.gpus_per_job);
@@ -133,7 +135,40 @@ Status SlurmLauncher::Run(const std::vector<std::string>& argv, std::string* out
   return CommandOutput(processes_, command, kCommandTimeout, out);
 }
 
-Status SlurmLauncher::Launch(const SpawnSpec& spec, pid_t* handle) {
+Status SlurmLauncher::Connect() {
+  std::string out;
+  Status status = Run({"scontrol", "show", "node", "--oneliner"}, &out);
+  if (!status.ok()) {
+    std::string why = LastLine(out);
+    if (why.find("not found") != std::string::npos) {
+      return Status::Error("scontrol is not on PATH (Slurm's client commands are needed: " + why +
+                           ")");
+    }
+    return Status::Error("the Slurm controller does not answer: " +
+                         (why.empty() ? status.message() : why));
+  }
+  uint64_t largest_mib = 0;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    largest_mib = std::max<uint64_t>(largest_mib, std::strtoull(Field(line, "RealMemory").c_str(), nullptr, 10));
+  }
+  if (!config_.partition.empty() &&
+      Run({"scontrol", "show", "partition", "--oneliner", config_.partition}, &out).ok()) {
+    uint64_t limit = std::strtoull(Field(out, "MaxMemPerNode").c_str(), nullptr, 10);
+    if (limit > 0) largest_mib = std::min(largest_mib, limit);
+  }
+  max_memory_ = largest_mib << 20;
+  return Status::Ok();
+}
+
+Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memory,
+                             pid_t* handle) {
+  if (memory && max_memory_ > 0 && *memory > max_memory_) {
+    return Status::Error(fmt::format(
+        "needs more than {:.1f} GiB: it would ask for {:.1f} GiB, and no node {}has more",
+        static_cast<double>(max_memory_) / (1 << 30), static_cast<double>(*memory) / (1 << 30),
+        config_.partition.empty() ? "" : "of partition " + config_.partition + " "));
+  }
   pid_t n = next_handle_++;
   std::string base = fmt::format("{}/{}", config_.dir, n - kFirstHandle + 1);
   Submitted submitted;
@@ -149,7 +184,7 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, pid_t* handle) {
   Status status = WriteAtomically(
       spec_path, json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!status.ok()) return status;
-  std::vector<std::string> argv = SbatchArgv(spec_path, base + ".slurm.out");
+  std::vector<std::string> argv = SbatchArgv(spec_path, base + ".slurm.out", memory);
   std::string out;
   for (int attempt = 1;; ++attempt) {
     out.clear();
@@ -172,13 +207,28 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, pid_t* handle) {
   return Status::Ok();
 }
 
+// An interrupt signals every running job at once: they are cancelled
+// together, by the next Wait, in one scancel per 100 jobs.
 void SlurmLauncher::Signal(pid_t handle, int /*signal*/) {
   auto it = active_.find(handle);
   if (it == active_.end() || it->second.cancelled) return;
   // scancel: SIGTERM to the job's processes, SIGKILL after the cluster's
   // KillWait; a pending job just leaves the queue.
-  std::string out;
-  if (Run({"scancel", it->second.job_id}, &out).ok()) it->second.cancelled = true;
+  it->second.cancelled = true;
+  to_cancel_.push_back(it->second.job_id);
+}
+
+void SlurmLauncher::CancelAsked() {
+  constexpr size_t kChunk = 100;
+  for (size_t from = 0; from < to_cancel_.size(); from += kChunk) {
+    std::vector<std::string> argv = {"scancel"};
+    size_t to = std::min(to_cancel_.size(), from + kChunk);
+    argv.insert(argv.end(), to_cancel_.begin() + static_cast<std::ptrdiff_t>(from),
+                to_cancel_.begin() + static_cast<std::ptrdiff_t>(to));
+    std::string out;
+    (void)Run(argv, &out);  // a job that ended meanwhile is not an error worth more
+  }
+  to_cancel_.clear();
 }
 
 void SlurmLauncher::CheckResults(std::vector<ProcessExit>* exits) {
@@ -250,6 +300,7 @@ void SlurmLauncher::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* i
   exits->clear();
   *interrupt = 0;
   auto deadline = Clock::now() + timeout;
+  CancelAsked();
   for (;;) {
     CheckResults(exits);
     auto now = Clock::now();

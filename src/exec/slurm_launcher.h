@@ -45,13 +45,19 @@ class SlurmLauncher : public Launcher {
   // interrupts; it must outlive the launcher. Creates `config.dir`.
   SlurmLauncher(SlurmConfig config, ProcessSet* processes);
 
-  Status Launch(const SpawnSpec& spec, pid_t* handle) override;
+  // Reads what the cluster offers: fails (with Slurm's message) when its
+  // commands are missing or the controller does not answer, so that a
+  // batch stops before submitting anything.
+  Status Connect();
+
+  Status Launch(const SpawnSpec& spec, std::optional<uint64_t> memory, pid_t* handle) override;
   void Signal(pid_t handle, int signal) override;
   void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) override;
 
   // The sbatch arguments for the spec at `spec_path` (for tests and docs).
   std::vector<std::string> SbatchArgv(const std::string& spec_path,
-                                      const std::string& slurm_output) const;
+                                      const std::string& slurm_output,
+                                      std::optional<uint64_t> memory = std::nullopt) const;
 
  private:
   struct Submitted {
@@ -60,6 +66,7 @@ class SlurmLauncher : public Launcher {
     bool cancelled = false;
   };
   void CheckResults(std::vector<ProcessExit>* exits);
+  void CancelAsked();  // scancel what Signal asked for, in chunks
   void CheckQueue(std::vector<ProcessExit>* exits);
   // How job `id` ended, from scontrol, for a job that left no result.
   ProcessExit EndOf(pid_t handle, const std::string& id);
@@ -70,7 +77,11 @@ class SlurmLauncher : public Launcher {
   ProcessSet* processes_;
   pid_t next_handle_;
   std::map<pid_t, Submitted> active_;
+  std::vector<std::string> to_cancel_;  // job ids Signal asked to cancel: one scancel per Wait
   std::chrono::steady_clock::time_point last_queue_check_{};
+  // The most memory a job can get: the largest node's RealMemory (and the
+  // partition's MaxMemPerNode when lower); 0 = unknown (Connect not called).
+  uint64_t max_memory_ = 0;
 };
 
 // Reads a result file the wrapper wrote; false when it is not there (yet)

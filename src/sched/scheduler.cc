@@ -1,6 +1,7 @@
 #include "sched/scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstddef>
 #include <string>
@@ -92,7 +93,12 @@ BatchResult Scheduler::Run(const Plan& plan) {
   counts_.skipped = static_cast<int64_t>(plan.skipped.size());
   observer_->OnBatchStart(counts_, now);
   for (const Job& job : plan.skipped) observer_->OnJobSkipped(job, counts_);
-  for (size_t i = 0; i < plan.to_run.size(); ++i) queue_.push_back({i, 1, now});
+  for (size_t i = 0; i < plan.to_run.size(); ++i) {
+    Pending pending;
+    pending.job = i;
+    pending.ready = now;
+    queue_.push_back(pending);
+  }
   // An interrupt that came while the batch was being set up (the signals are
   // taken from then on) stops it before anything starts.
   WaitResult pending = runner_->Wait(Millis(0));
@@ -513,6 +519,13 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
 // already); else a new worker starts and its learned base is added.
 AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView& host,
                                    const std::vector<DeviceView>& devices) const {
+  // memory_requests: a class whose memory is not known yet runs one job
+  // at a time, which asks for the executor's default and shows the peak.
+  if (config_.memory_requests && !need.ram && ClassInFlight(ClassOf(lead)) > 0) {
+    AdmitDecision decision;
+    decision.waiting = "learning memory use (first job)";
+    return decision;
+  }
   if (!config_.workers || !need.gpu || !config_.place_gpus) {
     return Admit(need, host, devices, config_.admission);
   }
@@ -530,6 +543,33 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
   std::optional<uint64_t> base = footprints_.Predict(BaseClassOf(ClassOf(lead)), 0).vram;
   if (need.vram && base) need.vram = *need.vram + *base;
   return Admit(need, host, devices, config_.admission);
+}
+
+int Scheduler::ClassInFlight(const std::string& job_class) const {
+  int n = 0;
+  for (const auto& run : slots_) n += run && run->use.job_class == job_class;
+  return n;
+}
+
+std::optional<uint64_t> Scheduler::MemoryRequest(const std::vector<size_t>& jobs,
+                                                 const JobNeed& need, const Pending& lead) const {
+  constexpr uint64_t kStep = uint64_t{64} << 20;
+  bool declared = config_.ram_per_job.has_value();
+  for (size_t index : jobs) declared |= plan_->to_run[index].ram.has_value();
+  std::optional<uint64_t> request;
+  if (declared) {
+    request = need.ram;
+  } else if (std::optional<uint64_t> learned =
+                 footprints_.Predict(ClassOf(plan_->to_run[jobs.front()]), UnitMeasure(jobs),
+                                     /*cautious=*/true)
+                     .rss) {
+    // A job over its --mem is killed, so not the class's typical peak but
+    // its largest (with the model's margin while few are known), + 10 %.
+    request = static_cast<uint64_t>(std::ceil(static_cast<double>(*learned) * 1.1));
+  }
+  if (lead.min_ram) request = std::max(request.value_or(0), *lead.min_ram);
+  if (!request) return std::nullopt;
+  return (*request + kStep - 1) / kStep * kStep;
 }
 
 // Whether the kernel's OOM killer killed anything since the unit started (its
@@ -614,6 +654,10 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   launch.cpu_fallback = lead.cpu_fallback;
   if (config_.place_gpus) {
     launch.gpu = decision.device >= 0 ? std::to_string(decision.device) : std::string();
+  }
+  if (config_.memory_requests) {
+    launch.ram = MemoryRequest(jobs, need, lead);
+    run.requested_ram = launch.ram;
   }
   Unit unit;
   for (size_t i = 0; i < run.members.size(); ++i) {
@@ -820,10 +864,17 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   UpdateReservations();
   if (stopping_) return false;
 
+  // memory_requests: the next attempt asks for at least 1.5x this one.
+  std::optional<uint64_t> more_ram;
+  if (config_.memory_requests) {
+    uint64_t asked = run.requested_ram ? *run.requested_ram : PeakRss(run, exit).value_or(0);
+    if (asked > 0) more_ram = asked + asked / 2;
+  }
   if (n > 1) {
     for (auto i = oom.rbegin(); i != oom.rend(); ++i) {
       Pending again = run.members[*i];
       again.attempt += 1;
+      if (more_ram) again.min_ram = more_ram;
       again.ready = now;
       queue_.push_front(again);
       ++counts_.oom_retries;
@@ -841,6 +892,7 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   again.ready = now + decision.delay;
   again.oom_failures = failures;
   again.cpu_fallback = false;
+  if (more_ram) again.min_ram = more_ram;
   if (decision.action == OomAction::kCpuFallback) {
     again.cpu_fallback = true;
     observer_->OnNotice(LogLevel::kWarn, lead.name + ": out of memory " + std::to_string(failures) +

@@ -67,6 +67,12 @@ struct SchedulerConfig {
   // first): the footprint model starts from them, so that a second batch of
   // a class packs from its first job.
   std::vector<LearnedFootprint> priors;
+  // --executor slurm: each launch asks for its memory (Launch::ram): a
+  // declared size, else the class's largest peak RSS (with the footprint
+  // model's margin while few are known) + 10 %, else the executor's
+  // default while one job of the class shows what it needs; after running
+  // out of memory, at least 1.5x what the attempt asked for.
+  bool memory_requests = false;
 };
 
 struct BatchResult {
@@ -99,6 +105,7 @@ class Scheduler {
     int oom_failures = 0;      // out-of-memory attempts so far
     bool cpu_fallback = false;  // run without a GPU
     bool requeued_lost = false; // --worker: requeued once already because its worker was lost
+    std::optional<uint64_t> min_ram;  // memory_requests: at least this, after an OOM
   };
   // One process (a unit): its jobs, lead first, as they were queued.
   struct Running {
@@ -107,6 +114,7 @@ class Scheduler {
     TimePoint start{};
     StartedJob started;
     bool cpu_fallback = false;
+    std::optional<uint64_t> requested_ram;  // memory_requests: what its launch asked for
     uint64_t measure = 0;      // UnitMeasure of its jobs, what footprints are learned against
     // --worker: a worker started for this request (its base memory is part
     // of what it uses), else the memory the worker held as it began.
@@ -165,6 +173,10 @@ class Scheduler {
   JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback, bool cautious) const;
   uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;
   bool Declared(const std::vector<size_t>& jobs) const;  // a VRAM size given by the user
+  // memory_requests: what a unit's launch asks for (SchedulerConfig).
+  std::optional<uint64_t> MemoryRequest(const std::vector<size_t>& jobs, const JobNeed& need,
+                                        const Pending& lead) const;
+  int ClassInFlight(const std::string& job_class) const;  // units of the class running
   std::vector<const JobUse*> RunningUses() const;
   void Refresh();  // a fresh snapshot: the ledger, and the log
   void LearnFromPlateaus();

@@ -879,6 +879,42 @@ TEST_F(SchedulerTest, CtlDrainLetsTheRunningFinishAndLeavesTheRest) {
   EXPECT_EQ(result.ExitCode(), 129);
 }
 
+// --executor slurm: a class's first job asks for the executor's default
+// memory and runs alone; the next ask for its largest peak RSS with the
+// model's margin for one sample (x 1.15), + 10 %, rounded up to 64 MiB.
+TEST_F(SchedulerTest, MemoryRequestsStartFromOneJobThenAskForThePeakPlusTenPercent) {
+  config.jobs = 4;
+  config.memory_requests = true;
+  for (const char* name : {"a", "b", "c"}) {
+    runner.scripts[name].attempts = {{100, 0}};
+    runner.scripts[name].max_rss_kb = 1024 * 1024;  // 1 GiB
+  }
+  BatchResult result = RunJobs({"a", "b", "c"});
+  EXPECT_EQ(result.ExitCode(), 0);
+  ASSERT_EQ(runner.launches.size(), 3u);
+  EXPECT_FALSE(runner.launches[0].ram.has_value());
+  EXPECT_GE(StartedAt(runner.log, "b"), 100) << "b started before a showed its memory";
+  EXPECT_EQ(runner.launches[1].ram, uint64_t{1344} << 20);  // 1.265 GiB, rounded up
+  EXPECT_EQ(runner.launches[2].ram, uint64_t{1344} << 20);
+  EXPECT_EQ(StartedAt(runner.log, "c"), StartedAt(runner.log, "b"));
+}
+
+// After running out of memory, the next attempt asks for 1.5x as much.
+TEST_F(SchedulerTest, AnAttemptThatRanOutOfMemoryIsRetriedWithHalfAsMuchMoreMemory) {
+  config.memory_requests = true;
+  config.ram_per_job = uint64_t{1} << 30;
+  config.oom.retry_delay = milliseconds(0);
+  runner.scripts["x"].attempts = {{100, -9}, {100, -9}, {100, 0}};
+  runner.reports_oom.insert("x");
+  BatchResult result = RunJobs({"x"});
+  EXPECT_EQ(result.ExitCode(), 0);
+  ASSERT_EQ(runner.launches.size(), 3u);
+  EXPECT_EQ(runner.launches[0].ram, uint64_t{1024} << 20);  // declared: as given
+  EXPECT_EQ(runner.launches[1].ram, uint64_t{1536} << 20);
+  EXPECT_EQ(runner.launches[2].ram, uint64_t{2304} << 20);
+  EXPECT_EQ(result.counts.oom_retries, 2);
+}
+
 // A signal during a drain stops the running jobs.
 TEST_F(SchedulerTest, ASignalDuringADrainStopsTheRunning) {
   runner.scripts["a"].attempts = {{5000, 0}};

@@ -15,12 +15,16 @@ namespace {
 
 class SlurmTest : public E2eTest {
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpTestSuite() { StartCluster(false); }
+  // `cgroup`: with memory enforcement (cluster.sh --cgroup).
+  static void StartCluster(bool cgroup) {
     if (access("/usr/sbin/slurmctld", X_OK) != 0) return;  // each test skips
     cluster_ = new test::TempDir("headroom-slurm");
     RunOptions options;
     options.timeout_s = 60;
-    Process start({"/bin/bash", HEADROOM_SLURM_CLUSTER, "start", cluster_->path()}, options);
+    std::vector<std::string> argv = {"/bin/bash", HEADROOM_SLURM_CLUSTER, "start", cluster_->path()};
+    if (cgroup) argv.push_back("--cgroup");
+    Process start(argv, options);
     RunResult r = start.Wait(60);
     if (r.exit_code == 0) {
       conf_ = cluster_->path() + "/slurm.conf";
@@ -116,6 +120,48 @@ TEST_F(SlurmTest, AnInterruptCancelsTheBatchsSlurmJobs) {
     queue = Queue();
   }
   EXPECT_EQ(queue.find("headroom-"), std::string::npos) << "still queued after the interrupt: " << queue;
+}
+
+// On a cluster that enforces --mem: a job over its memory ends
+// OUT_OF_MEMORY and runs again asking for 1.5x as much, until it fits.
+class SlurmMemoryTest : public SlurmTest {
+ protected:
+  static void SetUpTestSuite() { StartCluster(true); }
+};
+
+TEST_F(SlurmMemoryTest, OutOfMemoryIsRetriedWithMoreMemory) {
+  std::string job = Script("big.py", "import sys, time\n"
+                                     "data = b'x' * (200 * 1024 * 1024)\n"
+                                     "time.sleep(0.5)\n"
+                                     "print(len(data) >> 20)\n");
+  RunResult r = Slurm({"run", "--ram-per-job", "100M", "--oom-retries", "3", "--retry-delay", "0s",
+                       "--", "python3", job, ":::", "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "200\n");
+  EXPECT_TRUE(Contains(r.err, "out of memory")) << r.err;
+  // 100M, then 150M, then 225M: two retries.
+  RunResult status = Hr({"status", "--json"});
+  EXPECT_TRUE(Contains(status.out, "\"oom_retries\":2")) << status.out;
+}
+
+// The largest node bounds what a job may ask for (and so the retries): past
+// it the job fails saying so, without being submitted.
+TEST_F(SlurmTest, AJobThatNeedsMoreThanAnyNodeFailsSayingSo) {
+  RunResult r = Slurm({"run", "--ram-per-job", "64T", "--", "true", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.err, "needs more than")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "no node has more")) << r.err;
+}
+
+// Without Slurm's commands (or a controller that answers), nothing is
+// submitted: exit 2 naming the problem. (A controller that does not answer
+// takes Slurm's own timeout, ~10 s, to say so: not tested here.)
+TEST_F(SlurmTest, NoSlurmCommandsIsAnErrorBeforeAnythingRuns) {
+  RunOptions options = SlurmOpts();
+  options.env.push_back("PATH=" + Path("empty"));
+  RunResult r = Hr({"run", "--executor", "slurm", "--", "/bin/true", ":::", "a"}, options);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(Contains(r.err, "--executor slurm: scontrol is not on PATH")) << r.err;
 }
 
 }  // namespace

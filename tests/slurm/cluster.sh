@@ -2,8 +2,11 @@
 # A private single-node Slurm cluster on loopback, for the tests: every
 # daemon in the foreground under setsid, all state, keys, sockets and logs
 # in DIR, nothing of the machine's own Slurm or munge touched.
-#   tests/slurm/cluster.sh start DIR   prints "export SLURM_CONF=...; export PATH=..."
+#   tests/slurm/cluster.sh start DIR [--cgroup]   prints "export SLURM_CONF=..."
 #   tests/slurm/cluster.sh stop DIR
+# --cgroup: jobs run in memory cgroups that enforce --mem (an over-limit job
+# ends OUT_OF_MEMORY), as on a production cluster; without it, start-up is
+# faster and nothing is enforced.
 # Needs slurm-wlm and munge (scripts/setup.sh installs them). Ports are
 # picked free per cluster so that two can run side by side.
 set -euo pipefail
@@ -12,9 +15,14 @@ usage() {
   echo "usage: tests/slurm/cluster.sh start|stop DIR" >&2
   exit 2
 }
-(($# == 2)) || usage
+(($# == 2 || $# == 3)) || usage
 action="$1"
 dir="$2"
+cgroup=0
+if (($# == 3)); then
+  [[ "$3" == --cgroup ]] || usage
+  cgroup=1
+fi
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -81,9 +89,15 @@ SlurmctldPidFile=$dir/run/slurmctld.pidfile
 SlurmdPidFile=$dir/run/slurmd.pidfile
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
+$(if ((cgroup)); then
+  echo "ProctrackType=proctrack/cgroup"
+  echo "TaskPlugin=task/cgroup"
+  echo "JobAcctGatherType=jobacct_gather/cgroup"
+else
+  echo "ProctrackType=proctrack/linuxproc"
+  echo "TaskPlugin=task/none"
+  echo "JobAcctGatherType=jobacct_gather/none"
+fi)
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 SchedulerType=sched/backfill
@@ -98,6 +112,19 @@ MpiDefault=none
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+if ((cgroup)); then
+  # Slurm reads cgroup.conf beside slurm.conf. cgroup v2 where the machine
+  # has it unified, else v1.
+  plugin=cgroup/v1
+  [[ -f /sys/fs/cgroup/cgroup.controllers ]] && plugin=cgroup/v2
+  cat >"$dir/cgroup.conf" <<EOF
+CgroupPlugin=$plugin
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainRAMSpace=yes
+ConstrainSwapSpace=yes
+AllowedSwapSpace=0
+EOF
+fi
 export SLURM_CONF="$dir/slurm.conf"
 setsid slurmctld -D -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
 echo $! >"$dir/slurmctld.pid"
