@@ -238,7 +238,10 @@ Status OpenJournal(const std::vector<ConfigEntry>& effective, Plan* plan, Batch*
     return Status::Ok();
   }
   auto stop_leftovers = [b](int64_t id) {
-    int stopped = StopTagged(BatchTag(b->options.state_dir, id), b->options.kill_grace);
+    // Its Slurm jobs first (whatever --executor this run uses): queued ones
+    // must not start meanwhile. Then its processes on this machine.
+    int stopped = CancelSlurmLeftovers(b->options.state_dir, id, &b->processes);
+    stopped += StopTagged(BatchTag(b->options.state_dir, id), b->options.kill_grace);
     if (stopped == 0) return;
     b->leftovers_notice = fmt::format(
         "stopped {} process(es) of batch {} that a killed headroom left running", stopped, id);

@@ -86,6 +86,40 @@ std::string Field(const std::string& line, const std::string& key) {
 
 }  // namespace
 
+int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet* processes) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  std::string prefix = fmt::format("batch-{}-", batch);
+  std::vector<std::string> ids;
+  for (const fs::directory_entry& run : fs::directory_iterator(fs::path(state_dir) / "slurm", error)) {
+    if (run.path().filename().string().rfind(prefix, 0) != 0) continue;
+    std::error_code inner;
+    for (const fs::directory_entry& file : fs::directory_iterator(run.path(), inner)) {
+      std::string path = file.path().string();
+      const std::string suffix = ".jobid";
+      if (path.size() <= suffix.size() || path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        continue;
+      }
+      std::string base = path.substr(0, path.size() - suffix.size());
+      ProcessExit ended;
+      if (ReadSlurmResult(base + ".result.json", &ended)) continue;
+      std::string id = ReadWhole(path);
+      id = id.substr(0, id.find('\n'));
+      if (!id.empty()) ids.push_back(id);
+      fs::remove(path, inner);  // asked once; a later resume does not ask again
+    }
+  }
+  constexpr size_t kChunk = 100;
+  for (size_t from = 0; from < ids.size(); from += kChunk) {
+    std::vector<std::string> argv = {"scancel"};
+    argv.insert(argv.end(), ids.begin() + static_cast<std::ptrdiff_t>(from),
+                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kChunk)));
+    std::string out;
+    (void)CommandOutput(processes, argv, kCommandTimeout, &out);
+  }
+  return static_cast<int>(ids.size());
+}
+
 bool ReadSlurmResult(const std::string& path, ProcessExit* exit) {
   std::string text = ReadWhole(path);
   if (text.empty()) return false;
@@ -172,6 +206,7 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memo
   pid_t n = next_handle_++;
   std::string base = fmt::format("{}/{}", config_.dir, n - kFirstHandle + 1);
   Submitted submitted;
+  submitted.base = base;
   submitted.result_path = base + ".result.json";
   std::remove(submitted.result_path.c_str());
   nlohmann::json json = {{"path", spec.path},
@@ -202,6 +237,8 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memo
     return Status::Error("sbatch printed no job id: " + LastLine(out));
   }
   submitted.job_id = id;
+  // For a resume after a kill (CancelSlurmLeftovers).
+  (void)WriteAtomically(base + ".jobid", id + "\n");
   active_[n] = submitted;
   *handle = n;
   return Status::Ok();
@@ -231,12 +268,24 @@ void SlurmLauncher::CancelAsked() {
   to_cancel_.clear();
 }
 
+// A job's files once it has ended: Slurm's own output stays when it said
+// something (a node's complaint is worth reading next to the job's logs).
+static void RemoveJobFiles(const std::string& base) {
+  for (const char* suffix : {".spec.json", ".result.json", ".jobid"}) {
+    std::remove((base + suffix).c_str());
+  }
+  struct stat st;
+  std::string slurm_out = base + ".slurm.out";
+  if (stat(slurm_out.c_str(), &st) == 0 && st.st_size == 0) std::remove(slurm_out.c_str());
+}
+
 void SlurmLauncher::CheckResults(std::vector<ProcessExit>* exits) {
   for (auto it = active_.begin(); it != active_.end();) {
     ProcessExit exit;
     if (ReadSlurmResult(it->second.result_path, &exit)) {
       exit.pid = it->first;
       exits->push_back(exit);
+      RemoveJobFiles(it->second.base);
       it = active_.erase(it);
     } else {
       ++it;
@@ -292,6 +341,7 @@ void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
       exit = EndOf(it->first, it->second.job_id);
     }
     exits->push_back(exit);
+    RemoveJobFiles(it->second.base);
     it = active_.erase(it);
   }
 }

@@ -61,6 +61,7 @@ class SlurmLauncher : public Launcher {
 
  private:
   struct Submitted {
+    std::string base;  // <dir>/<n>: its .spec.json, .result.json, .jobid, .slurm.out
     std::string job_id;
     std::string result_path;
     bool cancelled = false;
@@ -83,6 +84,13 @@ class SlurmLauncher : public Launcher {
   // partition's MaxMemPerNode when lower); 0 = unknown (Connect not called).
   uint64_t max_memory_ = 0;
 };
+
+// A resume of batch `batch` after its headroom was killed: cancels the
+// batch's Slurm jobs that earlier runs submitted (the `N.jobid` files under
+// <state_dir>/slurm/batch-<batch>-*/) and that left no result, so that
+// what runs again never runs twice at once. Returns how many it asked
+// Slurm to cancel (scancel of a job that has ended meanwhile is harmless).
+int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet* processes);
 
 // Reads a result file the wrapper wrote; false when it is not there (yet)
 // or not complete.

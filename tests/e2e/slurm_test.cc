@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <set>
+#include <sstream>
 
 #include "harness.h"
 
@@ -142,6 +143,45 @@ TEST_F(SlurmMemoryTest, OutOfMemoryIsRetriedWithMoreMemory) {
   // 100M, then 150M, then 225M: two retries.
   RunResult status = Hr({"status", "--json"});
   EXPECT_TRUE(Contains(status.out, "\"oom_retries\":2")) << status.out;
+}
+
+// kill -9 of the submitting headroom leaves its Slurm jobs queued or
+// running; a resume cancels them before it runs those jobs again, so that
+// no job runs twice at once.
+TEST_F(SlurmTest, AResumeAfterKillNineCancelsTheJobsTheKilledRunLeft) {
+  std::string job = Script("job.sh", "[ -e \"" + Path("go") + "\" ] && exit 0\n"
+                                     "echo started > \"" + Path("started_") + "$1\"\n"
+                                     "sleep 120\n");
+  // --ram-per-job: both start at once (no job first shows what they need).
+  std::vector<std::string> args = {"run", "--executor", "slurm", "--slurm-poll", "200ms",
+                                   "--ram-per-job", "64M", "-j", "2", "--", job, ":::", "a", "b"};
+  auto p = Start(args, SlurmOpts());
+  ASSERT_TRUE(p->PumpUntil([&] { return FileExists(Path("started_a")) && FileExists(Path("started_b")); }, 30))
+      << p->err();
+  p->Signal(SIGKILL);
+  p->Wait(10);
+  std::vector<std::string> orphans;
+  std::istringstream listed(Queue());
+  for (std::string id, name; listed >> id >> name;) {
+    if (name.rfind("headroom-", 0) == 0) orphans.push_back(id);
+  }
+  ASSERT_EQ(orphans.size(), 2u) << "the killed run's jobs are gone already";
+  WriteFile(Path("go"), "");
+  args.insert(args.begin() + 1, "--resume");
+  RunResult r = Hr(args, SlurmOpts());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // 2 Slurm jobs (and, the node being this machine, their processes too).
+  EXPECT_TRUE(Contains(r.err, "process(es) of batch 1 that a killed headroom left running")) << r.err;
+  for (const std::string& id : orphans) {
+    Process show({"/usr/bin/scontrol", "show", "job", "-o", id}, SlurmOpts());
+    EXPECT_TRUE(Contains(show.Wait(30).out, "JobState=CANCELLED")) << "job " << id;
+  }
+  std::string queue = Queue();
+  for (double deadline = Now() + 30; queue.find("headroom-") != std::string::npos && Now() < deadline;) {
+    usleep(100 * 1000);
+    queue = Queue();
+  }
+  EXPECT_EQ(queue.find("headroom-"), std::string::npos) << "left running: " << queue;
 }
 
 // The largest node bounds what a job may ask for (and so the retries): past
