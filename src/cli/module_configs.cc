@@ -136,6 +136,7 @@ SlurmConfig SlurmConfigOf(const Options& options) {
   config.cpus_per_job = options.cpus_per_job;
   config.mem = options.ram_per_job;
   config.poll = options.slurm_poll;
+  config.arrays = options.slurm_array;
   std::string error;
   (void)SplitShellWords(options.slurm_extra, &config.extra, &error);
   return config;

@@ -427,6 +427,17 @@ constexpr OptionSpec kSpecs[] = {
        o->slurm_extra = Last(w);
        return Status::Ok();
      }},
+    {"slurm-array", 0, "auto|off", ValueKind::kScalar, OptionScope::kEverywhere, "auto", kSlurm,
+     "auto: jobs started together with the same request go as job arrays (below the "
+     "cluster's MaxArraySize); off: one sbatch per job",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       const std::string& v = Last(w);
+       if (v != "auto" && v != "off") {
+         return Status::Error(fmt::format("'{}' is not an array mode (expected auto or off)", v));
+       }
+       o->slurm_array = v == "auto";
+       return Status::Ok();
+     }},
     {"slurm-poll", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "2s", kSlurm,
      "how often one squeue call checks the batch's jobs (results are seen sooner)",
      [](const Words& w, unsigned, Options* o, std::string*) {

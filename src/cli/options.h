@@ -126,6 +126,7 @@ struct Options {
   std::string slurm_partition, slurm_account, slurm_time, gpus_per_job;
   std::string slurm_extra;              // --slurm-extra, unsplit
   int cpus_per_job = 0;                 // --cpus-per-job
+  bool slurm_array = true;              // --slurm-array auto|off
   Millis slurm_poll{2000};              // --slurm-poll
   std::string slurm_spec;               // slurm-exec SPEC (hidden)
   std::string report_json;              // --report FILE.json: write the JSON report at the end

@@ -5,11 +5,13 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "exec/process_set.h"
 
@@ -67,7 +69,33 @@ bool WriteResult(const std::string& path, const nlohmann::json& result) {
 
 }  // namespace
 
-int RunSlurmUnit(const std::string& spec_path, const std::vector<std::string>& node_env) {
+// An array task's spec: line SLURM_ARRAY_TASK_ID of the list `path`.
+std::string ArrayTaskSpec(const std::string& path, const std::vector<std::string>& node_env) {
+  constexpr std::string_view kTask = "SLURM_ARRAY_TASK_ID=";
+  long task = -1;
+  for (const std::string& entry : node_env) {
+    if (entry.rfind(kTask, 0) == 0) task = std::strtol(entry.c_str() + kTask.size(), nullptr, 10);
+  }
+  std::ifstream list(path);
+  std::string line;
+  for (long i = 0; task >= 0 && std::getline(list, line); ++i) {
+    if (i == task) return line;
+  }
+  return "";
+}
+
+int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>& node_env) {
+  std::string spec_path = spec_or_list;
+  const std::string kList = ".specs";
+  if (spec_or_list.size() > kList.size() &&
+      spec_or_list.compare(spec_or_list.size() - kList.size(), kList.size(), kList) == 0) {
+    spec_path = ArrayTaskSpec(spec_or_list, node_env);
+    if (spec_path.empty()) {
+      std::fprintf(stderr, "headroom slurm-exec: %s: no spec for this array task\n",
+                   spec_or_list.c_str());
+      return 2;
+    }
+  }
   std::ifstream in(spec_path);
   std::stringstream text;
   text << in.rdbuf();

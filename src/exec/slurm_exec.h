@@ -1,5 +1,6 @@
 // `headroom slurm-exec SPEC` (hidden): what a Slurm job of --executor slurm
-// runs on its node. SPEC is the JSON the SlurmLauncher wrote: the program,
+// runs on its node (for an array, SPEC is a list of specs, one per line, and
+// the task runs line SLURM_ARRAY_TASK_ID). SPEC is the JSON the SlurmLauncher wrote: the program,
 // argv, environment and log files the ProcessRunner prepared. It runs them
 // as the local runner would (its own process group, stdin /dev/null, the
 // logs), passes a SIGTERM from scancel on to the program's group, and

@@ -142,7 +142,8 @@ SlurmLauncher::SlurmLauncher(SlurmConfig config, ProcessSet* processes)
 
 std::vector<std::string> SlurmLauncher::SbatchArgv(const std::string& spec_path,
                                                    const std::string& slurm_output,
-                                                   std::optional<uint64_t> memory) const {
+                                                   std::optional<uint64_t> memory,
+                                                   size_t array_size) const {
   std::vector<std::string> argv = {"sbatch",   "--parsable", "--job-name", config_.job_name,
                                    "--chdir",  config_.cwd,  "--output",   slurm_output,
                                    "--open-mode=append"};
@@ -156,6 +157,7 @@ std::vector<std::string> SlurmLauncher::SbatchArgv(const std::string& spec_path,
     argv.push_back(fmt::format("--mem={}M", std::max<uint64_t>(1, mib)));
   }
   if (!config_.gpus_per_job.empty()) argv.push_back("--gres=gpu:" + config_.gpus_per_job);
+  if (array_size > 0) argv.push_back(fmt::format("--array=0-{}", array_size - 1));
   argv.insert(argv.end(), config_.extra.begin(), config_.extra.end());
   argv.push_back("--wrap");
   argv.push_back("exec " + ShellJoin({config_.self, "slurm-exec", spec_path}));
@@ -192,6 +194,15 @@ Status SlurmLauncher::Connect() {
     if (limit > 0) largest_mib = std::min(largest_mib, limit);
   }
   max_memory_ = largest_mib << 20;
+  if (Run({"scontrol", "show", "config"}, &out).ok()) {
+    std::istringstream config(out);
+    for (std::string line; std::getline(config, line);) {
+      if (line.rfind("MaxArraySize", 0) != 0) continue;
+      // "MaxArraySize            = 1001": indices 0 .. 1000.
+      unsigned long long size = std::strtoull(line.substr(line.find('=') + 1).c_str(), nullptr, 10);
+      if (size > 0) max_array_size_ = static_cast<size_t>(size);
+    }
+  }
   return Status::Ok();
 }
 
@@ -219,8 +230,26 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memo
   Status status = WriteAtomically(
       spec_path, json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!status.ok()) return status;
-  std::vector<std::string> argv = SbatchArgv(spec_path, base + ".slurm.out", memory);
+  submitted.slurm_output = base + ".slurm.out";
+  submitted.memory = memory;
+  if (config_.arrays) {
+    active_[n] = submitted;
+    queued_.push_back(n);
+    *handle = n;
+    return Status::Ok();
+  }
+  std::string id;
+  status = Submit(SbatchArgv(spec_path, submitted.slurm_output, memory), &id);
+  if (!status.ok()) return status;
+  active_[n] = submitted;
+  Submitted_(n, id);
+  *handle = n;
+  return Status::Ok();
+}
+
+Status SlurmLauncher::Submit(const std::vector<std::string>& argv, std::string* id) {
   std::string out;
+  Status status;
   for (int attempt = 1;; ++attempt) {
     out.clear();
     status = Run(argv, &out);
@@ -229,26 +258,89 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memo
   }
   if (!status.ok()) {
     std::string why = LastLine(out);
-    return Status::Error("sbatch: " + (why.empty() ? status.message() : why));
+    if (why.empty()) why = status.message();
+    return Status::Error(why.rfind("sbatch:", 0) == 0 ? why : "sbatch: " + why);
   }
-  std::string id = LastLine(out);
-  id = id.substr(0, id.find(';'));
-  if (id.empty() || id.find_first_not_of("0123456789_") != std::string::npos) {
+  *id = LastLine(out);
+  *id = id->substr(0, id->find(';'));
+  if (id->empty() || id->find_first_not_of("0123456789") != std::string::npos) {
     return Status::Error("sbatch printed no job id: " + LastLine(out));
   }
-  submitted.job_id = id;
-  // For a resume after a kill (CancelSlurmLeftovers).
-  (void)WriteAtomically(base + ".jobid", id + "\n");
-  active_[n] = submitted;
-  *handle = n;
   return Status::Ok();
 }
+
+void SlurmLauncher::Submitted_(pid_t handle, const std::string& id) {
+  Submitted& job = active_.at(handle);
+  job.job_id = id;
+  // For a resume after a kill (CancelSlurmLeftovers).
+  (void)WriteAtomically(job.base + ".jobid", id + "\n");
+}
+
+void SlurmLauncher::EndUnsubmitted(pid_t handle, const std::string& why, int signal) {
+  ProcessExit exit;
+  exit.pid = handle;
+  if (signal != 0) {
+    exit.signal = signal;
+  } else {
+    exit.exit_code = 1;
+  }
+  exit.note = why;
+  ended_.push_back(exit);
+  std::remove((active_.at(handle).base + ".spec.json").c_str());
+  active_.erase(handle);
+}
+
+void SlurmLauncher::Flush() {
+  // Same request, same array; in launch order.
+  std::map<std::optional<uint64_t>, std::vector<pid_t>> groups;
+  for (pid_t handle : queued_) groups[active_.at(handle).memory].push_back(handle);
+  queued_.clear();
+  for (const auto& [memory, handles] : groups) {
+    for (size_t from = 0; from < handles.size(); from += max_array_size_) {
+      std::vector<pid_t> chunk(handles.begin() + static_cast<std::ptrdiff_t>(from),
+                               handles.begin() + static_cast<std::ptrdiff_t>(
+                                                     std::min(handles.size(), from + max_array_size_)));
+      std::string id;
+      if (chunk.size() == 1) {
+        Submitted& job = active_.at(chunk.front());
+        Status status = Submit(SbatchArgv(job.base + ".spec.json", job.slurm_output, memory), &id);
+        if (status.ok()) {
+          Submitted_(chunk.front(), id);
+        } else {
+          EndUnsubmitted(chunk.front(), status.message());
+        }
+        continue;
+      }
+      std::string list = fmt::format("{}/array-{}", config_.dir, ++arrays_submitted_);
+      std::string specs;
+      for (pid_t handle : chunk) specs += active_.at(handle).base + ".spec.json\n";
+      Status status = WriteAtomically(list + ".specs", specs);
+      if (status.ok()) {
+        status = Submit(SbatchArgv(list + ".specs", list + "-%a.slurm.out", memory, chunk.size()), &id);
+      }
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        if (!status.ok()) {
+          EndUnsubmitted(chunk[i], status.message());
+          continue;
+        }
+        active_.at(chunk[i]).slurm_output = fmt::format("{}-{}.slurm.out", list, i);
+        Submitted_(chunk[i], fmt::format("{}_{}", id, i));
+      }
+    }
+  }
+}
+
 
 // An interrupt signals every running job at once: they are cancelled
 // together, by the next Wait, in one scancel per 100 jobs.
 void SlurmLauncher::Signal(pid_t handle, int /*signal*/) {
   auto it = active_.find(handle);
   if (it == active_.end() || it->second.cancelled) return;
+  if (it->second.job_id.empty()) {  // still queued here: Slurm never saw it
+    queued_.erase(std::remove(queued_.begin(), queued_.end(), handle), queued_.end());
+    EndUnsubmitted(handle, "cancelled before it was submitted", SIGTERM);
+    return;
+  }
   // scancel: SIGTERM to the job's processes, SIGKILL after the cluster's
   // KillWait; a pending job just leaves the queue.
   it->second.cancelled = true;
@@ -270,12 +362,11 @@ void SlurmLauncher::CancelAsked() {
 
 // A job's files once it has ended: Slurm's own output stays when it said
 // something (a node's complaint is worth reading next to the job's logs).
-static void RemoveJobFiles(const std::string& base) {
+static void RemoveJobFiles(const std::string& base, const std::string& slurm_out) {
   for (const char* suffix : {".spec.json", ".result.json", ".jobid"}) {
     std::remove((base + suffix).c_str());
   }
   struct stat st;
-  std::string slurm_out = base + ".slurm.out";
   if (stat(slurm_out.c_str(), &st) == 0 && st.st_size == 0) std::remove(slurm_out.c_str());
 }
 
@@ -285,7 +376,7 @@ void SlurmLauncher::CheckResults(std::vector<ProcessExit>* exits) {
     if (ReadSlurmResult(it->second.result_path, &exit)) {
       exit.pid = it->first;
       exits->push_back(exit);
-      RemoveJobFiles(it->second.base);
+      RemoveJobFiles(it->second.base, it->second.slurm_output);
       it = active_.erase(it);
     } else {
       ++it;
@@ -322,14 +413,16 @@ ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
 
 void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
   std::string out;
-  if (!Run({"squeue", "--noheader", "--format=%i", "--name=" + config_.job_name}, &out).ok()) {
+  // --array: each array task on a line of its own ("42_3"), pending ones too.
+  if (!Run({"squeue", "--noheader", "--array", "--format=%i", "--name=" + config_.job_name}, &out)
+           .ok()) {
     return;  // the controller is busy: ask again next time
   }
   std::set<std::string> queued;
   std::istringstream in(out);
   for (std::string id; in >> id;) queued.insert(id);
   for (auto it = active_.begin(); it != active_.end();) {
-    if (queued.count(it->second.job_id) > 0) {
+    if (it->second.job_id.empty() || queued.count(it->second.job_id) > 0) {
       ++it;
       continue;
     }
@@ -341,7 +434,7 @@ void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
       exit = EndOf(it->first, it->second.job_id);
     }
     exits->push_back(exit);
-    RemoveJobFiles(it->second.base);
+    RemoveJobFiles(it->second.base, it->second.slurm_output);
     it = active_.erase(it);
   }
 }
@@ -350,7 +443,11 @@ void SlurmLauncher::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* i
   exits->clear();
   *interrupt = 0;
   auto deadline = Clock::now() + timeout;
+  Flush();
   CancelAsked();
+  exits->insert(exits->end(), ended_.begin(), ended_.end());
+  ended_.clear();
+  if (!exits->empty()) return;
   for (;;) {
     CheckResults(exits);
     auto now = Clock::now();

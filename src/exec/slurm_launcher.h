@@ -37,6 +37,10 @@ struct SlurmConfig {
   int cpus_per_job = 0;                  // --cpus-per-job; 0 = Slurm's default
   std::optional<uint64_t> mem;           // --ram-per-job, bytes: sbatch --mem
   Millis poll{2000};                     // --slurm-poll
+  // --slurm-array auto: the jobs started together with the same request
+  // go as job arrays (chunked below the cluster's MaxArraySize), submitted
+  // at the next Wait; off: one sbatch per job, at once.
+  bool arrays = true;
 };
 
 class SlurmLauncher : public Launcher {
@@ -55,17 +59,31 @@ class SlurmLauncher : public Launcher {
   void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) override;
 
   // The sbatch arguments for the spec at `spec_path` (for tests and docs).
+  // `array_size` > 0: an array of that many tasks, `spec_path` then being
+  // the list of their specs.
   std::vector<std::string> SbatchArgv(const std::string& spec_path,
                                       const std::string& slurm_output,
-                                      std::optional<uint64_t> memory = std::nullopt) const;
+                                      std::optional<uint64_t> memory = std::nullopt,
+                                      size_t array_size = 0) const;
 
  private:
   struct Submitted {
-    std::string base;  // <dir>/<n>: its .spec.json, .result.json, .jobid, .slurm.out
-    std::string job_id;
+    std::string base;  // <dir>/<n>: its .spec.json, .result.json, .jobid
+    std::string job_id;  // "42", or "42_3" for task 3 of array 42; "" until submitted
     std::string result_path;
+    std::string slurm_output;  // what Slurm itself printed for it
+    std::optional<uint64_t> memory;
     bool cancelled = false;
   };
+  // Submits what Launch queued (arrays on): one sbatch per group of the
+  // same request and chunk of MaxArraySize; a group that Slurm refuses
+  // ends its jobs with Slurm's message.
+  void Flush();
+  // One sbatch for `argv`, retried while the controller does not answer;
+  // the job id, or an error with Slurm's message.
+  Status Submit(const std::vector<std::string>& argv, std::string* id);
+  void Submitted_(pid_t handle, const std::string& id);  // records the id (and its .jobid file)
+  void EndUnsubmitted(pid_t handle, const std::string& why, int signal = 0);
   void CheckResults(std::vector<ProcessExit>* exits);
   void CancelAsked();  // scancel what Signal asked for, in chunks
   void CheckQueue(std::vector<ProcessExit>* exits);
@@ -79,6 +97,10 @@ class SlurmLauncher : public Launcher {
   pid_t next_handle_;
   std::map<pid_t, Submitted> active_;
   std::vector<std::string> to_cancel_;  // job ids Signal asked to cancel: one scancel per Wait
+  std::vector<pid_t> queued_;           // launched, not submitted yet (arrays)
+  std::vector<ProcessExit> ended_;      // ended before Slurm saw them: the next Wait reports them
+  size_t max_array_size_ = 1000;        // from scontrol show config (MaxArraySize)
+  int arrays_submitted_ = 0;
   std::chrono::steady_clock::time_point last_queue_check_{};
   // The most memory a job can get: the largest node's RealMemory (and the
   // partition's MaxMemPerNode when lower); 0 = unknown (Connect not called).

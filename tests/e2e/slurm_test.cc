@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -17,12 +18,14 @@ namespace {
 class SlurmTest : public E2eTest {
  protected:
   static void SetUpTestSuite() { StartCluster(false); }
-  // `cgroup`: with memory enforcement (cluster.sh --cgroup).
-  static void StartCluster(bool cgroup) {
+  // `cgroup`: with memory enforcement (cluster.sh --cgroup);
+  // `max_array_size`: the cluster's MaxArraySize, when not the default.
+  static void StartCluster(bool cgroup, const std::string& max_array_size = "") {
     if (access("/usr/sbin/slurmctld", X_OK) != 0) return;  // each test skips
     cluster_ = new test::TempDir("headroom-slurm");
     RunOptions options;
     options.timeout_s = 60;
+    if (!max_array_size.empty()) options.env.push_back("CLUSTER_MAX_ARRAY_SIZE=" + max_array_size);
     std::vector<std::string> argv = {"/bin/bash", HEADROOM_SLURM_CLUSTER, "start", cluster_->path()};
     if (cgroup) argv.push_back("--cgroup");
     Process start(argv, options);
@@ -121,6 +124,44 @@ TEST_F(SlurmTest, AnInterruptCancelsTheBatchsSlurmJobs) {
     queue = Queue();
   }
   EXPECT_EQ(queue.find("headroom-"), std::string::npos) << "still queued after the interrupt: " << queue;
+}
+
+// Jobs started together go as job arrays, chunked below MaxArraySize (3
+// here: indices 0-2); a lone one as a plain job; --slurm-array off: none.
+class SlurmArrayTest : public SlurmTest {
+ protected:
+  static void SetUpTestSuite() { StartCluster(false, "3"); }
+};
+
+TEST_F(SlurmArrayTest, JobsStartedTogetherGoAsArraysChunkedBelowMaxArraySize) {
+  std::string job = Script("job.sh", "echo \"${SLURM_ARRAY_JOB_ID:-none} ${SLURM_ARRAY_TASK_ID:-none}\" > \"$2\"\n");
+  std::vector<std::string> args = {"run", "--ram-per-job", "64M", "-j", "7", "--output-dir",
+                                   Path("out"), "--", job, "{}", "{out}", ":::"};
+  for (int i = 1; i <= 7; ++i) args.push_back(std::to_string(i));
+  RunResult r = Slurm(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, int> tasks_per_array;
+  int plain = 0;
+  for (int i = 1; i <= 7; ++i) {
+    std::istringstream in(ReadFile(Path("out/" + std::to_string(i))));
+    std::string array, task;
+    in >> array >> task;
+    if (array == "none") {
+      ++plain;
+      continue;
+    }
+    ++tasks_per_array[array];
+    EXPECT_LE(std::stoi(task), 2) << "task index past MaxArraySize - 1";
+  }
+  EXPECT_EQ(tasks_per_array.size(), 2u) << "7 jobs: arrays of 3 and 3, and one plain job";
+  EXPECT_EQ(plain, 1);
+
+  args[1] = "--slurm-array";
+  args[2] = "off";
+  args[6] = Path("out2");
+  r = Slurm(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(Path("out2/1")), "none none\n");
 }
 
 // On a cluster that enforces --mem: a job over its memory ends

@@ -60,6 +60,7 @@ done
 mkdir -p "$dir"/{state,spool,log,run}
 dir="$(cd "$dir" && pwd)"
 user="$(id -un)"
+# CLUSTER_MAX_ARRAY_SIZE: the cluster's MaxArraySize (default 1001).
 # CLUSTER_CPUS: more CPUs than the machine has (for benchmarks of short,
 # idle jobs); slurmd is told to trust the configuration.
 cpus="${CLUSTER_CPUS:-$(nproc)}"
@@ -108,7 +109,7 @@ SelectTypeParameters=CR_Core_Memory
 SchedulerParameters=batch_sched_delay=0
 DefMemPerCPU=64
 MinJobAge=600
-MaxArraySize=1001
+MaxArraySize=${CLUSTER_MAX_ARRAY_SIZE:-1001}
 ReturnToService=2
 MpiDefault=none
 $( [[ -n "${CLUSTER_CPUS:-}" ]] && echo "SlurmdParameters=config_overrides" )
