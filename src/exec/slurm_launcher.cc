@@ -384,30 +384,41 @@ void SlurmLauncher::CheckResults(std::vector<ProcessExit>* exits) {
   }
 }
 
+bool ParseScontrolJob(const std::string& text, SlurmJobEnd* out) {
+  *out = SlurmJobEnd();
+  out->state = Field(text, "JobState");
+  if (out->state.empty()) return false;
+  std::string code = Field(text, "ExitCode");  // "3:0": exit status, signal
+  if (std::sscanf(code.c_str(), "%d:%d", &out->exit_code, &out->signal) != 2) {
+    out->exit_code = 1;
+    out->signal = 0;
+  }
+  out->reason = Field(text, "Reason");
+  if (out->reason == "None") out->reason.clear();
+  return true;
+}
+
 ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
   ProcessExit exit;
   exit.pid = handle;
   std::string out;
-  Status status = Run({"scontrol", "show", "job", "-o", id}, &out);
-  std::string state = status.ok() ? Field(out, "JobState") : "";
-  if (state.empty()) {
+  Status status = Run({"scontrol", "show", "job", "--oneliner", id}, &out);
+  SlurmJobEnd end;
+  if (!ParseScontrolJob(status.ok() ? out : "", &end)) {
     exit.signal = SIGKILL;
     exit.note = fmt::format("slurm job {} left the queue without a result ({})", id,
-                            status.ok() ? "scontrol does not know it" : LastLine(out));
+                            LastLine(out).empty() ? "scontrol does not know it" : LastLine(out));
     return exit;
   }
-  std::string code = Field(out, "ExitCode");  // "3:0": exit status, signal
-  int status_code = 0, signal = 0;
-  if (std::sscanf(code.c_str(), "%d:%d", &status_code, &signal) != 2) status_code = 1;
-  if (signal != 0) {
-    exit.signal = signal;
+  if (end.signal != 0) {
+    // OUT_OF_MEMORY says 0:125, not a signal: the kernel's SIGKILL it was.
+    exit.signal = end.signal < 65 ? end.signal : SIGKILL;
   } else {
-    exit.exit_code = status_code == 0 ? 1 : status_code;  // it left no result: not a success
+    exit.exit_code = end.exit_code == 0 ? 1 : end.exit_code;  // it left no result: not a success
   }
-  exit.oom_reported = state == "OUT_OF_MEMORY";
-  std::string reason = Field(out, "Reason");
-  exit.note = fmt::format("slurm job {} ended {}{}", id, state,
-                          reason.empty() || reason == "None" ? "" : " (" + reason + ")");
+  exit.oom_reported = end.state == "OUT_OF_MEMORY";
+  exit.note = fmt::format("slurm job {} ended {}{}", id, end.state,
+                          end.reason.empty() ? "" : " (" + end.reason + ")");
   return exit;
 }
 

@@ -114,6 +114,16 @@ class SlurmLauncher : public Launcher {
 // Slurm to cancel (scancel of a job that has ended meanwhile is harmless).
 int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet* processes);
 
+// How `scontrol show job --oneliner` says a job ended.
+struct SlurmJobEnd {
+  std::string state;   // JobState: FAILED, CANCELLED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, ...
+  std::string reason;  // Reason, "" for None
+  int exit_code = 0;   // ExitCode=3:0 -> 3
+  int signal = 0;      // ExitCode=0:9 -> 9
+};
+// False when the text names no job ("Job 42 not found", an error).
+bool ParseScontrolJob(const std::string& text, SlurmJobEnd* out);
+
 // Reads a result file the wrapper wrote; false when it is not there (yet)
 // or not complete.
 bool ReadSlurmResult(const std::string& path, ProcessExit* exit);

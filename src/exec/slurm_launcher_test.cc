@@ -49,5 +49,52 @@ TEST(SlurmLauncherTest, AResultFileIsReadOnlyWhenWhole) {
   EXPECT_EQ(exit.note, "oom_kill");
 }
 
+
+// Recorded from Slurm 22.05 (tests/slurm/cluster.sh): `scontrol show job
+// --oneliner` of a job that exited 3, and of one its cgroup killed for
+// memory (--mem=100M, 400 MiB used).
+constexpr const char* kFailedJob =
+    R"(JobId=1 JobName=wrap UserId=root(0) GroupId=root(0) MCS_label=N/A Priority=4294901759 Nice)"
+    R"(=0 Account=(null) QOS=(null) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requ)"
+    R"(eue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=3:0 RunTime=00:00:01 TimeLimit=UNLIMITED Ti)"
+    R"(meMin=N/A SubmitTime=2026-12-07T01:41:32 EligibleTime=2026-12-07T01:41:32 AccrueTime=2026-)"
+    R"(12-07T01:41:32 StartTime=2026-12-07T01:41:33 EndTime=2026-12-07T01:41:34 Deadline=N/A Susp)"
+    R"(endTime=None SecsPreSuspend=0 LastSchedEval=2026-12-07T01:41:33 Scheduler=Main Partition=d)"
+    R"(ebug AllocNode:Sid=localhost:12229 ReqNodeList=(null) ExcNodeList=(null) NodeList=localhos)"
+    R"(t BatchHost=localhost NumNodes=1 NumCPUs=1 NumTasks=1 CPUs/Task=1 ReqB:S:C:T=0:0:*:* TRES=)"
+    R"(cpu=1,mem=64M,node=1,billing=1 Socks/Node=* NtasksPerN:B:S:C=0:0:*:* CoreSpec=* MinCPUsNod)"
+    R"(e=1 MinMemoryCPU=64M MinTmpDiskNode=0 Features=(null) DelayBoot=00:00:00 OverSubscribe=OK )"
+    R"(Contiguous=0 Licenses=(null) Network=(null) Command=(null) WorkDir=/tmp StdErr=/tmp/slurm-)"
+    R"(1.out StdIn=/dev/null StdOut=/tmp/slurm-1.out Power=)";
+constexpr const char* kOomJob =
+    R"(JobId=1 JobName=wrap UserId=root(0) GroupId=root(0) MCS_label=N/A Priority=4294901759 Nice)"
+    R"(=0 Account=(null) QOS=(null) JobState=OUT_OF_MEMORY Reason=OutOfMemory Dependency=(null) R)"
+    R"(equeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=0:125 RunTime=00:00:00 TimeLimit=UNLIMIT)"
+    R"(ED TimeMin=N/A SubmitTime=2026-12-07T01:41:58 EligibleTime=2026-12-07T01:41:58 AccrueTime=)"
+    R"(2026-12-07T01:41:58 StartTime=2026-12-07T01:42:00 EndTime=2026-12-07T01:42:00 Deadline=N/A)"
+    R"( SuspendTime=None SecsPreSuspend=0 LastSchedEval=2026-12-07T01:42:00 Scheduler=Main Partit)"
+    R"(ion=debug AllocNode:Sid=localhost:12229 ReqNodeList=(null) ExcNodeList=(null) NodeList=loc)"
+    R"(alhost BatchHost=localhost NumNodes=1 NumCPUs=1 NumTasks=1 CPUs/Task=1 ReqB:S:C:T=0:0:*:* )"
+    R"(TRES=cpu=1,mem=100M,node=1,billing=1 Socks/Node=* NtasksPerN:B:S:C=0:0:*:* CoreSpec=* MinC)"
+    R"(PUsNode=1 MinMemoryNode=100M MinTmpDiskNode=0 Features=(null) DelayBoot=00:00:00 OverSubsc)"
+    R"(ribe=OK Contiguous=0 Licenses=(null) Network=(null) Command=(null) WorkDir=/work/main StdE)"
+    R"(rr=/work/main/slurm-1.out StdIn=/dev/null StdOut=/work/main/slurm-1.out Power=)";
+
+TEST(SlurmLauncherTest, ScontrolSaysHowAJobEnded) {
+  SlurmJobEnd end;
+  ASSERT_TRUE(ParseScontrolJob(kFailedJob, &end));
+  EXPECT_EQ(end.state, "FAILED");
+  EXPECT_EQ(end.reason, "NonZeroExitCode");
+  EXPECT_EQ(end.exit_code, 3);
+  EXPECT_EQ(end.signal, 0);
+  ASSERT_TRUE(ParseScontrolJob(kOomJob, &end));
+  EXPECT_EQ(end.state, "OUT_OF_MEMORY");
+  EXPECT_EQ(end.reason, "OutOfMemory");
+  EXPECT_EQ(end.signal, 125);
+  // A purged or unknown job, as scontrol answers for it.
+  EXPECT_FALSE(ParseScontrolJob("Job 2_1 not found", &end));
+  EXPECT_FALSE(ParseScontrolJob("slurm_load_jobs error: Invalid job id specified", &end));
+}
+
 }  // namespace
 }  // namespace headroom
