@@ -516,12 +516,25 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
 Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned cores, Cli* cli) {
   if (argv.size() < 2) return Status::Error("no subcommand given (try 'headroom run --help')");
   const std::string& first = argv[1];
+  if (first == "help" && argv.size() > 2) {  // headroom help SUB
+    const std::string& sub = argv[2];
+    if (sub != "run" && sub != "list" && sub != "gpus" && sub != "status" && sub != "report" &&
+        sub != "footprints" && sub != "ctl" && sub != "log" && sub != "resume") {
+      return Status::Error(fmt::format(
+          "help: unknown subcommand '{}' (expected run, list, status, report, gpus, footprints, "
+          "ctl, log or resume)",
+          sub));
+    }
+    cli->command = Command::kPrint;
+    cli->text = SubcommandHelp(sub);
+    return Status::Ok();
+  }
   if (first == "-h" || first == "--help" || first == "help") {
     cli->command = Command::kPrint;
     cli->text = TopLevelHelp(HEADROOM_VERSION);
     return Status::Ok();
   }
-  if (first == "--version") {
+  if (first == "--version" || first == "-V") {
     cli->command = Command::kPrint;
     cli->text = "headroom " HEADROOM_VERSION "\n";
     return Status::Ok();

@@ -4,12 +4,50 @@
 
 #include <algorithm>
 #include <string_view>
+#include <vector>
 
 namespace headroom {
 namespace {
 
 constexpr std::string_view kInputsMarker = ":::";
 constexpr std::string_view kFilesMarker = "::::";
+
+// Edit distance for suggestions: insertions, deletions, substitutions and
+// swaps of two neighbours ("--jbos") count one each.
+size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// " (did you mean '--jobs'?)" for the subcommand's closest option name, when
+// it is close: at most a third of the name's letters differ (GNU's rule of
+// thumb for typos), or the name is a prefix of it.
+std::string DidYouMean(std::string_view name, unsigned command_bit) {
+  const OptionSpec* best = nullptr;
+  size_t best_distance = 0;
+  for (const OptionSpec& spec : OptionSpecs()) {
+    if ((spec.commands & command_bit) == 0) continue;
+    size_t distance = Distance(name, spec.name);
+    if (spec.name.substr(0, name.size()) == name && name.size() >= 3) distance = 1;
+    if (best == nullptr || distance < best_distance) {
+      best = &spec;
+      best_distance = distance;
+    }
+  }
+  if (best == nullptr || best_distance > std::max<size_t>(1, name.size() / 3)) return "";
+  return fmt::format(" (did you mean '--{}'?)", best->name);
+}
 
 Status MissingValue(const OptionSpec& spec) {
   return Status::Error(fmt::format("--{}: missing {}", spec.name, spec.value_name));
@@ -25,7 +63,8 @@ Status ReadLongOption(const std::vector<std::string>& args, unsigned command_bit
   const OptionSpec* spec = FindLongOption(body.substr(0, equals), command_bit);
   if (spec == nullptr) {
     std::string_view name = equals == std::string_view::npos ? word : word.substr(0, equals + 2);
-    return Status::Error(fmt::format("unknown option '{}'", name));
+    return Status::Error(fmt::format("unknown option '{}'{}", name,
+                                     DidYouMean(body.substr(0, equals), command_bit)));
   }
   std::vector<std::string>& values = out->values[spec];
   if (equals != std::string_view::npos) {

@@ -111,8 +111,9 @@ TEST_F(CliTest, LongAndShortValueForms) {
 
 TEST_F(CliTest, UnknownOptionsAreNamed) {
   EXPECT_EQ(Error({"run", "--jbos", "3", "x"}),
-            "unknown option '--jbos' (see 'headroom run --help')");
-  EXPECT_EQ(Error({"run", "--jbos=3", "x"}), "unknown option '--jbos' (see 'headroom run --help')");
+            "unknown option '--jbos' (did you mean '--jobs'?) (see 'headroom run --help')");
+  EXPECT_EQ(Error({"run", "--jbos=3", "x"}),
+            "unknown option '--jbos' (did you mean '--jobs'?) (see 'headroom run --help')");
   EXPECT_EQ(Error({"run", "-x", "cmd"}), "unknown option '-x' (see 'headroom run --help')");
   EXPECT_EQ(Error({"list", "-qz", "cmd"}), "unknown option '-z' (see 'headroom list --help')");
   EXPECT_EQ(Error({"run", "--version", "x"}),

@@ -189,6 +189,13 @@ Exit status: 0 all jobs succeeded or were skipped, 1 some job failed, 2 usage, c
 input error, 130/143 interrupted by SIGINT/SIGTERM.
 )";
 
+// For the subcommands other than run: where their options come from, in
+// one line (run's help has the whole of it, and its exit codes).
+constexpr std::string_view kOtherConfigHelp = R"(
+Each option --foo-bar can also be set as HEADROOM_FOO_BAR or as foo_bar in the --config file
+('headroom run --help' says how).
+)";
+
 }  // namespace
 
 std::string TopLevelHelp(std::string_view version) {
@@ -216,7 +223,8 @@ Subcommands:
 
 Options:
   -h, --help    print this help; 'headroom run --help' describes every option of run and list
-  --version     print the version
+  -V, --version print the version
+  help SUB      the help of subcommand SUB (as 'headroom SUB --help')
 
 Examples:
   headroom run -j 4 -- gzip -k ::: *.log
@@ -235,14 +243,14 @@ std::string SubcommandHelp(std::string_view subcommand) {
     std::string out = "Usage: headroom gpus [--watch] [--json] [OPTIONS]\n";
     out += kGpusIntro;
     out += OptionsHelp(kForGpus);
-    out += kConfigHelp;
+    out += kOtherConfigHelp;
     return out;
   }
   if (subcommand == "footprints") {
     std::string out = "Usage: headroom footprints [--json] [--forget CLASS | --all] [OPTIONS]\n";
     out += kFootprintsIntro;
     out += OptionsHelp(kForFootprints);
-    out += kConfigHelp;
+    out += kOtherConfigHelp;
     return out;
   }
   if (subcommand == "resume") {
@@ -270,7 +278,7 @@ std::string SubcommandHelp(std::string_view subcommand) {
                                "[OPTIONS]\n";
     out += status ? kStatusIntro : kReportIntro;
     out += OptionsHelp(status ? kForStatus : kForReport);
-    out += kConfigHelp;
+    out += kOtherConfigHelp;
     return out;
   }
   std::string out =

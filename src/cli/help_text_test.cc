@@ -134,3 +134,44 @@ TEST_F(CliTest, StatusAndReportHelpListOnlyTheirOptions) {
 
 }  // namespace
 }  // namespace headroom::cli_test
+
+namespace headroom::cli_test {
+namespace {
+
+TEST_F(CliTest, HelpSubPrintsThatSubcommandsHelp) {
+  ASSERT_TRUE(Parse({"help", "status"}).ok());
+  EXPECT_EQ(cli_.command, Command::kPrint);
+  EXPECT_TRUE(StartsWith(cli_.text, "Usage: headroom status"));
+  EXPECT_EQ(Error({"help", "frob"}).substr(0, 31), "help: unknown subcommand 'frob'");
+  ASSERT_TRUE(Parse({"-V"}).ok());
+  EXPECT_TRUE(StartsWith(cli_.text, "headroom "));
+}
+
+// The blocks about run (its exit codes, the long "where options come from")
+// stay in run's help; the others point there in one line.
+TEST_F(CliTest, OtherSubcommandsHelpLeavesOutRunsBlocks) {
+  for (const char* sub : {"status", "report", "gpus", "footprints"}) {
+    ASSERT_TRUE(Parse({sub, "--help"}).ok());
+    EXPECT_FALSE(HasSubstr(cli_.text, "Where options come from")) << sub;
+    EXPECT_FALSE(HasSubstr(cli_.text, "Exit status: 0 all jobs")) << sub;
+    EXPECT_TRUE(HasSubstr(cli_.text, "HEADROOM_FOO_BAR")) << sub;
+  }
+  ASSERT_TRUE(Parse({"run", "--help"}).ok());
+  EXPECT_TRUE(HasSubstr(cli_.text, "Where options come from"));
+  EXPECT_TRUE(HasSubstr(cli_.text, "failed ones stay failed")) << "the --resume text is whole";
+}
+
+TEST_F(CliTest, AnUnknownOptionSuggestsTheClosestOne) {
+  EXPECT_EQ(Error({"run", "--jbos", "2", "--", "true"}),
+            "unknown option '--jbos' (did you mean '--jobs'?) (see 'headroom run --help')");
+  EXPECT_EQ(Error({"run", "--output-dri", "x", "--", "true"}).substr(0, 58),
+            "unknown option '--output-dri' (did you mean '--output-dir'");
+  EXPECT_EQ(Error({"status", "--wach"}),
+            "unknown option '--wach' (did you mean '--watch'?) (see 'headroom status --help')");
+  // Nothing close: no guess.
+  EXPECT_EQ(Error({"run", "--frobnicate", "--", "true"}),
+            "unknown option '--frobnicate' (see 'headroom run --help')");
+}
+
+}  // namespace
+}  // namespace headroom::cli_test

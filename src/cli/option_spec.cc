@@ -623,7 +623,7 @@ constexpr OptionSpec kSpecs[] = {
     {"resume", 0, "", ValueKind::kFlag, OptionScope::kCommandLineOnly, "false",
      "Journal and resume",
      "continue the latest batch of this command and input source: succeeded jobs are not run "
-     "again, jobs that were running are",
+     "again, jobs that were running (the batch was killed) run again, failed ones stay failed",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ParseBoolWord(Last(w), &o->resume);
      }},
