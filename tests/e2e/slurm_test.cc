@@ -93,6 +93,25 @@ TEST_F(SlurmTest, EachJobRunsAsASlurmJobAndItsOutputIsCommitted) {
   EXPECT_EQ(log.out, "job b\n");
 }
 
+// --gpus-per-job and --ram-per-job go to sbatch; the job sees the GPU
+// Slurm gave it, not the CUDA_VISIBLE_DEVICES of the shell that ran
+// headroom (the cluster has two fake GPUs).
+TEST_F(SlurmTest, JobsGetTheGpusAndMemoryTheyAskedFor) {
+  std::string job = Script("job.sh", "echo \"$CUDA_VISIBLE_DEVICES $SLURM_MEM_PER_NODE\" > \"$2\"\n");
+  RunOptions options = SlurmOpts();
+  options.env.push_back("CUDA_VISIBLE_DEVICES=7");
+  std::vector<std::string> args = {"run", "--executor", "slurm", "--slurm-poll", "200ms",
+                                   "--gpus-per-job", "1", "--ram-per-job", "128M", "-j", "2",
+                                   "--output-dir", Path("out"), "--", job, "{}", "{out}",
+                                   ":::", "a", "b"};
+  RunResult r = Hr(args, options);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"a", "b"}) {
+    std::string seen = ReadFile(Path(std::string("out/") + name));
+    EXPECT_TRUE(seen == "0 128\n" || seen == "1 128\n") << name << ": " << seen;
+  }
+}
+
 TEST_F(SlurmTest, AFailedJobFailsWithItsStderrAndTheRestGoOn) {
   std::string job = Script("job.sh", "if [ \"$1\" = bad ]; then echo 'no such model' >&2; exit 3; fi\n");
   RunResult r = Slurm({"run", "-j", "2", "--", job, ":::", "good", "bad"});

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private single-node Slurm cluster on loopback, for the tests: every
+# A private single-node Slurm cluster on loopback (two fake GPUs), for the tests: every
 # daemon in the foreground under setsid, all state, keys, sockets and logs
 # in DIR, nothing of the machine's own Slurm or munge touched.
 #   tests/slurm/cluster.sh start DIR [--cgroup]   prints "export SLURM_CONF=..."
@@ -74,10 +74,20 @@ setsid munged -F --force --key-file="$dir/munge.key" --socket="$dir/run/munge.so
   </dev/null >>"$dir/log/munged.out" 2>&1 &
 echo $! >"$dir/munged.pid"
 
+# Two fake GPUs: Slurm keeps a GPU only with a File=, so each is a symlink
+# to /dev/null; a job given one gets CUDA_VISIBLE_DEVICES from Slurm.
+ln -sf /dev/null "$dir/fake-gpu0"
+ln -sf /dev/null "$dir/fake-gpu1"
+cat >"$dir/gres.conf" <<EOF
+Name=gpu File=$dir/fake-gpu0
+Name=gpu File=$dir/fake-gpu1
+EOF
+
 ctl_port="$(free_port)"
 d_port="$(free_port)"
 cat >"$dir/slurm.conf" <<EOF
 ClusterName=headroomtest
+GresTypes=gpu
 SlurmctldHost=localhost(127.0.0.1)
 SlurmctldPort=$ctl_port
 SlurmdPort=$d_port
@@ -113,7 +123,7 @@ MaxArraySize=${CLUSTER_MAX_ARRAY_SIZE:-1001}
 ReturnToService=2
 MpiDefault=none
 $( [[ -n "${CLUSTER_CPUS:-}" ]] && echo "SlurmdParameters=config_overrides" )
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 if ((cgroup)); then
