@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "jobs/attempt.h"
@@ -61,6 +62,9 @@ struct Exited {
 struct WaitResult {
   std::vector<Exited> exited;  // jobs that ended since the last Wait
   int interrupt = 0;           // SIGINT/SIGTERM/SIGHUP received, else 0
+  // Started jobs whose place changed, in the executor's words ("slurm 42_3
+  // RUNNING on node7"); the local runner reports none.
+  std::vector<std::pair<RunHandle, std::string>> placed;
 };
 
 class JobRunner {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "exec/process_set.h"
@@ -31,6 +32,12 @@ class Launcher {
   // As ProcessSet::Wait: exits of launched processes, or an interrupt
   // (SIGINT/SIGTERM/SIGHUP to headroom), or `timeout`.
   virtual void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) = 0;
+  // Whether Where says anything (the local launcher does not: its runner
+  // then never asks).
+  virtual bool Places() const { return false; }
+  // Where a launched, not yet ended process runs now, and how it stands
+  // ("slurm 42_3 PENDING (Priority)"); "" when there is nothing to say.
+  virtual std::string Where(pid_t /*handle*/) const { return ""; }
 };
 
 // Children of this machine, through `processes` (which must outlive it).

@@ -263,6 +263,16 @@ WaitResult ProcessRunner::Wait(Millis timeout) {
   std::vector<ProcessExit> exits;
   WaitResult result;
   launcher_->Wait(timeout, &exits, &result.interrupt);
+  if (launcher_->Places()) {
+    for (const auto& [handle, unit] : running_) {
+      std::string where = launcher_->Where(handle);
+      std::string& last = where_[handle];
+      if (where.empty() || where == last) continue;
+      last = where;
+      result.placed.emplace_back(handle, where);
+    }
+    for (const ProcessExit& exit : exits) where_.erase(exit.pid);
+  }
   result.exited.reserve(exits.size());
   for (const ProcessExit& exit : exits) {
     Exited exited;

@@ -101,6 +101,7 @@ class ProcessRunner : public JobRunner {
   // then --env. Each unit adds its number, slot, size and own env to a copy.
   std::vector<std::string> env_;
   std::unordered_map<pid_t, Running> running_;
+  std::unordered_map<pid_t, std::string> where_;  // as last reported (Launcher::Places)
 };
 
 }  // namespace headroom

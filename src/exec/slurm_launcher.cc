@@ -424,16 +424,33 @@ ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
 
 void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
   std::string out;
-  // --array: each array task on a line of its own ("42_3"), pending ones too.
-  if (!Run({"squeue", "--noheader", "--array", "--format=%i", "--name=" + config_.job_name}, &out)
+  // --array: each array task on a line of its own ("42_3"), pending ones
+  // too; then its state, why it waits, and its node.
+  if (!Run({"squeue", "--noheader", "--array", "--format=%i %T %r %N", "--name=" + config_.job_name},
+           &out)
            .ok()) {
     return;  // the controller is busy: ask again next time
   }
-  std::set<std::string> queued;
-  std::istringstream in(out);
-  for (std::string id; in >> id;) queued.insert(id);
+  struct Queued {
+    std::string state, reason, node;
+  };
+  std::map<std::string, Queued> queued;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string id;
+    Queued q;
+    words >> id >> q.state >> q.reason >> q.node;
+    if (!id.empty()) queued[id] = q;
+  }
   for (auto it = active_.begin(); it != active_.end();) {
-    if (it->second.job_id.empty() || queued.count(it->second.job_id) > 0) {
+    auto found = queued.find(it->second.job_id);
+    if (it->second.job_id.empty() || found != queued.end()) {
+      if (found != queued.end()) {
+        it->second.state = found->second.state;
+        it->second.reason = found->second.reason == "None" ? "" : found->second.reason;
+        it->second.node = found->second.node == "(null)" ? "" : found->second.node;
+      }
       ++it;
       continue;
     }
@@ -448,6 +465,17 @@ void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
     RemoveJobFiles(it->second.base, it->second.slurm_output);
     it = active_.erase(it);
   }
+}
+
+std::string SlurmLauncher::Where(pid_t handle) const {
+  auto it = active_.find(handle);
+  if (it == active_.end() || it->second.job_id.empty()) return "";
+  const Submitted& job = it->second;
+  std::string where = "slurm " + job.job_id;
+  if (!job.state.empty()) where += " " + job.state;
+  if (job.state == "PENDING" && !job.reason.empty()) where += " (" + job.reason + ")";
+  if (job.state != "PENDING" && !job.node.empty()) where += " on " + job.node;
+  return where;
 }
 
 void SlurmLauncher::Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) {

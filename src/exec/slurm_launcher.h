@@ -57,6 +57,10 @@ class SlurmLauncher : public Launcher {
   Status Launch(const SpawnSpec& spec, std::optional<uint64_t> memory, pid_t* handle) override;
   void Signal(pid_t handle, int signal) override;
   void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) override;
+  bool Places() const override { return true; }
+  // "slurm 42_3 PENDING (Priority)", "slurm 42_3 RUNNING on node7", from
+  // the last squeue; "slurm 42_3" before one; "" before submission.
+  std::string Where(pid_t handle) const override;
 
   // The sbatch arguments for the spec at `spec_path` (for tests and docs).
   // `array_size` > 0: an array of that many tasks, `spec_path` then being
@@ -74,6 +78,7 @@ class SlurmLauncher : public Launcher {
     std::string slurm_output;  // what Slurm itself printed for it
     std::optional<uint64_t> memory;
     bool cancelled = false;
+    std::string state, reason, node;  // from the last squeue
   };
   // Submits what Launch queued (arrays on): one sbatch per group of the
   // same request and chunk of MaxArraySize; a group that Slurm refuses

@@ -29,6 +29,10 @@ void ObserverList::OnNotice(LogLevel l, const std::string& m) {
 void ObserverList::OnSnapshot(const Snapshot& s) {
   for (Observer* o : observers_) o->OnSnapshot(s);
 }
+void ObserverList::OnJobPlaced(const Job& j, int attempt, const std::string& where) {
+  for (Observer* o : observers_) o->OnJobPlaced(j, attempt, where);
+}
+
 void ObserverList::OnLimitChange(int device, int limit, const std::string& reason) {
   for (Observer* o : observers_) o->OnLimitChange(device, limit, reason);
 }

@@ -112,6 +112,10 @@ class Observer {
   // log shows ("gpu0 limit 8 -> 4: out of memory").
   virtual void OnLimitChange(int /*device*/, int /*limit*/, const std::string& /*reason*/) {}
   virtual void OnLearned(const LearnedFootprint&) {}
+  // Where attempt `attempt` of a started job runs now, in its executor's
+  // words, when that changed: "slurm 42_3 PENDING (Priority)", "slurm
+  // 42_3 RUNNING on node7" (--executor slurm; the local runner says nothing).
+  virtual void OnJobPlaced(const Job&, int /*attempt*/, const std::string& /*where*/) {}
   virtual void OnBatchEnd(const Counts&, TimePoint) {}
 };
 
@@ -128,6 +132,7 @@ class ObserverList : public Observer {
   void OnTick(const Counts& c, TimePoint t, const std::string& w) override;
   void OnNotice(LogLevel l, const std::string& m) override;
   void OnSnapshot(const Snapshot& s) override;
+  void OnJobPlaced(const Job& j, int attempt, const std::string& where) override;
   void OnLimitChange(int device, int limit, const std::string& reason) override;
   void OnLearned(const LearnedFootprint& f) override;
   void OnBatchEnd(const Counts& c, TimePoint t) override;

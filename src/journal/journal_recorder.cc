@@ -218,6 +218,12 @@ void JournalRecorder::OnSnapshot(const Snapshot& snapshot) {
   Write(journal_->AddSample(config_.batch, host));
 }
 
+void JournalRecorder::OnJobPlaced(const Job& job, int attempt, const std::string& where) {
+  const JournaledJob* journaled = Find(job);
+  if (journaled == nullptr) return;
+  AddEvent("placed", -1, journaled->prior_attempts + attempt, journaled->key + "\t" + where);
+}
+
 void JournalRecorder::OnLimitChange(int device, int limit, const std::string& reason) {
   AddEvent("limit", device, limit, reason);
 }

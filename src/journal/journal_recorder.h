@@ -79,6 +79,9 @@ class JournalRecorder : public Observer {
   void OnSnapshot(const Snapshot& snapshot) override;
   void OnLimitChange(int device, int limit, const std::string& reason) override;
   void OnLearned(const LearnedFootprint& learned) override;
+  // An event "placed": value = the attempt (as journaled), text = the job's
+  // key, a tab, where it runs.
+  void OnJobPlaced(const Job& job, int attempt, const std::string& where) override;
   void OnBatchEnd(const Counts& counts, TimePoint now) override;
 
   // Records the batch's end with headroom's exit code, keeps only the

@@ -125,11 +125,21 @@ StatusView BuildStatusView(BatchReport report) {
     auto found = jobs.find(attempt.job_key);
     return found != jobs.end() ? found->second->name : attempt.job_key;
   };
+  // "placed" events: where each attempt runs, the latest word on it.
+  std::map<std::pair<std::string, int64_t>, std::string> where;
+  for (const EventRecord& event : report.data.events) {
+    if (event.kind != "placed") continue;
+    size_t tab = event.text.find('\t');
+    if (tab == std::string::npos) continue;
+    where[{event.text.substr(0, tab), event.value}] = event.text.substr(tab + 1);
+  }
   for (const AttemptRecord& attempt : report.data.attempts) {
     AttemptClass attempt_class = ClassifyAttempt(attempt);
     if (running && attempt_class == AttemptClass::kRunning) {
+      auto placed = where.find({attempt.job_key, attempt.attempt});
       view.running.push_back({name_of(attempt), attempt.attempt, attempt.gpu, attempt.slot,
-                              std::max(0.0, report.now - attempt.start)});
+                              std::max(0.0, report.now - attempt.start),
+                              placed == where.end() ? std::string() : placed->second});
     }
     bool failed = attempt_class == AttemptClass::kFailed || attempt_class == AttemptClass::kOom ||
                   attempt_class == AttemptClass::kTimedOut;
@@ -178,6 +188,8 @@ std::string FormatStatusText(const StatusView& view) {
     out += fmt::format("running ({}):\n", view.running.size());
     for (const RunningJob& job : view.running) {
       std::string gpu = job.gpu >= 0 ? fmt::format("gpu {}", job.gpu) : "no gpu";
+      // On Slurm, where it is says more than a GPU of this machine.
+      if (!job.where.empty()) gpu = Printable(job.where);
       out +=
           fmt::format("  {:>8}  attempt {}  {}  slot {}  {}\n", FormatDuration(job.elapsed_seconds),
                       job.attempt, gpu, job.slot, Printable(job.name));
@@ -234,7 +246,8 @@ std::string FormatStatusJson(const StatusView& view) {
                        {"attempt", job.attempt},
                        {"gpu", job.gpu >= 0 ? Json(job.gpu) : Json(nullptr)},
                        {"slot", job.slot},
-                       {"elapsed_s", job.elapsed_seconds}});
+                       {"elapsed_s", job.elapsed_seconds},
+                       {"where", job.where.empty() ? Json(nullptr) : Json(job.where)}});
   }
   out["running"] = std::move(running);
   Json failures = Json::array();

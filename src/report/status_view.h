@@ -22,6 +22,7 @@ struct RunningJob {
   int gpu = -1;  // -1 = none
   int slot = 0;
   double elapsed_seconds = 0;
+  std::string where;  // its executor's word ("slurm 42_3 RUNNING on node7"), "" locally
 };
 
 struct FailedAttempt {

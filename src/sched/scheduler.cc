@@ -121,6 +121,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
     WaitResult result = runner_->Wait(std::max(timeout, Millis(0)));
     now = clock_->Now();
     if (result.interrupt != 0) HandleInterrupt(result.interrupt, now);
+    for (const auto& [handle, where] : result.placed) HandlePlaced(handle, where);
     for (const Exited& exited : result.exited) HandleExit(exited, now);
     HandleTimers(now);
   }
@@ -1069,6 +1070,15 @@ void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint n
       StopRunning(now);
     } else {
       observer_->OnNotice(LogLevel::kWarn, "--halt soon: a job failed; starting no new jobs");
+    }
+  }
+}
+
+void Scheduler::HandlePlaced(RunHandle handle, const std::string& where) {
+  for (const auto& run : slots_) {
+    if (!run || run->started.handle != handle) continue;
+    for (const Pending& member : run->members) {
+      observer_->OnJobPlaced(plan_->to_run[member.job], member.attempt, where);
     }
   }
 }

@@ -202,6 +202,7 @@ class Scheduler {
   TimePoint NextWake(TimePoint now) const;
   void HandleExit(const Exited& exited, TimePoint now);
   void HandleInterrupt(int signal, TimePoint now);
+  void HandlePlaced(RunHandle handle, const std::string& where);  // WaitResult::placed
   // Start nothing new; the running jobs finish; the rest is left for
   // --resume (SIGHUP, `ctl drain`). `why` names the cause in the notice.
   void Drain(const std::string& why);

@@ -112,6 +112,27 @@ TEST_F(SlurmTest, JobsGetTheGpusAndMemoryTheyAskedFor) {
   }
 }
 
+// status names each running job's Slurm job, its state and its node.
+TEST_F(SlurmTest, StatusShowsEachJobsSlurmIdStateAndNode) {
+  std::string job = Script("job.sh", "while [ ! -e \"" + Path("go") + "\" ]; do sleep 0.05; done\n");
+  auto p = Start({"run", "--executor", "slurm", "--slurm-poll", "200ms", "--ram-per-job", "64M",
+                  "--", job, ":::", "a"},
+                 SlurmOpts());
+  std::string status;
+  bool shown = p->PumpUntil(
+      [&] {
+        status = Hr({"status"}).out;
+        return Contains(status, "RUNNING on localhost");
+      },
+      30);
+  EXPECT_TRUE(shown) << status << p->err();
+  EXPECT_TRUE(Contains(status, "attempt 1  slurm ")) << status;
+  RunResult json = Hr({"status", "--json"});
+  EXPECT_TRUE(Contains(json.out, "\"where\":\"slurm ")) << json.out;
+  WriteFile(Path("go"), "");
+  EXPECT_EQ(p->Wait(30).exit_code, 0);
+}
+
 TEST_F(SlurmTest, AFailedJobFailsWithItsStderrAndTheRestGoOn) {
   std::string job = Script("job.sh", "if [ \"$1\" = bad ]; then echo 'no such model' >&2; exit 3; fi\n");
   RunResult r = Slurm({"run", "-j", "2", "--", job, ":::", "good", "bad"});
