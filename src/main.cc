@@ -284,7 +284,10 @@ Status PrepareFiles(const std::string& source, Batch* b) {
 // headroom's own lines to stderr.
 void AddObservers(FailureHookConfig hook_config, Batch* b) {
   const Options& options = b->options;
-  bool tty = isatty(STDERR_FILENO) == 1;
+  // A terminal that cannot redraw a line (TERM=dumb: Emacs' shell, some CI
+  // logs) gets plain lines, one per finished job.
+  std::optional<std::string> term = Getenv("TERM");
+  bool tty = isatty(STDERR_FILENO) == 1 && term.value_or("") != "dumb";
   b->console = std::make_unique<Console>(ConsoleConfigOf(options, tty, tty ? TerminalWidth() : 100),
                                          stderr, stdout);
   b->observers.Add(b->console.get());

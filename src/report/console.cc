@@ -62,19 +62,34 @@ std::string EndLine(const Job& job, const AttemptEnd& end, const Counts& counts)
                      Printable(job.name), EndDetail(end), LogSuffix(end));
 }
 
-std::string ProgressText(const Counts& c, double elapsed, const std::string& waiting) {
-  std::string text = fmt::format("[{}/{}] ok {}  failed {}  skipped {}  running {}", c.done(),
-                                 c.total, c.succeeded, c.failed, c.skipped, c.running);
+// The progress line: "[120/400 30%] ok 117  failed 2  running 4  3.2/s  ETA
+// 1m27s  2m13s elapsed" (counters that are 0 left out, but ok and running), and the
+// waiting reason, which a line cut to the terminal's width keeps: the
+// counters give way first.
+std::string ProgressText(const Counts& c, double elapsed, const std::string& waiting,
+                         size_t width) {
+  int64_t done = c.done();
+  int percent = c.total > 0 ? static_cast<int>(100 * done / c.total) : 100;
+  std::string text = fmt::format("[{}/{} {}%] ok {}", done, c.total, percent, c.succeeded);
+  if (c.failed > 0) text += fmt::format("  failed {}", c.failed);
+  if (c.skipped > 0) text += fmt::format("  skipped {}", c.skipped);
   if (c.interrupted > 0) text += fmt::format("  interrupted {}", c.interrupted);
+  text += fmt::format("  running {}", c.running);
   // Skipped jobs cost nothing: counting them would promise a rate that the
   // remaining, real jobs cannot keep.
   int64_t ran = c.succeeded + c.failed + c.interrupted;
   double rate = elapsed > 0 ? static_cast<double>(ran) / elapsed : 0;
-  text += fmt::format("  {:.1f}/s  ETA ", rate);
-  int64_t remaining = c.total - c.done();
+  text += "  " + (ran > 0 ? FormatRate(rate) : std::string("-/s")) + "  ETA ";
+  int64_t remaining = c.total - done;
   text += ran > 0 && rate > 0 ? FormatDuration(static_cast<double>(remaining) / rate) : "--";
-  if (!waiting.empty()) text += "  (waiting: " + waiting + ")";
-  return text;
+  text += "  " + FormatDuration(elapsed) + " elapsed";
+  if (waiting.empty()) return text.size() > width ? text.substr(0, width) : text;
+  std::string tail = "  (waiting: " + waiting + ")";
+  if (text.size() + tail.size() <= width) return text + tail;
+  // Keep the first 12 columns of the counters ("[120/400 30%]"), then the reason.
+  size_t keep = width > tail.size() + 12 ? width - tail.size() : std::min<size_t>(12, width);
+  std::string line = text.substr(0, keep) + tail;
+  return line.size() > width ? line.substr(0, width) : line;
 }
 
 std::string SummaryLine(const Counts& c, double wall) {
@@ -220,11 +235,10 @@ void Console::Print(const std::string& line) {
 }
 
 void Console::Redraw(TimePoint now) {
-  std::string text = ProgressText(counts_, Seconds(start_, now), waiting_);
   // Filling the last column makes some terminals wrap, and then "\r" no
   // longer returns to the start of the progress line.
-  size_t max = config_.width > 1 ? static_cast<size_t>(config_.width - 1) : text.size();
-  if (text.size() > max) text.resize(max);
+  size_t max = config_.width > 1 ? static_cast<size_t>(config_.width - 1) : 79;
+  std::string text = ProgressText(counts_, Seconds(start_, now), waiting_, max);
   std::fputs(("\r" + text + "\x1b[K").c_str(), out_);
   std::fflush(out_);
   line_drawn_ = true;

@@ -214,7 +214,7 @@ TEST_F(ConsoleTest, NoticesByLevel) {
 TEST_F(ConsoleTest, TerminalRedrawsOneProgressLineAtMostEvery100Ms) {
   Console console = Make(Verbosity::kNormal, /*tty=*/true);
   console.OnBatchStart(MakeCounts(4, 0, 0), kT0);
-  EXPECT_EQ(Output(), "\r[0/4] ok 0  failed 0  skipped 0  running 0  0.0/s  ETA --\x1b[K");
+  EXPECT_EQ(Output(), "\r[0/4 0%] ok 0  running 0  -/s  ETA --  0.0s elapsed\x1b[K");
 
   Counts counts = MakeCounts(4, 1, 0, 1);
   counts.running = 2;
@@ -227,8 +227,8 @@ TEST_F(ConsoleTest, TerminalRedrawsOneProgressLineAtMostEvery100Ms) {
   size_t before = Output().size();
   console.OnTick(counts, kT0 + milliseconds(2000), "slots");
   EXPECT_EQ(Output().substr(before),
-            "\r[2/4] ok 1  failed 0  skipped 1  running 2  0.5/s  ETA 4.0s  (waiting: slots)"
-            "\x1b[K");
+            "\r[2/4 50%] ok 1  skipped 1  running 2  30.0/min  ETA 4.0s  2.0s elapsed  (waiting: "
+            "slots)\x1b[K");
 }
 
 TEST_F(ConsoleTest, TerminalPrintsFailuresAboveTheProgressLine) {
@@ -244,7 +244,7 @@ TEST_F(ConsoleTest, TerminalPrintsFailuresAboveTheProgressLine) {
   before = Output().size();
   console.OnTick(MakeCounts(4, 0, 1), kT0 + milliseconds(1100), "");
   EXPECT_EQ(Output().substr(before),
-            "\r[1/4] ok 0  failed 1  skipped 0  running 0  0.9/s  ETA 3.3s\x1b[K");
+            "\r[1/4 25%] ok 0  failed 1  running 0  54.5/min  ETA 3.3s  1.1s elapsed\x1b[K");
 }
 
 TEST_F(ConsoleTest, ABurstOfFailuresDoesNotRedrawPerLine) {
@@ -263,7 +263,18 @@ TEST_F(ConsoleTest, TerminalLineIsCutToTheWidth) {
   Console console = Make(Verbosity::kNormal, /*tty=*/true, /*width=*/20);
   console.OnBatchStart(MakeCounts(4, 0, 0), kT0);
   // 19 columns: writing the last one would make some terminals wrap.
-  EXPECT_EQ(Output(), "\r[0/4] ok 0  failed \x1b[K");
+  EXPECT_EQ(Output(), "\r[0/4 0%] ok 0  runn\x1b[K");
+}
+
+// The reason the queue waits matters most: a cut line keeps it and cuts the
+// counters instead.
+TEST_F(ConsoleTest, ACutLineKeepsTheWaitingReason) {
+  Console console = Make(Verbosity::kNormal, /*tty=*/true, /*width=*/60);
+  console.OnBatchStart(MakeCounts(400, 0, 0), kT0);
+  size_t before = Output().size();
+  console.OnTick(MakeCounts(400, 0, 0), kT0 + milliseconds(500), "vram gpu0,1");
+  EXPECT_EQ(Output().substr(before),
+            "\r[0/400 0%] ok 0  running 0  -/s  ET  (waiting: vram gpu0,1)\x1b[K");
 }
 
 TEST_F(ConsoleTest, TerminalClearsTheLineBeforeTheSummary) {

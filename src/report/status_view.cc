@@ -22,10 +22,7 @@ constexpr JobState kShownStates[] = {JobState::kSucceeded,   JobState::kFailed, 
 // What a killed batch's status says; the docs and tests quote it.
 constexpr std::string_view kStoppedText = "stopped (killed?) — resume with headroom run --resume";
 
-std::string Rate(double jobs_per_hour) {
-  if (jobs_per_hour >= 60) return fmt::format("{:.1f} jobs/min", jobs_per_hour / 60);
-  return fmt::format("{:.1f} jobs/h", jobs_per_hour);
-}
+std::string Rate(double jobs_per_hour) { return FormatRate(jobs_per_hour / 3600, "jobs"); }
 
 std::string DescribeEnd(const FailedAttempt& failure) {
   std::string text;

@@ -156,6 +156,15 @@ std::string FormatSize(uint64_t bytes) {
   return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
+std::string FormatRate(double jobs_per_second, std::string_view what) {
+  std::string space = what.empty() ? "" : " ";
+  if (jobs_per_second >= 1) return fmt::format("{:.1f}{}{}/s", jobs_per_second, space, what);
+  if (jobs_per_second * 60 >= 1) {
+    return fmt::format("{:.1f}{}{}/min", jobs_per_second * 60, space, what);
+  }
+  return fmt::format("{:.1f}{}{}/h", jobs_per_second * 3600, space, what);
+}
+
 std::string FormatDuration(double seconds) {
   if (!(seconds > 0)) seconds = 0;
   seconds = std::min(seconds, 1e15);  // keeps llround defined; about 31 million years

@@ -30,4 +30,10 @@ std::string FormatSize(uint64_t bytes);
 // "0.4s", "12.3s", "2m05s", "1h02m", "1d01h".
 std::string FormatDuration(double seconds);
 
+// A job rate in the unit that keeps it readable: "3.2/s" from one a second
+// up, "12.5/min" from one a minute, else "3.0/h" (minute-long jobs would
+// read "0.0/s"). The progress line and `status` both say it this way;
+// `what` goes before the unit: "1.6 jobs/min".
+std::string FormatRate(double jobs_per_second, std::string_view what = "");
+
 }  // namespace headroom

@@ -119,4 +119,12 @@ TEST(FormatDurationTest, SecondsMinutesHoursDays) {
 }
 
 }  // namespace
+// Minute-long jobs read in jobs a minute or an hour, not "0.0/s".
+TEST(FormatRateTest, SlowRatesUseALargerUnit) {
+  EXPECT_EQ(FormatRate(3.24), "3.2/s");
+  EXPECT_EQ(FormatRate(0.5), "30.0/min");
+  EXPECT_EQ(FormatRate(1.0 / 600), "6.0/h");
+  EXPECT_EQ(FormatRate(0.5, "jobs"), "30.0 jobs/min");
+}
+
 }  // namespace headroom

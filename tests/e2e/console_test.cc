@@ -193,7 +193,7 @@ TEST_F(ConsoleTest, TerminalGetsALiveProgressLine) {
   RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "b", "c"}, opts);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(Contains(r.out, "\r")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "/3]")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "/3 ")) << r.out;
   EXPECT_TRUE(Contains(r.out, "ETA")) << r.out;
   EXPECT_TRUE(Contains(r.out, "3 succeeded")) << "no summary on a terminal: " << r.out;
   // At most 10 redraws a second (plus one after each printed line).
@@ -202,17 +202,29 @@ TEST_F(ConsoleTest, TerminalGetsALiveProgressLine) {
   EXPECT_LE(redraws, static_cast<int>(10 * r.seconds) + lines + 3)
       << redraws << " redraws in " << r.seconds << "s";
   EXPECT_GE(redraws, 2) << "progress line not refreshed while jobs ran";
-  // done/total, running, failed, skipped, rate and ETA on one line.
+  // done/total and percent, running, rate, ETA and elapsed time on one line
+  // (failed and skipped only when there are some).
   bool complete = false;
   for (const std::string& segment : SplitLines(r.out)) {
     for (size_t at = segment.find('\r'); at != std::string::npos && !complete;
          at = segment.find('\r', at + 1)) {
       std::string line = segment.substr(at + 1, segment.find('\r', at + 1) - at - 1);
-      complete = Contains(line, "/3]") && Contains(line, "running") && Contains(line, "failed") &&
-                 Contains(line, "skipped") && Contains(line, "/s") && Contains(line, "ETA");
+      complete = Contains(line, "/3 ") && Contains(line, "%]") && Contains(line, "running") &&
+                 Contains(line, "/s") && Contains(line, "ETA") && Contains(line, "elapsed");
     }
   }
   EXPECT_TRUE(complete) << "no progress line with all of its fields: " << r.out;
+}
+
+// TERM=dumb: a terminal that cannot redraw a line gets plain lines.
+TEST_F(ConsoleTest, ADumbTerminalGetsPlainLines) {
+  RunOptions opts = Opts();
+  opts.pty = true;
+  opts.env.push_back("TERM=dumb");
+  RunResult r = Hr({"run", "-j1", "--", "true", ":::", "a", "b"}, opts);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(Contains(r.out, "\x1b[K")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "[2/2] SUCCESS: b")) << r.out;
 }
 
 TEST_F(ConsoleTest, ProgressLineRedrawsAtMostTenTimesASecondEvenWithManyFailures) {
