@@ -292,7 +292,11 @@ void AddObservers(FailureHookConfig hook_config, Batch* b) {
                                          stderr, stdout);
   b->observers.Add(b->console.get());
   b->observers.Add(b->event_log.get());
-  if (b->metrics_server) b->observers.Add(&b->metrics);
+  if (b->metrics_server) {
+    b->metrics.SetBatch(b->journal ? std::to_string(b->opened.id) : "",
+                        ShellJoin(b->options.command));
+    b->observers.Add(&b->metrics);
+  }
   if (!options.on_failure.empty()) {
     b->hook = std::make_unique<FailureHook>(
         std::move(hook_config), &b->processes,

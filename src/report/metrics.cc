@@ -68,6 +68,29 @@ class Writer {
   std::string text_;
 };
 
+void RenderInfo(const MetricsState& s, Writer* w) {
+  w->Family("headroom_build_info", "gauge", "The headroom serving these metrics: its version.");
+  w->Sample("headroom_build_info", {{"version", HEADROOM_VERSION}}, "1");
+  w->Family("headroom_batch_info", "gauge", "The batch: its id in the journal and its command.");
+  w->Sample("headroom_batch_info", {{"batch", s.batch}, {"command", s.command}}, "1");
+  w->Family("headroom_eta_seconds", "gauge",
+            "Seconds until the batch is done, as the progress line estimates it.");
+  if (s.eta_seconds) w->Sample("headroom_eta_seconds", {}, Number(*s.eta_seconds));
+}
+
+// Counters of finished jobs, so that rate() works (headroom_jobs is a
+// gauge of the batch's current state).
+void RenderFinished(const Counts& c, Writer* w) {
+  w->Family("headroom_jobs_finished_total", "counter", "Jobs that finished, by outcome.");
+  const std::pair<const char*, int64_t> outcomes[] = {{"succeeded", c.succeeded},
+                                                      {"failed", c.failed},
+                                                      {"skipped", c.skipped},
+                                                      {"interrupted", c.interrupted}};
+  for (const auto& [outcome, count] : outcomes) {
+    w->Sample("headroom_jobs_finished_total", {{"outcome", outcome}}, Number(count));
+  }
+}
+
 void RenderJobs(const Counts& c, Writer* w) {
   w->Family("headroom_jobs", "gauge", "Jobs of the batch by state.");
   int64_t queued = std::max<int64_t>(0, c.total - c.done() - c.running);
@@ -112,9 +135,17 @@ void RenderScheduler(const MetricsState& s, Writer* w) {
 }
 
 void RenderGpus(const std::vector<GpuDevice>& gpus, Writer* w) {
+  // Series are labelled by index and UUID (an index can name another GPU
+  // after a reboot or under another CUDA_VISIBLE_DEVICES); the name is said
+  // once, in headroom_gpu_info.
   auto labels = [](const GpuDevice& d) -> Labels {
-    return {{"gpu", std::to_string(d.index)}, {"name", d.name}};
+    return {{"gpu", std::to_string(d.index)}, {"uuid", d.uuid}};
   };
+  w->Family("headroom_gpu_info", "gauge", "Each GPU: its index, UUID and name.");
+  for (const GpuDevice& d : gpus) {
+    w->Sample("headroom_gpu_info",
+              {{"gpu", std::to_string(d.index)}, {"uuid", d.uuid}, {"name", d.name}}, "1");
+  }
   w->Family("headroom_gpu_memory_used_bytes", "gauge", "GPU memory in use, by any process.");
   for (const GpuDevice& d : gpus) {
     w->Sample("headroom_gpu_memory_used_bytes", labels(d), Number(d.memory_used));
@@ -151,7 +182,9 @@ void RenderHost(const std::optional<SystemSnapshot>& host, Writer* w) {
 
 std::string RenderMetrics(const MetricsState& state) {
   Writer w;
+  RenderInfo(state, &w);
   RenderJobs(state.counts, &w);
+  RenderFinished(state.counts, &w);
   RenderDurations(state, &w);
   RenderScheduler(state, &w);
   RenderGpus(state.gpus, &w);
@@ -186,9 +219,16 @@ MetricsState Metrics::State() const {
   return state_;
 }
 
+void Metrics::SetBatch(const std::string& batch, const std::string& command) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_.batch = batch;
+  state_.command = command;
+}
+
 void Metrics::OnBatchStart(const Counts& counts, TimePoint now) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_.counts = counts;
+  start_ = now;
   last_tick_ = now;
   last_waiting_.clear();
 }
@@ -232,6 +272,14 @@ void Metrics::CountWait(TimePoint now) {
 void Metrics::OnTick(const Counts& counts, TimePoint now, const std::string& waiting) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_.counts = counts;
+  // The progress line's estimate: the jobs left at the rate so far (skipped
+  // jobs cost nothing and do not count).
+  double elapsed = std::chrono::duration<double>(now - start_).count();
+  int64_t ran = counts.succeeded + counts.failed + counts.interrupted;
+  state_.eta_seconds.reset();
+  if (ran > 0 && elapsed > 0) {
+    state_.eta_seconds = static_cast<double>(counts.total - counts.done()) * elapsed / ran;
+  }
   CountWait(now);
   last_waiting_ = waiting;
 }

@@ -39,6 +39,9 @@ struct MetricsState {
   std::map<std::string, double> wait_seconds;  // gate -> seconds it held the queue
   std::optional<SystemSnapshot> host;          // unset until the first sample
   std::vector<GpuDevice> gpus;                 // the latest sample's, without processes
+  std::string batch;                           // the journal's batch id; "" without one
+  std::string command;                         // the command template, shell-joined
+  std::optional<double> eta_seconds;           // as the progress line estimates it
 };
 
 // The exposition text of `state`: every family with # HELP and # TYPE, even
@@ -51,6 +54,8 @@ std::vector<std::string> WaitingGates(const std::string& waiting);
 
 class Metrics : public Observer {
  public:
+  // headroom_batch_info's labels; before the batch starts.
+  void SetBatch(const std::string& batch, const std::string& command);
   Metrics() = default;
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
@@ -77,6 +82,7 @@ class Metrics : public Observer {
 
   mutable std::mutex mutex_;
   MetricsState state_;                  // GUARDED_BY(mutex_)
+  TimePoint start_{};                   // GUARDED_BY(mutex_)
   std::optional<TimePoint> last_tick_;  // GUARDED_BY(mutex_)
   std::string last_waiting_;            // GUARDED_BY(mutex_)
 };

@@ -28,6 +28,8 @@ const char kEmptyScheduler[] =
     "# TYPE headroom_wait_seconds_total counter\n";
 
 const char kEmptyMachine[] =
+    "# HELP headroom_gpu_info Each GPU: its index, UUID and name.\n"
+    "# TYPE headroom_gpu_info gauge\n"
     "# HELP headroom_gpu_memory_used_bytes GPU memory in use, by any process.\n"
     "# TYPE headroom_gpu_memory_used_bytes gauge\n"
     "# HELP headroom_gpu_memory_total_bytes GPU memory size.\n"
@@ -56,6 +58,15 @@ std::string Section(const std::string& text, const std::string& from, const std:
 
 TEST(RenderMetricsTest, EmptyStateHasEveryFamilyAndOnlyKnownSamples) {
   std::string expected =
+      "# HELP headroom_build_info The headroom serving these metrics: its version.\n"
+      "# TYPE headroom_build_info gauge\n"
+      "headroom_build_info{version=\"" HEADROOM_VERSION "\"} 1\n"
+      "# HELP headroom_batch_info The batch: its id in the journal and its command.\n"
+      "# TYPE headroom_batch_info gauge\n"
+      "headroom_batch_info{batch=\"\",command=\"\"} 1\n"
+      "# HELP headroom_eta_seconds Seconds until the batch is done, as the progress line "
+      "estimates it.\n"
+      "# TYPE headroom_eta_seconds gauge\n"
       "# HELP headroom_jobs Jobs of the batch by state.\n"
       "# TYPE headroom_jobs gauge\n"
       "headroom_jobs{state=\"queued\"} 0\n"
@@ -64,6 +75,12 @@ TEST(RenderMetricsTest, EmptyStateHasEveryFamilyAndOnlyKnownSamples) {
       "headroom_jobs{state=\"failed\"} 0\n"
       "headroom_jobs{state=\"skipped\"} 0\n"
       "headroom_jobs{state=\"interrupted\"} 0\n"
+      "# HELP headroom_jobs_finished_total Jobs that finished, by outcome.\n"
+      "# TYPE headroom_jobs_finished_total counter\n"
+      "headroom_jobs_finished_total{outcome=\"succeeded\"} 0\n"
+      "headroom_jobs_finished_total{outcome=\"failed\"} 0\n"
+      "headroom_jobs_finished_total{outcome=\"skipped\"} 0\n"
+      "headroom_jobs_finished_total{outcome=\"interrupted\"} 0\n"
       "# HELP headroom_job_duration_seconds Wall time of each attempt that ran, retried ones "
       "included.\n"
       "# TYPE headroom_job_duration_seconds histogram\n"
@@ -106,6 +123,7 @@ TEST(RenderMetricsTest, FullState) {
   GpuDevice a;
   a.index = 0;
   a.name = "NVIDIA H200";
+  a.uuid = "GPU-5b1c7b2a";
   a.memory_total = 150ull << 30;
   a.memory_used = 1000;
   a.temperature_c = 61;
@@ -116,9 +134,23 @@ TEST(RenderMetricsTest, FullState) {
   b.memory_total = 2000;
   b.memory_used = 0;
   s.gpus = {a, b};
+  s.batch = "3";
+  s.command = "upscale {}";
+  s.eta_seconds = 12.5;
 
   std::string text = RenderMetrics(s);
-  EXPECT_EQ(Section(text, "headroom_jobs{", "# HELP headroom_job_duration"),
+  EXPECT_EQ(Section(text, "headroom_batch_info{", "# HELP headroom_eta"),
+            "headroom_batch_info{batch=\"3\",command=\"upscale {}\"} 1\n");
+  EXPECT_EQ(Section(text, "headroom_eta_seconds ", "# HELP headroom_jobs "), "headroom_eta_seconds 12.5\n");
+  EXPECT_EQ(Section(text, "headroom_jobs_finished_total{", "# HELP headroom_job_duration"),
+            "headroom_jobs_finished_total{outcome=\"succeeded\"} 3\n"
+            "headroom_jobs_finished_total{outcome=\"failed\"} 1\n"
+            "headroom_jobs_finished_total{outcome=\"skipped\"} 2\n"
+            "headroom_jobs_finished_total{outcome=\"interrupted\"} 0\n");
+  EXPECT_EQ(Section(text, "headroom_gpu_info{", "# HELP headroom_gpu_memory_used"),
+            "headroom_gpu_info{gpu=\"0\",uuid=\"GPU-5b1c7b2a\",name=\"NVIDIA H200\"} 1\n"
+            "headroom_gpu_info{gpu=\"1\",uuid=\"\",name=\"odd \\\"name\\\"\\\\x\"} 1\n");
+  EXPECT_EQ(Section(text, "headroom_jobs{", "# HELP headroom_jobs_finished"),
             "headroom_jobs{state=\"queued\"} 2\n"
             "headroom_jobs{state=\"running\"} 2\n"
             "headroom_jobs{state=\"succeeded\"} 3\n"
@@ -149,16 +181,16 @@ TEST(RenderMetricsTest, FullState) {
             "headroom_wait_seconds_total{gate=\"slots\"} 1.5\n"
             "headroom_wait_seconds_total{gate=\"vram\"} 12\n");
   EXPECT_EQ(Section(text, "headroom_gpu_memory_used_bytes{", "# HELP headroom_gpu_memory_total"),
-            "headroom_gpu_memory_used_bytes{gpu=\"0\",name=\"NVIDIA H200\"} 1000\n"
-            "headroom_gpu_memory_used_bytes{gpu=\"1\",name=\"odd \\\"name\\\"\\\\x\"} 0\n");
+            "headroom_gpu_memory_used_bytes{gpu=\"0\",uuid=\"GPU-5b1c7b2a\"} 1000\n"
+            "headroom_gpu_memory_used_bytes{gpu=\"1\",uuid=\"\"} 0\n");
   EXPECT_EQ(Section(text, "headroom_gpu_memory_total_bytes{", "# HELP headroom_gpu_temp"),
-            "headroom_gpu_memory_total_bytes{gpu=\"0\",name=\"NVIDIA H200\"} 161061273600\n"
-            "headroom_gpu_memory_total_bytes{gpu=\"1\",name=\"odd \\\"name\\\"\\\\x\"} 2000\n");
+            "headroom_gpu_memory_total_bytes{gpu=\"0\",uuid=\"GPU-5b1c7b2a\"} 161061273600\n"
+            "headroom_gpu_memory_total_bytes{gpu=\"1\",uuid=\"\"} 2000\n");
   // Unknown readings have no sample, never 0.
   EXPECT_EQ(Section(text, "headroom_gpu_temperature_celsius{", "# HELP headroom_gpu_util"),
-            "headroom_gpu_temperature_celsius{gpu=\"0\",name=\"NVIDIA H200\"} 61\n");
+            "headroom_gpu_temperature_celsius{gpu=\"0\",uuid=\"GPU-5b1c7b2a\"} 61\n");
   EXPECT_EQ(Section(text, "headroom_gpu_utilization_ratio{", "# HELP headroom_host"),
-            "headroom_gpu_utilization_ratio{gpu=\"0\",name=\"NVIDIA H200\"} 0.87\n");
+            "headroom_gpu_utilization_ratio{gpu=\"0\",uuid=\"GPU-5b1c7b2a\"} 0.87\n");
   EXPECT_EQ(Section(text, "headroom_host_memory_total_bytes ", "# HELP headroom_host_memory_av"),
             "headroom_host_memory_total_bytes 68719476736\n");
   EXPECT_EQ(Section(text, "headroom_host_memory_available_bytes ", ""),
@@ -170,7 +202,7 @@ TEST(RenderMetricsTest, NewlineInLabelIsEscaped) {
   GpuDevice d;
   d.name = "a\nb";
   s.gpus = {d};
-  EXPECT_NE(RenderMetrics(s).find("name=\"a\\nb\"} 0\n"), std::string::npos);
+  EXPECT_NE(RenderMetrics(s).find("name=\"a\\nb\"} 1\n"), std::string::npos);
 }
 
 TEST(WaitingGatesTest, NamesEachGateOnce) {
@@ -282,7 +314,7 @@ TEST_F(MetricsTest, SnapshotAndLimits) {
 TEST_F(MetricsTest, RenderWhileUpdating) {
   std::atomic<bool> stop{false};
   std::thread reader([&] {
-    while (!stop) EXPECT_EQ(metrics_.Render().rfind("# HELP headroom_jobs ", 0), 0u);
+    while (!stop) EXPECT_EQ(metrics_.Render().rfind("# HELP headroom_build_info ", 0), 0u);
   });
   Counts c;
   AttemptEnd end;

@@ -115,12 +115,16 @@ TEST_F(MetricsTest, GpuReadingsRetriesAndLimits) {
   EXPECT_TRUE(Contains(response, "\nheadroom_concurrency_limit{gpu=\"0\"} 1\n")) << response;
   EXPECT_TRUE(Contains(response, "\nheadroom_retries_total{cause=\"failure\"} 0\n"));
   EXPECT_TRUE(Contains(response,
-                       "\nheadroom_gpu_memory_total_bytes{gpu=\"0\",name=\"SimGPU\"} "
+                       "\nheadroom_gpu_memory_total_bytes{gpu=\"0\",uuid=\"SIM-0\"} "
                        "10737418240\n"))
       << response;
   EXPECT_TRUE(
-      Contains(response, "\nheadroom_gpu_temperature_celsius{gpu=\"0\",name=\"SimGPU\"} 40\n"))
+      Contains(response, "\nheadroom_gpu_temperature_celsius{gpu=\"0\",uuid=\"SIM-0\"} 40\n"))
       << response;
+  EXPECT_TRUE(Contains(response, "\nheadroom_gpu_info{gpu=\"0\",uuid=\"SIM-0\",name=\"SimGPU\"} 1\n"))
+      << response;
+  EXPECT_TRUE(Contains(response, "\nheadroom_build_info{version=\"")) << response;
+  EXPECT_TRUE(Contains(response, "\nheadroom_batch_info{batch=\"1\",command=\"")) << response;
   WriteFile(Path("go"), "");
   RunResult r = p->Wait(15);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // big ran out of memory for good
