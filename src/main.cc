@@ -56,6 +56,7 @@
 #include "report/job_log.h"
 #include "report/metrics.h"
 #include "report/metrics_server.h"
+#include "report/metrics_textfile.h"
 #include "report/report_writer.h"
 #include "report/status_view.h"
 #include "sched/footprint_model.h"
@@ -145,6 +146,7 @@ struct Batch {
   GpuVisibility gpu_visibility;
   Metrics metrics;
   std::unique_ptr<MetricsServer> metrics_server;
+  std::unique_ptr<MetricsTextfile> metrics_textfile;  // --metrics-textfile
   bool metrics_port_picked = false;  // --metrics-addr HOST:0: the server picked the port
   std::unique_ptr<Journal> journal;
   OpenedBatch opened;
@@ -215,6 +217,9 @@ Status CheckSetup(const Plan& plan, Batch* b, FailureHookConfig* hook) {
   if (status.ok() && !options.on_failure.empty()) {
     status = MakeFailureHookConfig(options.on_failure, options.shell, CurrentEnvironment(),
                                    PathVariable(), hook);
+  }
+  if (status.ok() && !options.metrics_textfile.empty()) {
+    status = MetricsTextfile::Check(options.metrics_textfile).WithContext("--metrics-textfile");
   }
   if (!status.ok() || options.metrics_addr.empty()) return status;
   MetricsAddress address;
@@ -292,10 +297,14 @@ void AddObservers(FailureHookConfig hook_config, Batch* b) {
                                          stderr, stdout);
   b->observers.Add(b->console.get());
   b->observers.Add(b->event_log.get());
-  if (b->metrics_server) {
+  if (b->metrics_server || !options.metrics_textfile.empty()) {
     b->metrics.SetBatch(b->journal ? std::to_string(b->opened.id) : "",
                         ShellJoin(b->options.command));
     b->observers.Add(&b->metrics);
+  }
+  if (!options.metrics_textfile.empty()) {
+    b->metrics_textfile = std::make_unique<MetricsTextfile>(options.metrics_textfile, &b->metrics);
+    b->observers.Add(b->metrics_textfile.get());
   }
   if (!options.on_failure.empty()) {
     b->hook = std::make_unique<FailureHook>(

@@ -699,6 +699,15 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->metrics_addr = Last(w) == "none" ? "" : Last(w);
        return status;
      }},
+    {"metrics-textfile", 0, "FILE", ValueKind::kScalar, OptionScope::kEverywhere, "none",
+     "Metrics and hooks",
+     "also write the metrics to FILE (node_exporter's textfile collector format) every 5 s and "
+     "at the end, atomically, so that the final state outlives headroom",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a file name or 'none'");
+       if (status.ok()) o->metrics_textfile = Last(w) == "none" ? "" : Last(w);
+       return status;
+     }},
     {"on-failure", 0, "CMD", ValueKind::kScalar, OptionScope::kEverywhere, "none",
      "Metrics and hooks",
      "run CMD once per job that failed for good, with HEADROOM_JOB_NAME, _INPUT, _EXIT, _LOG, "

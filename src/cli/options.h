@@ -135,6 +135,7 @@ struct Options {
 
   // --- metrics and hooks -------------------------------------------------
   std::string metrics_addr;  // --metrics-addr HOST:PORT as given; empty = no endpoint
+  std::string metrics_textfile;  // --metrics-textfile FILE; empty = none
   std::string on_failure;    // --on-failure CMD as given; empty = none
 };
 

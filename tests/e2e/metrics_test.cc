@@ -177,5 +177,18 @@ TEST_F(MetricsTest, PortInUseIsAUsageError) {
   EXPECT_TRUE(Recorded().empty());
 }
 
+// --metrics-textfile: the final state stays in a file after headroom ends.
+TEST_F(MetricsTest, TheTextfileKeepsTheFinalStateAfterTheBatch) {
+  RunResult r = Hr({"run", "--metrics-textfile", Path("headroom.prom"), "--", "true", ":::", "a",
+                    "b", "c"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string text = ReadFile(Path("headroom.prom"));
+  EXPECT_TRUE(Contains(text, "headroom_jobs_finished_total{outcome=\"succeeded\"} 3\n")) << text;
+  EXPECT_TRUE(Contains(text, "headroom_batch_info{batch=\"1\",command=\"true\"} 1\n")) << text;
+  r = Hr({"run", "--metrics-textfile", Path("no/such/dir/x.prom"), "--", "true", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "--metrics-textfile: cannot write beside")) << r.err;
+}
+
 }  // namespace
 }  // namespace headroom::e2e
