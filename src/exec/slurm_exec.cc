@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "exec/process_set.h"
+#include "util/whole_file.h"
 
 namespace headroom {
 namespace {
@@ -55,16 +56,6 @@ std::optional<uint64_t> CgroupOomKills() {
   }
   if (!v2.empty()) return KeyedValue("/sys/fs/cgroup" + v2 + "/memory.events", "oom_kill");
   return std::nullopt;
-}
-
-bool WriteResult(const std::string& path, const nlohmann::json& result) {
-  std::string tmp = path + ".tmp";
-  std::FILE* file = std::fopen(tmp.c_str(), "we");
-  if (file == nullptr) return false;
-  std::string text = result.dump();
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  return ok && std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 }  // namespace
@@ -128,7 +119,7 @@ int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>
   nlohmann::json result;
   if (auto status = processes.Spawn(spec, &pid); !status.ok()) {
     result = {{"exit_code", 127}, {"note", "cannot start: " + status.message()}};
-    WriteResult(result_path, result);
+    (void)WriteFileAtomically(result_path, result.dump());
     return 127;
   }
   ProcessExit ended;
@@ -152,9 +143,8 @@ int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>
   result = {{"exit_code", ended.exit_code}, {"signal", ended.signal},
             {"cpu_seconds", ended.cpu_seconds}, {"max_rss_kb", ended.max_rss_kb}, {"oom", oom}};
   if (oom) result["note"] = "the job's cgroup killed a process for memory (oom_kill)";
-  if (!WriteResult(result_path, result)) {
-    std::fprintf(stderr, "headroom slurm-exec: cannot write %s: %s\n", result_path.c_str(),
-                 strerror(errno));
+  if (Status written = WriteFileAtomically(result_path, result.dump()); !written.ok()) {
+    std::fprintf(stderr, "headroom slurm-exec: %s\n", written.message().c_str());
   }
   return ended.exit_code >= 0 ? ended.exit_code : 128 + ended.signal;
 }

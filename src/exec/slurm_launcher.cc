@@ -17,6 +17,7 @@
 
 #include "exec/command_output.h"
 #include "util/shell_quote.h"
+#include "util/whole_file.h"
 
 namespace headroom {
 namespace {
@@ -28,30 +29,6 @@ constexpr pid_t kFirstHandle = 1 << 30;
 constexpr Millis kResultCheck{100};
 constexpr Millis kCommandTimeout{30000};
 constexpr int kSubmitTries = 4;
-
-std::string ReadWhole(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "re");
-  if (file == nullptr) return "";
-  std::string text;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-  std::fclose(file);
-  return text;
-}
-
-Status WriteAtomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  std::FILE* file = std::fopen(tmp.c_str(), "we");
-  if (file == nullptr) return Status::Error(fmt::format("cannot write {}: {}", tmp, strerror(errno)));
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::Error(fmt::format("cannot write {}: {}", path, strerror(errno)));
-  }
-  return Status::Ok();
-}
 
 // The controller did not answer: worth another try, unlike a rejection.
 bool Transient(const std::string& text) {
@@ -84,6 +61,19 @@ std::string Field(const std::string& line, const std::string& key) {
   return padded.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+// Cancels `ids`, one scancel per 100 (a job that ended meanwhile is not an
+// error worth more).
+void Scancel(ProcessSet* processes, const std::vector<std::string>& ids) {
+  constexpr size_t kChunk = 100;
+  for (size_t from = 0; from < ids.size(); from += kChunk) {
+    std::vector<std::string> argv = {"scancel"};
+    argv.insert(argv.end(), ids.begin() + static_cast<std::ptrdiff_t>(from),
+                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kChunk)));
+    std::string out;
+    (void)CommandOutput(processes, argv, kCommandTimeout, &out);
+  }
+}
+
 }  // namespace
 
 int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet* processes) {
@@ -103,25 +93,18 @@ int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet
       std::string base = path.substr(0, path.size() - suffix.size());
       ProcessExit ended;
       if (ReadSlurmResult(base + ".result.json", &ended)) continue;
-      std::string id = ReadWhole(path);
+      std::string id = ReadWholeFile(path).value_or("");
       id = id.substr(0, id.find('\n'));
       if (!id.empty()) ids.push_back(id);
       fs::remove(path, inner);  // asked once; a later resume does not ask again
     }
   }
-  constexpr size_t kChunk = 100;
-  for (size_t from = 0; from < ids.size(); from += kChunk) {
-    std::vector<std::string> argv = {"scancel"};
-    argv.insert(argv.end(), ids.begin() + static_cast<std::ptrdiff_t>(from),
-                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kChunk)));
-    std::string out;
-    (void)CommandOutput(processes, argv, kCommandTimeout, &out);
-  }
+  Scancel(processes, ids);
   return static_cast<int>(ids.size());
 }
 
 bool ReadSlurmResult(const std::string& path, ProcessExit* exit) {
-  std::string text = ReadWhole(path);
+  std::string text = ReadWholeFile(path).value_or("");
   if (text.empty()) return false;
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object() || !json.contains("exit_code")) return false;
@@ -227,7 +210,7 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memo
                          {"stderr", spec.stderr_path},
                          {"result", submitted.result_path}};
   std::string spec_path = base + ".spec.json";
-  Status status = WriteAtomically(
+  Status status = WriteFileAtomically(
       spec_path, json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!status.ok()) return status;
   submitted.slurm_output = base + ".slurm.out";
@@ -273,7 +256,7 @@ void SlurmLauncher::Submitted_(pid_t handle, const std::string& id) {
   Submitted& job = active_.at(handle);
   job.job_id = id;
   // For a resume after a kill (CancelSlurmLeftovers).
-  (void)WriteAtomically(job.base + ".jobid", id + "\n");
+  (void)WriteFileAtomically(job.base + ".jobid", id + "\n");
 }
 
 void SlurmLauncher::EndUnsubmitted(pid_t handle, const std::string& why, int signal) {
@@ -314,7 +297,7 @@ void SlurmLauncher::Flush() {
       std::string list = fmt::format("{}/array-{}", config_.dir, ++arrays_submitted_);
       std::string specs;
       for (pid_t handle : chunk) specs += active_.at(handle).base + ".spec.json\n";
-      Status status = WriteAtomically(list + ".specs", specs);
+      Status status = WriteFileAtomically(list + ".specs", specs);
       if (status.ok()) {
         status = Submit(SbatchArgv(list + ".specs", list + "-%a.slurm.out", memory, chunk.size()), &id);
       }
@@ -348,15 +331,7 @@ void SlurmLauncher::Signal(pid_t handle, int /*signal*/) {
 }
 
 void SlurmLauncher::CancelAsked() {
-  constexpr size_t kChunk = 100;
-  for (size_t from = 0; from < to_cancel_.size(); from += kChunk) {
-    std::vector<std::string> argv = {"scancel"};
-    size_t to = std::min(to_cancel_.size(), from + kChunk);
-    argv.insert(argv.end(), to_cancel_.begin() + static_cast<std::ptrdiff_t>(from),
-                to_cancel_.begin() + static_cast<std::ptrdiff_t>(to));
-    std::string out;
-    (void)Run(argv, &out);  // a job that ended meanwhile is not an error worth more
-  }
+  Scancel(processes_, to_cancel_);
   to_cancel_.clear();
 }
 

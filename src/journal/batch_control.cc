@@ -13,41 +13,10 @@
 
 #include "journal/batch_lock.h"
 #include "journal/journal.h"
+#include "util/whole_file.h"
 
 namespace headroom {
 namespace {
-
-Status ReadWhole(const std::string& path, std::string* text, bool* missing) {
-  *missing = false;
-  std::FILE* file = std::fopen(path.c_str(), "re");
-  if (file == nullptr) {
-    if (errno == ENOENT) {
-      *missing = true;
-      return Status::Ok();
-    }
-    return Status::Error(fmt::format("cannot read {}: {}", path, strerror(errno)));
-  }
-  char buffer[4096];
-  size_t n = 0;
-  text->clear();
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text->append(buffer, n);
-  std::fclose(file);
-  return Status::Ok();
-}
-
-// Writes `text` to a temporary file beside `path`, then renames it over.
-Status WriteAtomically(const std::string& path, const std::string& text) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Error(fmt::format("cannot write {}: {}", tmp, strerror(errno)));
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  int err = errno;
-  ok = close(fd) == 0 && ok;
-  if (ok && rename(tmp.c_str(), path.c_str()) == 0) return Status::Ok();
-  err = errno ? errno : err;
-  unlink(tmp.c_str());
-  return Status::Error(fmt::format("cannot write {}: {}", path, strerror(err)));
-}
 
 Status Parse(const std::string& path, const std::string& text, ControlRequest* out) {
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -141,11 +110,11 @@ std::string BatchControl::AckPathIn(const std::string& state_dir, int64_t batch)
 
 Status BatchControl::Read(const std::string& state_dir, int64_t batch, ControlRequest* out) {
   *out = ControlRequest();
-  std::string path = PathIn(state_dir, batch), text;
-  bool missing = false;
-  Status status = ReadWhole(path, &text, &missing);
-  if (!status.ok() || missing) return status;
-  return Parse(path, text, out);
+  std::string path = PathIn(state_dir, batch);
+  if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) return Status::Ok();
+  std::optional<std::string> text = ReadWholeFile(path);
+  if (!text) return Status::Error(fmt::format("cannot read {}: {}", path, strerror(errno)));
+  return Parse(path, *text, out);
 }
 
 Status BatchControl::Write(const std::string& state_dir, int64_t batch,
@@ -154,15 +123,14 @@ Status BatchControl::Write(const std::string& state_dir, int64_t batch,
                          {"paused", request.paused},
                          {"draining", request.draining}};
   json["jobs"] = request.jobs ? nlohmann::json(*request.jobs) : nlohmann::json(nullptr);
-  return WriteAtomically(PathIn(state_dir, batch), json.dump() + "\n");
+  return WriteFileAtomically(PathIn(state_dir, batch), json.dump() + "\n");
 }
 
 int64_t BatchControl::ReadAck(const std::string& state_dir, int64_t batch) {
-  std::string text;
-  bool missing = false;
-  if (!ReadWhole(AckPathIn(state_dir, batch), &text, &missing).ok() || missing) return 0;
+  std::optional<std::string> text = ReadWholeFile(AckPathIn(state_dir, batch));
+  if (!text) return 0;
   try {
-    return std::stoll(text);
+    return std::stoll(*text);
   } catch (const std::exception&) {
     return 0;
   }
@@ -198,7 +166,7 @@ std::optional<ControlRequest> BatchControl::Poll() {
 
 void BatchControl::Acknowledge(const ControlRequest& request) {
   // Best effort: `ctl` says so when no acknowledgement comes.
-  (void)WriteAtomically(AckPathIn(state_dir_, batch_), fmt::format("{}\n", request.seq));
+  (void)WriteFileAtomically(AckPathIn(state_dir_, batch_), fmt::format("{}\n", request.seq));
 }
 
 }  // namespace headroom

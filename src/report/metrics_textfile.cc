@@ -7,24 +7,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "util/whole_file.h"
+
 namespace headroom {
 namespace {
 
 std::string TempPath(const std::string& path) { return fmt::format("{}.tmp.{}", path, getpid()); }
-
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  std::string tmp = TempPath(path);
-  std::FILE* file = std::fopen(tmp.c_str(), "we");
-  if (file == nullptr) return Status::Error(fmt::format("cannot write {}: {}", tmp, strerror(errno)));
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    return Status::Error(fmt::format("cannot write {}: {}", path, strerror(err)));
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 

@@ -28,8 +28,4 @@ struct ReportFiles {
 Status WriteReports(const std::string& state_dir, std::optional<int64_t> batch,
                     const ReportFiles& files, double now);
 
-// Writes `content` to `path` atomically (temp file + fsync + rename). The
-// error names the path and the reason, without an option name.
-Status WriteFileAtomically(const std::string& path, const std::string& content);
-
 }  // namespace headroom

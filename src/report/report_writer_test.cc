@@ -1,4 +1,5 @@
 #include "report/report_writer.h"
+#include "util/whole_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
