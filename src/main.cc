@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -153,6 +154,7 @@ struct Batch {
   std::unique_ptr<BatchControl> control;  // headroom ctl requests, with a journal
   RerunCounts reruns;
   std::string leftovers_notice;
+  std::vector<SlurmLeftover> slurm_leftovers;  // --executor slurm --resume: to take back
   std::unique_ptr<LogDir> log_dir;
   std::unique_ptr<EventLog> event_log;
   std::unique_ptr<Console> console;
@@ -243,13 +245,26 @@ Status OpenJournal(const std::vector<ConfigEntry>& effective, Plan* plan, Batch*
     return Status::Ok();
   }
   auto stop_leftovers = [b](int64_t id) {
-    // Its Slurm jobs first (whatever --executor this run uses): queued ones
-    // must not start meanwhile. Then its processes on this machine.
-    int stopped = CancelSlurmLeftovers(b->options.state_dir, id, &b->processes);
+    // Its Slurm jobs first: --executor slurm takes them back (the
+    // scheduler adopts them; their outputs stay), another executor cancels
+    // them, so that queued ones do not start meanwhile. Then its processes
+    // on this machine.
+    std::set<int64_t> kept;
+    int stopped = 0;
+    if (b->options.slurm) {
+      b->slurm_leftovers = FindSlurmLeftovers(b->options.state_dir, id, &b->processes);
+      for (const SlurmLeftover& left : b->slurm_leftovers) {
+        for (int64_t number : UnitTagJobs(left.tag.unit)) kept.insert(number);
+      }
+    } else {
+      stopped = CancelSlurmLeftovers(b->options.state_dir, id, &b->processes);
+    }
     stopped += StopTagged(BatchTag(b->options.state_dir, id), b->options.kill_grace);
-    if (stopped == 0) return;
-    b->leftovers_notice = fmt::format(
-        "stopped {} process(es) of batch {} that a killed headroom left running", stopped, id);
+    if (stopped > 0) {
+      b->leftovers_notice = fmt::format(
+          "stopped {} process(es) of batch {} that a killed headroom left running", stopped, id);
+    }
+    return kept;
   };
   Status status = Journal::Open(options.state_dir, &b->journal);
   if (!status.ok()) return status;
@@ -364,6 +379,7 @@ Status StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved,
     auto launcher = std::make_unique<SlurmLauncher>(SlurmSetup(*b), &b->processes);
     Status status = launcher->Connect();
     if (!status.ok()) return status.WithContext("--executor slurm");
+    launcher->SetLeftovers(std::move(b->slurm_leftovers));
     b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, std::move(launcher));
   } else {
     b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, &b->processes);

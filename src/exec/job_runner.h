@@ -81,6 +81,16 @@ class JobRunner {
   // Blocks until a job exits, an interrupt arrives, or `timeout` passes.
   virtual WaitResult Wait(Millis timeout) = 0;
 
+  // A resume after a kill: units a killed headroom launched that still run
+  // elsewhere (Slurm jobs queued or running, or ended meanwhile with their
+  // result), each as its jobs' numbers (Job::number), lead first. A Start of
+  // the same jobs takes such a unit back (StartedJob::adopted) instead of
+  // running it a second time.
+  virtual std::vector<std::vector<int64_t>> Leftovers() const { return {}; }
+  // Cancels the leftovers that no Start took back, and removes what they
+  // had written: their jobs run again like any other.
+  virtual void DropLeftovers() {}
+
   // After a job's last exit: commit its output when `succeeded` (an error
   // turns the success into a failure), else discard it.
   virtual Status Complete(const Job& job, bool succeeded) = 0;

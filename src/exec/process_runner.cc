@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -139,6 +140,27 @@ std::string ListedCommand(const Unit& unit, int slot, const ProcessRunnerConfig&
   return ShellJoin(UnitArgv(unit, launch, outs, files, config.shell));
 }
 
+std::string UnitTag(const Unit& unit) {
+  std::string numbers, inputs;
+  for (const Job* job : unit.jobs) {
+    if (!numbers.empty()) numbers += ',';
+    numbers += std::to_string(job->number);
+    inputs += '\n' + job->input;
+  }
+  return numbers + inputs;
+}
+
+std::vector<int64_t> UnitTagJobs(const std::string& tag) {
+  std::vector<int64_t> numbers;
+  std::string_view line(tag.data(), std::min(tag.find('\n'), tag.size()));
+  while (!line.empty()) {
+    numbers.push_back(std::strtoll(std::string(line).c_str(), nullptr, 10));
+    size_t comma = line.find(',');
+    line.remove_prefix(comma == std::string_view::npos ? line.size() : comma + 1);
+  }
+  return numbers;
+}
+
 ProcessRunner::ProcessRunner(const ProcessRunnerConfig& config, const LogDir& log_dir,
                              ProcessSet* processes)
     : ProcessRunner(config, log_dir, std::make_unique<LocalLauncher>(processes)) {}
@@ -224,6 +246,29 @@ Status ProcessRunner::PrepareFiles(const Unit& unit, const Launch& launch,
 Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* started) {
   const Job& job = unit.lead();
   if (job.argv_template.empty()) return Status::Error("job '" + job.name + "' has no command");
+  LaunchTag tag;
+  tag.unit = UnitTag(unit);
+  AdoptedLaunch adopted;
+  if (launcher_->Adopt(tag.unit, &adopted)) {
+    Running& running = running_[adopted.handle];
+    running.stdout_log = adopted.stdout_path;
+    running.stderr_log = adopted.stderr_path;
+    if (!adopted.tag.results.empty()) {
+      running.results_path = adopted.tag.results;
+      for (const Job* member : unit.jobs) running.inputs.push_back(member->input);
+    }
+    for (size_t i = 0; i < unit.jobs.size() && i < adopted.tag.temp_outputs.size(); ++i) {
+      adopted_outputs_[unit.jobs[i]->number] = adopted.tag.temp_outputs[i];
+    }
+    started->handle = adopted.handle;
+    started->pid = adopted.handle;
+    started->argv = std::move(adopted.argv);
+    started->stdout_log = std::move(adopted.stdout_path);
+    started->stderr_log = std::move(adopted.stderr_path);
+    started->adopted = true;
+    started->ram = adopted.memory;
+    return Status::Ok();
+  }
   SpawnSpec spec;
   spec.stdout_path = log_dir_.StdoutPath(job, launch.attempt);
   spec.stderr_path = log_dir_.StderrPath(job, launch.attempt);
@@ -237,8 +282,19 @@ Status ProcessRunner::Start(const Unit& unit, const Launch& launch, StartedJob* 
   status = ProgramPath(job, launch, spec.argv.front(), &spec.path);
   if (!status.ok()) return status;
   spec.env = UnitEnvironment(unit, launch, files);
+  for (const Job* member : unit.jobs) {
+    tag.temp_outputs.push_back(member->temp_output);
+    // A job taken back from a killed headroom that runs again: what its
+    // taken-back attempt left is not its output.
+    auto adopted_output = adopted_outputs_.find(member->number);
+    if (adopted_output != adopted_outputs_.end()) {
+      if (!adopted_output->second.empty()) std::remove(adopted_output->second.c_str());
+      adopted_outputs_.erase(adopted_output);
+    }
+  }
+  tag.results = files.results;
   pid_t pid = 0;
-  status = launcher_->Launch(spec, launch.ram, &pid);
+  status = launcher_->Launch(spec, launch.ram, tag, &pid);
   if (!status.ok()) return status;
   started->handle = pid;
   started->pid = pid;
@@ -356,9 +412,31 @@ ProcessRunner::~ProcessRunner() {
 }
 
 Status ProcessRunner::Complete(const Job& job, bool succeeded) {
+  auto adopted = adopted_outputs_.find(job.number);
+  if (adopted != adopted_outputs_.end()) {
+    // Its process writes where the killed headroom told it to.
+    Job was = job;
+    was.temp_output = std::move(adopted->second);
+    adopted_outputs_.erase(adopted);
+    return Complete(was, succeeded);
+  }
   if (succeeded) return CommitOutput(job, UsesOutput(job.argv_template));
   DiscardOutput(job);
   return Status::Ok();
+}
+
+std::vector<std::vector<int64_t>> ProcessRunner::Leftovers() const {
+  std::vector<std::vector<int64_t>> units;
+  for (const std::string& tag : launcher_->Leftovers()) units.push_back(UnitTagJobs(tag));
+  return units;
+}
+
+void ProcessRunner::DropLeftovers() {
+  for (const LaunchTag& tag : launcher_->DropLeftovers()) {
+    for (const std::string& output : tag.temp_outputs) {
+      if (!output.empty()) std::remove(output.c_str());
+    }
+  }
 }
 
 }  // namespace headroom

@@ -46,6 +46,12 @@ struct ProcessRunnerConfig {
 // {results} as they are (their files exist only while the batch runs).
 std::string ListedCommand(const Unit& unit, int slot, const ProcessRunnerConfig& config);
 
+// What names a unit across runs (LaunchTag::unit): its jobs' numbers, lead
+// first, then each one's input on a line of its own ("17,18\na.mp4\nb.mp4").
+std::string UnitTag(const Unit& unit);
+// The job numbers a UnitTag names, lead first.
+std::vector<int64_t> UnitTagJobs(const std::string& tag);
+
 class ProcessRunner : public JobRunner {
  public:
   // `log_dir` and `processes` must outlive the runner; its processes are
@@ -63,6 +69,8 @@ class ProcessRunner : public JobRunner {
   void Signal(RunHandle handle, int signal) override;
   WaitResult Wait(Millis timeout) override;
   Status Complete(const Job& job, bool succeeded) override;
+  std::vector<std::vector<int64_t>> Leftovers() const override;
+  void DropLeftovers() override;
 
   // The list files of one attempt of a unit; empty paths when not used.
   struct ListFiles {
@@ -102,6 +110,9 @@ class ProcessRunner : public JobRunner {
   std::vector<std::string> env_;
   std::unordered_map<pid_t, Running> running_;
   std::unordered_map<pid_t, std::string> where_;  // as last reported (Launcher::Places)
+  // Jobs of units taken back from a killed headroom: the temp output their
+  // process writes (named by that headroom), by Job::number.
+  std::unordered_map<int64_t, std::string> adopted_outputs_;
 };
 
 }  // namespace headroom

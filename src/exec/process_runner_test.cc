@@ -272,6 +272,80 @@ TEST_F(ProcessRunnerTest, CompleteCommitsOrDiscardsTheOutput) {
   EXPECT_FALSE(std::filesystem::exists(job.output));
 }
 
+// --- a resume taking back a killed headroom's launches ----------------------
+
+TEST(UnitTagTest, NamesTheJobsByNumberAndInput) {
+  Job a, b;
+  a.number = 17;
+  a.input = "clip\n1.mp4";  // -0 inputs may hold anything
+  b.number = 18;
+  b.input = "b.mp4";
+  std::string tag = UnitTag(Unit{{&a, &b}});
+  EXPECT_EQ(tag, "17,18\nclip\n1.mp4\nb.mp4");
+  EXPECT_EQ(UnitTagJobs(tag), (std::vector<int64_t>{17, 18}));
+  EXPECT_EQ(UnitTagJobs(UnitTag(Unit{{&b}})), (std::vector<int64_t>{18}));
+}
+
+// What a Slurm launcher does on a resume, on this machine: the "killed
+// run's" launch was made before the runner existed, and Adopt gives it back.
+class LeftoverLauncher : public LocalLauncher {
+ public:
+  using LocalLauncher::LocalLauncher;
+  std::vector<std::string> Leftovers() const override {
+    return left ? std::vector<std::string>{left->tag.unit} : std::vector<std::string>{};
+  }
+  bool Adopt(const std::string& unit, AdoptedLaunch* out) override {
+    if (!left || left->tag.unit != unit) return false;
+    *out = *left;
+    left.reset();
+    return true;
+  }
+  std::optional<AdoptedLaunch> left;
+};
+
+TEST_F(ProcessRunnerTest, AStartOfALeftoverTakesItBackAndCommitsWhatItWrote) {
+  Job job = ScriptJob("echo new > \"$1\"", {"{out}"});
+  job.output = dir_.File("result.txt");
+  job.temp_output = dir_.File(".result.new.txt");
+  // The killed run's launch of the same job, writing its own temp output.
+  std::string old_temp = dir_.File(".result.old.txt");
+  SpawnSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {"sh", "-c", "echo old > \"$1\"", "sh", old_temp};
+  spec.stdout_path = dir_.File("old.out");
+  spec.stderr_path = dir_.File("old.err");
+  auto launcher = std::make_unique<LeftoverLauncher>(&processes_);
+  AdoptedLaunch left;
+  ASSERT_TRUE(launcher->Launch(spec, std::nullopt, LaunchTag{}, &left.handle).ok());
+  left.tag.unit = UnitTag(Unit{{&job}});
+  left.tag.temp_outputs = {old_temp};
+  left.argv = spec.argv;
+  left.stdout_path = spec.stdout_path;
+  left.stderr_path = spec.stderr_path;
+  left.memory = 64 << 20;
+  launcher->left = left;
+  runner_ = std::make_unique<ProcessRunner>(config_, log_dir_, std::move(launcher));
+  EXPECT_EQ(Runner().Leftovers(), (std::vector<std::vector<int64_t>>{{1}}));
+
+  StartedJob started = Start(job);
+  EXPECT_TRUE(started.adopted);
+  EXPECT_EQ(started.handle, left.handle);
+  EXPECT_EQ(started.argv, spec.argv);
+  EXPECT_EQ(started.stderr_log, spec.stderr_path);
+  EXPECT_EQ(started.ram, std::optional<uint64_t>(64 << 20));
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+  ASSERT_TRUE(Runner().Complete(job, true).ok());
+  EXPECT_EQ(ReadFile(job.output), "old\n") << "the taken-back launch's output, committed";
+  EXPECT_FALSE(std::filesystem::exists(old_temp));
+
+  // Taken back once: a later start of the job (a retry) is a new launch.
+  started = Start(job, 1, 2);
+  EXPECT_FALSE(started.adopted);
+  EXPECT_EQ(WaitFor(started.handle).exit_code, 0);
+  ASSERT_TRUE(Runner().Complete(job, true).ok());
+  EXPECT_EQ(ReadFile(job.output), "new\n");
+}
+
 // --- units (--batch-size) ---------------------------------------------------
 
 // Jobs 4, 5, 6 of one command: inputs a, "b c", d, outputs o/.a ...

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "exec/leftovers.h"
 #include "exec/process_set.h"
 #include "util/whole_file.h"
 
@@ -100,8 +101,12 @@ int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>
   try {
     spec.path = json.at("path").get<std::string>();
     spec.argv = json.at("argv").get<std::vector<std::string>>();
+    // A Slurm job is Slurm's to stop: the batch's tag would let a resume's
+    // sweep of local leftovers (exec/leftovers.h) kill it on a node that
+    // is also the submitting machine, while the resume takes it back.
+    const std::string tag = std::string(kBatchTagVariable) + "=";
     for (const std::string& entry : json.at("env").get<std::vector<std::string>>()) {
-      if (!NodeOwned(entry)) spec.env.push_back(entry);
+      if (!NodeOwned(entry) && entry.rfind(tag, 0) != 0) spec.env.push_back(entry);
     }
     spec.stdout_path = json.at("stdout").get<std::string>();
     spec.stderr_path = json.at("stderr").get<std::string>();

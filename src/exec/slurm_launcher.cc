@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,16 @@ void Scancel(ProcessSet* processes, const std::vector<std::string>& ids) {
   }
 }
 
+// A job's files once it has ended: Slurm's own output stays when it said
+// something (a node's complaint is worth reading next to the job's logs).
+void RemoveJobFiles(const std::string& base, const std::string& slurm_out) {
+  for (const char* suffix : {".spec.json", ".result.json", ".jobid"}) {
+    std::remove((base + suffix).c_str());
+  }
+  struct stat st;
+  if (stat(slurm_out.c_str(), &st) == 0 && st.st_size == 0) std::remove(slurm_out.c_str());
+}
+
 }  // namespace
 
 int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet* processes) {
@@ -103,6 +114,180 @@ int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet
   return static_cast<int>(ids.size());
 }
 
+namespace {
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Reads the spec at `base`.spec.json into `left`; false when it is not one
+// a resume can take back (an older headroom's, without a tag).
+bool ReadLeftoverSpec(const std::string& base, SlurmLeftover* left) {
+  std::string text = ReadWholeFile(base + ".spec.json").value_or("");
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("unit")) return false;
+  try {
+    left->tag.unit = json.at("unit").get<std::string>();
+    left->tag.temp_outputs = json.at("temp_outputs").get<std::vector<std::string>>();
+    left->tag.results = json.value("results", std::string());
+    left->argv = json.at("argv").get<std::vector<std::string>>();
+    left->stdout_path = json.at("stdout").get<std::string>();
+    left->stderr_path = json.at("stderr").get<std::string>();
+    if (json.contains("memory")) left->memory = json.at("memory").get<uint64_t>();
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !left->tag.unit.empty();
+}
+
+
+}  // namespace
+
+std::vector<SlurmLeftover> FindSlurmLeftovers(const std::string& state_dir, int64_t batch,
+                                              ProcessSet* processes) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  std::string prefix = fmt::format("batch-{}-", batch);
+  std::vector<SlurmLeftover> found;
+  std::vector<std::string> cancel;  // an older headroom's jobs: not taken back
+  std::vector<std::string> names;
+  // "<job name> <comment>" -> the spec's base, for jobs whose id was never
+  // written: comment "7" is <dir>/7, "array-2" task 3 is line 3 of
+  // <dir>/array-2.specs.
+  std::map<std::string, std::string> by_comment;
+  for (const fs::directory_entry& run : fs::directory_iterator(fs::path(state_dir) / "slurm", error)) {
+    std::string dir_name = run.path().filename().string();
+    if (dir_name.rfind(prefix, 0) != 0) continue;
+    std::string job_name = "headroom-" + dir_name;
+    names.push_back(job_name);
+    std::map<std::string, std::string> outputs;  // array tasks' Slurm output, by spec base
+    std::error_code inner;
+    for (const fs::directory_entry& file : fs::directory_iterator(run.path(), inner)) {
+      std::string path = file.path().string();
+      if (!EndsWith(path, ".specs")) continue;
+      std::string list = path.substr(0, path.size() - 6);
+      std::string comment = fs::path(list).filename().string();
+      std::istringstream lines(ReadWholeFile(path).value_or(""));
+      int task = 0;
+      for (std::string spec; std::getline(lines, spec); ++task) {
+        if (!EndsWith(spec, ".spec.json")) continue;
+        std::string base = spec.substr(0, spec.size() - 10);
+        outputs[base] = fmt::format("{}-{}.slurm.out", list, task);
+        by_comment[fmt::format("{} {}_{}", job_name, comment, task)] = base;
+      }
+    }
+    for (const fs::directory_entry& file : fs::directory_iterator(run.path(), inner)) {
+      std::string path = file.path().string();
+      if (!EndsWith(path, ".spec.json")) continue;
+      SlurmLeftover left;
+      left.base = path.substr(0, path.size() - 10);
+      left.job_name = job_name;
+      auto output = outputs.find(left.base);
+      left.slurm_output = output != outputs.end() ? output->second : left.base + ".slurm.out";
+      left.job_id = ReadWholeFile(left.base + ".jobid").value_or("");
+      left.job_id = left.job_id.substr(0, left.job_id.find('\n'));
+      ProcessExit ended;
+      left.ended = ReadSlurmResult(left.base + ".result.json", &ended);
+      if (!ReadLeftoverSpec(left.base, &left)) {
+        if (!left.job_id.empty() && !left.ended) cancel.push_back(left.job_id);
+        RemoveJobFiles(left.base, left.slurm_output);
+        continue;
+      }
+      by_comment[job_name + " " + fs::path(left.base).filename().string()] = left.base;
+      found.push_back(std::move(left));
+    }
+  }
+  Scancel(processes, cancel);
+  bool unknown = std::any_of(found.begin(), found.end(), [](const SlurmLeftover& left) {
+    return left.job_id.empty() && !left.ended;
+  });
+  if (unknown) {
+    // Killed between sbatch and writing the id: squeue knows it by its
+    // job name and comment.
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>/dev/null", "squeue",
+                                     "--noheader", "--array", "--format=%i %j %k",
+                                     "--name=" + fmt::format("{}", fmt::join(names, ","))};
+    std::string out;
+    if (!CommandOutput(processes, argv, kCommandTimeout, &out).ok()) return found;  // ask again next resume
+    std::map<std::string, std::string> ids;  // spec base -> job id
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      std::string id, name, comment;
+      words >> id >> name >> comment;
+      size_t task = id.find('_');
+      std::string key = name + " " + comment + (task == std::string::npos ? "" : id.substr(task));
+      auto base = by_comment.find(key);
+      if (base != by_comment.end()) ids[base->second] = id;
+    }
+    for (auto it = found.begin(); it != found.end();) {
+      if (it->job_id.empty() && !it->ended) {
+        auto id = ids.find(it->base);
+        if (id == ids.end()) {  // never submitted, or gone without a result: its jobs run again
+          RemoveJobFiles(it->base, it->slurm_output);
+          it = found.erase(it);
+          continue;
+        }
+        it->job_id = id->second;
+      }
+      ++it;
+    }
+  }
+  return found;
+}
+
+void SlurmLauncher::SetLeftovers(std::vector<SlurmLeftover> leftovers) {
+  for (SlurmLeftover& left : leftovers) {
+    if (("," + queue_names_ + ",").find("," + left.job_name + ",") == std::string::npos) {
+      queue_names_ += "," + left.job_name;
+    }
+    std::string unit = left.tag.unit;
+    leftovers_[unit] = std::move(left);
+  }
+}
+
+std::vector<std::string> SlurmLauncher::Leftovers() const {
+  std::vector<std::string> units;
+  for (const auto& [unit, left] : leftovers_) units.push_back(unit);
+  return units;
+}
+
+bool SlurmLauncher::Adopt(const std::string& unit, AdoptedLaunch* out) {
+  auto it = leftovers_.find(unit);
+  if (it == leftovers_.end()) return false;
+  SlurmLeftover& left = it->second;
+  pid_t handle = next_handle_++;
+  Submitted job;
+  job.base = left.base;
+  job.job_id = left.job_id;
+  job.result_path = left.base + ".result.json";
+  job.slurm_output = left.slurm_output;
+  job.memory = left.memory;
+  active_[handle] = job;
+  out->handle = handle;
+  out->tag = std::move(left.tag);
+  out->argv = std::move(left.argv);
+  out->stdout_path = std::move(left.stdout_path);
+  out->stderr_path = std::move(left.stderr_path);
+  out->memory = left.memory;
+  out->where = "slurm " + left.job_id;
+  leftovers_.erase(it);
+  return true;
+}
+
+std::vector<LaunchTag> SlurmLauncher::DropLeftovers() {
+  std::vector<std::string> ids;
+  std::vector<LaunchTag> tags;
+  for (auto& [unit, left] : leftovers_) {
+    if (!left.ended && !left.job_id.empty()) ids.push_back(left.job_id);
+    RemoveJobFiles(left.base, left.slurm_output);
+    tags.push_back(std::move(left.tag));
+  }
+  leftovers_.clear();
+  Scancel(processes_, ids);
+  return tags;
+}
+
 bool ReadSlurmResult(const std::string& path, ProcessExit* exit) {
   std::string text = ReadWholeFile(path).value_or("");
   if (text.empty()) return false;
@@ -118,7 +303,10 @@ bool ReadSlurmResult(const std::string& path, ProcessExit* exit) {
 }
 
 SlurmLauncher::SlurmLauncher(SlurmConfig config, ProcessSet* processes)
-    : config_(std::move(config)), processes_(processes), next_handle_(kFirstHandle) {
+    : config_(std::move(config)),
+      processes_(processes),
+      next_handle_(kFirstHandle),
+      queue_names_(config_.job_name) {
   std::error_code error;
   std::filesystem::create_directories(config_.dir, error);
 }
@@ -142,6 +330,9 @@ std::vector<std::string> SlurmLauncher::SbatchArgv(const std::string& spec_path,
   if (!config_.gpus_per_job.empty()) argv.push_back("--gres=gpu:" + config_.gpus_per_job);
   if (array_size > 0) argv.push_back(fmt::format("--array=0-{}", array_size - 1));
   argv.insert(argv.end(), config_.extra.begin(), config_.extra.end());
+  std::string comment = std::filesystem::path(spec_path).filename().string();
+  comment = comment.substr(0, comment.find('.'));
+  argv.push_back("--comment=" + comment);
   argv.push_back("--wrap");
   argv.push_back("exec " + ShellJoin({config_.self, "slurm-exec", spec_path}));
   return argv;
@@ -190,7 +381,7 @@ Status SlurmLauncher::Connect() {
 }
 
 Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memory,
-                             pid_t* handle) {
+                             const LaunchTag& tag, pid_t* handle) {
   if (memory && max_memory_ > 0 && *memory > max_memory_) {
     return Status::Error(fmt::format(
         "needs more than {:.1f} GiB: it would ask for {:.1f} GiB, and no node {}has more",
@@ -208,7 +399,11 @@ Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memo
                          {"env", spec.env},
                          {"stdout", spec.stdout_path},
                          {"stderr", spec.stderr_path},
-                         {"result", submitted.result_path}};
+                         {"result", submitted.result_path},
+                         {"unit", tag.unit},
+                         {"temp_outputs", tag.temp_outputs},
+                         {"results", tag.results}};
+  if (memory) json["memory"] = *memory;
   std::string spec_path = base + ".spec.json";
   Status status = WriteFileAtomically(
       spec_path, json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -335,16 +530,6 @@ void SlurmLauncher::CancelAsked() {
   to_cancel_.clear();
 }
 
-// A job's files once it has ended: Slurm's own output stays when it said
-// something (a node's complaint is worth reading next to the job's logs).
-static void RemoveJobFiles(const std::string& base, const std::string& slurm_out) {
-  for (const char* suffix : {".spec.json", ".result.json", ".jobid"}) {
-    std::remove((base + suffix).c_str());
-  }
-  struct stat st;
-  if (stat(slurm_out.c_str(), &st) == 0 && st.st_size == 0) std::remove(slurm_out.c_str());
-}
-
 void SlurmLauncher::CheckResults(std::vector<ProcessExit>* exits) {
   for (auto it = active_.begin(); it != active_.end();) {
     ProcessExit exit;
@@ -401,7 +586,7 @@ void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
   std::string out;
   // --array: each array task on a line of its own ("42_3"), pending ones
   // too; then its state, why it waits, and its node.
-  if (!Run({"squeue", "--noheader", "--array", "--format=%i %T %r %N", "--name=" + config_.job_name},
+  if (!Run({"squeue", "--noheader", "--array", "--format=%i %T %r %N", "--name=" + queue_names_},
            &out)
            .ok()) {
     return;  // the controller is busy: ask again next time

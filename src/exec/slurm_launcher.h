@@ -43,6 +43,31 @@ struct SlurmConfig {
   bool arrays = true;
 };
 
+// A Slurm job that a killed headroom submitted for a batch and that a resume
+// can take back (FindSlurmLeftovers): queued, running, or ended meanwhile
+// with its result file.
+struct SlurmLeftover {
+  std::string base;          // <its run's dir>/<n>: .spec.json, .result.json, .jobid
+  std::string job_id;        // "42", or "42_3"
+  std::string job_name;      // its run's, for squeue --name
+  std::string slurm_output;  // what Slurm itself printed for it
+  bool ended = false;        // its result file is there
+  LaunchTag tag;
+  std::vector<std::string> argv;
+  std::string stdout_path, stderr_path;
+  std::optional<uint64_t> memory;
+};
+
+// The Slurm jobs earlier runs of batch `batch` submitted and left without
+// their end being seen (<state_dir>/slurm/batch-<batch>-*/). A job is known
+// by the id its run wrote once sbatch answered, or, when that run was
+// killed before, by its job name and comment in one squeue. What cannot be
+// taken back goes: a job of an older headroom (no tag) is cancelled; one
+// that Slurm no longer knows and that left no result is forgotten (its
+// jobs run again).
+std::vector<SlurmLeftover> FindSlurmLeftovers(const std::string& state_dir, int64_t batch,
+                                              ProcessSet* processes);
+
 class SlurmLauncher : public Launcher {
  public:
   // `processes` runs sbatch, squeue, scontrol and scancel, and takes the
@@ -54,7 +79,13 @@ class SlurmLauncher : public Launcher {
   // batch stops before submitting anything.
   Status Connect();
 
-  Status Launch(const SpawnSpec& spec, std::optional<uint64_t> memory, pid_t* handle) override;
+  Status Launch(const SpawnSpec& spec, std::optional<uint64_t> memory, const LaunchTag& tag,
+                pid_t* handle) override;
+  // A resume: what FindSlurmLeftovers found, for Adopt to take back.
+  void SetLeftovers(std::vector<SlurmLeftover> leftovers);
+  std::vector<std::string> Leftovers() const override;
+  bool Adopt(const std::string& unit, AdoptedLaunch* out) override;
+  std::vector<LaunchTag> DropLeftovers() override;
   void Signal(pid_t handle, int signal) override;
   void Wait(Millis timeout, std::vector<ProcessExit>* exits, int* interrupt) override;
   bool Places() const override { return true; }
@@ -65,6 +96,8 @@ class SlurmLauncher : public Launcher {
   // The sbatch arguments for the spec at `spec_path` (for tests and docs).
   // `array_size` > 0: an array of that many tasks, `spec_path` then being
   // the list of their specs.
+  // `--comment` is the spec's (or the list's) file name without its
+  // extension: with the job name, it finds a job whose id was never written.
   std::vector<std::string> SbatchArgv(const std::string& spec_path,
                                       const std::string& slurm_output,
                                       std::optional<uint64_t> memory = std::nullopt,
@@ -101,6 +134,8 @@ class SlurmLauncher : public Launcher {
   ProcessSet* processes_;
   pid_t next_handle_;
   std::map<pid_t, Submitted> active_;
+  std::map<std::string, SlurmLeftover> leftovers_;  // by LaunchTag::unit, until adopted or dropped
+  std::string queue_names_;  // squeue --name: this run's job name and those of adopted jobs
   std::vector<std::string> to_cancel_;  // job ids Signal asked to cancel: one scancel per Wait
   std::vector<pid_t> queued_;           // launched, not submitted yet (arrays)
   std::vector<ProcessExit> ended_;      // ended before Slurm saw them: the next Wait reports them

@@ -29,7 +29,7 @@ TEST(SlurmLauncherTest, SbatchArgvCarriesTheBatchsOptions) {
                       "sbatch", "--parsable", "--job-name", "headroom-batch-3-77", "--chdir",
                       "/work/clips dir", "--output", "/s/1.slurm.out", "--open-mode=append",
                       "--partition=gpu", "--time=2:00:00", "--cpus-per-task=4", "--mem=8193M",
-                      "--gres=gpu:a100:1", "--constraint=x", "--qos=low", "--wrap",
+                      "--gres=gpu:a100:1", "--constraint=x", "--qos=low", "--comment=1", "--wrap",
                       "exec /opt/headroom/bin/headroom slurm-exec /s/1.spec.json"}));
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct StartedJob {
   // worker (--worker) that served earlier requests (its base memory is
   // counted once).
   bool fresh_process = true;
+  // A resume took back what a killed headroom launched for it (a Slurm job
+  // still queued or running): nothing new was started. `ram` is what that
+  // launch asked for.
+  bool adopted = false;
+  std::optional<uint64_t> ram;
 };
 
 // What a program reported for one input of its unit (--batch-results, or a

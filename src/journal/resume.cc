@@ -64,9 +64,13 @@ Job OutputsOf(const JobRecord& record, int64_t pid) {
   return job;
 }
 
-// A killed headroom left these jobs' temp outputs half written.
-void RemovePartialOutputs(const std::vector<JobRecord>& were_running, int64_t pid) {
-  for (const JobRecord& job : were_running) DiscardOutput(OutputsOf(job, pid));
+// A killed headroom left these jobs' temp outputs half written, but for
+// those still running elsewhere (`kept`), which a resume takes back.
+void RemovePartialOutputs(const std::vector<JobRecord>& were_running, int64_t pid,
+                          const std::set<int64_t>& kept) {
+  for (const JobRecord& job : were_running) {
+    if (!kept.contains(job.number)) DiscardOutput(OutputsOf(job, pid));
+  }
 }
 
 // Stores every job of the plan in `batch`, 1024 at a time: the records are
@@ -143,12 +147,13 @@ Status ReplayLaunches(Journal* journal, const std::string& state_dir, const Batc
 // Continues `batch`: requeues what a killed run left running, records the
 // plan's jobs and reports what the journal knows of each.
 Status Continue(Journal* journal, const BatchRecord& batch,
-                const std::map<int64_t, std::string>& keys, const Plan& plan, OpenedBatch* out) {
+                const std::map<int64_t, std::string>& keys, const Plan& plan,
+                const std::set<int64_t>& kept, OpenedBatch* out) {
   std::vector<JobRecord> were_running;
   Status status = journal->RequeueRunning(batch.id, &were_running);
   if (!status.ok()) return status;
   // batch.pid is the headroom that ran them: their temp names carry it.
-  RemovePartialOutputs(were_running, batch.pid);
+  RemovePartialOutputs(were_running, batch.pid, kept);
   out->were_running = static_cast<int64_t>(were_running.size());
   status = journal->ResumeBatch(batch.id, getpid());
   if (status.ok()) {
@@ -192,7 +197,7 @@ BatchRecord NewBatchRecord(const std::vector<std::string>& command, std::string 
 
 Status OpenBatch(Journal* journal, const BatchChoice& choice, const BatchRecord& record,
                  const std::map<int64_t, std::string>& keys, const Plan& plan, OpenedBatch* out,
-                 const std::function<void(int64_t batch)>& stop_leftovers) {
+                 const StopLeftovers& stop_leftovers) {
   for (const auto& [number, key] : keys) out->jobs[number].key = key;
   std::optional<BatchRecord> target;
   std::string why;
@@ -204,12 +209,13 @@ Status OpenBatch(Journal* journal, const BatchChoice& choice, const BatchRecord&
     out->id = target->id;
     out->resumed = true;
     Status status = BatchLock::Acquire(choice.state_dir, out->id, &out->lock);
-    if (status.ok() && stop_leftovers) stop_leftovers(out->id);
+    std::set<int64_t> kept;
+    if (status.ok() && stop_leftovers) kept = stop_leftovers(out->id);
     // One transaction: a resume killed half-way has changed nothing (the
     // launch log stays until the journal has what it held).
     if (status.ok()) status = journal->Begin();
     if (status.ok()) status = ReplayLaunches(journal, choice.state_dir, *target);
-    if (status.ok()) status = Continue(journal, *target, keys, plan, out);
+    if (status.ok()) status = Continue(journal, *target, keys, plan, kept, out);
     if (status.ok()) status = journal->Commit();
     if (status.ok()) {
       status = LaunchLog::Create(LaunchLog::PathIn(choice.state_dir, out->id), &out->launches);

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,9 +82,12 @@ BatchRecord NewBatchRecord(const std::vector<std::string>& command, std::string 
 // Errors (exit 2): --batch ID missing or of another command/source (naming
 // both), the batch locked by another headroom, journal errors.
 // `stop_leftovers`, when set, is called with the batch's id once its lock is
-// held and before anything of it is requeued or removed (exec/leftovers.h).
+// held and before anything of it is requeued or removed (exec/leftovers.h);
+// it returns the numbers of the jobs that still run elsewhere and will be
+// taken back (Slurm jobs): their temp outputs stay.
+using StopLeftovers = std::function<std::set<int64_t>(int64_t batch)>;
 Status OpenBatch(Journal* journal, const BatchChoice& choice, const BatchRecord& record,
                  const std::map<int64_t, std::string>& keys, const Plan& plan, OpenedBatch* out,
-                 const std::function<void(int64_t batch)>& stop_leftovers = {});
+                 const StopLeftovers& stop_leftovers = {});
 
 }  // namespace headroom

@@ -102,10 +102,12 @@ void AddJobs(const BatchData& data, double horizon, BatchReport* report) {
         ++report->oom_attempts;
         if (i + 1 < timing.attempts.size()) ++report->oom_retries;
       }
+      // What follows an interrupted attempt (a resume ran it again, or took
+      // back its Slurm job) is not a retry.
+      if (i + 1 < timing.attempts.size() && attempt.outcome != "interrupted") ++report->retries;
     }
     if (first_start) {
       timing.queue_wait = std::max(0.0, *first_start - data.batch.started_at);
-      report->retries += static_cast<int64_t>(timing.attempts.size()) - 1;
       if (timing.attempts.size() > 1) {
         timing.retry_wait_seconds = std::max(0.0, last_end - *first_start - timing.run_seconds);
       }

@@ -73,7 +73,7 @@ struct BatchReport {
   std::map<JobState, int64_t> counts;  // every state, zeros included
   int64_t attempts = 0;
   int64_t processes = 0;     // processes the attempts ran in (fewer with --batch-size)
-  int64_t retries = 0;       // attempts after a job's first
+  int64_t retries = 0;       // attempts after a job's failed ones (not after an interrupted one)
   int64_t oom_attempts = 0;  // attempts that ran out of memory
   int64_t oom_retries = 0;   // ... and were followed by another attempt of the job
   Throughput throughput;

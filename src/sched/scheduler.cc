@@ -103,6 +103,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
   // taken from then on) stops it before anything starts.
   WaitResult pending = runner_->Wait(Millis(0));
   if (pending.interrupt != 0) HandleInterrupt(pending.interrupt, now);
+  AdoptLeftovers(now);
 
   TimePoint next_tick = now;
   for (;;) {
@@ -614,6 +615,34 @@ std::optional<uint64_t> Scheduler::RequestShare(const Running& run, uint64_t vra
   return vram > *base ? vram - *base : 0;
 }
 
+void Scheduler::AdoptLeftovers(TimePoint now) {
+  std::vector<std::vector<int64_t>> units = runner_->Leftovers();
+  size_t adopted = 0, left = 0;  // jobs
+  for (const std::vector<int64_t>& numbers : units) {
+    left += numbers.size();
+    if (stopping_ || running_ >= SlotLimit()) continue;
+    Pick pick;
+    for (int64_t number : numbers) {
+      auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Pending& pending) {
+        return plan_->to_run[pending.job].number == number;
+      });
+      if (it == queue_.end()) break;
+      pick.members.push_back(it);
+    }
+    if (pick.members.size() != numbers.size()) continue;  // not all of it runs again
+    size_t before = running_;
+    StartUnit(pick, now);
+    if (running_ > before) adopted += numbers.size();
+  }
+  runner_->DropLeftovers();
+  if (units.empty()) return;
+  std::string notice =
+      fmt::format("took back {} job(s) that a killed headroom left queued or running", adopted);
+  if (adopted < left) notice += fmt::format("; {} cancelled, to run again", left - adopted);
+  // As loud as the resume's other word on what a killed run left.
+  observer_->OnNotice(LogLevel::kWarn, notice);
+}
+
 void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   Running run;
   std::vector<size_t> jobs;
@@ -690,6 +719,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
     return;
   }
   run.use.pgid = run.started.pid;
+  if (run.started.adopted) run.requested_ram = run.started.ram;
   if (config_.workers) {
     run.fresh = run.started.fresh_process;
     if (!run.fresh && decision.device >= 0) {

@@ -135,6 +135,11 @@ class Scheduler {
     AdmitDecision decision;
   };
 
+  // A resume after a kill: takes back the units a killed headroom left
+  // running elsewhere (JobRunner::Leftovers), before anything else starts
+  // and whatever the gates say (they run already), as slots allow; the
+  // runner cancels the rest.
+  void AdoptLeftovers(TimePoint now);
   // Phase 1: starts every job the admission rules allow; returns what holds
   // the queue ("" when nothing does).
   std::string StartReady(TimePoint now);

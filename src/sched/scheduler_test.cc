@@ -44,7 +44,14 @@ class FakeRunner : public JobRunner {
     int slot = launch.slot;
     int attempt = launch.attempt;
     launches.push_back(launch);
-    log.push_back("start " + job.name + " slot " + std::to_string(slot) + " attempt " +
+    std::vector<int64_t> numbers;
+    for (const Job* member : unit.jobs) numbers.push_back(member->number);
+    auto leftover = std::find(leftovers.begin(), leftovers.end(), numbers);
+    if (leftover != leftovers.end()) {
+      leftovers.erase(leftover);
+      started->adopted = true;
+    }
+    log.push_back((started->adopted ? "adopt " : "start ") + job.name + " slot " + std::to_string(slot) + " attempt " +
                   std::to_string(attempt) + " at " + std::to_string(NowMs()));
     if (unstartable.count(job.name)) return Status::Error("cannot start " + job.name);
     const Script& script = scripts[job.name];
@@ -192,6 +199,16 @@ class FakeRunner : public JobRunner {
   bool workers = false;
   std::set<std::string> lost;  // units whose (failed) attempts lost their worker
   std::set<std::string> reports_oom;  // units whose failed requests report running out of memory
+  // A resume: units a killed headroom left running (job numbers); a Start
+  // of one is logged as "adopt" instead of "start".
+  std::vector<std::vector<int64_t>> leftovers;
+
+  std::vector<std::vector<int64_t>> Leftovers() const override { return leftovers; }
+  void DropLeftovers() override {
+    if (leftovers.empty()) return;
+    log.push_back("drop " + std::to_string(leftovers.size()) + " at " + std::to_string(NowMs()));
+    leftovers.clear();
+  }
 
  private:
   struct Kept {
@@ -1250,6 +1267,25 @@ TEST_F(SchedulerTest, AWorkerWhoseRequestWasSignalledServesNoOtherRequest) {
   EXPECT_EQ(Stops(runner.log), (std::vector<std::string>{"stop worker 2001 at 50"}));
   EXPECT_TRUE(Logged("start b slot 1 attempt 1 at 50"));
   EXPECT_EQ(result.counts.succeeded, 1);
+}
+
+// A resume after a kill: what a killed headroom left running elsewhere is
+// taken back before anything else starts, as slots allow; the rest is
+// dropped (cancelled) and runs again in its turn. Jobs take 100 ms.
+TEST_F(SchedulerTest, AResumeTakesBackWhatAKilledRunLeftBeforeStartingAnything) {
+  config.jobs = 2;
+  runner.leftovers = {{3}, {4}, {5}};
+  BatchResult result = RunJobs({"a", "b", "c", "d", "e"});
+  EXPECT_EQ(result.counts.succeeded, 5);
+  ASSERT_GE(runner.log.size(), 3u);
+  EXPECT_EQ(std::vector<std::string>(runner.log.begin(), runner.log.begin() + 3),
+            (std::vector<std::string>{"adopt c slot 1 attempt 1 at 0", "adopt d slot 2 attempt 1 at 0",
+                                      "drop 1 at 0"}));
+  EXPECT_TRUE(Logged("start e slot 1 attempt 1 at 200")) << "e waits its turn";
+  EXPECT_NE(std::find(observer.notices.begin(), observer.notices.end(),
+                      "took back 2 job(s) that a killed headroom left queued or running; 1 "
+                      "cancelled, to run again"),
+            observer.notices.end());
 }
 
 }  // namespace

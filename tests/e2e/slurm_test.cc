@@ -227,13 +227,61 @@ TEST_F(SlurmMemoryTest, OutOfMemoryIsRetriedWithMoreMemory) {
 }
 
 // kill -9 of the submitting headroom leaves its Slurm jobs queued or
-// running; a resume cancels them before it runs those jobs again, so that
-// no job runs twice at once.
-TEST_F(SlurmTest, AResumeAfterKillNineCancelsTheJobsTheKilledRunLeft) {
+// running. A resume with --executor slurm takes them back: each input runs
+// exactly once, a job that ended while no headroom watched counts with its
+// result, and every output is committed.
+TEST_F(SlurmTest, AResumeAfterKillNineTakesBackTheJobsTheKilledRunLeft) {
+  std::string job = Script("job.sh", "echo run >> \"" + Path("runs_") + "$1\"\n"
+                                     "while [ ! -e \"" + Path("go") + "\" ] && [ ! -e \"" +
+                                         Path("go_") + "$1\" ]; do sleep 0.05; done\n"
+                                     "echo \"done $1\" > \"$2\"\n");
+  // --ram-per-job: a, b and c are submitted at once (one array); d waits
+  // for a slot. The cluster runs two at a time: c stays pending.
+  std::vector<std::string> args = {"run", "--executor", "slurm", "--slurm-poll", "200ms",
+                                   "--ram-per-job", "64M", "-j", "3", "--output-dir", Path("out"),
+                                   "--", job, "{}", "{out}", ":::", "a", "b", "c", "d"};
+  auto p = Start(args, SlurmOpts());
+  ASSERT_TRUE(p->PumpUntil([&] { return FileExists(Path("runs_a")) && FileExists(Path("runs_b")); }, 30))
+      << p->err();
+  p->Signal(SIGKILL);
+  p->Wait(10);
+  // a ends while no headroom watches (its result waits for the resume),
+  // and c starts in its place.
+  WriteFile(Path("go_a"), "");
+  auto in_queue = [&] {
+    std::string queue = Queue();
+    size_t n = 0;
+    for (size_t at = queue.find("headroom-"); at != std::string::npos; at = queue.find("headroom-", at + 1)) ++n;
+    return n;
+  };
+  for (double deadline = Now() + 30; in_queue() != 2 && Now() < deadline;) usleep(100 * 1000);
+  ASSERT_EQ(in_queue(), 2u) << Queue();
+
+  args.insert(args.begin() + 1, "--resume");
+  auto resumed = Start(args, SlurmOpts());
+  ASSERT_TRUE(resumed->PumpUntil([&] { return Contains(resumed->err(), "took back"); }, 30))
+      << resumed->err();
+  EXPECT_TRUE(Contains(resumed->err(), "took back 3 job(s) that a killed headroom left")) << resumed->err();
+  WriteFile(Path("go"), "");
+  RunResult r = resumed->Wait(60);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"a", "b", "c", "d"}) {
+    EXPECT_EQ(ReadFile(Path(std::string("runs_") + name)), "run\n") << name << " ran more than once";
+    EXPECT_EQ(ReadFile(Path(std::string("out/") + name)), std::string("done ") + name + "\n") << r.err;
+  }
+  RunResult status = Hr({"status", "--json"});
+  EXPECT_TRUE(Contains(status.out, "\"succeeded\":4")) << status.out;
+  EXPECT_TRUE(Contains(status.out, "\"retries\":0")) << "taking back is not retrying: " << status.out;
+  for (double deadline = Now() + 30; in_queue() != 0 && Now() < deadline;) usleep(100 * 1000);
+  EXPECT_EQ(in_queue(), 0u) << "left in the queue: " << Queue();
+}
+
+// A resume with another executor cannot take them back: it cancels them
+// before it runs those jobs again, so that no job runs twice at once.
+TEST_F(SlurmTest, AResumeOnAnotherExecutorCancelsTheJobsTheKilledRunLeft) {
   std::string job = Script("job.sh", "[ -e \"" + Path("go") + "\" ] && exit 0\n"
                                      "echo started > \"" + Path("started_") + "$1\"\n"
                                      "sleep 120\n");
-  // --ram-per-job: both start at once (no job first shows what they need).
   std::vector<std::string> args = {"run", "--executor", "slurm", "--slurm-poll", "200ms",
                                    "--ram-per-job", "64M", "-j", "2", "--", job, ":::", "a", "b"};
   auto p = Start(args, SlurmOpts());
@@ -248,11 +296,11 @@ TEST_F(SlurmTest, AResumeAfterKillNineCancelsTheJobsTheKilledRunLeft) {
   }
   ASSERT_EQ(orphans.size(), 2u) << "the killed run's jobs are gone already";
   WriteFile(Path("go"), "");
-  args.insert(args.begin() + 1, "--resume");
-  RunResult r = Hr(args, SlurmOpts());
+  RunResult r = Hr({"run", "--resume", "--executor", "local", "--ram-per-job", "64M", "-j", "2",
+                    "--", job, ":::", "a", "b"},
+                   SlurmOpts());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  // 2 Slurm jobs (and, the node being this machine, their processes too).
-  EXPECT_TRUE(Contains(r.err, "process(es) of batch 1 that a killed headroom left running")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "stopped 2 process(es) of batch 1 that a killed headroom left running")) << r.err;
   for (const std::string& id : orphans) {
     Process show({"/usr/bin/scontrol", "show", "job", "-o", id}, SlurmOpts());
     EXPECT_TRUE(Contains(show.Wait(30).out, "JobState=CANCELLED")) << "job " << id;
