@@ -380,6 +380,8 @@ Status StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved,
     Status status = launcher->Connect();
     if (!status.ok()) return status.WithContext("--executor slurm");
     launcher->SetLeftovers(std::move(b->slurm_leftovers));
+    // Beyond the largest node, a job fails unsubmitted (the scheduler's call).
+    b->config.memory_requests.limit = launcher->MaxMemory(&b->config.memory_requests.limit_why);
     b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, std::move(launcher));
   } else {
     b->runner = std::make_unique<ProcessRunner>(runner, *b->log_dir, &b->processes);

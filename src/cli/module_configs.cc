@@ -58,7 +58,7 @@ RerunConfig RerunConfigOf(const Options& options) {
 
 Status SchedulerConfigOf(const Options& options, SchedulerConfig* config) {
   config->jobs = options.jobs;
-  config->memory_requests = options.slurm;
+  config->memory_requests.on = options.slurm;
   config->timeout = options.timeout;
   config->gate_timeout = options.gate_timeout;
   config->kill_grace = options.kill_grace;

@@ -367,7 +367,12 @@ Status SlurmLauncher::Connect() {
     uint64_t limit = std::strtoull(Field(out, "MaxMemPerNode").c_str(), nullptr, 10);
     if (limit > 0) largest_mib = std::min(largest_mib, limit);
   }
-  max_memory_ = largest_mib << 20;
+  if (largest_mib > 0) {
+    max_memory_ = largest_mib << 20;
+    max_memory_why_ = config_.partition.empty()
+                          ? "no node has more"
+                          : "no node of partition " + config_.partition + " has more";
+  }
   if (Run({"scontrol", "show", "config"}, &out).ok()) {
     std::istringstream config(out);
     for (std::string line; std::getline(config, line);) {
@@ -382,12 +387,6 @@ Status SlurmLauncher::Connect() {
 
 Status SlurmLauncher::Launch(const SpawnSpec& spec, std::optional<uint64_t> memory,
                              const LaunchTag& tag, pid_t* handle) {
-  if (memory && max_memory_ > 0 && *memory > max_memory_) {
-    return Status::Error(fmt::format(
-        "needs more than {:.1f} GiB: it would ask for {:.1f} GiB, and no node {}has more",
-        static_cast<double>(max_memory_) / (1 << 30), static_cast<double>(*memory) / (1 << 30),
-        config_.partition.empty() ? "" : "of partition " + config_.partition + " "));
-  }
   pid_t n = next_handle_++;
   std::string base = fmt::format("{}/{}", config_.dir, n - kFirstHandle + 1);
   Submitted submitted;

@@ -78,6 +78,13 @@ class SlurmLauncher : public Launcher {
   // commands are missing or the controller does not answer, so that a
   // batch stops before submitting anything.
   Status Connect();
+  // The most memory a job can get, as Connect read it: the largest node's
+  // RealMemory (the partition's MaxMemPerNode when lower); nullopt when
+  // unknown. `why` says it for people ("no node of partition gpu has more").
+  std::optional<uint64_t> MaxMemory(std::string* why) const {
+    *why = max_memory_why_;
+    return max_memory_;
+  }
 
   Status Launch(const SpawnSpec& spec, std::optional<uint64_t> memory, const LaunchTag& tag,
                 pid_t* handle) override;
@@ -142,9 +149,8 @@ class SlurmLauncher : public Launcher {
   size_t max_array_size_ = 1000;        // from scontrol show config (MaxArraySize)
   int arrays_submitted_ = 0;
   std::chrono::steady_clock::time_point last_queue_check_{};
-  // The most memory a job can get: the largest node's RealMemory (and the
-  // partition's MaxMemPerNode when lower); 0 = unknown (Connect not called).
-  uint64_t max_memory_ = 0;
+  std::optional<uint64_t> max_memory_;
+  std::string max_memory_why_;
 };
 
 // A resume of batch `batch` after its headroom was killed: cancels the

@@ -523,7 +523,7 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
                                    const std::vector<DeviceView>& devices) const {
   // memory_requests: a class whose memory is not known yet runs one job
   // at a time, which asks for the executor's default and shows the peak.
-  if (config_.memory_requests && !need.ram && ClassInFlight(ClassOf(lead)) > 0) {
+  if (config_.memory_requests.on && !need.ram && ClassInFlight(ClassOf(lead)) > 0) {
     AdmitDecision decision;
     decision.waiting = "learning memory use (first job)";
     return decision;
@@ -555,7 +555,7 @@ int Scheduler::ClassInFlight(const std::string& job_class) const {
 
 std::optional<uint64_t> Scheduler::MemoryRequest(const std::vector<size_t>& jobs,
                                                  const JobNeed& need, const Pending& lead) const {
-  constexpr uint64_t kStep = uint64_t{64} << 20;
+  const SchedulerConfig::MemoryRequests& requests = config_.memory_requests;
   bool declared = config_.ram_per_job.has_value();
   for (size_t index : jobs) declared |= plan_->to_run[index].ram.has_value();
   std::optional<uint64_t> request;
@@ -566,12 +566,13 @@ std::optional<uint64_t> Scheduler::MemoryRequest(const std::vector<size_t>& jobs
                                      /*cautious=*/true)
                      .rss) {
     // A job over its --mem is killed, so not the class's typical peak but
-    // its largest (with the model's margin while few are known), + 10 %.
-    request = static_cast<uint64_t>(std::ceil(static_cast<double>(*learned) * 1.1));
+    // its largest (with the model's margin while few are known), + margin.
+    request = static_cast<uint64_t>(std::ceil(static_cast<double>(*learned) * (1 + requests.margin)));
   }
   if (lead.min_ram) request = std::max(request.value_or(0), *lead.min_ram);
   if (!request) return std::nullopt;
-  return (*request + kStep - 1) / kStep * kStep;
+  uint64_t step = std::max<uint64_t>(requests.step, 1);
+  return (*request + step - 1) / step * step;
 }
 
 // Whether the kernel's OOM killer killed anything since the unit started (its
@@ -685,7 +686,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   if (config_.place_gpus) {
     launch.gpu = decision.device >= 0 ? std::to_string(decision.device) : std::string();
   }
-  if (config_.memory_requests) {
+  if (config_.memory_requests.on) {
     launch.ram = MemoryRequest(jobs, need, lead);
     run.requested_ram = launch.ram;
   }
@@ -710,7 +711,17 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
     std::optional<pid_t> evict = WorkerToEvict(runner_->KeptProcesses(), config_.jobs);
     if (evict) runner_->StopKept(*evict);
   }
-  Status status = runner_->Start(unit, launch, &run.started);
+  const std::optional<uint64_t>& limit = config_.memory_requests.limit;
+  Status status;
+  if (launch.ram && limit && *launch.ram > *limit) {
+    // Retrying would only ask for more.
+    status = Status::Error(fmt::format("needs more than {:.1f} GiB: it would ask for {:.1f} GiB, and {}",
+                                       static_cast<double>(*limit) / (1 << 30),
+                                       static_cast<double>(*launch.ram) / (1 << 30),
+                                       config_.memory_requests.limit_why));
+  } else {
+    status = runner_->Start(unit, launch, &run.started);
+  }
   if (!status.ok()) {
     AttemptEnd end;
     end.outcome = Outcome::kStartFailed;
@@ -895,11 +906,14 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   UpdateReservations();
   if (stopping_) return false;
 
-  // memory_requests: the next attempt asks for at least 1.5x this one.
+  // memory_requests: the next attempt asks for at least oom_growth x this one.
   std::optional<uint64_t> more_ram;
-  if (config_.memory_requests) {
+  if (config_.memory_requests.on) {
     uint64_t asked = run.requested_ram ? *run.requested_ram : PeakRss(run, exit).value_or(0);
-    if (asked > 0) more_ram = asked + asked / 2;
+    if (asked > 0) {
+      more_ram = static_cast<uint64_t>(
+          std::ceil(static_cast<double>(asked) * std::max(1.0, config_.memory_requests.oom_growth)));
+    }
   }
   if (n > 1) {
     for (auto i = oom.rbegin(); i != oom.rend(); ++i) {

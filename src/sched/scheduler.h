@@ -69,10 +69,22 @@ struct SchedulerConfig {
   std::vector<LearnedFootprint> priors;
   // --executor slurm: each launch asks for its memory (Launch::ram): a
   // declared size, else the class's largest peak RSS (with the footprint
-  // model's margin while few are known) + 10 %, else the executor's
+  // model's margin while few are known) + `margin`, else the executor's
   // default while one job of the class shows what it needs; after running
-  // out of memory, at least 1.5x what the attempt asked for.
-  bool memory_requests = false;
+  // out of memory, at least `oom_growth` x what the attempt asked for.
+  struct MemoryRequests {
+    bool on = false;
+    double margin = 0.10;
+    uint64_t step = uint64_t{64} << 20;  // requests are rounded up to it
+    double oom_growth = 1.5;
+    // The most one unit can be given (Slurm: the largest node's memory, or
+    // the partition's MaxMemPerNode); a unit that would ask for more fails
+    // unstarted, "needs more than N GiB: it would ask for M GiB, and
+    // <limit_why>". nullopt: unknown.
+    std::optional<uint64_t> limit;
+    std::string limit_why = "no node has more";
+  };
+  MemoryRequests memory_requests;
 };
 
 struct BatchResult {
@@ -105,7 +117,7 @@ class Scheduler {
     int oom_failures = 0;      // out-of-memory attempts so far
     bool cpu_fallback = false;  // run without a GPU
     bool requeued_lost = false; // --worker: requeued once already because its worker was lost
-    std::optional<uint64_t> min_ram;  // memory_requests: at least this, after an OOM
+    std::optional<uint64_t> min_ram;  // memory_requests.on: at least this, after an OOM
   };
   // One process (a unit): its jobs, lead first, as they were queued.
   struct Running {
@@ -114,7 +126,7 @@ class Scheduler {
     TimePoint start{};
     StartedJob started;
     bool cpu_fallback = false;
-    std::optional<uint64_t> requested_ram;  // memory_requests: what its launch asked for
+    std::optional<uint64_t> requested_ram;  // memory_requests.on: what its launch asked for
     uint64_t measure = 0;      // UnitMeasure of its jobs, what footprints are learned against
     // --worker: a worker started for this request (its base memory is part
     // of what it uses), else the memory the worker held as it began.
@@ -178,7 +190,7 @@ class Scheduler {
   JobNeed NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback, bool cautious) const;
   uint64_t UnitMeasure(const std::vector<size_t>& jobs) const;
   bool Declared(const std::vector<size_t>& jobs) const;  // a VRAM size given by the user
-  // memory_requests: what a unit's launch asks for (SchedulerConfig).
+  // memory_requests.on: what a unit's launch asks for (SchedulerConfig).
   std::optional<uint64_t> MemoryRequest(const std::vector<size_t>& jobs, const JobNeed& need,
                                         const Pending& lead) const;
   int ClassInFlight(const std::string& job_class) const;  // units of the class running

@@ -248,6 +248,7 @@ class RecordingObserver : public Observer {
     ends.push_back(job.name + " " + std::string(OutcomeLabel(end.outcome)) +
                    (end.will_retry ? " retry" : ""));
     if (end.peak_vram) peak_vram[job.name] = *end.peak_vram;
+    if (!end.error.empty()) errors.push_back(job.name + ": " + end.error);
   }
   void OnTick(const Counts&, TimePoint, const std::string& waiting) override {
     if (!waiting.empty()) waits.push_back(waiting);
@@ -265,6 +266,7 @@ class RecordingObserver : public Observer {
   std::vector<std::string> ends;
   std::vector<std::string> waits;
   std::vector<std::string> notices;
+  std::vector<std::string> errors;  // "name: error" of ends that carry one
 };
 
 Plan MakeJobs(std::vector<std::string> names) {
@@ -901,7 +903,7 @@ TEST_F(SchedulerTest, CtlDrainLetsTheRunningFinishAndLeavesTheRest) {
 // model's margin for one sample (x 1.15), + 10 %, rounded up to 64 MiB.
 TEST_F(SchedulerTest, MemoryRequestsStartFromOneJobThenAskForThePeakPlusTenPercent) {
   config.jobs = 4;
-  config.memory_requests = true;
+  config.memory_requests.on = true;
   for (const char* name : {"a", "b", "c"}) {
     runner.scripts[name].attempts = {{100, 0}};
     runner.scripts[name].max_rss_kb = 1024 * 1024;  // 1 GiB
@@ -918,7 +920,7 @@ TEST_F(SchedulerTest, MemoryRequestsStartFromOneJobThenAskForThePeakPlusTenPerce
 
 // After running out of memory, the next attempt asks for 1.5x as much.
 TEST_F(SchedulerTest, AnAttemptThatRanOutOfMemoryIsRetriedWithHalfAsMuchMoreMemory) {
-  config.memory_requests = true;
+  config.memory_requests.on = true;
   config.ram_per_job = uint64_t{1} << 30;
   config.oom.retry_delay = milliseconds(0);
   runner.scripts["x"].attempts = {{100, -9}, {100, -9}, {100, 0}};
@@ -930,6 +932,26 @@ TEST_F(SchedulerTest, AnAttemptThatRanOutOfMemoryIsRetriedWithHalfAsMuchMoreMemo
   EXPECT_EQ(runner.launches[1].ram, uint64_t{1536} << 20);
   EXPECT_EQ(runner.launches[2].ram, uint64_t{2304} << 20);
   EXPECT_EQ(result.counts.oom_retries, 2);
+}
+
+// Past what the executor can give one job (its largest node), a job fails
+// unstarted, saying so: after an out-of-memory attempt, when 1.5x more is
+// too much.
+TEST_F(SchedulerTest, AMemoryRequestBeyondTheLimitFailsTheJobUnstarted) {
+  config.memory_requests.on = true;
+  config.memory_requests.limit = uint64_t{1280} << 20;  // 1.25 GiB
+  config.memory_requests.limit_why = "no node of partition gpu has more";
+  config.ram_per_job = uint64_t{1} << 30;
+  config.oom.retry_delay = milliseconds(0);
+  runner.scripts["x"].attempts = {{100, -9}};
+  runner.reports_oom.insert("x");
+  BatchResult result = RunJobs({"x"});
+  EXPECT_EQ(result.ExitCode(), 1);
+  EXPECT_EQ(runner.launches.size(), 1u) << "the retry was not started";
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"x FAILED retry", "x NOT STARTED"}));
+  EXPECT_EQ(observer.errors, (std::vector<std::string>{
+                                 "x: needs more than 1.2 GiB: it would ask for 1.5 GiB, and no "
+                                 "node of partition gpu has more"}));
 }
 
 // A signal during a drain stops the running jobs.
