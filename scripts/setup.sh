@@ -11,8 +11,10 @@ packages=(
   libsqlite3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   # Used by the tests and benchmarks (chromium renders the HTML report;
   # sqlite3 reads the journal in the resume tests; slurm-wlm and munge run
-  # the private cluster of the --executor slurm tests, tests/slurm/cluster.sh).
+  # the private cluster of the --executor slurm tests, tests/slurm/cluster.sh,
+  # and slurmdbd with mariadb-server its accounting, for sacct).
   parallel time procps util-linux python3 chromium sqlite3 slurm-wlm munge
+  slurmdbd mariadb-server
 )
 
 is_installed() {

@@ -376,6 +376,9 @@ Status SlurmLauncher::Connect() {
   if (Run({"scontrol", "show", "config"}, &out).ok()) {
     std::istringstream config(out);
     for (std::string line; std::getline(config, line);) {
+      if (line.rfind("AccountingStorageType", 0) == 0) {
+        accounting_ = line.find("accounting_storage/none") == std::string::npos;
+      }
       if (line.rfind("MaxArraySize", 0) != 0) continue;
       // "MaxArraySize            = 1001": indices 0 .. 1000.
       unsigned long long size = std::strtoull(line.substr(line.find('=') + 1).c_str(), nullptr, 10);
@@ -557,13 +560,61 @@ bool ParseScontrolJob(const std::string& text, SlurmJobEnd* out) {
   return true;
 }
 
+bool ParseSacctJob(const std::string& text, const std::string& id, SlurmJobEnd* out) {
+  *out = SlurmJobEnd();
+  bool found = false;
+  std::string oom_step;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream row(line);
+    for (std::string field; std::getline(row, field, '|');) fields.push_back(field);
+    if (fields.size() < 3) continue;
+    std::string state = fields[1].substr(0, fields[1].find(' '));  // "CANCELLED by 0"
+    if (fields[0] == id) {
+      found = true;
+      out->state = state;
+      if (std::sscanf(fields[2].c_str(), "%d:%d", &out->exit_code, &out->signal) != 2) {
+        out->exit_code = 1;
+        out->signal = 0;
+      }
+      out->reason = fields.size() > 3 && fields[3] != "None" ? fields[3] : "";
+    } else if (fields[0].rfind(id + ".", 0) == 0 && state == "OUT_OF_MEMORY" && oom_step.empty()) {
+      oom_step = fields[0];
+    }
+  }
+  if (found && !oom_step.empty() && out->state != "OUT_OF_MEMORY") {
+    // The job's own row says FAILED when a step ran out of memory.
+    out->state = "OUT_OF_MEMORY";
+    out->reason = "step " + oom_step;
+  }
+  return found && !out->state.empty();
+}
+
 ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
   ProcessExit exit;
   exit.pid = handle;
   std::string out;
-  Status status = Run({"scontrol", "show", "job", "--oneliner", id}, &out);
   SlurmJobEnd end;
-  if (!ParseScontrolJob(status.ok() ? out : "", &end)) {
+  // scontrol is the controller's own word, final as soon as the job left
+  // the queue, but it forgets jobs after MinJobAge and reads no steps.
+  // sacct (with accounting) remembers, and reads every step, but may lag
+  // behind: it only adds what scontrol cannot say.
+  Status status = Run({"scontrol", "show", "job", "--oneliner", id}, &out);
+  bool known = ParseScontrolJob(status.ok() ? out : "", &end);
+  if (accounting_ && (!known || end.state == "FAILED")) {
+    std::string accounted;
+    SlurmJobEnd from_sacct;
+    if (Run({"sacct", "-j", id, "--noheader", "--parsable2", "--format=JobID,State,ExitCode,Reason"},
+            &accounted)
+            .ok() &&
+        ParseSacctJob(accounted, id, &from_sacct) && from_sacct.state != "RUNNING" &&
+        from_sacct.state != "PENDING" && (!known || from_sacct.state == "OUT_OF_MEMORY")) {
+      end = from_sacct;  // forgotten by scontrol, or a step that ran out of memory
+      known = true;
+    }
+  }
+  if (!known) {
     exit.signal = SIGKILL;
     exit.note = fmt::format("slurm job {} left the queue without a result ({})", id,
                             LastLine(out).empty() ? "scontrol does not know it" : LastLine(out));

@@ -7,9 +7,10 @@
 //
 // Polling: a result file ends a job as soon as it appears (checked every
 // tenth of a second); once per `poll`, one `squeue --name` call for the
-// whole batch finds jobs that left the queue without one, and `scontrol
-// show job` says how they ended (works without accounting): cancelled,
-// timed out, node failure, or OUT_OF_MEMORY, which is reported as such.
+// whole batch finds jobs that left the queue without one, and `sacct`
+// (every step; when the cluster has accounting) or `scontrol show job`
+// (without) says how they ended: cancelled, timed out, node failure, or
+// OUT_OF_MEMORY, which is reported as such.
 // `sbatch` failures that are the controller's (socket timeouts) are retried
 // with backoff; a rejection ("Invalid partition name specified") fails the
 // start with Slurm's message.
@@ -149,6 +150,7 @@ class SlurmLauncher : public Launcher {
   size_t max_array_size_ = 1000;        // from scontrol show config (MaxArraySize)
   int arrays_submitted_ = 0;
   std::chrono::steady_clock::time_point last_queue_check_{};
+  bool accounting_ = false;  // sacct works (AccountingStorageType is not none)
   std::optional<uint64_t> max_memory_;
   std::string max_memory_why_;
 };
@@ -169,6 +171,12 @@ struct SlurmJobEnd {
 };
 // False when the text names no job ("Job 42 not found", an error).
 bool ParseScontrolJob(const std::string& text, SlurmJobEnd* out);
+
+// How `sacct -j ID --noheader --parsable2 --format=JobID,State,ExitCode,Reason`
+// says job `id` ("42", "42_3") ended, reading every step: one that ran out
+// of memory makes the end OUT_OF_MEMORY ("step 42.0"), where the job's own
+// row says FAILED. False when it has no row for the job.
+bool ParseSacctJob(const std::string& text, const std::string& id, SlurmJobEnd* out);
 
 // Reads a result file the wrapper wrote; false when it is not there (yet)
 // or not complete.

@@ -96,5 +96,41 @@ TEST(SlurmLauncherTest, ScontrolSaysHowAJobEnded) {
   EXPECT_FALSE(ParseScontrolJob("slurm_load_jobs error: Invalid job id specified", &end));
 }
 
+// Recorded from Slurm 22.05 with accounting (tests/slurm/cluster.sh
+// --accounting --cgroup): `sacct -j 1,2,3 --noheader --parsable2
+// --format=JobID,State,ExitCode,Reason` after job 1 ran `srun python3 ...`
+// past its --mem=100M (the step ran out of memory, the job row says FAILED),
+// job 2 ran the same without srun, and array 3 (tasks as 3_0, 3_1) ended.
+constexpr const char* kSacct =
+    "1|FAILED|1:0|None\n"
+    "1.batch|FAILED|1:0|\n"
+    "1.0|OUT_OF_MEMORY|0:125|\n"
+    "2|OUT_OF_MEMORY|0:125|None\n"
+    "2.batch|OUT_OF_MEMORY|0:125|\n"
+    "3_0|COMPLETED|0:0|None\n"
+    "3_0.batch|COMPLETED|0:0|\n"
+    "3_1|CANCELLED by 0|0:15|None\n"
+    "3_1.batch|CANCELLED|0:15|\n";
+
+TEST(SlurmLauncherTest, SacctSaysHowAJobEndedReadingEveryStep) {
+  SlurmJobEnd end;
+  ASSERT_TRUE(ParseSacctJob(kSacct, "1", &end));
+  EXPECT_EQ(end.state, "OUT_OF_MEMORY") << "step 1.0 ran out of memory";
+  EXPECT_EQ(end.reason, "step 1.0");
+  EXPECT_EQ(end.exit_code, 1);
+  ASSERT_TRUE(ParseSacctJob(kSacct, "2", &end));
+  EXPECT_EQ(end.state, "OUT_OF_MEMORY");
+  EXPECT_EQ(end.signal, 125);
+  EXPECT_EQ(end.reason, "");
+  ASSERT_TRUE(ParseSacctJob(kSacct, "3_1", &end));
+  EXPECT_EQ(end.state, "CANCELLED");
+  EXPECT_EQ(end.signal, 15);
+  ASSERT_TRUE(ParseSacctJob(kSacct, "3_0", &end));
+  EXPECT_EQ(end.state, "COMPLETED");
+  EXPECT_FALSE(ParseSacctJob(kSacct, "3", &end)) << "an array's own id is none of its tasks";
+  EXPECT_FALSE(ParseSacctJob("", "1", &end)) << "accounting has not heard of it yet";
+  EXPECT_FALSE(ParseSacctJob("sacct: error: Slurm accounting storage is disabled\n", "1", &end));
+}
+
 }  // namespace
 }  // namespace headroom

@@ -16,7 +16,10 @@ namespace {
 // NVENC fails to open a session when the GPU's memory is full ("No capable
 // devices found" is what it says when it cannot open one at all); ONNX
 // Runtime's CUDA allocator fails with "CUDA failure 2: out of memory" or in
-// its BFC arena.
+// its BFC arena. Slurm's slurmstepd says "Detected 1 oom-kill event(s) in
+// StepId=42.0" on the job's stderr when a step's memory cgroup killed it
+// (a command run under `srun` inside the job, which the job's own cgroup
+// counter does not see).
 constexpr std::pair<std::string_view, OomKind> kBuiltinPatterns[] = {
     {"CUDA out of memory", OomKind::kGpu},
     {"CUDA error: out of memory", OomKind::kGpu},
@@ -35,6 +38,7 @@ constexpr std::pair<std::string_view, OomKind> kBuiltinPatterns[] = {
     {"std::bad_alloc", OomKind::kHost},
     {"MemoryError", OomKind::kHost},
     {"Cannot allocate memory", OomKind::kHost},
+    {"oom-kill event(s)", OomKind::kHost},
 };
 
 }  // namespace

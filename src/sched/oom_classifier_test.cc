@@ -65,6 +65,11 @@ TEST(OomClassifierTest, BuiltInPatternsAndTheMemoryTheyName) {
       {"terminate called after throwing an instance of 'std::bad_alloc'", OomKind::kHost},
       {"Traceback (most recent call last):\nMemoryError", OomKind::kHost},
       {"ffmpeg: Cannot allocate memory", OomKind::kHost},
+      // Slurm 22.05, a command run under srun in a job whose --mem it passed.
+      {"srun: error: localhost: task 0: Out Of Memory\nslurmstepd-localhost: error: Detected 1 "
+       "oom-kill event(s) in StepId=1.0. Some of your processes may have been killed by the "
+       "cgroup out-of-memory handler.",
+       OomKind::kHost},
       {"No such file or directory", OomKind::kNone},
       {"cuda out of memory", OomKind::kNone},  // the built-ins are case-sensitive
       {"", OomKind::kNone},

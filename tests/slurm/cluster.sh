@@ -2,40 +2,49 @@
 # A private single-node Slurm cluster on loopback (two fake GPUs), for the tests: every
 # daemon in the foreground under setsid, all state, keys, sockets and logs
 # in DIR, nothing of the machine's own Slurm or munge touched.
-#   tests/slurm/cluster.sh start DIR [--cgroup]   prints "export SLURM_CONF=..."
+#   tests/slurm/cluster.sh start DIR [--cgroup] [--accounting]   prints "export SLURM_CONF=..."
 #   tests/slurm/cluster.sh stop DIR
 # --cgroup: jobs run in memory cgroups that enforce --mem (an over-limit job
 # ends OUT_OF_MEMORY), as on a production cluster; without it, start-up is
 # faster and nothing is enforced.
-# Needs slurm-wlm and munge (scripts/setup.sh installs them). Ports are
-# picked free per cluster so that two can run side by side.
+# --accounting: sacct works (slurmdbd on a private MariaDB, its data in DIR,
+# grant tables off: nothing but loopback reaches it); without it, sacct
+# fails as on a cluster without accounting.
+# Needs slurm-wlm and munge, and for --accounting slurmdbd and
+# mariadb-server (scripts/setup.sh installs them all). Ports are picked free
+# per cluster so that two can run side by side.
 set -euo pipefail
 
 usage() {
   echo "usage: tests/slurm/cluster.sh start|stop DIR" >&2
   exit 2
 }
-(($# == 2 || $# == 3)) || usage
+(($# >= 2)) || usage
 action="$1"
 dir="$2"
+shift 2
 cgroup=0
-if (($# == 3)); then
-  [[ "$3" == --cgroup ]] || usage
-  cgroup=1
-fi
+accounting=0
+for option in "$@"; do
+  case "$option" in
+    --cgroup) cgroup=1 ;;
+    --accounting) accounting=1 ;;
+    *) usage ;;
+  esac
+done
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 stop() {
-  for name in slurmd slurmctld munged; do
+  for name in slurmd slurmctld slurmdbd mariadbd munged; do
     if [[ -f "$dir/$name.pid" ]]; then
       pid="$(cat "$dir/$name.pid")"
       kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     fi
   done
-  for name in slurmd slurmctld munged; do
+  for name in slurmd slurmctld slurmdbd mariadbd munged; do
     if [[ -f "$dir/$name.pid" ]]; then
       pid="$(cat "$dir/$name.pid")"
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -85,6 +94,57 @@ EOF
 
 ctl_port="$(free_port)"
 d_port="$(free_port)"
+if ((accounting)); then
+  for tool in slurmdbd mariadbd mariadb-install-db; do
+    command -v "$tool" >/dev/null ||
+      { echo "cluster.sh: $tool not found (apt-get install slurmdbd mariadb-server)" >&2; exit 1; }
+  done
+  db_port="$(free_port)"
+  dbd_port="$(free_port)"
+  # A temp dir of its own: installs side by side collide in /tmp.
+  mkdir -p "$dir/tmp"
+  TMPDIR="$dir/tmp" mariadb-install-db --no-defaults --datadir="$dir/mysql" --auth-root-authentication-method=normal \
+    --skip-test-db --user="$user" >"$dir/log/mariadb-install.out" 2>&1 || {
+    echo "cluster.sh: mariadb-install-db failed:" >&2
+    grep -m 3 ERROR "$dir/log/mariadb-install.out" >&2
+    stop
+    exit 1
+  }
+  TMPDIR="$dir/tmp" setsid mariadbd --no-defaults --datadir="$dir/mysql" --socket="$dir/run/mysql.sock" \
+    --port="$db_port" --bind-address=127.0.0.1 --skip-grant-tables --skip-log-bin --user="$user" \
+    --pid-file="$dir/run/mariadbd.pidfile" --log-error="$dir/log/mariadb.log" \
+    </dev/null >>"$dir/log/mariadb.out" 2>&1 &
+  echo $! >"$dir/mariadbd.pid"
+  # slurmdbd reads slurmdbd.conf beside slurm.conf; it must be its user's
+  # alone.
+  cat >"$dir/slurmdbd.conf" <<EOF
+AuthType=auth/munge
+AuthInfo=socket=$dir/run/munge.sock
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=$dbd_port
+SlurmUser=$user
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$db_port
+StorageUser=$user
+StorageLoc=slurm_acct_db
+PidFile=$dir/run/slurmdbd.pidfile
+LogFile=$dir/log/slurmdbd.log
+EOF
+  chmod 600 "$dir/slurmdbd.conf"
+  for _ in $(seq 300); do
+    mariadb-admin --no-defaults --socket="$dir/run/mysql.sock" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  SLURM_CONF="$dir/slurm.conf" setsid slurmdbd -D </dev/null >>"$dir/log/slurmdbd.out" 2>&1 &
+  echo $! >"$dir/slurmdbd.pid"
+  for _ in $(seq 300); do
+    python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' \
+      "$dbd_port" 2>/dev/null && break
+    sleep 0.1
+  done
+fi
 cat >"$dir/slurm.conf" <<EOF
 ClusterName=headroomtest
 GresTypes=gpu
@@ -111,7 +171,14 @@ else
   echo "TaskPlugin=task/none"
   echo "JobAcctGatherType=jobacct_gather/none"
 fi)
-AccountingStorageType=accounting_storage/none
+$(if ((accounting)); then
+  echo "AccountingStorageType=accounting_storage/slurmdbd"
+  echo "AccountingStorageHost=localhost"
+  echo "AccountingStoragePort=$dbd_port"
+  echo "AccountingStoragePass=$dir/run/munge.sock"
+else
+  echo "AccountingStorageType=accounting_storage/none"
+fi)
 JobCompType=jobcomp/none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
@@ -119,6 +186,9 @@ SelectTypeParameters=CR_Core_Memory
 SchedulerParameters=batch_sched_delay=0
 DefMemPerCPU=64
 MinJobAge=600
+# Job ids of their own: clusters side by side with cgroups would otherwise
+# share /sys/fs/cgroup/.../job_1 (and kill each other's jobs).
+FirstJobId=$((ctl_port * 1000))
 MaxArraySize=${CLUSTER_MAX_ARRAY_SIZE:-1001}
 ReturnToService=2
 MpiDefault=none
