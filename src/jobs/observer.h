@@ -54,6 +54,7 @@ struct AttemptStart {
   int attempt = 1;
   StartedJob started;
   size_t unit_size = 1;  // jobs in the process this one runs in
+  std::optional<uint64_t> ram;  // the memory its launch asked for (Slurm's --mem)
 };
 
 struct AttemptEnd {

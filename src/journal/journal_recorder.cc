@@ -107,6 +107,23 @@ void JournalRecorder::OnJobLaunch(const Job& job, const LaunchInfo& launch) {
   }
 }
 
+void JournalRecorder::OnJobStart(const Job& job, const AttemptStart& start, const Counts&) {
+  const JournaledJob* journaled = Find(job);
+  if (journaled == nullptr || !status_.ok()) return;
+  int attempt = journaled->prior_attempts + start.attempt;
+  if (start.started.adopted) {
+    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+      if (it->number != job.number || it->record.attempt != attempt) continue;
+      it->record.stdout_log = start.started.stdout_log;
+      it->record.stderr_log = start.started.stderr_log;
+      break;
+    }
+  }
+  if (start.ram) {
+    AddEvent("requested", -1, attempt, journaled->key + "\t" + std::to_string(*start.ram));
+  }
+}
+
 AttemptRecord JournalRecorder::EndRecord(const JournaledJob& journaled,
                                          const AttemptEnd& end) const {
   AttemptRecord record;

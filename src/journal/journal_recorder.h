@@ -72,6 +72,10 @@ class JournalRecorder : public Observer {
 
   void OnJobSkipped(const Job& job, const Counts& counts) override;
   void OnJobLaunch(const Job& job, const LaunchInfo& launch) override;
+  // The memory the launch asked for ("requested" event), and the logs of
+  // an attempt taken back from a killed headroom (its own, not the ones
+  // OnJobLaunch named).
+  void OnJobStart(const Job& job, const AttemptStart& start, const Counts& counts) override;
   void OnJobCommit(const Job& job, const AttemptEnd& end, bool last) override;
   void OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) override;
   void OnTick(const Counts& counts, TimePoint now, const std::string& waiting) override;

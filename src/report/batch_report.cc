@@ -4,9 +4,12 @@
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
+
+#include "util/units.h"
 
 namespace headroom {
 namespace {
@@ -259,6 +262,8 @@ Json JobJson(const JobTiming& timing, double horizon) {
   out["retry_wait_s"] = Round3(timing.retry_wait_seconds);
   out["peak_vram"] = Opt(timing.peak_vram);
   out["peak_rss"] = Opt(timing.peak_rss);
+  if (timing.slurm_queue_wait) out["slurm_queue_wait_s"] = Round3(*timing.slurm_queue_wait);
+  if (timing.requested_ram) out["requested_ram"] = *timing.requested_ram;
   Json attempts = Json::array();
   for (const AttemptRecord& attempt : timing.attempts) {
     attempts.push_back(AttemptJson(attempt, horizon));
@@ -363,6 +368,52 @@ AttemptClass ClassifyAttempt(const AttemptRecord& attempt) {
   return ClassifyStoredOutcome(attempt.outcome, attempt.oom, attempt.end.has_value());
 }
 
+// "placed" (where each attempt ran: "slurm 42_3 RUNNING on node7") and
+// "requested" (its memory request) events, as each job's queue wait and
+// request, and their sums.
+void AddSlurm(const BatchData& data, BatchReport* report) {
+  std::map<std::pair<std::string, int64_t>, double> running_at;  // (key, attempt) -> first RUNNING
+  std::map<std::string, std::pair<int64_t, uint64_t>> requested;  // key -> (attempt, bytes), latest
+  for (const EventRecord& event : data.events) {
+    if (event.kind != "placed" && event.kind != "requested") continue;
+    size_t tab = event.text.find('\t');
+    if (tab == std::string::npos) continue;
+    std::string key = event.text.substr(0, tab);
+    std::string_view rest = std::string_view(event.text).substr(tab + 1);
+    if (event.kind == "placed") {
+      if (rest.find(" RUNNING") != std::string_view::npos) running_at.try_emplace({key, event.value}, event.t);
+      continue;
+    }
+    auto& latest = requested[key];
+    if (event.value >= latest.first) latest = {event.value, std::strtoull(std::string(rest).c_str(), nullptr, 10)};
+  }
+  if (running_at.empty() && requested.empty()) return;
+  SlurmSummary& slurm = report->slurm;
+  double wait_sum = 0;
+  for (JobTiming& timing : report->jobs) {
+    if (!timing.attempts.empty()) {
+      const AttemptRecord& first = timing.attempts.front();
+      auto running = running_at.find({timing.job.key, first.attempt});
+      if (running != running_at.end()) {
+        timing.slurm_queue_wait = std::max(0.0, running->second - first.start);
+        ++slurm.queued;
+        wait_sum += *timing.slurm_queue_wait;
+        slurm.queue_wait_max = std::max(slurm.queue_wait_max.value_or(0), *timing.slurm_queue_wait);
+      }
+    }
+    auto request = requested.find(timing.job.key);
+    if (request != requested.end()) {
+      timing.requested_ram = request->second.second;
+      if (timing.peak_rss) {
+        ++slurm.requested;
+        slurm.requested_bytes += *timing.requested_ram;
+        slurm.used_bytes += *timing.peak_rss;
+      }
+    }
+  }
+  if (slurm.queued > 0) slurm.queue_wait_mean = wait_sum / static_cast<double>(slurm.queued);
+}
+
 BatchReport BuildReport(BatchData data, double now) {
   BatchReport report;
   report.now = now;
@@ -379,11 +430,28 @@ BatchReport BuildReport(BatchData data, double now) {
   AddJobs(data, horizon, &report);
   AddGpus(data, horizon, &report);
   AddThroughput(data, horizon, &report);
+  AddSlurm(data, &report);
   for (const EventRecord& event : data.events) {
     if (event.kind == "waiting") report.waiting = event.text;
   }
   report.data = std::move(data);
   return report;
+}
+
+std::string SlurmSummaryText(const SlurmSummary& slurm) {
+  std::string parts;
+  if (slurm.queue_wait_mean) {
+    parts += fmt::format("queue wait {} mean, {} max", FormatDuration(*slurm.queue_wait_mean),
+                         FormatDuration(slurm.queue_wait_max.value_or(0)));
+  }
+  if (slurm.requested > 0 && slurm.used_bytes > 0) {
+    auto jobs = static_cast<uint64_t>(slurm.requested);
+    parts += fmt::format("{}memory asked {} per job, used {} (peak RSS): {:.1f}x",
+                         parts.empty() ? "" : "; ", FormatSize(slurm.requested_bytes / jobs),
+                         FormatSize(slurm.used_bytes / jobs),
+                         static_cast<double>(slurm.requested_bytes) / static_cast<double>(slurm.used_bytes));
+  }
+  return parts;
 }
 
 std::string LocalTimeText(double unix_seconds) {
@@ -415,6 +483,17 @@ std::string ReportJson(const BatchReport& report) {
   footprints["rss"] = FootprintJson(report.rss);
   out["footprints"] = std::move(footprints);
   out["limits"] = LimitsJson(report.data.events);
+  const SlurmSummary& slurm = report.slurm;
+  if (slurm.queued > 0 || slurm.requested > 0) {
+    Json summary;
+    summary["queued_jobs"] = slurm.queued;
+    summary["queue_wait_mean_s"] = OptSeconds(slurm.queue_wait_mean);
+    summary["queue_wait_max_s"] = OptSeconds(slurm.queue_wait_max);
+    summary["requested_jobs"] = slurm.requested;
+    summary["requested_ram"] = slurm.requested_bytes;
+    summary["used_ram"] = slurm.used_bytes;
+    out["slurm"] = std::move(summary);
+  }
   Json jobs = Json::array();
   for (const JobTiming& timing : report.jobs) jobs.push_back(JobJson(timing, horizon));
   out["jobs"] = std::move(jobs);

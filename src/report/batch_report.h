@@ -34,6 +34,18 @@ struct JobTiming {
   double retry_wait_seconds = 0;  // between its attempts: from first start to last end, not running
   std::optional<uint64_t> peak_vram;  // the highest of its attempts; unset = never measured
   std::optional<uint64_t> peak_rss;
+  // --executor slurm: from its first attempt's submission to its first
+  // "placed ... RUNNING" event; unset when never seen running there.
+  std::optional<double> slurm_queue_wait;
+  std::optional<uint64_t> requested_ram;  // its last attempt's memory request ("requested" events)
+};
+
+// --executor slurm, over the jobs that have the figure.
+struct SlurmSummary {
+  int64_t queued = 0;  // jobs with a slurm_queue_wait
+  std::optional<double> queue_wait_mean, queue_wait_max;
+  int64_t requested = 0;  // jobs with a request and a measured peak RSS
+  uint64_t requested_bytes = 0, used_bytes = 0;  // summed over those
 };
 
 struct GpuUsage {
@@ -84,9 +96,14 @@ struct BatchReport {
   FootprintSummary vram;  // over jobs' peak_vram
   FootprintSummary rss;   // over jobs' peak_rss
   std::string waiting;    // the latest "waiting" event's gate; "" = nothing held the queue
+  SlurmSummary slurm;     // all zero unless the batch ran on Slurm
 };
 
 BatchReport BuildReport(BatchData data, double now);
+
+// "queue wait 1.2s mean, 3.4s max; memory asked 1.3 GiB per job, used 1.0
+// GiB (peak RSS): 1.3x"; "" when the batch did not run on Slurm.
+std::string SlurmSummaryText(const SlurmSummary& slurm);
 
 // "2026-01-02 10:00:00": `unix_seconds` in local time, as status and the
 // HTML report show times.

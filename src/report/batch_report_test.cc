@@ -262,5 +262,73 @@ TEST(ReportJsonTest, NamesThatAreNotUtf8StillGiveValidJson) {
   EXPECT_TRUE(json["gpus"].empty());
 }
 
+// --executor slurm: "placed" events say when each attempt began to run,
+// "requested" ones what it asked for; the report turns them into queue
+// waits and asked-against-used memory. Job a waited 3 s (its first attempt
+// counts), b 1 s; a asked 2 GiB (its second attempt), b 1 GiB; both used
+// 1 GiB.
+TEST(BuildReportTest, SlurmQueueWaitsAndRequestedAgainstUsedMemory) {
+  BatchData data;
+  data.batch.id = 1;
+  data.batch.started_at = 1000;
+  data.batch.ended_at = 1100;
+  data.batch.exit_code = 0;
+  for (const char* key : {"a", "b", "c"}) {
+    JobRecord job;
+    job.key = key;
+    job.name = key;
+    job.number = static_cast<int64_t>(data.jobs.size()) + 1;
+    job.state = JobState::kSucceeded;
+    data.jobs.push_back(job);
+  }
+  AttemptRecord a1 = Ended(Attempt("a", 1, 1, -1, 1000), 1010, 1, "oom");
+  a1.oom = true;
+  AttemptRecord a2 = Ended(Attempt("a", 2, 1, -1, 1010), 1020, 0, "succeeded");
+  a2.peak_rss = kGiB;
+  AttemptRecord b1 = Ended(Attempt("b", 1, 2, -1, 1000), 1020, 0, "succeeded");
+  b1.peak_rss = kGiB;
+  data.attempts = {a1, b1, a2};
+  auto event = [](double t, const char* kind, int64_t attempt, std::string text) {
+    EventRecord e;
+    e.t = t;
+    e.kind = kind;
+    e.value = attempt;
+    e.text = std::move(text);
+    return e;
+  };
+  data.events = {event(1000, "requested", 1, "a\t1073741824"),
+                 event(1000, "requested", 1, "b\t1073741824"),
+                 event(1000.5, "placed", 1, "a\tslurm 42_0 PENDING (Priority)"),
+                 event(1001, "placed", 1, "b\tslurm 42_1 RUNNING on node7"),
+                 event(1003, "placed", 1, "a\tslurm 42_0 RUNNING on node7"),
+                 event(1005, "placed", 1, "a\tslurm 42_0 RUNNING on node8"),
+                 event(1010, "requested", 2, "a\t2147483648"),
+                 event(1015, "placed", 2, "a\tslurm 43 RUNNING on node7")};
+  BatchReport report = BuildReport(data, 1200);
+  ASSERT_EQ(report.jobs.size(), 3u);
+  EXPECT_EQ(report.jobs[0].slurm_queue_wait, 3.0);
+  EXPECT_EQ(report.jobs[0].requested_ram, 2 * kGiB);
+  EXPECT_EQ(report.jobs[1].slurm_queue_wait, 1.0);
+  EXPECT_FALSE(report.jobs[2].slurm_queue_wait) << "c never ran";
+  EXPECT_EQ(report.slurm.queued, 2);
+  EXPECT_EQ(report.slurm.queue_wait_mean, 2.0);
+  EXPECT_EQ(report.slurm.queue_wait_max, 3.0);
+  EXPECT_EQ(report.slurm.requested, 2);
+  EXPECT_EQ(SlurmSummaryText(report.slurm),
+            "queue wait 2.0s mean, 3.0s max; memory asked 1.5 GiB per job, used 1.0 GiB (peak "
+            "RSS): 1.5x");
+  nlohmann::json json = nlohmann::json::parse(ReportJson(report));
+  EXPECT_EQ(json["slurm"]["queue_wait_max_s"], 3.0);
+  EXPECT_EQ(json["slurm"]["requested_ram"], 3 * kGiB);
+  EXPECT_EQ(json["jobs"][0]["slurm_queue_wait_s"], 3.0);
+  EXPECT_EQ(json["jobs"][0]["requested_ram"], 2 * kGiB);
+
+  BatchData local = data;
+  local.events.clear();
+  BatchReport plain = BuildReport(local, 1200);
+  EXPECT_EQ(SlurmSummaryText(plain.slurm), "");
+  EXPECT_FALSE(nlohmann::json::parse(ReportJson(plain)).contains("slurm"));
+}
+
 }  // namespace
 }  // namespace headroom

@@ -445,6 +445,8 @@ std::string Summary(const BatchReport& report) {
                           : std::string("-");
   if (throughput.eta_seconds) speed += ", ETA " + FormatDuration(*throughput.eta_seconds);
   row("throughput", speed);
+  std::string slurm = SlurmSummaryText(report.slurm);
+  if (!slurm.empty()) row("slurm", HtmlEscape(slurm));
   row("footprints",
       fmt::format("peak VRAM per job: median {}, p90 {}, max {}; peak RSS per job: "
                   "median {}, p90 {}, max {}",

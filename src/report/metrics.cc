@@ -178,6 +178,22 @@ void RenderHost(const std::optional<SystemSnapshot>& host, Writer* w) {
   if (host) w->Sample("headroom_host_memory_available_bytes", {}, Number(host->memory_available));
 }
 
+void RenderSlurm(const MetricsState& s, Writer* w) {
+  w->Family("headroom_slurm_jobs", "gauge",
+            "The batch's Slurm jobs in Slurm's queue, by Slurm's state (--executor slurm).");
+  for (const auto& [slurm_state, count] : s.slurm_jobs) {
+    w->Sample("headroom_slurm_jobs", {{"state", slurm_state}}, Number(count));
+  }
+  w->Family("headroom_slurm_queue_wait_seconds", "summary",
+            "Time from submission to RUNNING of each Slurm job (--executor slurm).");
+  w->Sample("headroom_slurm_queue_wait_seconds_sum", {}, Number(s.slurm_queue_wait_sum));
+  w->Sample("headroom_slurm_queue_wait_seconds_count", {}, Number(s.slurm_queue_wait_count));
+  w->Family("headroom_slurm_submit_errors_total", "counter",
+            "Submissions Slurm refused (sbatch's rejections; --executor slurm).");
+  w->Sample("headroom_slurm_submit_errors_total", {}, Number(s.slurm_submit_errors));
+}
+
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsState& state) {
@@ -189,6 +205,7 @@ std::string RenderMetrics(const MetricsState& state) {
   RenderScheduler(state, &w);
   RenderGpus(state.gpus, &w);
   RenderHost(state.host, &w);
+  RenderSlurm(state, &w);
   return w.Take();
 }
 
@@ -238,14 +255,44 @@ void Metrics::OnJobSkipped(const Job&, const Counts& counts) {
   state_.counts = counts;
 }
 
-void Metrics::OnJobStart(const Job&, const AttemptStart&, const Counts& counts) {
+void Metrics::OnJobStart(const Job& job, const AttemptStart& start, const Counts& counts) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_.counts = counts;
+  submitted_[{job.number, start.attempt}] = last_tick_.value_or(start_);
 }
 
-void Metrics::OnJobEnd(const Job&, const AttemptEnd& end, const Counts& counts) {
+// "slurm 42_3 RUNNING on node7": its state is the third word.
+void Metrics::OnJobPlaced(const Job& job, int attempt, const std::string& where) {
+  std::istringstream words(where);
+  std::string executor, id, slurm_state;
+  words >> executor >> id >> slurm_state;
+  if (executor != "slurm" || slurm_state.empty()) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  slurm_states_[{job.number, attempt}] = slurm_state;
+  CountSlurmStates();
+  auto submitted = submitted_.find({job.number, attempt});
+  if (slurm_state == "RUNNING" && submitted != submitted_.end()) {
+    TimePoint now = last_tick_.value_or(submitted->second);
+    state_.slurm_queue_wait_sum +=
+        std::max(0.0, std::chrono::duration<double>(now - submitted->second).count());
+    ++state_.slurm_queue_wait_count;
+    submitted_.erase(submitted);
+  }
+}
+
+void Metrics::CountSlurmStates() {
+  state_.slurm_jobs.clear();
+  for (const auto& [attempt, slurm_state] : slurm_states_) ++state_.slurm_jobs[slurm_state];
+}
+
+void Metrics::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& counts) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_.counts = counts;
+  submitted_.erase({job.number, end.attempt});
+  if (slurm_states_.erase({job.number, end.attempt}) > 0) CountSlurmStates();
+  if (end.outcome == Outcome::kStartFailed && end.error.rfind("sbatch", 0) == 0) {
+    ++state_.slurm_submit_errors;  // Slurm refused it (the launcher's "sbatch: ..." message)
+  }
   if (end.will_retry && end.out_of_memory) {
     ++state_.oom_retries;
   } else if (end.will_retry) {

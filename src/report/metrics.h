@@ -42,6 +42,14 @@ struct MetricsState {
   std::string batch;                           // the journal's batch id; "" without one
   std::string command;                         // the command template, shell-joined
   std::optional<double> eta_seconds;           // as the progress line estimates it
+  // --executor slurm: the batch's Slurm jobs by Slurm's state (PENDING,
+  // RUNNING, ...), from the executor's word on each running attempt; how
+  // long attempts waited from submission to RUNNING (at the scheduler's
+  // 0.1 s ticks); submissions Slurm refused.
+  std::map<std::string, int64_t> slurm_jobs;
+  double slurm_queue_wait_sum = 0;
+  uint64_t slurm_queue_wait_count = 0;
+  int64_t slurm_submit_errors = 0;
 };
 
 // The exposition text of `state`: every family with # HELP and # TYPE, even
@@ -75,11 +83,17 @@ class Metrics : public Observer {
   void OnSnapshot(const Snapshot& snapshot) override;
   // Also how main seeds each GPU's starting limit, before the batch.
   void OnLimitChange(int device, int limit, const std::string& reason) override;
+  void OnJobPlaced(const Job& job, int attempt, const std::string& where) override;
   void OnBatchEnd(const Counts& counts, TimePoint now) override;
 
  private:
   void CountWait(TimePoint now);  // REQUIRES: mutex_ held
+  void CountSlurmStates();        // REQUIRES: mutex_ held
 
+  // --executor slurm, by (job number, attempt): each running attempt's
+  // Slurm state, and when it was submitted until it runs.
+  std::map<std::pair<int64_t, int>, std::string> slurm_states_;  // GUARDED_BY(mutex_)
+  std::map<std::pair<int64_t, int>, TimePoint> submitted_;       // GUARDED_BY(mutex_)
   mutable std::mutex mutex_;
   MetricsState state_;                  // GUARDED_BY(mutex_)
   TimePoint start_{};                   // GUARDED_BY(mutex_)

@@ -44,7 +44,19 @@ const char kEmptyMachine[] =
     "# TYPE headroom_host_memory_total_bytes gauge\n"
     "# HELP headroom_host_memory_available_bytes System RAM available (MemAvailable, within the "
     "cgroup limit).\n"
-    "# TYPE headroom_host_memory_available_bytes gauge\n";
+    "# TYPE headroom_host_memory_available_bytes gauge\n"
+    "# HELP headroom_slurm_jobs The batch's Slurm jobs in Slurm's queue, by Slurm's state "
+    "(--executor slurm).\n"
+    "# TYPE headroom_slurm_jobs gauge\n"
+    "# HELP headroom_slurm_queue_wait_seconds Time from submission to RUNNING of each Slurm job "
+    "(--executor slurm).\n"
+    "# TYPE headroom_slurm_queue_wait_seconds summary\n"
+    "headroom_slurm_queue_wait_seconds_sum 0\n"
+    "headroom_slurm_queue_wait_seconds_count 0\n"
+    "# HELP headroom_slurm_submit_errors_total Submissions Slurm refused (sbatch's rejections; "
+    "--executor slurm).\n"
+    "# TYPE headroom_slurm_submit_errors_total counter\n"
+    "headroom_slurm_submit_errors_total 0\n";
 
 // The lines of `text` from the first that starts with `from` up to the
 // next that starts with `to` (or the end when `to` is empty).
@@ -193,7 +205,7 @@ TEST(RenderMetricsTest, FullState) {
             "headroom_gpu_utilization_ratio{gpu=\"0\",uuid=\"GPU-5b1c7b2a\"} 0.87\n");
   EXPECT_EQ(Section(text, "headroom_host_memory_total_bytes ", "# HELP headroom_host_memory_av"),
             "headroom_host_memory_total_bytes 68719476736\n");
-  EXPECT_EQ(Section(text, "headroom_host_memory_available_bytes ", ""),
+  EXPECT_EQ(Section(text, "headroom_host_memory_available_bytes ", "# HELP headroom_slurm"),
             "headroom_host_memory_available_bytes 1234567\n");
 }
 
@@ -255,6 +267,41 @@ TEST_F(MetricsTest, DurationsGoInTheirBucketsExceptStartFailures) {
   EXPECT_EQ(s.duration_buckets, (std::vector<uint64_t>{2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}));
   EXPECT_EQ(s.duration_count, 4u);
   EXPECT_DOUBLE_EQ(s.duration_sum, 7200.85);
+}
+
+// --executor slurm: the executor's word on each attempt ("slurm 42_3
+// RUNNING on node7") counts it by state; from its start to RUNNING is its
+// queue wait, at the ticks' resolution; a refused submission is an error.
+TEST_F(MetricsTest, SlurmJobsByStateQueueWaitsAndSubmitErrors) {
+  Counts c;
+  Job a = job_, b = job_;
+  a.number = 1;
+  b.number = 2;
+  metrics_.OnBatchStart(c, kT0);
+  metrics_.OnTick(c, kT0, "");
+  metrics_.OnJobStart(a, AttemptStart{}, c);
+  metrics_.OnJobStart(b, AttemptStart{}, c);
+  metrics_.OnJobPlaced(a, 1, "slurm 42_0 PENDING (Priority)");
+  metrics_.OnJobPlaced(b, 1, "slurm 42_1 PENDING (Resources)");
+  EXPECT_EQ(metrics_.State().slurm_jobs, (std::map<std::string, int64_t>{{"PENDING", 2}}));
+  metrics_.OnTick(c, kT0 + milliseconds(1500), "");
+  metrics_.OnJobPlaced(a, 1, "slurm 42_0 RUNNING on node7");
+  metrics_.OnJobPlaced(a, 1, "slurm 42_0 RUNNING on node8");  // counted once
+  MetricsState s = metrics_.State();
+  EXPECT_EQ(s.slurm_jobs, (std::map<std::string, int64_t>{{"PENDING", 1}, {"RUNNING", 1}}));
+  EXPECT_DOUBLE_EQ(s.slurm_queue_wait_sum, 1.5);
+  EXPECT_EQ(s.slurm_queue_wait_count, 1u);
+  AttemptEnd end;
+  metrics_.OnJobEnd(a, end, c);
+  end.outcome = Outcome::kStartFailed;
+  end.error = "sbatch: error: Batch job submission failed: Invalid partition name specified";
+  metrics_.OnJobEnd(b, end, c);
+  s = metrics_.State();
+  EXPECT_TRUE(s.slurm_jobs.empty());
+  EXPECT_EQ(s.slurm_submit_errors, 1);
+  metrics_.OnJobPlaced(a, 2, "local");  // not Slurm's word: nothing
+  EXPECT_TRUE(metrics_.State().slurm_jobs.empty());
+  EXPECT_NE(metrics_.Render().find("headroom_slurm_submit_errors_total 1\n"), std::string::npos);
 }
 
 TEST_F(MetricsTest, RetriesByCause) {

@@ -87,6 +87,11 @@ std::string JobsLine(const BatchReport& report) {
   return line + "\n";
 }
 
+std::string SlurmLine(const BatchReport& report) {
+  std::string text = SlurmSummaryText(report.slurm);
+  return text.empty() ? "" : "slurm: " + text + "\n";
+}
+
 std::string ThroughputLine(const BatchReport& report) {
   const Throughput& throughput = report.throughput;
   if (!throughput.jobs_per_hour) return "";
@@ -124,19 +129,27 @@ StatusView BuildStatusView(BatchReport report) {
   };
   // "placed" events: where each attempt runs, the latest word on it.
   std::map<std::pair<std::string, int64_t>, std::string> where;
+  std::map<std::pair<std::string, int64_t>, double> running_at;  // its first RUNNING
   for (const EventRecord& event : report.data.events) {
     if (event.kind != "placed") continue;
     size_t tab = event.text.find('\t');
     if (tab == std::string::npos) continue;
-    where[{event.text.substr(0, tab), event.value}] = event.text.substr(tab + 1);
+    std::pair<std::string, int64_t> attempt{event.text.substr(0, tab), event.value};
+    where[attempt] = event.text.substr(tab + 1);
+    if (where[attempt].find(" RUNNING") != std::string::npos) running_at.try_emplace(attempt, event.t);
   }
   for (const AttemptRecord& attempt : report.data.attempts) {
     AttemptClass attempt_class = ClassifyAttempt(attempt);
     if (running && attempt_class == AttemptClass::kRunning) {
       auto placed = where.find({attempt.job_key, attempt.attempt});
-      view.running.push_back({name_of(attempt), attempt.attempt, attempt.gpu, attempt.slot,
-                              std::max(0.0, report.now - attempt.start),
-                              placed == where.end() ? std::string() : placed->second});
+      RunningJob job{name_of(attempt), attempt.attempt, attempt.gpu, attempt.slot,
+                     std::max(0.0, report.now - attempt.start),
+                     placed == where.end() ? std::string() : placed->second, std::nullopt};
+      if (placed != where.end()) {
+        auto ran = running_at.find({attempt.job_key, attempt.attempt});
+        job.queue_wait = std::max(0.0, (ran != running_at.end() ? ran->second : report.now) - attempt.start);
+      }
+      view.running.push_back(std::move(job));
     }
     bool failed = attempt_class == AttemptClass::kFailed || attempt_class == AttemptClass::kOom ||
                   attempt_class == AttemptClass::kTimedOut;
@@ -179,6 +192,7 @@ std::string FormatStatusText(const StatusView& view) {
     out += fmt::format("  inputs:  {}\n", Printable(batch.input_source));
   out += JobsLine(report);
   out += ThroughputLine(report);
+  out += SlurmLine(report);
   if (!view.waiting.empty()) out += fmt::format("waiting: {}\n", Printable(view.waiting));
   if (view.slot_limit) out += fmt::format("slots: -j {} (set by headroom ctl jobs)\n", *view.slot_limit);
   if (!view.running.empty()) {
@@ -187,6 +201,7 @@ std::string FormatStatusText(const StatusView& view) {
       std::string gpu = job.gpu >= 0 ? fmt::format("gpu {}", job.gpu) : "no gpu";
       // On Slurm, where it is says more than a GPU of this machine.
       if (!job.where.empty()) gpu = Printable(job.where);
+      if (job.queue_wait) gpu += fmt::format(" (queued {})", FormatDuration(*job.queue_wait));
       out +=
           fmt::format("  {:>8}  attempt {}  {}  slot {}  {}\n", FormatDuration(job.elapsed_seconds),
                       job.attempt, gpu, job.slot, Printable(job.name));
@@ -244,7 +259,8 @@ std::string FormatStatusJson(const StatusView& view) {
                        {"gpu", job.gpu >= 0 ? Json(job.gpu) : Json(nullptr)},
                        {"slot", job.slot},
                        {"elapsed_s", job.elapsed_seconds},
-                       {"where", job.where.empty() ? Json(nullptr) : Json(job.where)}});
+                       {"where", job.where.empty() ? Json(nullptr) : Json(job.where)},
+                       {"queue_wait_s", Opt(job.queue_wait)}});
   }
   out["running"] = std::move(running);
   Json failures = Json::array();

@@ -23,6 +23,9 @@ struct RunningJob {
   int slot = 0;
   double elapsed_seconds = 0;
   std::string where;  // its executor's word ("slurm 42_3 RUNNING on node7"), "" locally
+  // On Slurm: from submission until it ran (its first RUNNING), or until now
+  // while it is pending; unset locally.
+  std::optional<double> queue_wait;
 };
 
 struct FailedAttempt {

@@ -748,7 +748,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   ++running_;
   counts_.running += static_cast<int64_t>(run.members.size());
   for (const Pending& member : run.members) {
-    AttemptStart start{slot, member.attempt, run.started, run.members.size()};
+    AttemptStart start{slot, member.attempt, run.started, run.members.size(), run.requested_ram};
     observer_->OnJobStart(plan_->to_run[member.job], start, counts_);
   }
 }

@@ -131,10 +131,19 @@ TEST_F(SlurmTest, StatusShowsEachJobsSlurmIdStateAndNode) {
       30);
   EXPECT_TRUE(shown) << status << p->err();
   EXPECT_TRUE(Contains(status, "attempt 1  slurm ")) << status;
+  EXPECT_TRUE(Contains(status, "RUNNING on localhost (queued ")) << status;
   RunResult json = Hr({"status", "--json"});
   EXPECT_TRUE(Contains(json.out, "\"where\":\"slurm ")) << json.out;
+  EXPECT_TRUE(Contains(json.out, "\"queue_wait_s\":")) << json.out;
   WriteFile(Path("go"), "");
   EXPECT_EQ(p->Wait(30).exit_code, 0);
+  // Once it ended: how long it waited, what it asked for and used.
+  status = Hr({"status"}).out;
+  EXPECT_TRUE(Contains(status, "slurm: queue wait ")) << status;
+  EXPECT_TRUE(Contains(status, "memory asked 64.0 MiB per job, used ")) << status;
+  RunResult report = Hr({"report", "--json", Path("report.json")});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_TRUE(Contains(ReadFile(Path("report.json")), "\"slurm_queue_wait_s\"")) << ReadFile(Path("report.json"));
 }
 
 TEST_F(SlurmTest, AFailedJobFailsWithItsStderrAndTheRestGoOn) {
@@ -289,7 +298,7 @@ TEST_F(SlurmMemoryTest, SacctSaysHowAJobEndedWhenScontrolHasForgottenIt) {
 // exactly once, a job that ended while no headroom watched counts with its
 // result, and every output is committed.
 TEST_F(SlurmTest, AResumeAfterKillNineTakesBackTheJobsTheKilledRunLeft) {
-  std::string job = Script("job.sh", "echo run >> \"" + Path("runs_") + "$1\"\n"
+  std::string job = Script("job.sh", "echo \"log $1\"\necho run >> \"" + Path("runs_") + "$1\"\n"
                                      "while [ ! -e \"" + Path("go") + "\" ] && [ ! -e \"" +
                                          Path("go_") + "$1\" ]; do sleep 0.05; done\n"
                                      "echo \"done $1\" > \"$2\"\n");
@@ -327,6 +336,7 @@ TEST_F(SlurmTest, AResumeAfterKillNineTakesBackTheJobsTheKilledRunLeft) {
     EXPECT_EQ(ReadFile(Path(std::string("runs_") + name)), "run\n") << name << " ran more than once";
     EXPECT_EQ(ReadFile(Path(std::string("out/") + name)), std::string("done ") + name + "\n") << r.err;
   }
+  EXPECT_EQ(Hr({"log", "b"}).out, "log b\n") << "a taken-back job's log is the killed run's";
   RunResult status = Hr({"status", "--json"});
   EXPECT_TRUE(Contains(status.out, "\"succeeded\":4")) << status.out;
   EXPECT_TRUE(Contains(status.out, "\"retries\":0")) << "taking back is not retrying: " << status.out;
