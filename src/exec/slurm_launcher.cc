@@ -560,6 +560,30 @@ bool ParseScontrolJob(const std::string& text, SlurmJobEnd* out) {
   return true;
 }
 
+std::map<std::string, SlurmQueued> ParseSqueue(const std::string& text) {
+  std::map<std::string, SlurmQueued> queued;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string id;
+    SlurmQueued q;
+    words >> id >> q.state;
+    // The reason may hold spaces ("(Nodes required for job are DOWN, ...)");
+    // the node list, last, does not.
+    std::string rest;
+    std::getline(words, rest);
+    size_t from = rest.find_first_not_of(' ');
+    rest = from == std::string::npos ? "" : rest.substr(from);
+    size_t last_space = rest.rfind(' ');
+    q.reason = last_space == std::string::npos ? rest : rest.substr(0, last_space);
+    q.node = last_space == std::string::npos ? "" : rest.substr(last_space + 1);
+    if (q.reason == "None") q.reason.clear();
+    if (q.node == "(null)") q.node.clear();
+    if (!id.empty() && !q.state.empty()) queued[id] = q;
+  }
+  return queued;
+}
+
 bool ParseSacctJob(const std::string& text, const std::string& id, SlurmJobEnd* out) {
   *out = SlurmJobEnd();
   bool found = false;
@@ -641,25 +665,14 @@ void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
            .ok()) {
     return;  // the controller is busy: ask again next time
   }
-  struct Queued {
-    std::string state, reason, node;
-  };
-  std::map<std::string, Queued> queued;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::string id;
-    Queued q;
-    words >> id >> q.state >> q.reason >> q.node;
-    if (!id.empty()) queued[id] = q;
-  }
+  std::map<std::string, SlurmQueued> queued = ParseSqueue(out);
   for (auto it = active_.begin(); it != active_.end();) {
     auto found = queued.find(it->second.job_id);
     if (it->second.job_id.empty() || found != queued.end()) {
       if (found != queued.end()) {
         it->second.state = found->second.state;
-        it->second.reason = found->second.reason == "None" ? "" : found->second.reason;
-        it->second.node = found->second.node == "(null)" ? "" : found->second.node;
+        it->second.reason = found->second.reason;
+        it->second.node = found->second.node;
       }
       ++it;
       continue;

@@ -162,6 +162,14 @@ class SlurmLauncher : public Launcher {
 // Slurm to cancel (scancel of a job that has ended meanwhile is harmless).
 int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet* processes);
 
+// One line of `squeue --noheader --array --format="%i %T %r %N"`: a job (or
+// array task, "42_3") in the queue, its state, why it waits ("" for None)
+// and its node ("" while pending).
+struct SlurmQueued {
+  std::string state, reason, node;
+};
+std::map<std::string, SlurmQueued> ParseSqueue(const std::string& text);
+
 // How `scontrol show job --oneliner` says a job ended.
 struct SlurmJobEnd {
   std::string state;   // JobState: FAILED, CANCELLED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, ...

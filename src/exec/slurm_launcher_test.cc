@@ -132,5 +132,26 @@ TEST(SlurmLauncherTest, SacctSaysHowAJobEndedReadingEveryStep) {
   EXPECT_FALSE(ParseSacctJob("sacct: error: Slurm accounting storage is disabled\n", "1", &end));
 }
 
+// Recorded from Slurm 22.05 (tests/slurm/cluster.sh, 2 CPUs): `squeue
+// --noheader --array --format="%i %T %r %N"` while array 44821000's tasks 0
+// and 1 ran, 2 and 3 waited for resources, and job 44821001 behind them.
+TEST(SlurmLauncherTest, SqueueSaysEachJobsStateReasonAndNode) {
+  std::map<std::string, SlurmQueued> queued = ParseSqueue(
+      "44821000_2 PENDING Resources \n"
+      "44821000_3 PENDING Resources \n"
+      "44821001 PENDING Priority \n"
+      "44821000_0 RUNNING None localhost\n"
+      "44821000_1 RUNNING None localhost\n");
+  ASSERT_EQ(queued.size(), 5u);
+  EXPECT_EQ(queued["44821000_2"].state, "PENDING");
+  EXPECT_EQ(queued["44821000_2"].reason, "Resources");
+  EXPECT_EQ(queued["44821000_2"].node, "");
+  EXPECT_EQ(queued["44821001"].reason, "Priority");
+  EXPECT_EQ(queued["44821000_0"].state, "RUNNING");
+  EXPECT_EQ(queued["44821000_0"].reason, "") << "None is no reason";
+  EXPECT_EQ(queued["44821000_0"].node, "localhost");
+  EXPECT_TRUE(ParseSqueue("").empty());
+}
+
 }  // namespace
 }  // namespace headroom
