@@ -388,6 +388,7 @@ void AddSlurm(const BatchData& data, BatchReport* report) {
     if (event.value >= latest.first) latest = {event.value, std::strtoull(std::string(rest).c_str(), nullptr, 10)};
   }
   if (running_at.empty() && requested.empty()) return;
+  report->slurm_running_at = running_at;
   SlurmSummary& slurm = report->slurm;
   double wait_sum = 0;
   for (JobTiming& timing : report->jobs) {

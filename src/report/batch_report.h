@@ -97,6 +97,9 @@ struct BatchReport {
   FootprintSummary rss;   // over jobs' peak_rss
   std::string waiting;    // the latest "waiting" event's gate; "" = nothing held the queue
   SlurmSummary slurm;     // all zero unless the batch ran on Slurm
+  // --executor slurm: when each attempt (job key, attempt) was first seen
+  // RUNNING; from its start until then it waited in Slurm's queue.
+  std::map<std::pair<std::string, int64_t>, double> slurm_running_at;
 };
 
 BatchReport BuildReport(BatchData data, double now);

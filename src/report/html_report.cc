@@ -212,6 +212,17 @@ std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
         kTop + index * (kLaneHeight + kLaneGap), width, kLaneHeight, AttemptColor(attempt_class),
         retry ? R"( stroke="#111" stroke-width="1.5" stroke-dasharray="3,2")" : "",
         HtmlEscape(title));
+    // On Slurm, the start is the submission: the part before it ran is
+    // queue wait, drawn pale over the bar.
+    auto ran = report.slurm_running_at.find({attempt.job_key, attempt.attempt});
+    if (ran != report.slurm_running_at.end() && ran->second > attempt.start) {
+      double queued = std::min(ran->second, end) - attempt.start;
+      out += fmt::format(
+          R"(<rect class="queued" x="{:.2f}" y="{:.1f}" width="{:.2f}" height="{:.0f}" fill="#fff" )"
+          R"(fill-opacity="0.6"><title>{}</title></rect>)",
+          x, kTop + index * (kLaneHeight + kLaneGap), std::max(1.0, axis.X(attempt.start + queued) - x),
+          kLaneHeight, HtmlEscape(fmt::format("queued in Slurm for {}", FormatDuration(queued))));
+    }
   }
   out += "</svg>\n";
   std::vector<std::pair<std::string, std::string_view>> legend;
@@ -224,6 +235,10 @@ std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
   out +=
       "<p class=\"muted\">A dashed outline marks a retry (attempt 2 and later); hover an attempt "
       "for its job.</p>\n";
+  if (!report.slurm_running_at.empty()) {
+    out += "<p class=\"muted\">The pale start of a bar is the time the Slurm job waited in "
+           "Slurm's queue before it ran.</p>\n";
+  }
   return out;
 }
 

@@ -69,6 +69,7 @@ TEST(RenderHtmlReportTest, TimelineHasOneRectPerAttemptInItsLane) {
   EXPECT_EQ(Count(html, "<rect class=\"attempt oom\""), 1);
   EXPECT_EQ(Count(html, "<rect class=\"attempt failed\""), 1);
   EXPECT_EQ(Count(html, "stroke-dasharray"), 1);  // only the retry is outlined
+  EXPECT_EQ(Count(html, "class=\"queued\""), 0) << "not on Slurm: no queue wait";
   // Lanes: gpu 0 slots 1 and 2, gpu 1 slot 3.
   EXPECT_NE(html.find(">gpu 0 · slot 1<"), std::string::npos);
   EXPECT_NE(html.find(">gpu 0 · slot 2<"), std::string::npos);
@@ -83,6 +84,33 @@ TEST(RenderHtmlReportTest, TimelineHasOneRectPerAttemptInItsLane) {
   EXPECT_NEAR(std::stod(match[2]), 20.0 / 70 * (1160 - 120 - 24), 0.01);
   EXPECT_NE(html.find(std::string("fill=\"") + std::string(AttemptColor(AttemptClass::kOom))),
             std::string::npos);
+}
+
+// --executor slurm: an attempt's time in Slurm's queue (from its start, the
+// submission, to its first RUNNING) is drawn pale over its bar, and the
+// summary says how long jobs waited.
+TEST(RenderHtmlReportTest, SlurmQueueWaitIsDrawnOverTheBar) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  {
+    std::unique_ptr<Journal> journal;
+    ASSERT_TRUE(Journal::Open(dir.path(), &journal).ok());
+    EventRecord placed;
+    placed.t = 1017;  // a.mp4 started (was submitted) at 1010
+    placed.kind = "placed";
+    placed.value = 1;
+    placed.text = "a.mp4\tslurm 42 RUNNING on node7";
+    ASSERT_TRUE(journal->AddEvent(1, placed).ok());
+  }
+  std::string html = HtmlOf(dir.path(), 5000);
+  EXPECT_EQ(Count(html, "<rect class=\"queued\""), 1);
+  EXPECT_NE(html.find("<title>queued in Slurm for 7.0s</title>"), std::string::npos);
+  std::smatch match;
+  std::regex rect(R"re(<rect class="queued" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)")re");
+  ASSERT_TRUE(std::regex_search(html, match, rect));
+  EXPECT_NEAR(std::stod(match[1]), 120 + 10.0 / 70 * (1160 - 120 - 24), 0.01);
+  EXPECT_NEAR(std::stod(match[2]), 7.0 / 70 * (1160 - 120 - 24), 0.01);
+  EXPECT_NE(html.find("queue wait 7.0s mean, 7.0s max"), std::string::npos);
 }
 
 TEST(RenderHtmlReportTest, ChartsOfSamplesAndLimitsWithReasons) {
