@@ -47,6 +47,7 @@
 #include "probe/gpu_table.h"
 #include "probe/monitor.h"
 #include "probe/monitor_source.h"
+#include "probe/proc_tree.h"
 #include "probe/process_info.h"
 #include "probe/system_probe.h"
 #include "probe/visible_devices.h"
@@ -340,6 +341,40 @@ void AddObservers(FailureHookConfig hook_config, Batch* b) {
                           b->opened.notice);
   }
   if (!b->leftovers_notice.empty()) b->observers.OnNotice(LogLevel::kWarn, b->leftovers_notice);
+}
+
+// `headroom slurm-exec` on a Slurm node: the GPU memory of the job's
+// process group, from the provider a local run would pick there (the
+// simulated GPU when HEADROOM_GPU_SIM, exported by sbatch, names one, else
+// NVML, nvidia-smi, AMD); none when it finds no GPU.
+VramSamplerFactory NodeVramSampler() {
+  return [](ProcessSet* processes) -> VramSampler {
+    const char* sim = std::getenv("HEADROOM_GPU_SIM");
+    std::shared_ptr<GpuProvider> gpu;
+    {
+      std::unique_ptr<GpuProvider> opened;
+      std::string warning;
+      if (!OpenGpuProvider(GpuProviderKind::kAuto, sim != nullptr ? sim : "", processes, &opened,
+                           &warning)
+               .ok() ||
+          !opened) {
+        return {};
+      }
+      gpu = std::move(opened);
+    }
+    return [gpu](pid_t pgid) -> std::optional<uint64_t> {
+      std::vector<GpuDevice> devices;
+      if (!gpu->Sample(&devices).ok()) return std::nullopt;
+      uint64_t used = 0;
+      for (const GpuDevice& device : devices) {
+        for (const GpuProcess& process : device.processes) {
+          pid_t group = process.pgid != 0 ? process.pgid : ProcessGroup(process.pid);
+          if (group == pgid) used += process.used_bytes;
+        }
+      }
+      return used;
+    };
+  };
 }
 
 // --executor slurm: the files of this run's Slurm jobs go under the state
@@ -685,7 +720,7 @@ int Main(int argc, char** argv) {
     case Command::kResume:
       return ResumeBatch(options);
     case Command::kSlurmExec:
-      return RunSlurmUnit(options.slurm_spec, CurrentEnvironment());
+      return RunSlurmUnit(options.slurm_spec, CurrentEnvironment(), NodeVramSampler());
     case Command::kRun:
     case Command::kList:
       break;

@@ -338,6 +338,7 @@ WaitResult ProcessRunner::Wait(Millis timeout) {
     exited.info.cpu_seconds = exit.cpu_seconds;
     exited.info.max_rss_kb = exit.max_rss_kb;
     exited.info.reported_oom = exit.oom_reported;
+    exited.info.peak_vram = exit.peak_vram;
     auto running = running_.find(exit.pid);
     if (running != running_.end()) {
       // The launcher's word on the end goes in the log, where its tail is read.

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,9 @@ struct ProcessExit {
   // when its program could not say (cancelled, node failure, time limit).
   bool oom_reported = false;
   std::string note;
+  // The GPU memory its processes held at most, where the launcher measured
+  // it (a Slurm node); unset when not measured there.
+  std::optional<uint64_t> peak_vram;
 };
 
 class ProcessSet {

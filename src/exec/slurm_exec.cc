@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -76,7 +77,8 @@ std::string ArrayTaskSpec(const std::string& path, const std::vector<std::string
   return "";
 }
 
-int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>& node_env) {
+int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>& node_env,
+                 const VramSamplerFactory& vram) {
   std::string spec_path = spec_or_list;
   const std::string kList = ".specs";
   if (spec_or_list.size() > kList.size() &&
@@ -129,10 +131,15 @@ int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>
   }
   ProcessExit ended;
   bool forwarded = false;
+  VramSampler sample_vram = vram ? vram(&processes) : VramSampler();
+  std::optional<uint64_t> peak_vram;
   for (bool done = false; !done;) {
+    if (sample_vram) {
+      if (std::optional<uint64_t> now = sample_vram(pid)) peak_vram = std::max(peak_vram.value_or(0), *now);
+    }
     std::vector<ProcessExit> exits;
     int interrupt = 0;
-    processes.Wait(Millis(1000), &exits, &interrupt);
+    processes.Wait(Millis(500), &exits, &interrupt);
     if (interrupt != 0 && !forwarded) {
       processes.SignalGroup(pid, SIGTERM);
       forwarded = true;
@@ -148,6 +155,7 @@ int RunSlurmUnit(const std::string& spec_or_list, const std::vector<std::string>
   result = {{"exit_code", ended.exit_code}, {"signal", ended.signal},
             {"cpu_seconds", ended.cpu_seconds}, {"max_rss_kb", ended.max_rss_kb}, {"oom", oom}};
   if (oom) result["note"] = "the job's cgroup killed a process for memory (oom_kill)";
+  if (peak_vram) result["peak_vram"] = *peak_vram;
   if (Status written = WriteFileAtomically(result_path, result.dump()); !written.ok()) {
     std::fprintf(stderr, "headroom slurm-exec: %s\n", written.message().c_str());
   }

@@ -299,6 +299,9 @@ bool ReadSlurmResult(const std::string& path, ProcessExit* exit) {
   exit->max_rss_kb = json.value("max_rss_kb", int64_t{0});
   exit->oom_reported = json.value("oom", false);
   exit->note = json.value("note", std::string());
+  if (json.contains("peak_vram") && json["peak_vram"].is_number_unsigned()) {
+    exit->peak_vram = json["peak_vram"].get<uint64_t>();
+  }
   return true;
 }
 

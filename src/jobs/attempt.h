@@ -53,6 +53,10 @@ struct ExitInfo {
   // The program itself said the attempt ran out of memory (a worker's
   // "oom": true): no stderr pattern needed.
   bool reported_oom = false;
+  // The GPU memory its processes held at most, measured where it ran (a
+  // Slurm node); unset when headroom measures it itself (locally) or could
+  // not.
+  std::optional<uint64_t> peak_vram;
   // --worker: the worker died or was killed (--timeout) while it served
   // this request, so the request itself may not be at fault.
   bool worker_lost = false;

@@ -962,6 +962,8 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   // A plateau already learned from this job is not counted twice.
   if (run.use.device >= 0 && run.use.vram_measured && run.plateau_learned != run.use.vram_peak) {
     vram = RequestShare(run, run.use.vram_peak);
+  } else if (run.use.device < 0 && exit.peak_vram && *exit.peak_vram > 0) {
+    vram = exit.peak_vram;  // measured on its Slurm node: the class's footprint all the same
   }
   std::optional<uint64_t> rss = PeakRss(run, exit);
   footprints_.Observe(run.use.job_class, run.measure, vram, rss);
@@ -1060,6 +1062,7 @@ AttemptEnd Scheduler::Completed(const Running& run, size_t i, AttemptEnd end,
   end.slot = run.slot;
   end.unit_size = run.members.size();
   if (run.use.device >= 0 && run.use.vram_measured) end.peak_vram = run.use.vram_peak;
+  if (!end.peak_vram) end.peak_vram = end.exit.peak_vram;  // measured where it ran (Slurm)
   end.peak_rss = PeakRss(run, end.exit);
   end.wall_seconds = std::chrono::duration<double>(now - run.start).count();
   end.stdout_log = run.started.stdout_log;

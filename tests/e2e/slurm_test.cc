@@ -387,6 +387,30 @@ TEST_F(SlurmTest, AResumeOnAnotherExecutorCancelsTheJobsTheKilledRunLeft) {
   EXPECT_EQ(queue.find("headroom-"), std::string::npos) << "left running: " << queue;
 }
 
+#ifdef HEADROOM_SIMGPU_BIN
+// The wrapper samples the GPU memory of its job on the node (here the
+// simulated GPU, which sbatch's exported HEADROOM_GPU_SIM names): the
+// job's peak VRAM is reported and learned as the class's footprint, as a
+// local run's would be.
+TEST_F(SlurmTest, TheNodeMeasuresTheJobsPeakVram) {
+  WriteFile(Path("sim.json"), R"({"devices": [{"name": "SimGPU", "memory_mib": 4096}]})");
+  std::string bin = HEADROOM_SIMGPU_BIN;
+  RunOptions options = SlurmOpts();
+  options.env.push_back("HEADROOM_GPU_SIM=" + Path("sim.json"));
+  options.env.push_back("PATH=" + bin.substr(0, bin.rfind('/')) + ":" + std::string(getenv("PATH")));
+  RunResult r = Hr({"run", "--executor", "slurm", "--slurm-poll", "200ms", "--ram-per-job", "64M",
+                    "--", "headroom-simgpu", "alloc", "--mib", "300", "--seconds", "1.5", ":::", "a"},
+                   options);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RunResult report = Hr({"report", "--json", Path("report.json")});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_TRUE(Contains(ReadFile(Path("report.json")), "\"peak_vram\": 314572800"))
+      << ReadFile(Path("report.json"));
+  RunResult footprints = Hr({"footprints"});
+  EXPECT_TRUE(Contains(footprints.out, "300.0 MiB")) << footprints.out;
+}
+#endif
+
 // The largest node bounds what a job may ask for (and so the retries): past
 // it the job fails saying so, without being submitted.
 TEST_F(SlurmTest, AJobThatNeedsMoreThanAnyNodeFailsSayingSo) {
