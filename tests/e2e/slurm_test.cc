@@ -228,15 +228,18 @@ class SlurmMemoryTest : public SlurmTest {
     }
     StartCluster(true, "", true);
   }
+  // A program that needs 200 MiB for half a second, then prints 200.
+  std::string BigJob() const {
+    return Script("big.py", "import time\n"
+                            "data = b'x' * (200 * 1024 * 1024)\n"
+                            "time.sleep(0.5)\n"
+                            "print(len(data) >> 20)\n");
+  }
 };
 
 TEST_F(SlurmMemoryTest, OutOfMemoryIsRetriedWithMoreMemory) {
-  std::string job = Script("big.py", "import sys, time\n"
-                                     "data = b'x' * (200 * 1024 * 1024)\n"
-                                     "time.sleep(0.5)\n"
-                                     "print(len(data) >> 20)\n");
   RunResult r = Slurm({"run", "--ram-per-job", "100M", "--oom-retries", "3", "--retry-delay", "0s",
-                       "--", "python3", job, ":::", "a"});
+                       "--", "python3", BigJob(), ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "200\n");
   EXPECT_TRUE(Contains(r.err, "out of memory")) << r.err;
@@ -248,12 +251,8 @@ TEST_F(SlurmMemoryTest, OutOfMemoryIsRetriedWithMoreMemory) {
 // A command run under srun inside the job: its step's cgroup kills it, the
 // job's own counter sees nothing, and slurmstepd's line on stderr says it.
 TEST_F(SlurmMemoryTest, AStepThatRanOutOfMemoryIsRetriedWithMoreMemory) {
-  std::string job = Script("big.py", "import time\n"
-                                     "data = b'x' * (200 * 1024 * 1024)\n"
-                                     "time.sleep(0.5)\n"
-                                     "print(len(data) >> 20)\n");
   RunResult r = Slurm({"run", "--ram-per-job", "100M", "--oom-retries", "3", "--retry-delay", "0s",
-                       "--", "srun", "python3", job, ":::", "a"});
+                       "--", "srun", "python3", BigJob(), ":::", "a"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "200\n");
   EXPECT_TRUE(Contains(r.err, "oom-kill event(s) in StepId=")) << r.err;
