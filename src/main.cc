@@ -54,6 +54,7 @@
 #include "report/console.h"
 #include "report/event_log.h"
 #include "report/failure_hook.h"
+#include "report/finish_hook.h"
 #include "report/footprints_view.h"
 #include "report/job_log.h"
 #include "report/metrics.h"
@@ -75,6 +76,8 @@ namespace {
 constexpr int kExitUsage = 2;
 // How long --on-failure hooks may still run once the batch is over.
 constexpr Millis kHookGrace{10000};
+// --on-finish: how long headroom waits for it before it kills it.
+constexpr Millis kFinishHookBound{60000};
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "headroom: error: %s\n", status.message().c_str());
@@ -156,6 +159,8 @@ struct Batch {
   RerunCounts reruns;
   std::string leftovers_notice;
   std::vector<SlurmLeftover> slurm_leftovers;  // --executor slurm --resume: to take back
+  std::optional<FailureHookConfig> finish_hook;  // --on-finish
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::unique_ptr<LogDir> log_dir;
   std::unique_ptr<EventLog> event_log;
   std::unique_ptr<Console> console;
@@ -220,6 +225,11 @@ Status CheckSetup(const Plan& plan, Batch* b, FailureHookConfig* hook) {
   if (status.ok() && !options.on_failure.empty()) {
     status = MakeFailureHookConfig(options.on_failure, options.shell, CurrentEnvironment(),
                                    PathVariable(), hook);
+  }
+  if (status.ok() && !options.on_finish.empty()) {
+    b->finish_hook.emplace();
+    status = MakeHookConfig("--on-finish", options.on_finish, options.shell, CurrentEnvironment(),
+                            PathVariable(), &*b->finish_hook);
   }
   if (status.ok() && !options.metrics_textfile.empty()) {
     status = MetricsTextfile::Check(options.metrics_textfile).WithContext("--metrics-textfile");
@@ -309,7 +319,10 @@ void AddObservers(FailureHookConfig hook_config, Batch* b) {
   // logs) gets plain lines, one per finished job.
   std::optional<std::string> term = Getenv("TERM");
   bool tty = isatty(STDERR_FILENO) == 1 && term.value_or("") != "dumb";
-  b->console = std::make_unique<Console>(ConsoleConfigOf(options, tty, tty ? TerminalWidth() : 100),
+  ConsoleConfig console = ConsoleConfigOf(options, tty, tty ? TerminalWidth() : 100);
+  // A resized window (SIGWINCH) gets a line of its new width at the next tick.
+  if (tty) console.terminal_width = TerminalWidth;
+  b->console = std::make_unique<Console>(console,
                                          stderr, stdout);
   b->observers.Add(b->console.get());
   b->observers.Add(b->event_log.get());
@@ -443,12 +456,31 @@ Status StartRunnerAndMonitor(const std::map<std::string, std::string>& resolved,
   return Status::Ok();
 }
 
+// --metrics-linger: the endpoint keeps serving the batch's final state, so
+// that a scrape every 15 s still sees it; SIGINT/SIGTERM stop it sooner.
+void LingerServingMetrics(Batch* b) {
+  Millis linger = b->options.metrics_linger;
+  if (linger.count() <= 0) return;
+  if (b->options.verbosity != Verbosity::kQuiet) {
+    std::fprintf(stderr, "headroom: serving the final metrics on %s for %s more (Ctrl-C stops)\n",
+                 b->metrics_server->Url().c_str(),
+                 FormatDuration(std::chrono::duration<double>(linger).count()).c_str());
+  }
+  auto deadline = std::chrono::steady_clock::now() + linger;
+  for (auto now = std::chrono::steady_clock::now(); now < deadline;
+       now = std::chrono::steady_clock::now()) {
+    std::vector<ProcessExit> exits;
+    int interrupt = 0;
+    b->processes.Wait(std::chrono::ceil<Millis>(deadline - now), &exits, &interrupt);
+    if (interrupt != 0) return;
+  }
+}
+
 // After the scheduler: hooks finish, threads and leftover processes stop,
 // the journal gets the batch's end, --report is written.
 int FinishBatch(const BatchResult& result, Batch* b) {
   const Options& options = b->options;
   if (b->hook) b->hook->Finish(kHookGrace);  // before KillAll, which would kill the hooks
-  if (b->metrics_server) b->metrics_server->Stop();
   b->monitor->Stop();
   b->processes.KillAll();
   int exit_code = result.ExitCode();
@@ -478,6 +510,23 @@ int FinishBatch(const BatchResult& result, Batch* b) {
                           b->reruns.failed_before);
     }
     std::fprintf(stderr, "%s\n", line.c_str());  // headroom's own lines go to stderr
+  }
+  if (b->finish_hook) {
+    BatchEnd end;
+    end.batch = b->journal ? std::to_string(b->opened.id) : "";
+    end.exit_code = exit_code;
+    end.counts = result.counts;
+    end.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - b->started).count();
+    end.report = options.report_json;
+    end.log_dir = options.log_dir;
+    std::string warning = RunFinishHook(*b->finish_hook, end, b->log_dir->dir() + "/on-finish.log",
+                                        &b->processes, kFinishHookBound);
+    if (!warning.empty()) Warn(warning);
+  }
+  if (b->metrics_server) {
+    LingerServingMetrics(b);
+    b->metrics_server->Stop();
   }
   return exit_code;
 }

@@ -221,6 +221,10 @@ Status CheckPairs(const std::map<std::string_view, Setting>& settings, const Opt
         named("line-buffer"), named(other),
         options.keep_order ? "-k waits for each job's turn" : "--no-job-output prints none"));
   }
+  if (options.metrics_linger.count() > 0 && options.metrics_addr.empty()) {
+    return Status::Error(fmt::format("{} needs --metrics-addr (there is no endpoint to keep serving)",
+                                     named("metrics-linger")));
+  }
   if (options.temp_warm >= options.temp_limit) {
     return Status::Error(fmt::format("{} is not below {} (expected --temp-warm < --temp-limit)",
                                      named("temp-warm"), named("temp-limit")));

@@ -708,6 +708,23 @@ constexpr OptionSpec kSpecs[] = {
        if (status.ok()) o->metrics_textfile = Last(w) == "none" ? "" : Last(w);
        return status;
      }},
+    {"metrics-linger", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "0s",
+     "Metrics and hooks",
+     "keep serving --metrics-addr this long after the batch ends (its final state, for a "
+     "scrape that comes late); Ctrl-C stops sooner",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       return ParseDuration(Last(w), &o->metrics_linger);
+     }},
+    {"on-finish", 0, "CMD", ValueKind::kScalar, OptionScope::kEverywhere, "none",
+     "Metrics and hooks",
+     "run CMD once when the batch has ended, with HEADROOM_BATCH_ID, _EXIT_CODE, _TOTAL, "
+     "_SUCCEEDED, _FAILED, _SKIPPED, _INTERRUPTED, _WALL_SECONDS, _REPORT and _LOG_DIR set; no "
+     "shell unless --shell",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a command or 'none'");
+       if (status.ok()) o->on_finish = Last(w) == "none" ? "" : Last(w);
+       return status;
+     }},
     {"on-failure", 0, "CMD", ValueKind::kScalar, OptionScope::kEverywhere, "none",
      "Metrics and hooks",
      "run CMD once per job that failed for good, with HEADROOM_JOB_NAME, _INPUT, _EXIT, _LOG, "

@@ -136,6 +136,8 @@ struct Options {
   // --- metrics and hooks -------------------------------------------------
   std::string metrics_addr;  // --metrics-addr HOST:PORT as given; empty = no endpoint
   std::string metrics_textfile;  // --metrics-textfile FILE; empty = none
+  Millis metrics_linger{0};      // --metrics-linger: serve the final metrics this long after the end
+  std::string on_finish;         // --on-finish CMD as given; empty = none
   std::string on_failure;    // --on-failure CMD as given; empty = none
 };
 

@@ -237,7 +237,8 @@ void Console::Print(const std::string& line) {
 void Console::Redraw(TimePoint now) {
   // Filling the last column makes some terminals wrap, and then "\r" no
   // longer returns to the start of the progress line.
-  size_t max = config_.width > 1 ? static_cast<size_t>(config_.width - 1) : 79;
+  int width = config_.terminal_width ? config_.terminal_width() : config_.width;
+  size_t max = width > 1 ? static_cast<size_t>(width - 1) : 79;
   std::string text = ProgressText(counts_, Seconds(start_, now), waiting_, max);
   std::fputs(("\r" + text + "\x1b[K").c_str(), out_);
   std::fflush(out_);

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -42,6 +43,9 @@ struct ConsoleConfig {
   Verbosity verbosity = Verbosity::kNormal;
   std::string output_dir;  // shown in the summary
   int width = 100;         // terminal columns, for the progress line
+  // The terminal's columns now, asked at each redraw, so that a resized
+  // window gets a line of its new width at the next tick; unset: `width`.
+  std::function<int()> terminal_width;
 };
 
 class Console : public Observer {

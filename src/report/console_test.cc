@@ -266,6 +266,21 @@ TEST_F(ConsoleTest, TerminalLineIsCutToTheWidth) {
   EXPECT_EQ(Output(), "\r[0/4 0%] ok 0  runn\x1b[K");
 }
 
+// A resized window: the next redraw asks the terminal's width again.
+TEST_F(ConsoleTest, AResizedTerminalGetsALineOfItsNewWidth) {
+  int columns = 20;
+  ConsoleConfig config;
+  config.tty = true;
+  config.terminal_width = [&columns] { return columns; };
+  Console console(config, out_);
+  console.OnBatchStart(MakeCounts(4, 0, 0), kT0);
+  EXPECT_EQ(Output(), "\r[0/4 0%] ok 0  runn\x1b[K");
+  columns = 14;
+  size_t before = Output().size();
+  console.OnTick(MakeCounts(4, 0, 0), kT0 + milliseconds(500), "");
+  EXPECT_EQ(Output().substr(before), "\r[0/4 0%] ok 0\x1b[K");
+}
+
 // The reason the queue waits matters most: a cut line keeps it and cuts the
 // counters instead.
 TEST_F(ConsoleTest, ACutLineKeepsTheWaitingReason) {

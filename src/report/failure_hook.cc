@@ -43,7 +43,9 @@ std::vector<std::string> JobVariables(const Job& job, const AttemptEnd& end) {
           "HEADROOM_JOB_STDOUT_LOG=" + end.stdout_log};
 }
 
-// `base` without the names `variables` set, then `variables`.
+
+}  // namespace
+
 std::vector<std::string> WithVariables(const std::vector<std::string>& base,
                                        const std::vector<std::string>& variables) {
   auto name = [](const std::string& entry) {
@@ -65,8 +67,6 @@ ExitInfo ExitOf(const ProcessExit& process) {
   exit.signal = process.signal;
   return exit;
 }
-
-}  // namespace
 
 Status HookCommand(const std::string& command, bool shell, std::vector<std::string>* argv) {
   auto error = [&](const char* why) {
@@ -120,12 +120,18 @@ Status HookCommand(const std::string& command, bool shell, std::vector<std::stri
   return Status::Ok();
 }
 
-Status MakeFailureHookConfig(const std::string& command, bool shell, std::vector<std::string> env,
-                             const std::string& path_env, FailureHookConfig* config) {
+Status MakeHookConfig(const std::string& option, const std::string& command, bool shell,
+                      std::vector<std::string> env, const std::string& path_env,
+                      FailureHookConfig* config) {
   Status status = HookCommand(command, shell, &config->argv);
   if (status.ok()) status = ResolveExecutable(config->argv.front(), path_env, &config->path);
   config->env = std::move(env);
-  return status.WithContext("--on-failure");
+  return status.WithContext(option);
+}
+
+Status MakeFailureHookConfig(const std::string& command, bool shell, std::vector<std::string> env,
+                             const std::string& path_env, FailureHookConfig* config) {
+  return MakeHookConfig("--on-failure", command, shell, std::move(env), path_env, config);
 }
 
 std::vector<std::string> HookEnvironment(const std::vector<std::string>& base, const Job& job,

@@ -42,6 +42,13 @@ struct FailureHookConfig {
 // quote left open.
 Status HookCommand(const std::string& command, bool shell, std::vector<std::string>* argv);
 
+// A hook's config for `option` CMD (--on-failure, --on-finish): its argv
+// (HookCommand), its program found on `path_env` before anything runs (a
+// typo costs nothing), `env` as its environment. Errors name `option`.
+Status MakeHookConfig(const std::string& option, const std::string& command, bool shell,
+                      std::vector<std::string> env, const std::string& path_env,
+                      FailureHookConfig* config);
+
 // The hook's config for --on-failure CMD: its argv (HookCommand), its
 // program found on `path_env` before anything runs (a typo costs nothing),
 // `env` as its environment. Errors name --on-failure.
@@ -58,6 +65,13 @@ Status MakeFailureHookConfig(const std::string& command, bool shell, std::vector
 //   HEADROOM_JOB_STDOUT_LOG its last attempt's stdout log (may be empty)
 std::vector<std::string> HookEnvironment(const std::vector<std::string>& base, const Job& job,
                                          const AttemptEnd& end);
+
+// `base` without the names `variables` set ("NAME=value"), then `variables`.
+std::vector<std::string> WithVariables(const std::vector<std::string>& base,
+                                       const std::vector<std::string>& variables);
+
+// A hook's exit as a job's, for DescribeExit.
+ExitInfo ExitOf(const ProcessExit& process);
 
 // Where a hook's output goes for a job whose stderr log is `stderr_log`:
 // "jobs_X/4_a.mp4.err" -> "jobs_X/4_a.mp4.on-failure.log"; "" (no log) ->

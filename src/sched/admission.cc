@@ -208,7 +208,7 @@ std::string DeviceGate(const JobNeed& need, const DeviceView& device,
   if (device.running >= device.limit) return "limit";
   // Slow start: with nothing learned yet, one job of the class per device
   // shows what the class needs before more are packed beside it.
-  if (!need.vram && device.class_running > 0) return "slow-start";
+  if (!need.vram && device.class_running > 0) return "learning";
   int64_t free = DeviceFree(device, config.vram_high);
   bool fits = need.vram ? static_cast<int64_t>(*need.vram) <= free : free > 0;
   return fits ? "" : "vram";

@@ -73,7 +73,7 @@ struct AdmitDecision {
   bool forced = false;  // started only because nothing else runs (ensure progress)
   // What holds the job: "slots", "ram", "disk", "load", or per device gates
   // grouped as "vram gpu0,1; temperature gpu2" (gates: cooldown, foreign,
-  // vram, temperature, jobs-per-gpu, limit, slow-start). Empty when it starts on
+  // vram, temperature, jobs-per-gpu, limit, learning: slow start). Empty when it starts on
   // its own merit; when `forced`, the gate that was overridden, for the log.
   std::string waiting;
   // The devices held by the "foreign" gate: memory of processes headroom did

@@ -249,7 +249,7 @@ TEST(DeviceGateTest, SlowStartTakesOneJobOfAnUnknownClassPerDevice) {
   d.running = 2;  // jobs of other classes do not count
   EXPECT_EQ(DeviceGate(unknown, d, config), "");
   d.class_running = 1;
-  EXPECT_EQ(DeviceGate(unknown, d, config), "slow-start");
+  EXPECT_EQ(DeviceGate(unknown, d, config), "learning");
   // Once the class is known, the ledger decides.
   EXPECT_EQ(DeviceGate(Needs(10), d, config), "");
 }
@@ -366,7 +366,7 @@ TEST(AdmitTest, SlowStartWaitingNamesTheDevice) {
   devices[0].running = 1;
   AdmitDecision d = Admit(JobNeed{}, IdleHost(), devices, Config());
   EXPECT_FALSE(d.start);
-  EXPECT_EQ(d.waiting, "slow-start gpu0");
+  EXPECT_EQ(d.waiting, "learning gpu0");
   devices.push_back(Device(1));  // a second device still takes one
   d = Admit(JobNeed{}, IdleHost(), devices, Config());
   EXPECT_TRUE(d.start);

@@ -170,7 +170,16 @@ bool Scheduler::GiveUp(const std::string& waiting, TimePoint now) {
 
 std::string Scheduler::Waiting(const AdmitDecision& decision,
                                const std::vector<const JobUse*>& uses, TimePoint now) {
-  if (decision.foreign.empty()) return decision.waiting;
+  std::string text = decision.waiting;
+  // Slow start, for people: "learning gpu0,1" -> "learning memory use on
+  // gpu0,1 (first job)"; the gate's name ("learning") stays first.
+  constexpr std::string_view kLearning = "learning gpu";
+  if (size_t at = text.find(kLearning); at != std::string::npos) {
+    size_t end = std::min(text.find(';', at), text.size());
+    std::string devices = text.substr(at + kLearning.size() - 3, end - at - kLearning.size() + 3);
+    text.replace(at, end - at, "learning memory use on " + devices + " (first job)");
+  }
+  if (decision.foreign.empty()) return text;
   std::string group = "foreign gpu";
   for (size_t i = 0; i < decision.foreign.size(); ++i) {
     group += (i == 0 ? "" : ",") + std::to_string(decision.foreign[i]);
@@ -184,7 +193,6 @@ std::string Scheduler::Waiting(const AdmitDecision& decision,
     others_key_ = group;
     others_at_ = now;
   }
-  std::string text = decision.waiting;
   size_t at = text.find(group);
   if (at != std::string::npos) text.replace(at, group.size(), others_text_);
   return text;

@@ -538,6 +538,8 @@ TEST_F(ResourceSchedulerTest, UnknownFootprintsStartOnePerDeviceFirst) {
   resources.AddDevice(0, 80);
   RunJobs({"a", "b", "c"});
   EXPECT_TRUE(Logged("start b slot 1 attempt 1 at 100"));
+  ASSERT_FALSE(observer.waits.empty());
+  EXPECT_EQ(observer.waits.front(), "learning memory use on gpu0 (first job)");
 }
 
 TEST_F(ResourceSchedulerTest, SlowStartEndsWhenTheFirstJobStopsGrowing) {

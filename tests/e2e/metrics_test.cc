@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <csignal>
 #include <regex>
 
 #include "harness.h"
@@ -84,6 +85,31 @@ TEST_F(MetricsTest, ScrapedWhileAJobRuns) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // Nothing listens once the batch is over.
   EXPECT_EQ(Scrape(port), "");
+}
+
+// --metrics-linger: after the batch, the endpoint keeps serving its final
+// state (a scrape every 15 s would miss it otherwise) until the time is up
+// or Ctrl-C; the exit code stays the batch's.
+TEST_F(MetricsTest, LingerServesTheFinalStateAfterTheBatch) {
+  auto p = Start({"run", "-j2", "--metrics-addr", "127.0.0.1:0", "--metrics-linger", "5m", "--",
+                  "sh", "-c", "exit $0", ":::", "0", "3"});
+  ASSERT_TRUE(p->PumpUntil([&] { return Contains(p->err(), "serving the final metrics"); }, 30))
+      << p->err();
+  int port = PrintedPort(p->err());
+  ASSERT_GT(port, 0) << p->err();
+  std::string response = Scrape(port);
+  EXPECT_TRUE(Contains(response, "\nheadroom_jobs_finished_total{outcome=\"succeeded\"} 1\n")) << response;
+  EXPECT_TRUE(Contains(response, "\nheadroom_jobs_finished_total{outcome=\"failed\"} 1\n")) << response;
+  p->Signal(SIGINT);
+  RunResult r = p->Wait(15);
+  EXPECT_EQ(r.exit_code, 1) << "the batch's exit code: " << r.err;
+  EXPECT_EQ(Scrape(port), "");
+}
+
+TEST_F(MetricsTest, LingerWithoutAnEndpointIsAnError) {
+  RunResult r = Hr({"run", "--metrics-linger", "30s", "--", "true", ":::", "a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "--metrics-linger '30s' needs --metrics-addr")) << r.err;
 }
 
 #ifdef HEADROOM_SIMGPU_BIN
