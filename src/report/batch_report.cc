@@ -117,7 +117,10 @@ void AddJobs(const BatchData& data, double horizon, BatchReport* report) {
     }
     if (timing.peak_vram) vram_peaks.push_back(*timing.peak_vram);
     if (timing.peak_rss) rss_peaks.push_back(*timing.peak_rss);
-    ++report->counts[job.state];
+    // A killed headroom's jobs run no more: they were interrupted (a
+    // resume runs them again).
+    bool stopped = report->state == BatchRunState::kStopped;
+    ++report->counts[stopped && job.state == JobState::kRunning ? JobState::kInterrupted : job.state];
     report->jobs.push_back(std::move(timing));
   }
   report->vram = Summarize(std::move(vram_peaks));

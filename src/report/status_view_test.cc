@@ -94,6 +94,10 @@ TEST_F(StatusViewTest, KilledBatchSaysStoppedAndHowToResume) {
   std::string text = FormatStatusText(view);
   EXPECT_EQ(text.rfind("batch 1: stopped (killed?) — resume with headroom run --resume\n", 0), 0u)
       << text;
+  // What ran when it was killed runs no more.
+  EXPECT_FALSE(Has(text, "2 running")) << text;
+  EXPECT_TRUE(Has(text, "2 interrupted")) << text;
+  EXPECT_EQ(view.report.counts.at(JobState::kRunning), 0);
   nlohmann::json json = nlohmann::json::parse(FormatStatusJson(view));
   EXPECT_EQ(json["state"], "stopped");
   EXPECT_EQ(json["hint"], "resume with headroom run --resume");
