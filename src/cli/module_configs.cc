@@ -1,5 +1,6 @@
 #include "cli/module_configs.h"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -124,6 +125,7 @@ ConsoleConfig ConsoleConfigOf(const Options& options, bool tty, int width) {
   config.verbosity = options.verbosity;
   config.output_dir = options.output_dir;
   config.width = width;
+  config.color = UseColor(options.color, tty, std::getenv("NO_COLOR"), std::getenv("TERM"));
   return config;
 }
 

@@ -587,6 +587,23 @@ constexpr OptionSpec kSpecs[] = {
        o->stderr_pass = v == "pass";
        return Status::Ok();
      }},
+    {"color", 0, "auto|always|never", ValueKind::kScalar, OptionScope::kEverywhere, "auto",
+     "Logs and console",
+     "colour FAILED, RETRY, SUCCESS, warnings and the summary; auto: when stderr is a terminal, "
+     "TERM is not dumb and NO_COLOR is not set",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       const std::string& v = Last(w);
+       if (v == "auto") {
+         o->color = ColorMode::kAuto;
+       } else if (v == "always") {
+         o->color = ColorMode::kAlways;
+       } else if (v == "never") {
+         o->color = ColorMode::kNever;
+       } else {
+         return Status::Error(fmt::format("'{}' is not a colour mode (expected auto, always or never)", v));
+       }
+       return Status::Ok();
+     }},
     {"tag", 0, "", ValueKind::kFlag, OptionScope::kEverywhere, "false", "Logs and console",
      "prefix each line of a job's output with its input and a tab",
      [](const Words& w, unsigned, Options* o, std::string*) {

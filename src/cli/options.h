@@ -96,6 +96,7 @@ struct Options {
   bool tag = false;                         // --tag
   bool keep_order = false;                  // -k, --keep-order
   bool line_buffer = false;                 // --line-buffer
+  ColorMode color = ColorMode::kAuto;       // --color
   bool stderr_pass = false;                 // --stderr pass (default log)
   std::string cpu_command;                  // --cpu-command, as given (valid words)
 

@@ -53,12 +53,36 @@ std::string LogSuffix(const AttemptEnd& end) {
   return has_log && !end.stderr_log.empty() ? " log: " + end.stderr_log : "";
 }
 
-std::string EndLine(const Job& job, const AttemptEnd& end, const Counts& counts) {
-  if (end.will_retry) {
-    return fmt::format("RETRY: {} ({}), attempt {} failed, retrying{}", Printable(job.name),
-                       EndDetail(end), end.attempt, LogSuffix(end));
+constexpr std::string_view kRed = "\x1b[31m";
+constexpr std::string_view kGreen = "\x1b[32m";
+constexpr std::string_view kYellow = "\x1b[33m";
+constexpr std::string_view kBold = "\x1b[1m";
+constexpr std::string_view kReset = "\x1b[0m";
+
+// `text` in `color` (an SGR sequence) when `on`.
+std::string Paint(std::string_view text, std::string_view color, bool on) {
+  if (!on) return std::string(text);
+  return std::string(color) + std::string(text) + std::string(kReset);
+}
+
+std::string_view OutcomeColor(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kSucceeded:
+      return kGreen;
+    case Outcome::kInterrupted:
+      return kYellow;
+    default:
+      return kRed;
   }
-  return fmt::format("[{}/{}] {}: {} ({}){}", counts.done(), counts.total, OutcomeLabel(end.outcome),
+}
+
+std::string EndLine(const Job& job, const AttemptEnd& end, const Counts& counts, bool color) {
+  if (end.will_retry) {
+    return fmt::format("{}: {} ({}), attempt {} failed, retrying{}", Paint("RETRY", kYellow, color),
+                       Printable(job.name), EndDetail(end), end.attempt, LogSuffix(end));
+  }
+  return fmt::format("[{}/{}] {}: {} ({}){}", counts.done(), counts.total,
+                     Paint(OutcomeLabel(end.outcome), OutcomeColor(end.outcome), color),
                      Printable(job.name), EndDetail(end), LogSuffix(end));
 }
 
@@ -337,7 +361,7 @@ void Console::OnJobEnd(const Job& job, const AttemptEnd& end, const Counts& coun
   // scheduler ticks at least every 100 ms, and a redraw per job would cost
   // more than the jobs when they are short.
   // With --stderr pass the whole of it was shown already.
-  if (print) Print(EndLine(job, end, counts) + (config_.stderr_pass ? "" : StderrTail(end, failure)));
+  if (print) Print(EndLine(job, end, counts, config_.color) + (config_.stderr_pass ? "" : StderrTail(end, failure)));
 }
 
 void Console::OnTick(const Counts& counts, TimePoint now, const std::string& waiting) {
@@ -364,7 +388,23 @@ void Console::OnNotice(LogLevel level, const std::string& message) {
       break;
   }
   if (!show) return;
-  Print((level == LogLevel::kWarn ? "headroom: warning: " : "headroom: ") + Printable(message));
+  Print((level == LogLevel::kWarn ? "headroom: " + Paint("warning:", kYellow, config_.color) + " "
+                                  : std::string("headroom: ")) +
+        Printable(message));
+}
+
+bool UseColor(ColorMode mode, bool tty, const char* no_color, const char* term) {
+  switch (mode) {
+    case ColorMode::kAlways:
+      return true;
+    case ColorMode::kNever:
+      return false;
+    case ColorMode::kAuto:
+      break;
+  }
+  if (!tty) return false;
+  if (no_color != nullptr && no_color[0] != '\0') return false;
+  return term == nullptr || std::string_view(term) != "dumb";
 }
 
 void Console::OnBatchEnd(const Counts& counts, TimePoint now) {
@@ -376,7 +416,9 @@ void Console::OnBatchEnd(const Counts& counts, TimePoint now) {
   std::string text = line_drawn_ ? std::string(kClearLine) : std::string();
   line_drawn_ = false;
   if (config_.verbosity != Verbosity::kQuiet) {
-    text += SummaryLine(counts, Seconds(start_, now)) + "\n";
+    text += Paint(SummaryLine(counts, Seconds(start_, now)), counts.failed > 0 ? kRed : kBold,
+                  config_.color) +
+            "\n";
     if (!config_.output_dir.empty())
       text += "headroom: output: " + Printable(config_.output_dir) + "\n";
   }

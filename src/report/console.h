@@ -33,6 +33,14 @@ namespace headroom {
 // -q / -v.
 enum class Verbosity { kQuiet, kNormal, kVerbose };
 
+// --color.
+enum class ColorMode { kAuto, kAlways, kNever };
+
+// Whether headroom's lines are coloured: always/never as said; auto when
+// they go to a terminal, TERM is not "dumb" and NO_COLOR is unset or empty
+// (no-color.org). `no_color` and `term` may be null (unset).
+bool UseColor(ColorMode mode, bool tty, const char* no_color, const char* term);
+
 struct ConsoleConfig {
   bool tty = false;  // the status stream (stderr) is a terminal
   bool job_output = true;  // copy each job's stdout to `job_out` (--no-job-output: off)
@@ -43,6 +51,7 @@ struct ConsoleConfig {
   Verbosity verbosity = Verbosity::kNormal;
   std::string output_dir;  // shown in the summary
   int width = 100;         // terminal columns, for the progress line
+  bool color = false;      // UseColor: FAILED red, RETRY yellow, SUCCESS green, the summary bold
   // The terminal's columns now, asked at each redraw, so that a resized
   // window gets a line of its new width at the next tick; unset: `width`.
   std::function<int()> terminal_width;

@@ -266,6 +266,36 @@ TEST_F(ConsoleTest, TerminalLineIsCutToTheWidth) {
   EXPECT_EQ(Output(), "\r[0/4 0%] ok 0  runn\x1b[K");
 }
 
+TEST(UseColorTest, AutoOnATerminalUnlessNoColorOrADumbTerminal) {
+  EXPECT_TRUE(UseColor(ColorMode::kAuto, true, nullptr, "xterm-256color"));
+  EXPECT_TRUE(UseColor(ColorMode::kAuto, true, "", nullptr)) << "an empty NO_COLOR is unset";
+  EXPECT_FALSE(UseColor(ColorMode::kAuto, false, nullptr, "xterm"));
+  EXPECT_FALSE(UseColor(ColorMode::kAuto, true, "1", "xterm"));
+  EXPECT_FALSE(UseColor(ColorMode::kAuto, true, nullptr, "dumb"));
+  EXPECT_TRUE(UseColor(ColorMode::kAlways, false, "1", "dumb")) << "said outright, it wins";
+  EXPECT_FALSE(UseColor(ColorMode::kNever, true, nullptr, "xterm"));
+}
+
+TEST_F(ConsoleTest, ColourMarksOutcomesRetriesWarningsAndTheSummary) {
+  ConsoleConfig config;
+  config.color = true;
+  Console console(config, out_);
+  console.OnBatchStart(MakeCounts(3, 0, 0), kT0);
+  AttemptEnd retry = MakeEnd(Outcome::kFailed);
+  retry.will_retry = true;
+  console.OnJobEnd(MakeJob("a"), retry, MakeCounts(3, 0, 0));
+  console.OnJobEnd(MakeJob("a"), MakeEnd(Outcome::kSucceeded), MakeCounts(3, 1, 0));
+  console.OnJobEnd(MakeJob("b"), MakeEnd(Outcome::kFailed), MakeCounts(3, 1, 1));
+  console.OnNotice(LogLevel::kWarn, "disk almost full");
+  console.OnBatchEnd(MakeCounts(3, 1, 1), kT0 + milliseconds(500));
+  std::string out = Output();
+  EXPECT_NE(out.find("\x1b[33mRETRY\x1b[0m: a ("), std::string::npos) << out;
+  EXPECT_NE(out.find("] \x1b[32mSUCCESS\x1b[0m: a ("), std::string::npos) << out;
+  EXPECT_NE(out.find("] \x1b[31mFAILED\x1b[0m: b ("), std::string::npos) << out;
+  EXPECT_NE(out.find("headroom: \x1b[33mwarning:\x1b[0m disk almost full"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[31mheadroom: 3 jobs: 1 succeeded, 1 failed"), std::string::npos) << out;
+}
+
 // A resized window: the next redraw asks the terminal's width again.
 TEST_F(ConsoleTest, AResizedTerminalGetsALineOfItsNewWidth) {
   int columns = 20;

@@ -28,6 +28,24 @@ bool Matches(const std::string& line, const std::string& pattern) {
   return std::regex_match(line, std::regex(pattern));
 }
 
+// Colour only where asked for, or on a terminal: a pipe gets none by
+// default, --color always gets it even with NO_COLOR set, never none.
+TEST_F(ConsoleTest, ColourWhenAskedForAndNeverInAPipeByDefault) {
+  std::string job = Job();
+  RunResult plain = Hr({"run", "-j1", "--", job, ":::", "a", "fail3"});
+  EXPECT_EQ(plain.err.find("\x1b["), std::string::npos) << plain.err;
+  RunOptions options = Opts();
+  options.env.push_back("NO_COLOR=1");
+  RunResult always = Hr({"run", "-j1", "--color", "always", "--", job, ":::", "a", "fail3"}, options);
+  EXPECT_NE(always.err.find("\x1b[31mFAILED\x1b[0m: fail3"), std::string::npos) << always.err;
+  EXPECT_NE(always.err.find("\x1b[32mSUCCESS\x1b[0m: a"), std::string::npos) << always.err;
+  RunResult bad = Hr({"run", "--color", "sometimes", "--", "true", ":::", "a"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("'sometimes' is not a colour mode (expected auto, always or never)"),
+            std::string::npos)
+      << bad.err;
+}
+
 TEST_F(ConsoleTest, OneLinePerFinishedJobAndASummary) {
   std::string job = Job();
   RunResult r = Hr({"run", "-j1", "--", job, ":::", "a", "fail3", "b"});
@@ -234,7 +252,8 @@ TEST_F(ConsoleTest, ProgressLineRedrawsAtMostTenTimesASecondEvenWithManyFailures
   for (int i = 0; i < 60; ++i) args.push_back(std::to_string(i));
   RunResult r = Hr(args, opts);
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_EQ(CountOccurrences(r.out, "FAILED: "), 60) << "each failure is still printed";
+  // On a terminal the label is coloured: "\x1b[31mFAILED\x1b[0m: 3".
+  EXPECT_EQ(CountOccurrences(r.out, "FAILED\x1b[0m: "), 60) << "each failure is still printed";
   int redraws = CountOccurrences(r.out, "ETA");
   EXPECT_LE(redraws, static_cast<int>(10 * r.seconds) + 2)
       << redraws << " progress redraws in " << r.seconds << "s";
