@@ -7,8 +7,12 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-  libsqlite3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # Not CLI11 or spdlog: one option table (src/cli/option_spec.cc) makes the
+  # parser, --help, env, TOML and --print-config, and fmt writes the logs.
+  nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
+  libsqlite3-dev libcpp-httplib-dev libgtest-dev libgmock-dev
+  # Google Benchmark: bench/hot_paths.cc (build/headroom-hot-paths).
+  libbenchmark-dev
   # Used by the tests and benchmarks (chromium renders the HTML report;
   # sqlite3 reads the journal in the resume tests; slurm-wlm and munge run
   # the private cluster of the --executor slurm tests, tests/slurm/cluster.sh,
