@@ -17,7 +17,8 @@ packages=(
   # sqlite3 reads the journal in the resume tests; slurm-wlm and munge run
   # the private cluster of the --executor slurm tests, tests/slurm/cluster.sh,
   # and slurmdbd with mariadb-server its accounting, for sacct).
-  parallel time procps util-linux python3 chromium sqlite3 slurm-wlm munge
+  # groff-base renders the man page in the install test.
+  parallel time procps util-linux python3 chromium sqlite3 slurm-wlm munge groff-base
   slurmdbd mariadb-server
 )
 

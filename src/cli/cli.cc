@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/command_line.h"
+#include "cli/completions.h"
 #include "cli/config_file.h"
 #include "cli/help_text.h"
 #include "cli/option_spec.h"
@@ -541,6 +542,16 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
   if (first == "--version" || first == "-V") {
     cli->command = Command::kPrint;
     cli->text = "headroom " HEADROOM_VERSION "\n";
+    return Status::Ok();
+  }
+  if (first == "completions") {
+    if (argv.size() != 3) return Status::Error("usage: headroom completions bash|zsh|fish");
+    cli->command = Command::kPrint;
+    return CompletionScript(argv[2], &cli->text);
+  }
+  if (first == "manpage") {  // hidden: what the build writes as build/man/headroom.1
+    cli->command = Command::kPrint;
+    cli->text = ManPage(HEADROOM_VERSION);
     return Status::Ok();
   }
   if (first == "slurm-exec") {  // hidden: what --executor slurm submits

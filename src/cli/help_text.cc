@@ -209,6 +209,7 @@ Usage: headroom run|list [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
        headroom ctl [--batch ID] drain|pause|continue|jobs N
        headroom log [--batch ID] JOB|#N [--stderr] [-f]
        headroom resume [ID] [--failed]
+       headroom completions bash|zsh|fish
 
 Subcommands:
   run     run COMMAND once per input, in parallel, isolating failures
@@ -220,6 +221,7 @@ Subcommands:
   ctl     steer a running batch from another terminal: drain, pause, continue, jobs N
   log     print a job's output (its latest attempt's log), or follow it while it runs
   resume  continue the latest (or given) batch as it was started, without its command line
+  completions  print the shell completion script ('source <(headroom completions bash)')
 
 Options:
   -h, --help    print this help; 'headroom run --help' describes every option of run and list
