@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "exec/log_tail.h"
 #include "util/units.h"
 
 namespace headroom {
@@ -267,6 +268,7 @@ Json JobJson(const JobTiming& timing, double horizon) {
   out["peak_rss"] = Opt(timing.peak_rss);
   if (timing.slurm_queue_wait) out["slurm_queue_wait_s"] = Round3(*timing.slurm_queue_wait);
   if (timing.requested_ram) out["requested_ram"] = *timing.requested_ram;
+  if (!timing.stderr_tail.empty()) out["stderr_tail"] = timing.stderr_tail;
   Json attempts = Json::array();
   for (const AttemptRecord& attempt : timing.attempts) {
     attempts.push_back(AttemptJson(attempt, horizon));
@@ -440,6 +442,29 @@ BatchReport BuildReport(BatchData data, double now) {
   }
   report.data = std::move(data);
   return report;
+}
+
+void AddStderrTails(BatchReport* report, size_t max_jobs) {
+  constexpr size_t kBytes = 4096, kLines = 5, kWidth = 200;
+  size_t read = 0;
+  for (JobTiming& timing : report->jobs) {
+    if (read == max_jobs) break;
+    if (timing.job.state != JobState::kFailed || timing.attempts.empty()) continue;
+    ++read;
+    std::string text = ReadLogTail(timing.attempts.back().stderr_log, kBytes);
+    std::vector<std::string_view> lines;
+    for (std::string_view rest = text; !rest.empty();) {
+      size_t newline = rest.find('\n');
+      std::string_view line = rest.substr(0, newline);
+      if (!line.empty()) lines.push_back(line.substr(0, kWidth));
+      if (newline == std::string_view::npos) break;
+      rest.remove_prefix(newline + 1);
+    }
+    size_t from = lines.size() > kLines ? lines.size() - kLines : 0;
+    for (size_t i = from; i < lines.size(); ++i) {
+      timing.stderr_tail += std::string(lines[i]) + "\n";
+    }
+  }
 }
 
 std::string SlurmSummaryText(const SlurmSummary& slurm) {

@@ -38,6 +38,9 @@ struct JobTiming {
   // "placed ... RUNNING" event; unset when never seen running there.
   std::optional<double> slurm_queue_wait;
   std::optional<uint64_t> requested_ram;  // its last attempt's memory request ("requested" events)
+  // A failed job's last stderr lines (its last attempt's log), once
+  // AddStderrTails read them; "" otherwise.
+  std::string stderr_tail;
 };
 
 // --executor slurm, over the jobs that have the figure.
@@ -103,6 +106,12 @@ struct BatchReport {
 };
 
 BatchReport BuildReport(BatchData data, double now);
+
+// Reads the last lines (at most 5, each cut at 200 bytes) of the stderr
+// log of each failed job's last attempt, for the first `max_jobs` failed
+// jobs: why they failed, in the reports, without opening each log. A log
+// that is gone leaves its tail empty.
+void AddStderrTails(BatchReport* report, size_t max_jobs);
 
 // "queue wait 1.2s mean, 3.4s max; memory asked 1.3 GiB per job, used 1.0
 // GiB (peak RSS): 1.3x"; "" when the batch did not run on Slurm.

@@ -39,7 +39,7 @@ constexpr std::string_view kStyle = R"(
 body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:16px 20px;color:#222;background:#fff}
 h1{font-size:19px;margin:0 0 8px}h2{font-size:15px;margin:22px 0 6px}
 table{border-collapse:collapse;margin:4px 0}th,td{padding:2px 10px 2px 0;text-align:left;vertical-align:top}
-table.list th{border-bottom:1px solid #bbb}table.list td{border-bottom:1px solid #eee}
+table.list th{border-bottom:1px solid #bbb}table.list td{border-bottom:1px solid #eee}pre.tail{margin:.3em 0 0;font-size:11px;color:#555;white-space:pre-wrap}
 td.n,th.n{text-align:right}.muted{color:#666}.legend{margin:2px 0 0 120px}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;vertical-align:-1px}
 svg{display:block}svg text{font:11px sans-serif;fill:#333}code{font-size:12px;word-break:break-all}
@@ -519,11 +519,15 @@ std::string FailedJobs(const BatchReport& report) {
       end = DescribeAttemptEnd(last);
       log = last.stderr_log;
     }
+    // Its last stderr lines under the log's name: why it failed, at a glance.
+    std::string tail = timing.stderr_tail.empty()
+                           ? std::string()
+                           : "<pre class=\"tail\">" + HtmlEscape(timing.stderr_tail) + "</pre>";
     out += fmt::format(
         "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td>"
-        "<td>{}</td><td><code>{}</code></td></tr>\n",
+        "<td>{}</td><td><code>{}</code>{}</td></tr>\n",
         timing.job.number, HtmlEscape(timing.job.name), timing.attempts.size(), outcome,
-        HtmlEscape(end), HtmlEscape(log));
+        HtmlEscape(end), HtmlEscape(log), tail);
   }
   out += "</table>\n";
   if (failed.size() > kMaxFailedRows) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 #include <regex>
 
@@ -111,6 +112,37 @@ TEST(RenderHtmlReportTest, SlurmQueueWaitIsDrawnOverTheBar) {
   EXPECT_NEAR(std::stod(match[1]), 120 + 10.0 / 70 * (1160 - 120 - 24), 0.01);
   EXPECT_NEAR(std::stod(match[2]), 7.0 / 70 * (1160 - 120 - 24), 0.01);
   EXPECT_NE(html.find("queue wait 7.0s mean, 7.0s max"), std::string::npos);
+}
+
+// A failed job's last stderr lines stand under its log in the failed-jobs
+// table (and in the JSON report): why it failed, without opening the log.
+TEST(RenderHtmlReportTest, FailedJobsShowTheirLastStderrLines) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), std::nullopt, &data).ok());
+  std::string log = dir.path() + "/c.err";
+  {
+    std::ofstream out(log);
+    for (int i = 1; i <= 6; ++i) out << "loading frame " << i << "\n";
+    out << "Error: <codec> not found\n";
+  }
+  for (AttemptRecord& attempt : data.attempts) attempt.stderr_log = log;
+  BatchReport report = BuildReport(std::move(data), 5000);
+  AddStderrTails(&report, 200);
+  std::string html = RenderHtmlReport(report);
+  EXPECT_NE(html.find("<pre class=\"tail\">loading frame 3\nloading frame 4\nloading frame 5\n"
+                      "loading frame 6\nError: &lt;codec&gt; not found\n</pre>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(ReportJson(report).find("\"stderr_tail\": \"loading frame 3\\nloading frame 4"),
+            std::string::npos);
+  // Only failed jobs: succeeded ones keep no tail.
+  for (const JobTiming& timing : report.jobs) {
+    if (timing.job.state != JobState::kFailed) {
+      EXPECT_EQ(timing.stderr_tail, "") << timing.job.name;
+    }
+  }
 }
 
 TEST(RenderHtmlReportTest, ChartsOfSamplesAndLimitsWithReasons) {

@@ -15,12 +15,20 @@
 #include "report/html_report.h"
 
 namespace headroom {
+namespace {
+
+// The failed jobs whose last stderr lines the reports show (the HTML table
+// lists as many).
+constexpr size_t kMaxFailedTails = 200;
+
+}  // namespace
 Status WriteReports(const std::string& state_dir, std::optional<int64_t> batch,
                     const ReportFiles& files, double now) {
   BatchData data;
   Status status = LoadBatchData(state_dir, batch, &data);
   if (!status.ok()) return status;
   BatchReport report = BuildReport(std::move(data), now);
+  AddStderrTails(&report, kMaxFailedTails);
   if (!files.json.empty()) {
     status = WriteFileAtomically(files.json, ReportJson(report));
     if (!status.ok()) return Status::Error(files.json_option + " " + status.message());
