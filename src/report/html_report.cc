@@ -6,6 +6,8 @@
 #include <climits>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -311,11 +313,41 @@ std::string Chart(ChartSpec spec, const TimeAxis& axis, const std::vector<Series
   return out + Legend(legend);
 }
 
+// --vram-high as the batch ran with it (its effective options, journaled),
+// else nullopt (an older batch, or none recorded).
+std::optional<double> VramHigh(const BatchRecord& batch) {
+  nlohmann::json options = nlohmann::json::parse(batch.options_json, nullptr, false);
+  if (!options.is_object() || !options.contains("vram_high")) return std::nullopt;
+  const nlohmann::json& entry = options["vram_high"];
+  std::string text = entry.is_object() ? entry.value("value", std::string()) : std::string();
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || !(value > 0 && value <= 1)) return std::nullopt;
+  return value;
+}
+
+// A dashed line per GPU at --vram-high x its memory: how close each came to
+// the mark the adaptive policy packs under.
+std::string HighMarks(const std::map<int, uint64_t>& totals, double high, double y_max) {
+  std::string out;
+  for (const auto& [gpu, total] : totals) {
+    double y = PlotY(high * static_cast<double>(total) / kGiB, y_max);
+    out += fmt::format(
+        R"(<line class="high-mark" x1="{:.0f}" y1="{:.1f}" x2="{:.0f}" y2="{:.1f}" stroke="{}" )"
+        R"(stroke-dasharray="6,4"><title>{}</title></line>)",
+        kLeft, y, kWidth - kRight, y, PaletteColor(gpu),
+        HtmlEscape(fmt::format("{}: --vram-high {:.0f} % of {}", DeviceLabel(gpu), high * 100,
+                               FormatSize(total))));
+  }
+  return out;
+}
+
 // A chart per figure of the samples: VRAM and temperature per GPU, host RAM.
 std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
   std::map<int, Series> vram;
   std::map<int, Series> temperature;
   Series ram{"host RAM used", PaletteColor(-1), {}};
+  std::map<int, uint64_t> totals;  // each GPU's memory
   double vram_max = 0;
   double ram_max = 0;
   double temperature_max = 100;
@@ -326,6 +358,7 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
                           static_cast<double>(sample.used) / kGiB});
       continue;
     }
+    totals[sample.gpu] = sample.total;  // the latest
     Series& memory = vram[sample.gpu];
     memory.label = DeviceLabel(sample.gpu);
     memory.color = PaletteColor(sample.gpu);
@@ -348,7 +381,15 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
   std::string out = "<h2>GPU memory</h2>\n";
   out += vram.empty()
              ? "<p class=\"muted\">No GPU sample recorded.</p>\n"
-             : Chart({"vram", "GPU memory used over time", vram_max, GibText}, axis, values(vram));
+             : Chart({"vram", "GPU memory used over time", vram_max, GibText}, axis, values(vram),
+                     VramHigh(report.data.batch)
+                         ? HighMarks(totals, *VramHigh(report.data.batch), vram_max)
+                         : std::string());
+  if (!vram.empty() && VramHigh(report.data.batch)) {
+    out += fmt::format("<p class=\"muted\">Dashed: each GPU's --vram-high mark ({:.0f} % of its "
+                       "memory), under which the adaptive policy packs jobs.</p>\n",
+                       *VramHigh(report.data.batch) * 100);
+  }
   out += "<h2>GPU temperature</h2>\n";
   out += temperature.empty()
              ? "<p class=\"muted\">No GPU temperature recorded.</p>\n"

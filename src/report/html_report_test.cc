@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 #include <regex>
+#include <set>
 
 #include "util/test_temp_dir.h"
 #include "journal/journal_test_util.h"
@@ -143,6 +144,26 @@ TEST(RenderHtmlReportTest, FailedJobsShowTheirLastStderrLines) {
       EXPECT_EQ(timing.stderr_tail, "") << timing.job.name;
     }
   }
+}
+
+// The memory chart has a dashed line per GPU at --vram-high x its memory,
+// as the batch ran with it (its journaled options); none when unknown.
+TEST(RenderHtmlReportTest, TheMemoryChartMarksEachGpusHighMark) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), std::nullopt, &data).ok());
+  std::set<int> gpus;
+  for (const SampleRecord& sample : data.samples) {
+    if (sample.gpu >= 0) gpus.insert(sample.gpu);
+  }
+  ASSERT_FALSE(gpus.empty());
+  data.batch.options_json = R"({"vram_high": {"value": "0.85", "source": "default"}})";
+  std::string html = RenderHtmlReport(BuildReport(data, 5000));
+  EXPECT_EQ(Count(html, "<line class=\"high-mark\""), static_cast<int>(gpus.size()));
+  EXPECT_NE(html.find("<title>gpu 0: --vram-high 85 % of "), std::string::npos) << html;
+  data.batch.options_json = "";
+  EXPECT_EQ(Count(RenderHtmlReport(BuildReport(data, 5000)), "high-mark"), 0);
 }
 
 TEST(RenderHtmlReportTest, ChartsOfSamplesAndLimitsWithReasons) {
