@@ -30,6 +30,10 @@ constexpr pid_t kFirstHandle = 1 << 30;
 constexpr Millis kResultCheck{100};
 constexpr Millis kCommandTimeout{30000};
 constexpr int kSubmitTries = 4;
+// How long a job that left the queue may stay unknown to both scontrol and
+// sacct (slurmdbd hears of an end a moment after the controller) before it
+// counts as lost.
+constexpr std::chrono::seconds kAccountingLag{10};
 
 // The controller did not answer: worth another try, unlike a rejection.
 bool Transient(const std::string& text) {
@@ -618,8 +622,9 @@ bool ParseSacctJob(const std::string& text, const std::string& id, SlurmJobEnd* 
   return found && !out->state.empty();
 }
 
-ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
-  ProcessExit exit;
+bool SlurmLauncher::EndOf(pid_t handle, const std::string& id, ProcessExit* result) {
+  ProcessExit& exit = *result;
+  exit = ProcessExit();
   exit.pid = handle;
   std::string out;
   SlurmJobEnd end;
@@ -636,7 +641,8 @@ ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
             &accounted)
             .ok() &&
         ParseSacctJob(accounted, id, &from_sacct) && from_sacct.state != "RUNNING" &&
-        from_sacct.state != "PENDING" && (!known || from_sacct.state == "OUT_OF_MEMORY")) {
+        from_sacct.state != "PENDING" && from_sacct.state != "COMPLETING" &&
+        (!known || from_sacct.state == "OUT_OF_MEMORY")) {
       end = from_sacct;  // forgotten by scontrol, or a step that ran out of memory
       known = true;
     }
@@ -645,7 +651,7 @@ ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
     exit.signal = SIGKILL;
     exit.note = fmt::format("slurm job {} left the queue without a result ({})", id,
                             LastLine(out).empty() ? "scontrol does not know it" : LastLine(out));
-    return exit;
+    return false;
   }
   if (end.signal != 0) {
     // OUT_OF_MEMORY says 0:125, not a signal: the kernel's SIGKILL it was.
@@ -656,7 +662,7 @@ ProcessExit SlurmLauncher::EndOf(pid_t handle, const std::string& id) {
   exit.oom_reported = end.state == "OUT_OF_MEMORY";
   exit.note = fmt::format("slurm job {} ended {}{}", id, end.state,
                           end.reason.empty() ? "" : " (" + end.reason + ")");
-  return exit;
+  return true;
 }
 
 void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
@@ -684,8 +690,16 @@ void SlurmLauncher::CheckQueue(std::vector<ProcessExit>* exits) {
     // It may have written its result just after the last check.
     if (ReadSlurmResult(it->second.result_path, &exit)) {
       exit.pid = it->first;
-    } else {
-      exit = EndOf(it->first, it->second.job_id);
+    } else if (!EndOf(it->first, it->second.job_id, &exit)) {
+      // Neither scontrol nor sacct knows how it ended: with accounting,
+      // slurmdbd may not have heard of the end yet. Ask again at the next
+      // polls, for a while, before calling it lost.
+      auto now = Clock::now();
+      if (!it->second.unknown_since) it->second.unknown_since = now;
+      if (accounting_ && now - *it->second.unknown_since < kAccountingLag) {
+        ++it;
+        continue;
+      }
     }
     exits->push_back(exit);
     RemoveJobFiles(it->second.base, it->second.slurm_output);

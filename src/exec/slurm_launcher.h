@@ -120,6 +120,9 @@ class SlurmLauncher : public Launcher {
     std::optional<uint64_t> memory;
     bool cancelled = false;
     std::string state, reason, node;  // from the last squeue
+    // Since when it is gone from the queue with neither a result nor an end
+    // scontrol or sacct knows (CheckQueue asks again for a while).
+    std::optional<std::chrono::steady_clock::time_point> unknown_since;
   };
   // Submits what Launch queued (arrays on): one sbatch per group of the
   // same request and chunk of MaxArraySize; a group that Slurm refuses
@@ -133,8 +136,10 @@ class SlurmLauncher : public Launcher {
   void CheckResults(std::vector<ProcessExit>* exits);
   void CancelAsked();  // scancel what Signal asked for, in chunks
   void CheckQueue(std::vector<ProcessExit>* exits);
-  // How job `id` ended, from scontrol, for a job that left no result.
-  ProcessExit EndOf(pid_t handle, const std::string& id);
+  // How job `id` ended, for a job that left no result: from scontrol, or
+  // sacct with accounting; false (and `exit` says it left without a result)
+  // when neither knows it.
+  bool EndOf(pid_t handle, const std::string& id, ProcessExit* exit);
   // Runs a Slurm command; `out` gets its stdout and stderr together.
   Status Run(const std::vector<std::string>& argv, std::string* out);
 
