@@ -47,7 +47,6 @@
 #include "probe/gpu_table.h"
 #include "probe/monitor.h"
 #include "probe/monitor_source.h"
-#include "probe/proc_tree.h"
 #include "probe/process_info.h"
 #include "probe/system_probe.h"
 #include "probe/visible_devices.h"
@@ -375,18 +374,7 @@ VramSamplerFactory NodeVramSampler() {
       }
       gpu = std::move(opened);
     }
-    return [gpu](pid_t pgid) -> std::optional<uint64_t> {
-      std::vector<GpuDevice> devices;
-      if (!gpu->Sample(&devices).ok()) return std::nullopt;
-      uint64_t used = 0;
-      for (const GpuDevice& device : devices) {
-        for (const GpuProcess& process : device.processes) {
-          pid_t group = process.pgid != 0 ? process.pgid : ProcessGroup(process.pid);
-          if (group == pgid) used += process.used_bytes;
-        }
-      }
-      return used;
-    };
+    return [gpu](pid_t pgid) { return GroupVram(gpu.get(), pgid); };
   };
 }
 

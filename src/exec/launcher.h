@@ -37,7 +37,6 @@ struct AdoptedLaunch {
   std::vector<std::string> argv;
   std::string stdout_path, stderr_path;
   std::optional<uint64_t> memory;  // what it asked for
-  std::string where;               // "slurm 42_3"
 };
 
 class Launcher {

@@ -66,6 +66,41 @@ std::string Field(const std::string& line, const std::string& key) {
   return padded.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Runs a Slurm command; `out` gets its stdout and stderr together (through
+// sh only to fold them: Slurm says why on stderr).
+Status RunSlurm(ProcessSet* processes, const std::vector<std::string>& argv, std::string* out) {
+  std::vector<std::string> command = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"};
+  command.insert(command.end(), argv.begin(), argv.end());
+  return CommandOutput(processes, command, kCommandTimeout, out);
+}
+
+// The directories of earlier runs of batch `batch` under <state_dir>/slurm
+// (batch-<batch>-<pid>), each with its files.
+std::vector<std::filesystem::path> BatchRunDirs(const std::string& state_dir, int64_t batch) {
+  std::string prefix = fmt::format("batch-{}-", batch);
+  std::vector<std::filesystem::path> dirs;
+  std::error_code error;
+  for (const auto& run : std::filesystem::directory_iterator(std::filesystem::path(state_dir) / "slurm", error)) {
+    if (run.path().filename().string().rfind(prefix, 0) == 0) dirs.push_back(run.path());
+  }
+  return dirs;
+}
+
+// The paths of the files in `dir` whose names end with `suffix`.
+std::vector<std::string> FilesEndingWith(const std::filesystem::path& dir, std::string_view suffix) {
+  std::vector<std::string> paths;
+  std::error_code error;
+  for (const auto& file : std::filesystem::directory_iterator(dir, error)) {
+    std::string path = file.path().string();
+    if (EndsWith(path, suffix)) paths.push_back(std::move(path));
+  }
+  return paths;
+}
+
 // Cancels `ids`, one scancel per 100 (a job that ended meanwhile is not an
 // error worth more).
 void Scancel(ProcessSet* processes, const std::vector<std::string>& ids) {
@@ -92,26 +127,16 @@ void RemoveJobFiles(const std::string& base, const std::string& slurm_out) {
 }  // namespace
 
 int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet* processes) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  std::string prefix = fmt::format("batch-{}-", batch);
   std::vector<std::string> ids;
-  for (const fs::directory_entry& run : fs::directory_iterator(fs::path(state_dir) / "slurm", error)) {
-    if (run.path().filename().string().rfind(prefix, 0) != 0) continue;
-    std::error_code inner;
-    for (const fs::directory_entry& file : fs::directory_iterator(run.path(), inner)) {
-      std::string path = file.path().string();
-      const std::string suffix = ".jobid";
-      if (path.size() <= suffix.size() || path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
-        continue;
-      }
-      std::string base = path.substr(0, path.size() - suffix.size());
+  for (const std::filesystem::path& run : BatchRunDirs(state_dir, batch)) {
+    for (const std::string& path : FilesEndingWith(run, ".jobid")) {
+      std::string base = path.substr(0, path.size() - 6);
       ProcessExit ended;
       if (ReadSlurmResult(base + ".result.json", &ended)) continue;
       std::string id = ReadWholeFile(path).value_or("");
       id = id.substr(0, id.find('\n'));
       if (!id.empty()) ids.push_back(id);
-      fs::remove(path, inner);  // asked once; a later resume does not ask again
+      std::remove(path.c_str());  // asked once; a later resume does not ask again
     }
   }
   Scancel(processes, ids);
@@ -119,10 +144,6 @@ int CancelSlurmLeftovers(const std::string& state_dir, int64_t batch, ProcessSet
 }
 
 namespace {
-
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
 
 // Reads the spec at `base`.spec.json into `left`; false when it is not one
 // a resume can take back (an older headroom's, without a tag).
@@ -150,8 +171,6 @@ bool ReadLeftoverSpec(const std::string& base, SlurmLeftover* left) {
 std::vector<SlurmLeftover> FindSlurmLeftovers(const std::string& state_dir, int64_t batch,
                                               ProcessSet* processes) {
   namespace fs = std::filesystem;
-  std::error_code error;
-  std::string prefix = fmt::format("batch-{}-", batch);
   std::vector<SlurmLeftover> found;
   std::vector<std::string> cancel;  // an older headroom's jobs: not taken back
   std::vector<std::string> names;
@@ -159,16 +178,11 @@ std::vector<SlurmLeftover> FindSlurmLeftovers(const std::string& state_dir, int6
   // written: comment "7" is <dir>/7, "array-2" task 3 is line 3 of
   // <dir>/array-2.specs.
   std::map<std::string, std::string> by_comment;
-  for (const fs::directory_entry& run : fs::directory_iterator(fs::path(state_dir) / "slurm", error)) {
-    std::string dir_name = run.path().filename().string();
-    if (dir_name.rfind(prefix, 0) != 0) continue;
-    std::string job_name = "headroom-" + dir_name;
+  for (const fs::path& run : BatchRunDirs(state_dir, batch)) {
+    std::string job_name = "headroom-" + run.filename().string();
     names.push_back(job_name);
     std::map<std::string, std::string> outputs;  // array tasks' Slurm output, by spec base
-    std::error_code inner;
-    for (const fs::directory_entry& file : fs::directory_iterator(run.path(), inner)) {
-      std::string path = file.path().string();
-      if (!EndsWith(path, ".specs")) continue;
+    for (const std::string& path : FilesEndingWith(run, ".specs")) {
       std::string list = path.substr(0, path.size() - 6);
       std::string comment = fs::path(list).filename().string();
       std::istringstream lines(ReadWholeFile(path).value_or(""));
@@ -180,9 +194,7 @@ std::vector<SlurmLeftover> FindSlurmLeftovers(const std::string& state_dir, int6
         by_comment[fmt::format("{} {}_{}", job_name, comment, task)] = base;
       }
     }
-    for (const fs::directory_entry& file : fs::directory_iterator(run.path(), inner)) {
-      std::string path = file.path().string();
-      if (!EndsWith(path, ".spec.json")) continue;
+    for (const std::string& path : FilesEndingWith(run, ".spec.json")) {
       SlurmLeftover left;
       left.base = path.substr(0, path.size() - 10);
       left.job_name = job_name;
@@ -208,11 +220,14 @@ std::vector<SlurmLeftover> FindSlurmLeftovers(const std::string& state_dir, int6
   if (unknown) {
     // Killed between sbatch and writing the id: squeue knows it by its
     // job name and comment.
-    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>/dev/null", "squeue",
-                                     "--noheader", "--array", "--format=%i %j %k",
-                                     "--name=" + fmt::format("{}", fmt::join(names, ","))};
     std::string out;
-    if (!CommandOutput(processes, argv, kCommandTimeout, &out).ok()) return found;  // ask again next resume
+    if (!RunSlurm(processes,
+                  {"squeue", "--noheader", "--array", "--format=%i %j %k",
+                   fmt::format("--name={}", fmt::join(names, ","))},
+                  &out)
+             .ok()) {
+      return found;  // ask again next resume
+    }
     std::map<std::string, std::string> ids;  // spec base -> job id
     std::istringstream lines(out);
     for (std::string line; std::getline(lines, line);) {
@@ -274,7 +289,6 @@ bool SlurmLauncher::Adopt(const std::string& unit, AdoptedLaunch* out) {
   out->stdout_path = std::move(left.stdout_path);
   out->stderr_path = std::move(left.stderr_path);
   out->memory = left.memory;
-  out->where = "slurm " + left.job_id;
   leftovers_.erase(it);
   return true;
 }
@@ -346,10 +360,7 @@ std::vector<std::string> SlurmLauncher::SbatchArgv(const std::string& spec_path,
 }
 
 Status SlurmLauncher::Run(const std::vector<std::string>& argv, std::string* out) {
-  // Through sh only to fold stderr into stdout: Slurm says why on stderr.
-  std::vector<std::string> command = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"};
-  command.insert(command.end(), argv.begin(), argv.end());
-  return CommandOutput(processes_, command, kCommandTimeout, out);
+  return RunSlurm(processes_, argv, out);
 }
 
 Status SlurmLauncher::Connect() {
@@ -459,7 +470,7 @@ Status SlurmLauncher::Submit(const std::vector<std::string>& argv, std::string* 
 void SlurmLauncher::Submitted_(pid_t handle, const std::string& id) {
   Submitted& job = active_.at(handle);
   job.job_id = id;
-  // For a resume after a kill (CancelSlurmLeftovers).
+  // For a resume after a kill (FindSlurmLeftovers, CancelSlurmLeftovers).
   (void)WriteFileAtomically(job.base + ".jobid", id + "\n");
 }
 

@@ -4,6 +4,7 @@
 #include "probe/none_provider.h"
 #include "probe/nvidia_smi_provider.h"
 #include "probe/nvml_provider.h"
+#include "probe/proc_tree.h"
 #include "probe/sim_gpu.h"
 
 namespace headroom {
@@ -69,6 +70,19 @@ Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec, Proces
   *provider = std::make_unique<NoneProvider>();
   *warning = "no GPU found, GPU gates off (" + reasons + ")";
   return Status::Ok();
+}
+
+std::optional<uint64_t> GroupVram(GpuProvider* gpu, pid_t pgid) {
+  std::vector<GpuDevice> devices;
+  if (!gpu->Sample(&devices).ok()) return std::nullopt;
+  uint64_t used = 0;
+  for (const GpuDevice& device : devices) {
+    for (const GpuProcess& process : device.processes) {
+      pid_t group = process.pgid != 0 ? process.pgid : ProcessGroup(process.pid);
+      if (group == pgid) used += process.used_bytes;
+    }
+  }
+  return used;
 }
 
 }  // namespace headroom

@@ -3,7 +3,11 @@
 // names a spec), NVML, nvidia-smi and AMD sysfs; else none, GPU gates off.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "exec/process_set.h"
@@ -21,5 +25,10 @@ enum class GpuProviderKind { kAuto, kNvml, kNvidiaSmi, kAmd, kSim, kNone };
 // must outlive the provider.
 Status OpenGpuProvider(GpuProviderKind kind, const std::string& sim_spec, ProcessSet* processes,
                        std::unique_ptr<GpuProvider>* provider, std::string* warning);
+
+// The GPU memory the processes of group `pgid` hold now, summed over every
+// device `gpu` shows (a process whose group the provider did not say is
+// looked up); nullopt when the sample fails.
+std::optional<uint64_t> GroupVram(GpuProvider* gpu, pid_t pgid);
 
 }  // namespace headroom

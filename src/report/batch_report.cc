@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "exec/log_tail.h"
+#include "report/exit_text.h"
 #include "util/units.h"
 
 namespace headroom {
@@ -452,17 +453,8 @@ void AddStderrTails(BatchReport* report, size_t max_jobs) {
     if (timing.job.state != JobState::kFailed || timing.attempts.empty()) continue;
     ++read;
     std::string text = ReadLogTail(timing.attempts.back().stderr_log, kBytes);
-    std::vector<std::string_view> lines;
-    for (std::string_view rest = text; !rest.empty();) {
-      size_t newline = rest.find('\n');
-      std::string_view line = rest.substr(0, newline);
-      if (!line.empty()) lines.push_back(line.substr(0, kWidth));
-      if (newline == std::string_view::npos) break;
-      rest.remove_prefix(newline + 1);
-    }
-    size_t from = lines.size() > kLines ? lines.size() - kLines : 0;
-    for (size_t i = from; i < lines.size(); ++i) {
-      timing.stderr_tail += std::string(lines[i]) + "\n";
+    for (std::string_view line : LastLines(text, kLines, kWidth)) {
+      timing.stderr_tail += std::string(line) + "\n";
     }
   }
 }

@@ -142,19 +142,9 @@ std::string StderrTail(const AttemptEnd& end, bool failure) {
   constexpr size_t kLines = 5;
   constexpr size_t kWidth = 200;
   if (!failure || end.exit.stderr_tail.empty()) return "";
-  std::vector<std::string_view> lines;
-  std::string_view text = end.exit.stderr_tail;
-  while (!text.empty()) {
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    if (!line.empty()) lines.push_back(line);
-    if (newline == std::string_view::npos) break;
-    text.remove_prefix(newline + 1);
-  }
   std::string out;
-  size_t from = lines.size() > kLines ? lines.size() - kLines : 0;
-  for (size_t i = from; i < lines.size(); ++i) {
-    out += "\n    " + Printable(lines[i].substr(0, kWidth));
+  for (std::string_view line : LastLines(end.exit.stderr_tail, kLines, kWidth)) {
+    out += "\n    " + Printable(line);
   }
   return out;
 }

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "exec/job_runner.h"
 
@@ -12,5 +14,9 @@ std::string SignalName(int signal);
 
 // "exit 1", or "killed by SIGKILL" when a signal ended the job.
 std::string DescribeExit(const ExitInfo& exit);
+
+// The last `count` non-empty lines of `text` (a stderr tail), each cut at
+// `width` bytes: why a job failed, without opening its log.
+std::vector<std::string_view> LastLines(std::string_view text, size_t count, size_t width);
 
 }  // namespace headroom

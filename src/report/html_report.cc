@@ -378,17 +378,16 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
     for (auto& [gpu, series] : by_gpu) out.push_back(std::move(series));
     return out;
   };
+  std::optional<double> high = VramHigh(report.data.batch);
   std::string out = "<h2>GPU memory</h2>\n";
   out += vram.empty()
              ? "<p class=\"muted\">No GPU sample recorded.</p>\n"
              : Chart({"vram", "GPU memory used over time", vram_max, GibText}, axis, values(vram),
-                     VramHigh(report.data.batch)
-                         ? HighMarks(totals, *VramHigh(report.data.batch), vram_max)
-                         : std::string());
-  if (!vram.empty() && VramHigh(report.data.batch)) {
+                     high ? HighMarks(totals, *high, vram_max) : std::string());
+  if (!vram.empty() && high) {
     out += fmt::format("<p class=\"muted\">Dashed: each GPU's --vram-high mark ({:.0f} % of its "
                        "memory), under which the adaptive policy packs jobs.</p>\n",
-                       *VramHigh(report.data.batch) * 100);
+                       *high * 100);
   }
   out += "<h2>GPU temperature</h2>\n";
   out += temperature.empty()

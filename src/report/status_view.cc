@@ -129,15 +129,13 @@ StatusView BuildStatusView(BatchReport report) {
   };
   // "placed" events: where each attempt runs, the latest word on it.
   std::map<std::pair<std::string, int64_t>, std::string> where;
-  std::map<std::pair<std::string, int64_t>, double> running_at;  // its first RUNNING
   for (const EventRecord& event : report.data.events) {
     if (event.kind != "placed") continue;
     size_t tab = event.text.find('\t');
     if (tab == std::string::npos) continue;
-    std::pair<std::string, int64_t> attempt{event.text.substr(0, tab), event.value};
-    where[attempt] = event.text.substr(tab + 1);
-    if (where[attempt].find(" RUNNING") != std::string::npos) running_at.try_emplace(attempt, event.t);
+    where[{event.text.substr(0, tab), event.value}] = event.text.substr(tab + 1);
   }
+  const auto& running_at = report.slurm_running_at;  // each attempt's first RUNNING
   for (const AttemptRecord& attempt : report.data.attempts) {
     AttemptClass attempt_class = ClassifyAttempt(attempt);
     if (running && attempt_class == AttemptClass::kRunning) {

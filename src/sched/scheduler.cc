@@ -173,11 +173,12 @@ std::string Scheduler::Waiting(const AdmitDecision& decision,
   std::string text = decision.waiting;
   // Slow start, for people: "learning gpu0,1" -> "learning memory use on
   // gpu0,1 (first job)"; the gate's name ("learning") stays first.
-  constexpr std::string_view kLearning = "learning gpu";
-  if (size_t at = text.find(kLearning); at != std::string::npos) {
+  constexpr std::string_view kGate = "learning ";
+  if (size_t at = text.find("learning gpu"); at != std::string::npos) {
+    size_t devices = at + kGate.size();  // "gpu0,1"
     size_t end = std::min(text.find(';', at), text.size());
-    std::string devices = text.substr(at + kLearning.size() - 3, end - at - kLearning.size() + 3);
-    text.replace(at, end - at, "learning memory use on " + devices + " (first job)");
+    text.replace(at, end - at,
+                 fmt::format("learning memory use on {} (first job)", text.substr(devices, end - devices)));
   }
   if (decision.foreign.empty()) return text;
   std::string group = "foreign gpu";
