@@ -34,6 +34,9 @@ struct Counts {
   // for OnBatchEnd. It may have come after the last job ended (while
   // workers stopped), when no job counts as interrupted.
   int stop_signal = 0;
+  // Seconds until the batch ends, as the scheduler estimates it at each tick
+  // (sched/eta.h); unset while no job's duration is known.
+  std::optional<double> eta_seconds;
   int64_t done() const { return succeeded + failed + skipped + interrupted; }
 };
 

@@ -1,6 +1,7 @@
 #include "journal/journal_recorder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <utility>
 
@@ -188,10 +189,14 @@ void JournalRecorder::OnJobEnd(const Job& job, const AttemptEnd& end, const Coun
   }
 }
 
-void JournalRecorder::OnTick(const Counts&, TimePoint now, const std::string& waiting) {
+void JournalRecorder::OnTick(const Counts& counts, TimePoint now, const std::string& waiting) {
   if (!waiting_ || *waiting_ != waiting) {
     AddEvent("waiting", -1, 0, waiting);
     waiting_ = waiting;
+  }
+  if (counts.eta_seconds && (!last_eta_ || now - *last_eta_ >= kEtaEvery)) {
+    AddEvent("eta", -1, std::llround(*counts.eta_seconds * 1000), "");
+    last_eta_ = now;
   }
   if (!last_lessons_) last_lessons_ = now;
   if (now - *last_lessons_ >= kLessonsEvery) {

@@ -124,6 +124,10 @@ class JournalRecorder : public Observer {
   Status status_;
   std::optional<TimePoint> last_tick_commit_;
   std::optional<std::string> waiting_;  // the last "waiting" recorded; unset before the first
+  // The scheduler's ETA, recorded every kEtaEvery (an "eta" event) so that
+  // status and report show the estimate the progress line shows.
+  static constexpr std::chrono::seconds kEtaEvery{5};
+  std::optional<TimePoint> last_eta_;
   // Learned footprints, buffered: the newest kFootprintsKept of each class
   // and kind, and the jobs that taught each class, written every
   // kLessonsEvery and at the end. A batch of 10,000 short jobs must not pay

@@ -447,6 +447,24 @@ TEST_F(JournalRecorderTest, EventsForWaitingLimitsAndNotices) {
   EXPECT_EQ(events[4].t, 2000);
 }
 
+TEST_F(JournalRecorderTest, TheSchedulersEtaIsAnEventEveryFiveSeconds) {
+  JournalRecorder& recorder = Recorder();
+  Counts counts = counts_;
+  recorder.OnTick(counts, kT0, "");  // none yet: nothing recorded
+  counts.eta_seconds = 12.3456;
+  recorder.OnTick(counts, kT0 + milliseconds(100), "");
+  counts.eta_seconds = 12.0;
+  recorder.OnTick(counts, kT0 + milliseconds(4000), "");  // within 5 s of the last
+  counts.eta_seconds = 7.0;
+  recorder.OnTick(counts, kT0 + milliseconds(5100), "");
+  recorder.OnBatchEnd(counts, kT0 + milliseconds(5200));
+  std::vector<int64_t> etas;
+  for (const EventRecord& event : CommittedEvents()) {
+    if (event.kind == "eta") etas.push_back(event.value);
+  }
+  EXPECT_EQ(etas, (std::vector<int64_t>{12346, 7000}));  // milliseconds
+}
+
 TEST_F(JournalRecorderTest, SnapshotsGiveOneSamplePerGpuAndOneForTheHost) {
   JournalRecorder& recorder = Recorder();
   Snapshot snapshot;

@@ -208,12 +208,24 @@ void AddThroughput(const BatchData& data, double horizon, BatchReport* report) {
   if (data.attempts.empty()) return;
   throughput.active_seconds =
       ActiveSeconds(data, horizon, report->state == BatchRunState::kRunning);
-  if (throughput.finished == 0 || throughput.active_seconds <= 0) return;
-  double per_second = static_cast<double>(throughput.finished) / throughput.active_seconds;
-  throughput.jobs_per_hour = per_second * 3600;
+  std::optional<double> per_second;
+  if (throughput.finished > 0 && throughput.active_seconds > 0) {
+    per_second = static_cast<double>(throughput.finished) / throughput.active_seconds;
+    throughput.jobs_per_hour = *per_second * 3600;
+  }
   int64_t left = report->counts[JobState::kQueued] + report->counts[JobState::kRunning];
-  if (report->state == BatchRunState::kRunning && left > 0) {
-    throughput.eta_seconds = static_cast<double>(left) / per_second;
+  if (report->state != BatchRunState::kRunning || left == 0) return;
+  // The scheduler's latest estimate ("eta" events, sched/eta.h), less the
+  // time since; a batch of an older headroom has none: the rate so far.
+  const EventRecord* eta = nullptr;
+  for (const EventRecord& event : data.events) {
+    if (event.kind == "eta") eta = &event;
+  }
+  if (eta != nullptr) {
+    throughput.eta_seconds =
+        std::max(0.0, static_cast<double>(eta->value) / 1000 - std::max(0.0, horizon - eta->t));
+  } else if (per_second) {
+    throughput.eta_seconds = static_cast<double>(left) / *per_second;
   }
 }
 

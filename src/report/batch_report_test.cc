@@ -154,6 +154,33 @@ TEST(BuildReportTest, RunningBatchCountsOpenAttemptsToNowAndHasAnEta) {
   EXPECT_NEAR(*report.throughput.eta_seconds, 25, 1e-9);  // 1 left at 3 per 75 s
 }
 
+TEST(BuildReportTest, TheEtaIsTheSchedulersLatestEstimateLessTheTimeSince) {
+  TempDir dir;
+  WriteSampleBatch(dir.path(), /*end=*/false);
+  StartE(dir.path());
+  {
+    std::unique_ptr<Journal> journal;
+    ASSERT_TRUE(Journal::Open(dir.path(), &journal).ok());
+    for (auto [t, ms] : {std::pair<double, int64_t>{1060, 90000}, {1070, 12000}}) {
+      EventRecord eta;
+      eta.t = t;
+      eta.kind = "eta";
+      eta.value = ms;
+      ASSERT_TRUE(journal->AddEvent(1, eta).ok());
+    }
+  }
+  std::unique_ptr<BatchLock> lock;
+  ASSERT_TRUE(BatchLock::Acquire(dir.path(), 1, &lock).ok());
+  // 12 s estimated at 1070, read at 1080: 2 s (not the rate's 25 s).
+  BatchReport report = ReportOf(dir.path(), 1080);
+  ASSERT_TRUE(report.throughput.eta_seconds);
+  EXPECT_NEAR(*report.throughput.eta_seconds, 2, 1e-9);
+  // Past it: 0, not negative.
+  report = ReportOf(dir.path(), 1090);
+  ASSERT_TRUE(report.throughput.eta_seconds);
+  EXPECT_DOUBLE_EQ(*report.throughput.eta_seconds, 0);
+}
+
 // A batch resumed long after it was killed: the throughput counts the time
 // its runs spent, not the downtime between them.
 TEST(BuildReportTest, ThroughputOfAResumedBatchLeavesOutTheDowntime) {

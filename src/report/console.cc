@@ -104,8 +104,9 @@ std::string ProgressText(const Counts& c, double elapsed, const std::string& wai
   int64_t ran = c.succeeded + c.failed + c.interrupted;
   double rate = elapsed > 0 ? static_cast<double>(ran) / elapsed : 0;
   text += "  " + (ran > 0 ? FormatRate(rate) : std::string("-/s")) + "  ETA ";
-  int64_t remaining = c.total - done;
-  text += ran > 0 && rate > 0 ? FormatDuration(static_cast<double>(remaining) / rate) : "--";
+  // The scheduler's estimate from the running jobs and what the classes'
+  // jobs take (sched/eta.h), not the jobs left at the rate so far.
+  text += c.eta_seconds ? FormatDuration(*c.eta_seconds) : "--";
   text += "  " + FormatDuration(elapsed) + " elapsed";
   if (waiting.empty()) return text.size() > width ? text.substr(0, width) : text;
   std::string tail = "  (waiting: " + waiting + ")";

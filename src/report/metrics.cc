@@ -319,14 +319,8 @@ void Metrics::CountWait(TimePoint now) {
 void Metrics::OnTick(const Counts& counts, TimePoint now, const std::string& waiting) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_.counts = counts;
-  // The progress line's estimate: the jobs left at the rate so far (skipped
-  // jobs cost nothing and do not count).
-  double elapsed = std::chrono::duration<double>(now - start_).count();
-  int64_t ran = counts.succeeded + counts.failed + counts.interrupted;
-  state_.eta_seconds.reset();
-  if (ran > 0 && elapsed > 0) {
-    state_.eta_seconds = static_cast<double>(counts.total - counts.done()) * elapsed / ran;
-  }
+  // The scheduler's estimate, as the progress line shows it.
+  state_.eta_seconds = counts.eta_seconds;
   CountWait(now);
   last_waiting_ = waiting;
 }

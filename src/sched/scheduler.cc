@@ -54,6 +54,7 @@ Scheduler::Scheduler(const SchedulerConfig& config, JobRunner* runner, Clock* cl
   for (const LearnedFootprint& prior : config_.priors) {
     if (prior.kind == "vram") footprints_.Observe(prior.job_class, prior.input_bytes, prior.value, std::nullopt);
     if (prior.kind == "rss") footprints_.Observe(prior.job_class, prior.input_bytes, std::nullopt, prior.value);
+    if (prior.kind == "wall_ms") durations_.Observe(prior.job_class, static_cast<double>(prior.value) / 1000);
   }
   config_.priors.clear();
 }
@@ -69,6 +70,14 @@ void Scheduler::Taught(const std::string& job_class, uint64_t input_bytes, const
 // It ends when nothing runs and nothing more may start.
 BatchResult Scheduler::Run(const Plan& plan) {
   plan_ = &plan;
+  classes_.clear();
+  class_of_.clear();
+  std::map<std::string, size_t> class_index;
+  for (const Job& job : plan.to_run) {
+    auto [it, added] = class_index.emplace(ClassOf(job), classes_.size());
+    if (added) classes_.push_back(it->first);
+    class_of_.push_back(it->second);
+  }
   queue_.clear();
   worker_caps_.clear();
   slots_.assign(static_cast<size_t>(config_.jobs), std::nullopt);
@@ -113,6 +122,7 @@ BatchResult Scheduler::Run(const Plan& plan) {
     if (running_ == 0 && (queue_.empty() || stopping_)) break;
     if (now >= next_tick) {
       if (PollControl(now)) continue;  // its changes take effect before the tick
+      counts_.eta_seconds = EstimateRemaining(now);
       observer_->OnTick(counts_, now, waiting);
       next_tick = now + config_.tick;
     }
@@ -197,6 +207,36 @@ std::string Scheduler::Waiting(const AdmitDecision& decision,
   size_t at = text.find(group);
   if (at != std::string::npos) text.replace(at, group.size(), others_text_);
   return text;
+}
+
+std::optional<double> Scheduler::EstimateRemaining(TimePoint now) const {
+  // Each class's expected duration; a class none of whose jobs has ended
+  // yet is expected to take what the known ones take on average.
+  std::vector<std::optional<double>> expected(classes_.size());
+  double known_sum = 0;
+  size_t known = 0;
+  for (size_t i = 0; i < classes_.size(); ++i) {
+    expected[i] = durations_.Expected(classes_[i]);
+    if (expected[i]) {
+      known_sum += *expected[i];
+      ++known;
+    }
+  }
+  if (known == 0) return std::nullopt;
+  auto of = [&](size_t job) { return expected[class_of_[job]].value_or(known_sum / known); };
+  std::vector<RunningWork> running;
+  for (const auto& run : slots_) {
+    if (!run) continue;
+    double unit = 0;
+    for (const Pending& member : run->members) unit += of(member.job);
+    running.push_back({std::chrono::duration<double>(now - run->start).count(), unit});
+  }
+  double queued = 0;
+  if (!stopping_ && !draining_) {  // else what is queued will not run
+    for (const Pending& pending : queue_) queued += of(pending.job);
+    for (const Pending& pending : retries_) queued += of(pending.job);
+  }
+  return EstimateEta(running, queued);
 }
 
 std::vector<const JobUse*> Scheduler::RunningUses() const {
@@ -980,6 +1020,9 @@ void Scheduler::LearnFromSuccess(const Running& run, const ExitInfo& exit) {
   if (rss) Taught(run.use.job_class, run.measure, "rss", *rss);
   auto wall = std::chrono::duration_cast<Millis>(clock_->Now() - run.start).count();
   Taught(run.use.job_class, run.measure, "wall_ms", static_cast<uint64_t>(std::max<int64_t>(0, wall)));
+  durations_.Observe(run.use.job_class,
+                     static_cast<double>(std::max<int64_t>(0, wall)) / 1000 /
+                         static_cast<double>(run.members.size()));
   if (sizer_.batching()) {
     std::optional<int> grown = sizer_.OnSuccess(run.use.job_class, static_cast<int>(run.members.size()));
     if (grown) {

@@ -18,6 +18,7 @@
 #include "probe/resource_source.h"
 #include "sched/admission.h"
 #include "sched/batch_sizer.h"
+#include "sched/eta.h"
 #include "sched/footprint_model.h"
 #include "sched/halt.h"
 #include "sched/oom_classifier.h"
@@ -207,6 +208,10 @@ class Scheduler {
   // Tells observers what a job taught (Observer::OnLearned).
   void Taught(const std::string& job_class, uint64_t input_bytes, const char* kind,
               uint64_t value);
+  // Counts::eta_seconds now: the running units and the queue, in what
+  // their classes' jobs took (sched/eta.h); nullopt while a queued or
+  // running job's class has no duration and no other class has one either.
+  std::optional<double> EstimateRemaining(TimePoint now) const;
   static std::optional<uint64_t> PeakRss(const Running& run, const ExitInfo& exit);
   void ReportLimit(int device, int limit, const std::string& reason);  // log and observers
   // A fresh snapshot: a device whose temperature cap (half when warm, one
@@ -247,10 +252,13 @@ class Scheduler {
   Observer* observer_;
   ResourceSource* resources_;
   FootprintModel footprints_;  // lives across batches of one process
+  DurationModel durations_;    // likewise: each class's job durations, for the ETA
   BatchSizer sizer_;
 
   // State of the batch being run; reset by Run().
   const Plan* plan_ = nullptr;
+  std::vector<std::string> classes_;   // the plan's classes, each once
+  std::vector<size_t> class_of_;       // index into classes_, per to_run job
   std::deque<Pending> queue_;
   std::vector<Pending> retries_;  // Finish's retries, until RequeueRetries
   std::map<int, int> worker_caps_;  // --worker: each device's cap when workers were last stopped

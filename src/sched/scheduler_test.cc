@@ -250,8 +250,10 @@ class RecordingObserver : public Observer {
     if (end.peak_vram) peak_vram[job.name] = *end.peak_vram;
     if (!end.error.empty()) errors.push_back(job.name + ": " + end.error);
   }
-  void OnTick(const Counts&, TimePoint, const std::string& waiting) override {
+  void OnTick(const Counts& counts, TimePoint now, const std::string& waiting) override {
     if (!waiting.empty()) waits.push_back(waiting);
+    auto ms = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count();
+    etas.emplace_back(ms, counts.eta_seconds);
   }
   void OnNotice(LogLevel, const std::string& message) override { notices.push_back(message); }
   void OnLimitChange(int device, int limit, const std::string&) override {
@@ -261,6 +263,7 @@ class RecordingObserver : public Observer {
     learned.push_back(f.kind + " " + std::to_string(f.value));
   }
   std::vector<std::string> limits;  // "gpu0 1"
+  std::vector<std::pair<int64_t, std::optional<double>>> etas;  // (tick ms, its estimate)
   std::vector<std::string> learned;  // "wall_ms 100"
   std::map<std::string, uint64_t> peak_vram;
   std::vector<std::string> ends;
@@ -699,6 +702,38 @@ TEST_F(SchedulerTest, StartsNoMoreThanTheSlotsAllow) {
   EXPECT_EQ(starts, (std::vector<std::string>{"start a slot 1 attempt 1 at 0",
                                               "start b slot 2 attempt 1 at 0",
                                               "start c slot 1 attempt 1 at 100"}));
+}
+
+TEST_F(SchedulerTest, TheEtaCountsDownToTheBatchsEndOnceAJobsDurationIsKnown) {
+  // Six 1 s jobs two at a time end at 3 s. The estimate is unknown until
+  // the first jobs end, then each tick's "now + ETA" is the real end, where
+  // jobs done / elapsed would have said 4 s at 1.5 s.
+  config.jobs = 2;
+  for (const char* name : {"a", "b", "c", "d", "e", "f"}) runner.scripts[name].attempts = {{1000, 0}};
+  RunJobs({"a", "b", "c", "d", "e", "f"});
+  ASSERT_FALSE(observer.etas.empty());
+  int checked = 0;
+  for (const auto& [ms, eta] : observer.etas) {
+    if (ms < 1000) {
+      EXPECT_FALSE(eta) << "at " << ms << " ms nothing has ended";
+      continue;
+    }
+    ASSERT_TRUE(eta) << "at " << ms << " ms";
+    EXPECT_NEAR(static_cast<double>(ms) / 1000 + *eta, 3.0, 1e-6) << "at " << ms << " ms";
+    ++checked;
+  }
+  EXPECT_GE(checked, 15);
+}
+
+TEST_F(SchedulerTest, AnEarlierBatchsDurationsGiveTheEtaFromTheFirstTick) {
+  config.jobs = 2;
+  config.priors = {{"", "wall_ms", 0, 1000}};
+  for (const char* name : {"a", "b", "c", "d"}) runner.scripts[name].attempts = {{1000, 0}};
+  RunJobs({"a", "b", "c", "d"});
+  ASSERT_FALSE(observer.etas.empty());
+  ASSERT_EQ(observer.etas.front().first, 0);
+  ASSERT_TRUE(observer.etas.front().second);
+  EXPECT_DOUBLE_EQ(*observer.etas.front().second, 2.0);
 }
 
 TEST_F(SchedulerTest, AFailureDoesNotStopTheOthersAndExitsOne) {
