@@ -129,16 +129,35 @@ void AddJobs(const BatchData& data, double horizon, BatchReport* report) {
   report->rss = Summarize(std::move(rss_peaks));
 }
 
+// The most intervals that overlap at one moment (one ending as another
+// starts does not overlap it).
+int64_t MostAtOnce(const std::vector<std::pair<double, double>>& intervals) {
+  std::vector<std::pair<double, int>> edges;  // (time, +1 start / -1 end); ends sort first
+  for (const auto& [start, end] : intervals) {
+    edges.emplace_back(start, 1);
+    edges.emplace_back(std::max(start, end), -1);
+  }
+  std::sort(edges.begin(), edges.end());
+  int64_t now = 0, most = 0;
+  for (const auto& [t, step] : edges) {
+    now += step;
+    most = std::max(most, now);
+  }
+  return most;
+}
+
 void AddGpus(const BatchData& data, double horizon, BatchReport* report) {
   std::map<int, GpuUsage> gpus;
   std::map<int, std::vector<std::pair<double, double>>> busy;
   std::map<int, std::pair<double, int64_t>> utilization;  // sum, count
+  std::map<int, std::vector<uint64_t>> job_vram;
   for (const AttemptRecord& attempt : data.attempts) {
     if (attempt.gpu < 0) continue;
     GpuUsage& gpu = gpus[attempt.gpu];
     ++gpu.attempts;
     gpu.job_seconds += RunSeconds(attempt, horizon);
     KeepMax(&gpu.peak_job_vram, attempt.peak_vram);
+    if (attempt.peak_vram) job_vram[attempt.gpu].push_back(*attempt.peak_vram);
     busy[attempt.gpu].emplace_back(attempt.start, AttemptEnd(attempt, horizon));
   }
   for (const SampleRecord& sample : data.samples) {
@@ -166,6 +185,13 @@ void AddGpus(const BatchData& data, double horizon, BatchReport* report) {
   for (auto& [index, gpu] : gpus) {
     gpu.index = index;
     gpu.busy_seconds = UnionLength(busy[index]);
+    gpu.most_at_once = MostAtOnce(busy[index]);
+    std::vector<uint64_t>& peaks = job_vram[index];
+    if (!peaks.empty()) {
+      std::nth_element(peaks.begin(), peaks.begin() + static_cast<ptrdiff_t>((peaks.size() - 1) / 2),
+                       peaks.end());
+      gpu.median_job_vram = peaks[(peaks.size() - 1) / 2];
+    }
     auto [sum, count] = utilization[index];
     if (count > 0) gpu.mean_utilization_pct = sum / static_cast<double>(count);
     report->gpus.push_back(gpu);
@@ -307,6 +333,8 @@ Json GpuJson(const GpuUsage& gpu, double elapsed) {
   out["peak_job_vram"] = Opt(gpu.peak_job_vram);
   out["limit"] = Opt(gpu.limit);
   out["limit_changes"] = gpu.limit_changes;
+  out["most_at_once"] = gpu.most_at_once;
+  out["median_job_vram"] = Opt(gpu.median_job_vram);
   return out;
 }
 
@@ -376,6 +404,19 @@ Json LimitsJson(const std::vector<EventRecord>& events) {
     limit["limit"] = event.value;
     limit["reason"] = event.text;
     out.push_back(std::move(limit));
+  }
+  return out;
+}
+
+Json WaitsJson(const std::vector<WaitInterval>& waits) {
+  Json out = Json::array();
+  for (const WaitInterval& wait : waits) {
+    Json one;
+    one["start"] = Round3(wait.start);
+    one["end"] = Round3(wait.end);
+    one["reason"] = wait.gate.gate;
+    one["device"] = wait.gate.device >= 0 ? Json(wait.gate.device) : Json(nullptr);
+    out.push_back(std::move(one));
   }
   return out;
 }
@@ -453,6 +494,10 @@ BatchReport BuildReport(BatchData data, double now) {
   for (const EventRecord& event : data.events) {
     if (event.kind == "waiting") report.waiting = event.text;
   }
+  report.waits = WaitIntervals(data.events, horizon);
+  for (const WaitInterval& wait : report.waits) {
+    report.waited[WaitLabel(wait.gate)] += wait.end - wait.start;
+  }
   report.data = std::move(data);
   return report;
 }
@@ -469,6 +514,94 @@ void AddStderrTails(BatchReport* report, size_t max_jobs) {
       timing.stderr_tail += std::string(line) + "\n";
     }
   }
+}
+
+std::optional<double> RecordedOption(const BatchRecord& batch, const std::string& name) {
+  Json options = Json::parse(batch.options_json, nullptr, false);
+  if (!options.is_object() || !options.contains(name)) return std::nullopt;
+  const Json& entry = options[name];
+  std::string text = entry.is_object() ? entry.value("value", std::string()) : std::string();
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+namespace {
+
+// "while learning gpu0's first job", "by gpu1 above 70 °C": how a gate
+// that held the queue reads after its time.
+std::string HeldBy(const WaitGate& gate, const BatchRecord& batch) {
+  std::string gpu = gate.device >= 0 ? "gpu" + std::to_string(gate.device) : std::string();
+  const std::string& g = gate.gate;
+  if (g == "learning") {
+    return gpu.empty() ? "while learning a command's first job"
+                       : "while learning " + gpu + "'s first job";
+  }
+  if (g == "temperature") {
+    std::optional<double> warm = RecordedOption(batch, "temp_warm");
+    return warm ? fmt::format("by {} above {:g} °C", gpu, *warm) : "by " + gpu + "'s temperature";
+  }
+  if (g == "vram") return "by " + gpu + "'s memory";
+  if (g == "foreign") return "by other processes' memory on " + gpu;
+  if (g == "limit") return "at " + gpu + "'s concurrency limit";
+  if (g == "jobs-per-gpu") return "at --jobs-per-gpu on " + gpu;
+  if (g == "cooldown") return "cooling " + gpu + " down (--cooldown)";
+  if (g == "ram") return "by host RAM";
+  if (g == "disk") return "by free disk space";
+  if (g == "load") return "by the load average";
+  if (g == "delay") return "by --delay";
+  if (g == "retry-delay") return "before retries";
+  if (g == "paused") return "paused (headroom ctl)";
+  if (g == "draining") return "draining";
+  return "by " + WaitLabel(gate);
+}
+
+}  // namespace
+
+std::string ReportSentence(const BatchReport& report) {
+  const BatchRecord& batch = report.data.batch;
+  // The gates that held it longest, slots aside: every slot busy is the
+  // batch running as wide as it was allowed to.
+  std::map<std::string, std::pair<double, WaitGate>> held;
+  for (const WaitInterval& wait : report.waits) {
+    auto& [seconds, gate] = held[WaitLabel(wait.gate)];
+    seconds += wait.end - wait.start;
+    gate = wait.gate;
+  }
+  std::vector<std::pair<double, WaitGate>> longest;
+  double slots = 0;
+  for (const auto& [label, entry] : held) {
+    if (entry.second.gate == "slots") {
+      slots = entry.first;
+    } else if (entry.first >= 0.05) {
+      longest.push_back(entry);
+    }
+  }
+  std::stable_sort(longest.begin(), longest.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  constexpr size_t kMostGates = 3;
+  std::string waits;
+  for (size_t i = 0; i < longest.size() && i < kMostGates; ++i) {
+    waits += (i == 0 ? "Held " : ", ") + FormatDuration(longest[i].first) + " " +
+             HeldBy(longest[i].second, batch);
+  }
+  if (longest.size() > kMostGates) waits += fmt::format(" (and {} more)", longest.size() - kMostGates);
+  if (waits.empty() && slots >= 0.05) {
+    waits = "Nothing but the slots (-j) held the queue (every slot busy for " +
+            FormatDuration(slots) + ")";
+  }
+  std::optional<double> high = RecordedOption(batch, "vram_high");
+  std::string fit;
+  for (const GpuUsage& gpu : report.gpus) {
+    if (!gpu.median_job_vram || gpu.most_at_once == 0) continue;
+    fit += fmt::format("{}gpu{} fit {} × {}", fit.empty() ? "" : ", ", gpu.index, gpu.most_at_once,
+                       FormatSize(*gpu.median_job_vram));
+    if (high) fit += fmt::format(" under {:g} %", std::round(*high * 1000) / 10);
+  }
+  if (waits.empty() && fit.empty()) return "";
+  if (waits.empty()) return fit + ".";
+  return waits + (fit.empty() ? "" : "; " + fit) + ".";
 }
 
 std::string SlurmSummaryText(const SlurmSummary& slurm) {
@@ -516,6 +649,8 @@ std::string ReportJson(const BatchReport& report) {
   footprints["rss"] = FootprintJson(report.rss);
   out["footprints"] = std::move(footprints);
   out["limits"] = LimitsJson(report.data.events);
+  out["waits"] = WaitsJson(report.waits);
+  out["summary"] = ReportSentence(report);
   const SlurmSummary& slurm = report.slurm;
   if (slurm.queued > 0 || slurm.requested > 0) {
     Json summary;

@@ -17,6 +17,7 @@
 
 #include "journal/batch_data.h"
 #include "journal/journal.h"
+#include "report/waits.h"
 
 namespace headroom {
 
@@ -64,6 +65,8 @@ struct GpuUsage {
   std::optional<uint64_t> peak_job_vram;  // the highest peak of one attempt on it
   std::optional<int64_t> limit;           // its latest concurrency limit ("limit" events)
   int64_t limit_changes = 0;
+  int64_t most_at_once = 0;                 // attempts that ran on it at once, at most
+  std::optional<uint64_t> median_job_vram;  // the lower median of its attempts' peaks
 };
 
 struct Throughput {
@@ -99,6 +102,10 @@ struct BatchReport {
   FootprintSummary vram;  // over jobs' peak_vram
   FootprintSummary rss;   // over jobs' peak_rss
   std::string waiting;    // the latest "waiting" event's gate; "" = nothing held the queue
+  std::vector<WaitInterval> waits;  // when each gate held the queue (report/waits.h)
+  // Seconds each gate held the queue, summed over its intervals (by label:
+  // "vram gpu0"), and the time anything but the slots held it.
+  std::map<std::string, double> waited;
   SlurmSummary slurm;     // all zero unless the batch ran on Slurm
   // --executor slurm: when each attempt (job key, attempt) was first seen
   // RUNNING; from its start until then it waited in Slurm's queue.
@@ -112,6 +119,18 @@ BatchReport BuildReport(BatchData data, double now);
 // jobs: why they failed, in the reports, without opening each log. A log
 // that is gone leaves its tail empty.
 void AddStderrTails(BatchReport* report, size_t max_jobs);
+
+// An option the batch ran with, from its journaled effective options
+// (--print-config's JSON: {"vram_high": {"value": "0.85", ...}}), as a
+// number: "vram_high", "temp_warm", "temp_limit"; nullopt when not recorded
+// (an older batch) or not a number.
+std::optional<double> RecordedOption(const BatchRecord& batch, const std::string& name);
+
+// One sentence that says what held the batch back and how tightly its GPUs
+// were packed, computed from the report: "Held 4.0s while learning gpu0's
+// first job, 4.1s by gpu0 above 70 °C; gpu0 fit 2 × 6.8 GiB under 85 %."
+// "" when there is nothing to say (no wait, no GPU job measured).
+std::string ReportSentence(const BatchReport& report);
 
 // "queue wait 1.2s mean, 3.4s max; memory asked 1.3 GiB per job, used 1.0
 // GiB (peak RSS): 1.3x"; "" when the batch did not run on Slurm.

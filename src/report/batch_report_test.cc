@@ -267,6 +267,57 @@ TEST(ReportJsonTest, HasTheDocumentedFields) {
   EXPECT_EQ(b["attempts"][1]["stderr_log"], "b.mp4.err");
   EXPECT_TRUE(json["jobs"][3]["queue_wait_s"].is_null());
   EXPECT_TRUE(json["jobs"][3]["attempts"].empty());
+  // "vram gpu0" from 1001 to "slots" at 1011, slots to the end.
+  ASSERT_EQ(json["waits"].size(), 2u);
+  EXPECT_EQ(json["waits"][0]["reason"], "vram");
+  EXPECT_EQ(json["waits"][0]["device"], 0);
+  EXPECT_EQ(json["waits"][0]["start"], 1001);
+  EXPECT_EQ(json["waits"][0]["end"], 1011);
+  EXPECT_EQ(json["waits"][1]["reason"], "slots");
+  EXPECT_TRUE(json["waits"][1]["device"].is_null());
+  EXPECT_EQ(json["waits"][1]["end"], 1070);
+  EXPECT_EQ(json["gpus"][0]["most_at_once"], 1);
+  EXPECT_EQ(json["gpus"][0]["median_job_vram"], 2 * kGiB);
+  EXPECT_EQ(json["summary"], "Held 10.0s by gpu0's memory; gpu0 fit 1 × 2.0 GiB.");
+}
+
+TEST(ReportSentenceTest, SaysWhatHeldTheQueueLongestAndHowTheGpusWerePacked) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), std::nullopt, &data).ok());
+  data.batch.options_json =
+      R"({"vram_high": {"value": "0.85"}, "temp_warm": {"value": "70"}})";
+  // Two jobs on gpu 0 at once, and more gates than the sentence names.
+  data.attempts.push_back(journal_test::Attempt("e.mp4", 1, 1, 0, 1041));
+  data.attempts.back().end = 1042;
+  for (auto [t, text] : std::vector<std::pair<double, std::string>>{
+           {1020, "learning memory use on gpu0 (first job)"},
+           {1024, "temperature gpu0; ram"},
+           {1030, "gpu1: 9.0 of 10.0 GiB used by other processes (pids 7)"},
+           {1031, "retry-delay"},
+           {1032, ""}}) {
+    EventRecord event;
+    event.t = t;
+    event.kind = "waiting";
+    event.text = text;
+    data.events.push_back(event);
+  }
+  BatchReport report = BuildReport(data, 5000);
+  EXPECT_EQ(ReportSentence(report),
+            "Held 10.0s by gpu0's memory, 6.0s by host RAM, 6.0s by gpu0 above 70 °C (and 3 "
+            "more); gpu0 fit 2 × 2.0 GiB under 85 %.");  // ties by name
+  EXPECT_DOUBLE_EQ(report.waited.at("learning gpu0"), 4);
+  EXPECT_DOUBLE_EQ(report.waited.at("slots"), 9);  // 1011-1020
+
+  // Only the slots held it: said so.
+  data.events.clear();
+  data.events.push_back(EventRecord{1001, "waiting", -1, 0, "slots"});
+  data.attempts.clear();
+  EXPECT_EQ(ReportSentence(BuildReport(data, 5000)),
+            "Nothing but the slots (-j) held the queue (every slot busy for 1m09s).");
+  data.events.clear();
+  EXPECT_EQ(ReportSentence(BuildReport(data, 5000)), "");
 }
 
 TEST(ReportJsonTest, NamesThatAreNotUtf8StillGiveValidJson) {

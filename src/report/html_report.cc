@@ -244,6 +244,77 @@ std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
   return out;
 }
 
+// --- waits ------------------------------------------------------------------
+
+std::string_view GateColor(const std::string& gate) {
+  static const std::map<std::string, std::string_view, std::less<>> kColors = {
+      {"slots", "#c7c7c7"},       {"delay", "#dbdb8d"},    {"retry-delay", "#bcbd22"},
+      {"learning", "#17becf"},    {"vram", "#9467bd"},     {"foreign", "#d62728"},
+      {"temperature", "#ff7f0e"}, {"limit", "#8c564b"},    {"jobs-per-gpu", "#7f7f7f"},
+      {"cooldown", "#aec7e8"},    {"ram", "#2ca02c"},      {"disk", "#e377c2"},
+      {"load", "#98df8a"},        {"paused", "#555555"},   {"draining", "#555555"}};
+  auto it = kColors.find(gate);
+  return it != kColors.end() ? it->second : std::string_view("#999999");
+}
+
+// A band under the timeline, a row per gate (and GPU), with a bar for
+// each interval in which it held the queue: why jobs were not running.
+// Intervals closer than half a pixel are drawn as one, so that a batch of
+// 100,000 jobs flickering between "slots" and nothing stays a few bars.
+std::string WaitsBand(const BatchReport& report, const TimeAxis& axis) {
+  if (report.waits.empty()) return "";
+  std::map<std::string, std::vector<const WaitInterval*>> rows;
+  for (const WaitInterval& wait : report.waits) rows[WaitLabel(wait.gate)].push_back(&wait);
+  double per_pixel = (axis.t1 - axis.t0) / (kWidth - kLeft - kRight);
+  double bottom = kTop + static_cast<double>(rows.size()) * (kLaneHeight + kLaneGap);
+  std::string out = SvgOpen("waits", bottom + kAxisHeight, "what held the queue over time");
+  out += TimeTicks(axis, kTop - 4, bottom);
+  int index = 0;
+  for (const auto& [label, waits] : rows) {
+    double y = kTop + index++ * (kLaneHeight + kLaneGap);
+    out += fmt::format(R"(<text x="{:.0f}" y="{:.1f}" text-anchor="end">{}</text>)", kLeft - 6,
+                       y + kLaneHeight - 3, HtmlEscape(label));
+    std::string_view color = GateColor(waits.front()->gate.gate);
+    auto draw = [&](double start, double end, double held, size_t count) {
+      double x = axis.X(start);
+      std::string title = count == 1 ? fmt::format("{}: {} from {}", label, FormatDuration(held),
+                                                   FormatDuration(start - axis.t0))
+                                     : fmt::format("{}: {} in {} waits from {} to {}", label,
+                                                   FormatDuration(held), count,
+                                                   FormatDuration(start - axis.t0),
+                                                   FormatDuration(end - axis.t0));
+      out += fmt::format(
+          R"(<rect class="wait" x="{:.2f}" y="{:.1f}" width="{:.2f}" height="{:.0f}" fill="{}">)"
+          R"(<title>{}</title></rect>)",
+          x, y, std::max(1.0, axis.X(end) - x), kLaneHeight, color, HtmlEscape(title));
+    };
+    double start = waits.front()->start, end = waits.front()->end, held = 0;
+    size_t count = 0;
+    for (const WaitInterval* wait : waits) {
+      if (count > 0 && wait->start - end > per_pixel / 2) {
+        draw(start, end, held, count);
+        start = wait->start;
+        held = 0;
+        count = 0;
+      }
+      end = std::max(end, wait->end);
+      held += wait->end - wait->start;
+      ++count;
+    }
+    draw(start, end, held, count);
+  }
+  out += "</svg>\n";
+  std::string totals;
+  for (const auto& [label, seconds] : report.waited) {
+    totals += fmt::format("{}{} {}", totals.empty() ? "" : ", ", label, FormatDuration(seconds));
+  }
+  return out + "<p class=\"muted\">What held the queue, and for how long in all: " +
+         HtmlEscape(totals) +
+         ". <code>slots</code>: every slot (-j) busy; <code>learning</code>: a command's first "
+         "job shows its memory use before more start beside it; <code>vram</code>: the GPU's "
+         "memory under --vram-high is taken; <code>foreign</code>: other processes' memory.</p>\n";
+}
+
 // --- charts over time -------------------------------------------------------
 
 struct Series {
@@ -313,19 +384,6 @@ std::string Chart(ChartSpec spec, const TimeAxis& axis, const std::vector<Series
   return out + Legend(legend);
 }
 
-// --vram-high as the batch ran with it (its effective options, journaled),
-// else nullopt (an older batch, or none recorded).
-std::optional<double> VramHigh(const BatchRecord& batch) {
-  nlohmann::json options = nlohmann::json::parse(batch.options_json, nullptr, false);
-  if (!options.is_object() || !options.contains("vram_high")) return std::nullopt;
-  const nlohmann::json& entry = options["vram_high"];
-  std::string text = entry.is_object() ? entry.value("value", std::string()) : std::string();
-  char* end = nullptr;
-  double value = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || !(value > 0 && value <= 1)) return std::nullopt;
-  return value;
-}
-
 // A dashed line per GPU at --vram-high x its memory: how close each came to
 // the mark the adaptive policy packs under.
 std::string HighMarks(const std::map<int, uint64_t>& totals, double high, double y_max) {
@@ -378,7 +436,8 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
     for (auto& [gpu, series] : by_gpu) out.push_back(std::move(series));
     return out;
   };
-  std::optional<double> high = VramHigh(report.data.batch);
+  std::optional<double> high = RecordedOption(report.data.batch, "vram_high");
+  if (high && !(*high > 0 && *high <= 1)) high.reset();
   std::string out = "<h2>GPU memory</h2>\n";
   out += vram.empty()
              ? "<p class=\"muted\">No GPU sample recorded.</p>\n"
@@ -473,8 +532,10 @@ std::string Summary(const BatchReport& report) {
     state += fmt::format(", exit {}", batch.exit_code.value_or(-1));
   if (report.state == BatchRunState::kStopped)
     state += " (killed?): resume with headroom run --resume";
-  std::string out =
-      fmt::format("<h1>headroom batch {}: {}</h1>\n<table>\n", batch.id, HtmlEscape(state));
+  std::string out = fmt::format("<h1>headroom batch {}: {}</h1>\n", batch.id, HtmlEscape(state));
+  std::string sentence = ReportSentence(report);
+  if (!sentence.empty()) out += "<p id=\"why\">" + HtmlEscape(sentence) + "</p>\n";
+  out += "<table>\n";
   auto row = [&out](std::string_view name, const std::string& html) {
     out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", name, html);
   };
@@ -677,6 +738,7 @@ std::string RenderHtmlReport(const BatchReport& report) {
   out += Summary(report);
   out += "<h2>Timeline</h2>\n";
   out += Timeline(report, axis);
+  out += WaitsBand(report, axis);
   out += SampleCharts(report, axis);
   out += LimitChart(report, axis);
   out += SlowestJobs(report);

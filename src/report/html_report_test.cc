@@ -166,6 +166,39 @@ TEST(RenderHtmlReportTest, TheMemoryChartMarksEachGpusHighMark) {
   EXPECT_EQ(Count(RenderHtmlReport(BuildReport(data, 5000)), "high-mark"), 0);
 }
 
+// Why the queue was held: a row per gate under the timeline, a bar per
+// interval, and the sentence at the top.
+TEST(RenderHtmlReportTest, ABandUnderTheTimelineShowsWhatHeldTheQueue) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  std::string html = HtmlOf(dir.path(), 5000);
+  EXPECT_NE(html.find("<svg id=\"waits\""), std::string::npos);
+  EXPECT_EQ(Count(html, "<rect class=\"wait\""), 2);
+  EXPECT_NE(html.find(">vram gpu0</text>"), std::string::npos);
+  EXPECT_NE(html.find(">slots</text>"), std::string::npos);
+  EXPECT_NE(html.find("<title>vram gpu0: 10.0s from 1.0s</title>"), std::string::npos);
+  EXPECT_LT(html.find("<svg id=\"timeline\""), html.find("<svg id=\"waits\""));
+  EXPECT_NE(html.find("<p id=\"why\">Held 10.0s by gpu0&#39;s memory; gpu0 fit 1 × 2.0 GiB.</p>"),
+            std::string::npos);
+}
+
+// A gate flickering on and off faster than a pixel is one bar, with the
+// count of waits in its title: a long batch does not draw one per wait.
+TEST(RenderHtmlReportTest, WaitsCloserThanAPixelAreOneBar) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), std::nullopt, &data).ok());
+  data.events.clear();
+  for (int i = 0; i < 1000; ++i) {
+    data.events.push_back(EventRecord{1000 + i * 0.02, "waiting", -1, 0, "slots"});
+    data.events.push_back(EventRecord{1000 + i * 0.02 + 0.01, "waiting", -1, 0, ""});
+  }
+  std::string html = RenderHtmlReport(BuildReport(data, 5000));
+  EXPECT_EQ(Count(html, "<rect class=\"wait\""), 1);
+  EXPECT_NE(html.find(" in 1000 waits from "), std::string::npos);
+}
+
 TEST(RenderHtmlReportTest, ChartsOfSamplesAndLimitsWithReasons) {
   TempDir dir;
   WriteSampleBatch(dir.path());

@@ -1,4 +1,5 @@
 #include "report/metrics.h"
+#include "report/waits.h"
 
 #include <fmt/format.h>
 
@@ -207,26 +208,6 @@ std::string RenderMetrics(const MetricsState& state) {
   RenderHost(state.host, &w);
   RenderSlurm(state, &w);
   return w.Take();
-}
-
-std::vector<std::string> WaitingGates(const std::string& waiting) {
-  std::vector<std::string> gates;
-  size_t start = 0;
-  while (start < waiting.size()) {
-    size_t end = std::min(waiting.find(';', start), waiting.size());
-    std::string_view part(waiting.data() + start, end - start);
-    size_t first = part.find_first_not_of(' ');
-    if (first != std::string_view::npos) {
-      part.remove_prefix(first);
-      std::string gate(part.substr(0, part.find(' ')));
-      // Others' memory is described per device ("gpu0: 8.8 of 10.0 GiB used
-      // by other processes (pid 4242)"): the "foreign" gate.
-      if (gate.starts_with("gpu") && gate.ends_with(":")) gate = "foreign";
-      if (std::find(gates.begin(), gates.end(), gate) == gates.end()) gates.push_back(gate);
-    }
-    start = end + 1;
-  }
-  return gates;
 }
 
 std::string Metrics::Render() const { return RenderMetrics(State()); }

@@ -56,10 +56,6 @@ struct MetricsState {
 // when it has no sample yet; a reading that is unknown has no sample.
 std::string RenderMetrics(const MetricsState& state);
 
-// The gates named by a scheduler `waiting` text: "slots" -> {"slots"},
-// "vram gpu0,1; temperature gpu2" -> {"vram", "temperature"}; "" -> {}.
-std::vector<std::string> WaitingGates(const std::string& waiting);
-
 class Metrics : public Observer {
  public:
   // headroom_batch_info's labels; before the batch starts.

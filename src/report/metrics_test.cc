@@ -217,19 +217,6 @@ TEST(RenderMetricsTest, NewlineInLabelIsEscaped) {
   EXPECT_NE(RenderMetrics(s).find("name=\"a\\nb\"} 1\n"), std::string::npos);
 }
 
-TEST(WaitingGatesTest, NamesEachGateOnce) {
-  EXPECT_EQ(WaitingGates(""), std::vector<std::string>{});
-  EXPECT_EQ(WaitingGates("slots"), std::vector<std::string>{"slots"});
-  EXPECT_EQ(WaitingGates("retry-delay"), std::vector<std::string>{"retry-delay"});
-  EXPECT_EQ(WaitingGates("vram gpu0,1; temperature gpu2"),
-            (std::vector<std::string>{"vram", "temperature"}));
-  EXPECT_EQ(WaitingGates("vram gpu0; limit gpu1; vram gpu3"),
-            (std::vector<std::string>{"vram", "limit"}));
-  EXPECT_EQ(WaitingGates("gpu0: 8.8 of 10.0 GiB used by other processes (pids 1, 2); gpu1: 9.0 "
-                         "of 10.0 GiB used by other processes; cooldown gpu2"),
-            (std::vector<std::string>{"foreign", "cooldown"}));
-}
-
 class MetricsTest : public ::testing::Test {
  protected:
   Job job_;
