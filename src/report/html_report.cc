@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -163,55 +164,177 @@ std::string Legend(const std::vector<std::pair<std::string, std::string_view>>& 
 
 // --- timeline -------------------------------------------------------------
 
+// Beyond this many attempts the timeline draws each device's load as a
+// density and only the attempts worth a look (failed, out of memory, timed
+// out, the slowest) as bars: a page of 100,000 bars would be 20 MB and one
+// solid block.
+constexpr size_t kMaxBars = 2500;
+constexpr size_t kMaxMarkedBars = 1000;  // failed and slowest, in dense mode
+constexpr size_t kMaxDenseLanes = 6;     // their lanes per device, in dense mode
+constexpr double kDensityColumn = 2;     // px
+
+int DeviceKey(int gpu) { return gpu < 0 ? INT_MAX : gpu; }
+
+// Rows of the timeline: per device (the host's attempts last), as many
+// lanes as its attempts needed at once, each attempt in the first lane
+// free by its start. `dense` devices get a density row first.
+struct LaneLayout {
+  std::vector<std::string> labels;     // per row
+  std::map<int, int> density_row;      // device key -> its density row (dense mode)
+  std::map<size_t, int> row_of;        // attempt index -> its row
+};
+
+LaneLayout LayOut(const std::vector<AttemptRecord>& attempts, const std::vector<size_t>& drawn,
+                  bool dense, double horizon) {
+  std::map<int, std::vector<size_t>> by_device;
+  for (size_t i : drawn) by_device[DeviceKey(attempts[i].gpu)].push_back(i);
+  if (dense) {
+    for (const AttemptRecord& attempt : attempts) by_device[DeviceKey(attempt.gpu)];
+  }
+  LaneLayout layout;
+  for (auto& [device, indices] : by_device) {
+    std::string name = DeviceLabel(device == INT_MAX ? -1 : device);
+    if (dense) {
+      layout.density_row[device] = static_cast<int>(layout.labels.size());
+      layout.labels.push_back(name + " · all");
+    }
+    std::stable_sort(indices.begin(), indices.end(), [&](size_t x, size_t y) {
+      return attempts[x].start < attempts[y].start;
+    });
+    std::vector<double> lane_end;
+    int first = static_cast<int>(layout.labels.size());
+    for (size_t i : indices) {
+      const AttemptRecord& attempt = attempts[i];
+      size_t lane = 0;
+      while (lane < lane_end.size() && lane_end[lane] > attempt.start) ++lane;
+      if (lane == lane_end.size()) {
+        if (dense && lane == kMaxDenseLanes) {
+          lane = kMaxDenseLanes - 1;  // beyond that, they overlap
+        } else {
+          lane_end.push_back(0);
+          layout.labels.push_back(dense ? name + " · marked" : fmt::format("{} · {}", name, lane + 1));
+        }
+      }
+      lane_end[lane] = std::max(lane_end[lane], std::max(attempt.start, attempt.end.value_or(horizon)));
+      layout.row_of[i] = first + static_cast<int>(lane);
+    }
+  }
+  return layout;
+}
+
+// A device's attempts as mean concurrency per column of kDensityColumn px,
+// drawn as bars whose height is that over its most at once.
+std::string Density(const std::vector<AttemptRecord>& attempts, int device, const TimeAxis& axis,
+                    double y) {
+  double plot = kWidth - kLeft - kRight;
+  auto columns = static_cast<size_t>(plot / kDensityColumn);
+  double per_column = (axis.t1 - axis.t0) / static_cast<double>(columns);
+  std::vector<double> busy(columns + 1, 0);  // seconds of attempts in each column
+  std::vector<double> full(columns + 2, 0);  // difference array of whole columns
+  for (const AttemptRecord& attempt : attempts) {
+    if (DeviceKey(attempt.gpu) != device) continue;
+    double start = std::clamp(attempt.start, axis.t0, axis.t1);
+    double end = std::clamp(attempt.end.value_or(axis.t1), start, axis.t1);
+    auto c0 = static_cast<size_t>((start - axis.t0) / per_column);
+    auto c1 = static_cast<size_t>((end - axis.t0) / per_column);
+    c0 = std::min(c0, columns - 1);
+    c1 = std::min(c1, columns - 1);
+    if (c0 == c1) {
+      busy[c0] += end - start;
+      continue;
+    }
+    busy[c0] += axis.t0 + static_cast<double>(c0 + 1) * per_column - start;
+    busy[c1] += end - (axis.t0 + static_cast<double>(c1) * per_column);
+    full[c0 + 1] += 1;
+    full[c1] -= 1;
+  }
+  std::vector<double> mean(columns, 0);
+  double whole = 0, most = 0;
+  for (size_t c = 0; c < columns; ++c) {
+    whole += full[c];
+    mean[c] = whole + busy[c] / per_column;
+    most = std::max(most, mean[c]);
+  }
+  std::string out;
+  if (most <= 0) return out;
+  for (size_t c = 0; c < columns; ++c) {
+    if (mean[c] <= 0) continue;
+    double height = std::max(1.0, kLaneHeight * mean[c] / most);
+    out += fmt::format(R"(<rect class="density" x="{:.0f}" y="{:.1f}" width="{:.0f}" height="{:.1f}" fill="{}"><title>{:.1f} running</title></rect>)",
+                       kLeft + static_cast<double>(c) * kDensityColumn, y + kLaneHeight - height,
+                       kDensityColumn, height, AttemptColor(AttemptClass::kSucceeded), mean[c]);
+  }
+  return out;
+}
+
 std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
   const std::vector<AttemptRecord>& attempts = report.data.attempts;
   if (attempts.empty()) return "<p class=\"muted\">No attempt recorded yet.</p>\n";
-  // One lane per (GPU, slot); attempts without a GPU below the GPUs.
-  std::map<std::pair<int, int>, int> lanes;
-  for (const AttemptRecord& attempt : attempts) {
-    lanes[{attempt.gpu < 0 ? INT_MAX : attempt.gpu, attempt.slot}] = 0;
+  bool dense = attempts.size() > kMaxBars;
+  std::vector<size_t> drawn;
+  if (!dense) {
+    for (size_t i = 0; i < attempts.size(); ++i) drawn.push_back(i);
+  } else {
+    // The attempts that did not succeed, then the slowest.
+    for (size_t i = 0; i < attempts.size() && drawn.size() < kMaxMarkedBars; ++i) {
+      AttemptClass attempt_class = ClassifyAttempt(attempts[i]);
+      if (attempt_class != AttemptClass::kSucceeded && attempt_class != AttemptClass::kRunning)
+        drawn.push_back(i);
+    }
+    std::vector<size_t> by_length(attempts.size());
+    for (size_t i = 0; i < attempts.size(); ++i) by_length[i] = i;
+    auto length = [&](size_t i) { return attempts[i].end.value_or(axis.t1) - attempts[i].start; };
+    size_t slowest = std::min(kSlowest, by_length.size());
+    std::partial_sort(by_length.begin(), by_length.begin() + static_cast<ptrdiff_t>(slowest),
+                      by_length.end(), [&](size_t x, size_t y) { return length(x) > length(y); });
+    for (size_t k = 0; k < slowest; ++k) {
+      if (std::find(drawn.begin(), drawn.end(), by_length[k]) == drawn.end()) drawn.push_back(by_length[k]);
+    }
   }
-  int row = 0;
-  for (auto& [lane, index] : lanes) index = row++;
+  LaneLayout layout = LayOut(attempts, drawn, dense, axis.t1);
   std::map<std::string, std::string> names;
   for (const JobTiming& timing : report.jobs) names[timing.job.key] = timing.job.name;
 
-  double bottom = kTop + row * (kLaneHeight + kLaneGap);
+  auto row_y = [](int row) { return kTop + row * (kLaneHeight + kLaneGap); };
+  double bottom = row_y(static_cast<int>(layout.labels.size()));
   std::string out =
-      SvgOpen("timeline", bottom + kAxisHeight, "attempts per GPU and slot over time");
-  for (const auto& [lane, index] : lanes) {
-    double y = kTop + index * (kLaneHeight + kLaneGap);
-    if (index % 2 == 1) {
+      SvgOpen("timeline", bottom + kAxisHeight, "attempts per GPU over time");
+  for (size_t row = 0; row < layout.labels.size(); ++row) {
+    double y = row_y(static_cast<int>(row));
+    if (row % 2 == 1) {
       out += fmt::format(
           R"(<rect x="{:.0f}" y="{:.1f}" width="{:.0f}" height="{:.0f}" fill="#f6f6f6"/>)", kLeft,
           y - kLaneGap / 2, kWidth - kLeft - kRight, kLaneHeight + kLaneGap);
     }
-    std::string label = lane.first == INT_MAX
-                            ? fmt::format("slot {}", lane.second)
-                            : fmt::format("gpu {} · slot {}", lane.first, lane.second);
     out += fmt::format(R"(<text x="{:.0f}" y="{:.1f}" text-anchor="end">{}</text>)", kLeft - 6,
-                       y + kLaneHeight - 3, label);
+                       y + kLaneHeight - 3, HtmlEscape(layout.labels[row]));
   }
   out += TimeTicks(axis, kTop - 4, bottom);
+  for (const auto& [device, row] : layout.density_row) {
+    out += Density(attempts, device, axis, row_y(row));
+  }
   double horizon = axis.t1;
-  for (const AttemptRecord& attempt : attempts) {
-    int index = lanes.at({attempt.gpu < 0 ? INT_MAX : attempt.gpu, attempt.slot});
+  for (size_t i : drawn) {
+    const AttemptRecord& attempt = attempts[i];
+    double y = row_y(layout.row_of.at(i));
     double end = std::max(attempt.start, attempt.end.value_or(horizon));
     double x = axis.X(attempt.start);
-    double width = std::max(1.0, axis.X(end) - x);
+    // A pixel's gap before the next bar: back-to-back jobs stay two bars.
+    double span = axis.X(end) - x;
+    double width = span > 3 ? span - 1 : std::max(1.0, span);
     AttemptClass attempt_class = ClassifyAttempt(attempt);
     bool retry = attempt.attempt > 1;
     auto name = names.find(attempt.job_key);
-    std::string title = fmt::format("{}: attempt {}, {}{}, {}",
+    std::string title = fmt::format("{}: attempt {}, {}{}, {}, slot {}",
                                     name != names.end() ? name->second : attempt.job_key,
                                     attempt.attempt, AttemptClassName(attempt_class),
                                     attempt.outcome.empty() ? "" : " (" + attempt.outcome + ")",
-                                    FormatDuration(end - attempt.start));
+                                    FormatDuration(end - attempt.start), attempt.slot);
     out += fmt::format(
         R"(<rect class="attempt {}{}" x="{:.2f}" y="{:.1f}" width="{:.2f}" height="{:.0f}" fill="{}"{}>)"
         R"(<title>{}</title></rect>)",
-        AttemptClassName(attempt_class), retry ? " retry" : "", x,
-        kTop + index * (kLaneHeight + kLaneGap), width, kLaneHeight, AttemptColor(attempt_class),
+        AttemptClassName(attempt_class), retry ? " retry" : "", x, y, width, kLaneHeight,
+        AttemptColor(attempt_class),
         retry ? R"( stroke="#111" stroke-width="1.5" stroke-dasharray="3,2")" : "",
         HtmlEscape(title));
     // On Slurm, the start is the submission: the part before it ran is
@@ -222,8 +345,8 @@ std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
       out += fmt::format(
           R"(<rect class="queued" x="{:.2f}" y="{:.1f}" width="{:.2f}" height="{:.0f}" fill="#fff" )"
           R"(fill-opacity="0.6"><title>{}</title></rect>)",
-          x, kTop + index * (kLaneHeight + kLaneGap), std::max(1.0, axis.X(attempt.start + queued) - x),
-          kLaneHeight, HtmlEscape(fmt::format("queued in Slurm for {}", FormatDuration(queued))));
+          x, y, std::max(1.0, axis.X(attempt.start + queued) - x), kLaneHeight,
+          HtmlEscape(fmt::format("queued in Slurm for {}", FormatDuration(queued))));
     }
   }
   out += "</svg>\n";
@@ -236,7 +359,14 @@ std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
   out += Legend(legend);
   out +=
       "<p class=\"muted\">A dashed outline marks a retry (attempt 2 and later); hover an attempt "
-      "for its job.</p>\n";
+      "for its job and slot. Each device has as many lanes as it ran attempts at once.</p>\n";
+  if (dense) {
+    out += fmt::format(
+        "<p class=\"muted\">{} attempts: each device's <em>all</em> row shows how many ran at "
+        "once (bar height: that over its most); its <em>marked</em> rows show the attempts that "
+        "did not succeed (the first {}) and the {} slowest.</p>\n",
+        attempts.size(), kMaxMarkedBars, kSlowest);
+  }
   if (!report.slurm_running_at.empty()) {
     out += "<p class=\"muted\">The pale start of a bar is the time the Slurm job waited in "
            "Slurm's queue before it ran.</p>\n";
@@ -321,6 +451,7 @@ struct Series {
   std::string label;
   std::string_view color;
   std::vector<std::pair<double, double>> points;  // (unix seconds, value), in time order
+  std::string_view dash = "";                      // stroke-dasharray; "" = solid
 };
 
 struct ChartSpec {
@@ -357,8 +488,10 @@ std::string Polyline(const Series& series, const ChartSpec& spec, const TimeAxis
     points += fmt::format("{:.1f},{:.1f}", axis.X(axis.t1), PlotY(previous, spec.y_max));
   }
   return fmt::format(
-      R"(<polyline class="series" fill="none" stroke="{}" stroke-width="1.6" points="{}"/>)",
-      series.color, points);
+      R"(<polyline class="series" fill="none" stroke="{}" stroke-width="1.6"{} points="{}"/>)",
+      series.color,
+      series.dash.empty() ? std::string() : fmt::format(R"( stroke-dasharray="{}")", series.dash),
+      points);
 }
 
 std::string Chart(ChartSpec spec, const TimeAxis& axis, const std::vector<Series>& series,
@@ -449,10 +582,32 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
                        *high * 100);
   }
   out += "<h2>GPU temperature</h2>\n";
+  // --temp-warm (half the jobs) and --temp-limit (one job), as the batch ran.
+  std::vector<std::tuple<std::string_view, double, std::string_view>> thresholds;
+  for (auto [name, option, color] : {std::tuple{"--temp-warm", "temp_warm", "#e08e0b"},
+                                     std::tuple{"--temp-limit", "temp_limit", "#d64545"}}) {
+    std::optional<double> celsius = RecordedOption(report.data.batch, option);
+    if (!celsius || !(*celsius > 0)) continue;
+    thresholds.emplace_back(name, *celsius, color);
+    temperature_max = std::max(temperature_max, *celsius + 5);
+  }
+  std::string marks, said;
+  for (const auto& [name, celsius, color] : thresholds) {
+    double y = PlotY(celsius, temperature_max);
+    marks += fmt::format(
+        R"(<line class="temp-mark" x1="{:.0f}" y1="{:.1f}" x2="{:.0f}" y2="{:.1f}" stroke="{}" )"
+        R"(stroke-dasharray="6,4"><title>{} {:g} °C</title></line>)",
+        kLeft, y, kWidth - kRight, y, color, name, celsius);
+    said += fmt::format("{}{} {:g} °C", said.empty() ? "" : ", ", name, celsius);
+  }
   out += temperature.empty()
              ? "<p class=\"muted\">No GPU temperature recorded.</p>\n"
              : Chart({"temperature", "GPU temperature over time", temperature_max, CelsiusText},
-                     axis, values(temperature));
+                     axis, values(temperature), marks);
+  if (!temperature.empty() && !said.empty()) {
+    out += "<p class=\"muted\">Dashed: " + HtmlEscape(said) +
+           "; from the first a GPU takes half its jobs, from the second one.</p>\n";
+  }
   out += "<h2>Host RAM</h2>\n";
   out +=
       ram.points.empty()
@@ -461,8 +616,45 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
   return out;
 }
 
-// Each device's concurrency limit over time ("limit" events), a marker per
-// change with its reason, and the changes as a table.
+// The attempts running on each GPU over time, as the most in each column
+// of kDensityColumn px (a step series): what ran against the limit.
+std::map<int, Series> RunningSeries(const std::vector<AttemptRecord>& attempts,
+                                    const TimeAxis& axis) {
+  std::map<int, std::vector<std::pair<double, int>>> edges;  // gpu -> (t, +1/-1)
+  for (const AttemptRecord& attempt : attempts) {
+    if (attempt.gpu < 0) continue;
+    edges[attempt.gpu].emplace_back(attempt.start, 1);
+    edges[attempt.gpu].emplace_back(std::max(attempt.start, attempt.end.value_or(axis.t1)), -1);
+  }
+  auto columns = static_cast<size_t>((kWidth - kLeft - kRight) / kDensityColumn);
+  double per_column = (axis.t1 - axis.t0) / static_cast<double>(columns);
+  std::map<int, Series> out;
+  for (auto& [gpu, steps] : edges) {
+    std::sort(steps.begin(), steps.end());  // an end before a start at the same time
+    Series& series = out[gpu];
+    series.label = DeviceLabel(gpu) + " running";
+    series.color = PaletteColor(gpu);
+    series.dash = "3,2";
+    size_t next = 0;
+    int now = 0;
+    for (size_t c = 0; c < columns; ++c) {
+      double column_start = axis.t0 + static_cast<double>(c) * per_column;
+      int most = now;
+      while (next < steps.size() && steps[next].first < column_start + per_column) {
+        now += steps[next++].second;
+        most = std::max(most, now);
+      }
+      if (series.points.empty() || series.points.back().second != most) {
+        series.points.emplace_back(column_start, most);
+      }
+    }
+  }
+  return out;
+}
+
+// Each device's concurrency limit over time ("limit" events, temperature
+// caps included), a marker per change with its reason, the jobs that ran
+// on it against it, and the changes as a table.
 std::string LimitChart(const BatchReport& report, const TimeAxis& axis) {
   std::map<int, Series> by_gpu;
   std::vector<const EventRecord*> changes;
@@ -477,8 +669,14 @@ std::string LimitChart(const BatchReport& report, const TimeAxis& axis) {
     y_max = std::max(y_max, static_cast<double>(event.value) + 1);
     changes.push_back(&event);
   }
-  std::string out = "<h2>Concurrency limit</h2>\n";
-  if (changes.empty()) return out + "<p class=\"muted\">The concurrency limit never changed.</p>\n";
+  std::map<int, Series> running = RunningSeries(report.data.attempts, axis);
+  for (const auto& [gpu, series] : running) {
+    for (const auto& point : series.points) y_max = std::max(y_max, point.second + 1);
+  }
+  std::string out = "<h2>Concurrency: limit and running jobs</h2>\n";
+  if (changes.empty() && running.empty()) {
+    return out + "<p class=\"muted\">No job ran on a GPU and the concurrency limit never changed.</p>\n";
+  }
   y_max = 4 * std::ceil(y_max / 4);  // the chart's four grid steps fall on whole numbers
   std::string markers;
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -498,8 +696,12 @@ std::string LimitChart(const BatchReport& report, const TimeAxis& axis) {
   }
   std::vector<Series> series;
   for (auto& [gpu, one] : by_gpu) series.push_back(std::move(one));
-  out += Chart({"limits", "concurrency limit over time", y_max, CountText, true}, axis, series,
-               markers);
+  for (auto& [gpu, one] : running) series.push_back(std::move(one));
+  out += Chart({"limits", "concurrency limit and running jobs over time", y_max, CountText, true},
+               axis, series, markers);
+  out += "<p class=\"muted\">Solid: each GPU's concurrency limit (its temperature cap "
+         "included); dashed: the jobs that ran on it.</p>\n";
+  if (changes.empty()) return out + "<p class=\"muted\">The concurrency limit never changed.</p>\n";
   out +=
       "<table class=\"list\"><tr><th class=\"n\">at</th><th>device</th><th class=\"n\">limit</th>"
       "<th>reason</th></tr>\n";

@@ -70,12 +70,14 @@ TEST(RenderHtmlReportTest, TimelineHasOneRectPerAttemptInItsLane) {
   EXPECT_EQ(Count(html, "<rect class=\"attempt succeeded retry\""), 1);  // b.mp4, attempt 2
   EXPECT_EQ(Count(html, "<rect class=\"attempt oom\""), 1);
   EXPECT_EQ(Count(html, "<rect class=\"attempt failed\""), 1);
-  EXPECT_EQ(Count(html, "stroke-dasharray"), 1);  // only the retry is outlined
+  EXPECT_EQ(Count(html, "stroke=\"#111\""), 1);  // only the retry is outlined
   EXPECT_EQ(Count(html, "class=\"queued\""), 0) << "not on Slurm: no queue wait";
-  // Lanes: gpu 0 slots 1 and 2, gpu 1 slot 3.
-  EXPECT_NE(html.find(">gpu 0 · slot 1<"), std::string::npos);
-  EXPECT_NE(html.find(">gpu 0 · slot 2<"), std::string::npos);
-  EXPECT_NE(html.find(">gpu 1 · slot 3<"), std::string::npos);
+  // Lanes per device, as many as ran on it at once: gpu 0's three attempts
+  // (slots 1 and 2) never overlapped, so one lane each, not one per slot.
+  EXPECT_NE(html.find(">gpu 0 · 1<"), std::string::npos);
+  EXPECT_NE(html.find(">gpu 1 · 1<"), std::string::npos);
+  EXPECT_EQ(html.find(">gpu 0 · 2<"), std::string::npos);
+  EXPECT_NE(html.find(", slot 2</title>"), std::string::npos);
   // The time axis spans the batch: 70 s, so a rect 20 s long (a.mp4) is 2/7
   // of the plot's width.
   std::smatch match;
@@ -83,7 +85,8 @@ TEST(RenderHtmlReportTest, TimelineHasOneRectPerAttemptInItsLane) {
       R"re(<rect class="attempt succeeded" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)")re");
   ASSERT_TRUE(std::regex_search(html, match, rect));
   EXPECT_NEAR(std::stod(match[1]), 120 + 10.0 / 70 * (1160 - 120 - 24), 0.01);
-  EXPECT_NEAR(std::stod(match[2]), 20.0 / 70 * (1160 - 120 - 24), 0.01);
+  // less the pixel that keeps it apart from a bar right after it.
+  EXPECT_NEAR(std::stod(match[2]), 20.0 / 70 * (1160 - 120 - 24) - 1, 0.01);
   EXPECT_NE(html.find(std::string("fill=\"") + std::string(AttemptColor(AttemptClass::kOom))),
             std::string::npos);
 }
@@ -166,6 +169,72 @@ TEST(RenderHtmlReportTest, TheMemoryChartMarksEachGpusHighMark) {
   EXPECT_EQ(Count(RenderHtmlReport(BuildReport(data, 5000)), "high-mark"), 0);
 }
 
+// Jobs that overlap on a device get a lane each; back-to-back ones share
+// one, a pixel apart.
+TEST(RenderHtmlReportTest, ADeviceHasAsManyLanesAsItRanAttemptsAtOnce) {
+  BatchData data;
+  data.batch.id = 1;
+  data.batch.started_at = 0;
+  data.batch.ended_at = 30;
+  data.batch.exit_code = 0;
+  auto add = [&](const std::string& key, int slot, int gpu, double start, double end) {
+    AttemptRecord attempt;
+    attempt.job_key = key;
+    attempt.slot = slot;
+    attempt.gpu = gpu;
+    attempt.start = start;
+    attempt.end = end;
+    attempt.exit_code = 0;
+    attempt.outcome = "succeeded";
+    data.attempts.push_back(attempt);
+  };
+  // 8 slots over 2 GPUs: gpu 0 runs 2 at once, gpu 1 one after another.
+  add("a", 1, 0, 0, 10);
+  add("b", 5, 0, 5, 15);
+  add("c", 2, 0, 10, 20);  // starts as a ends: a's lane
+  add("d", 3, 1, 0, 10);
+  add("e", 7, 1, 10, 20);
+  std::string html = RenderHtmlReport(BuildReport(data, 30));
+  EXPECT_EQ(Count(html, "text-anchor=\"end\">gpu "), 3) << "3 lanes";
+  EXPECT_NE(html.find(">gpu 0 · 2<"), std::string::npos);
+  EXPECT_EQ(html.find(">gpu 1 · 2<"), std::string::npos);
+}
+
+// At 100,000 jobs the page stays small: each device's load as a density,
+// and only what did not succeed and the slowest as bars.
+TEST(RenderHtmlReportTest, AHundredThousandJobsStayUnderFiveMegabytes) {
+  BatchData data;
+  data.batch.id = 1;
+  data.batch.started_at = 0;
+  data.batch.ended_at = 25000;
+  data.batch.exit_code = 1;
+  for (int i = 0; i < 100000; ++i) {
+    JobRecord job;
+    job.key = "clip-" + std::to_string(i) + ".mp4";
+    job.number = i + 1;
+    job.name = job.key;
+    job.state = i % 1000 == 7 ? JobState::kFailed : JobState::kSucceeded;
+    data.jobs.push_back(job);
+    AttemptRecord attempt;
+    attempt.job_key = job.key;
+    attempt.slot = i % 8 + 1;
+    attempt.gpu = i % 2;
+    attempt.start = i / 4;
+    attempt.end = attempt.start + (i == 500 ? 900 : 1.9);
+    attempt.exit_code = job.state == JobState::kFailed ? 1 : 0;
+    attempt.outcome = job.state == JobState::kFailed ? "failed" : "succeeded";
+    attempt.stderr_log = "/logs/" + job.key + ".err";
+    data.attempts.push_back(attempt);
+  }
+  std::string html = RenderHtmlReport(BuildReport(std::move(data), 25000));
+  EXPECT_LT(html.size(), 5u << 20);  // 150 KB when written
+  EXPECT_GT(Count(html, "<rect class=\"density\""), 100);
+  EXPECT_EQ(Count(html, "<rect class=\"attempt failed\""), 100);
+  EXPECT_NE(html.find("clip-500.mp4: attempt 1, succeeded"), std::string::npos) << "the slowest";
+  EXPECT_NE(html.find(">gpu 0 · all<"), std::string::npos);
+  EXPECT_NE(html.find(">gpu 1 · marked<"), std::string::npos);
+}
+
 // Why the queue was held: a row per gate under the timeline, a bar per
 // interval, and the sentence at the top.
 TEST(RenderHtmlReportTest, ABandUnderTheTimelineShowsWhatHeldTheQueue) {
@@ -199,6 +268,22 @@ TEST(RenderHtmlReportTest, WaitsCloserThanAPixelAreOneBar) {
   EXPECT_NE(html.find(" in 1000 waits from "), std::string::npos);
 }
 
+TEST(RenderHtmlReportTest, TheTemperatureChartMarksTheWarmAndCriticalTemperatures) {
+  TempDir dir;
+  WriteSampleBatch(dir.path());
+  BatchData data;
+  ASSERT_TRUE(LoadBatchData(dir.path(), std::nullopt, &data).ok());
+  data.batch.options_json = R"({"temp_warm": {"value": "70"}, "temp_limit": {"value": "95"}})";
+  std::string html = RenderHtmlReport(BuildReport(data, 5000));
+  EXPECT_EQ(Count(html, "<line class=\"temp-mark\""), 2);
+  EXPECT_NE(html.find("<title>--temp-limit 95 °C</title>"), std::string::npos);
+  // The scale reaches above the highest mark (100 °C by default).
+  EXPECT_NE(html.find(">100 °C</text>"), std::string::npos);
+  data.batch.options_json = R"({"temp_limit": {"value": "110"}})";
+  html = RenderHtmlReport(BuildReport(data, 5000));
+  EXPECT_NE(html.find(">115 °C</text>"), std::string::npos);
+}
+
 TEST(RenderHtmlReportTest, ChartsOfSamplesAndLimitsWithReasons) {
   TempDir dir;
   WriteSampleBatch(dir.path());
@@ -206,8 +291,9 @@ TEST(RenderHtmlReportTest, ChartsOfSamplesAndLimitsWithReasons) {
   for (const char* id : {"vram", "temperature", "ram", "limits"}) {
     EXPECT_NE(html.find(std::string("<svg id=\"") + id + "\""), std::string::npos) << id;
   }
-  EXPECT_EQ(Count(html, "<polyline class=\"series\""),
-            4);  // vram, temperature, ram, limit of gpu 0
+  // vram, temperature, ram; limit of gpu 0, running on gpus 0 and 1
+  EXPECT_EQ(Count(html, "<polyline class=\"series\""), 6);
+  EXPECT_EQ(Count(html, "<polyline class=\"series\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.6\" stroke-dasharray=\"3,2\""), 1);
   EXPECT_EQ(Count(html, "<circle class=\"limit\""), 2);
   EXPECT_NE(html.find("gpu0 limit 4 -&gt; 2: out of memory"), std::string::npos);
   EXPECT_NE(html.find("<table class=\"list\" id=\"slowest\">"), std::string::npos);
@@ -273,7 +359,8 @@ TEST(RenderHtmlReportTest, EmptyBatchSaysSoInsteadOfDrawing) {
   std::string html = HtmlOf(dir.path(), 100);  // stopped, zero length
   EXPECT_NE(html.find("No attempt recorded yet."), std::string::npos);
   EXPECT_NE(html.find("No GPU sample recorded."), std::string::npos);
-  EXPECT_NE(html.find("The concurrency limit never changed."), std::string::npos);
+  EXPECT_NE(html.find("No job ran on a GPU and the concurrency limit never changed."),
+            std::string::npos);
   EXPECT_EQ(html.find("nan"), std::string::npos);
   EXPECT_EQ(html.find("inf"), std::string::npos);
 }
