@@ -633,11 +633,12 @@ int ShowStatus(const Options& options) {
   }
 }
 
-// headroom report [--batch ID] --json FILE --html FILE
+// headroom report [--batch ID] --json FILE --html FILE --trace FILE
 int WriteReport(const Options& options) {
   ReportFiles files;
   files.json = options.report_json;
   files.html = options.report_html;
+  files.trace = options.report_trace;
   Status status = WriteReports(options.state_dir, options.batch, files, UnixNow());
   return status.ok() ? 0 : Fail(status);
 }

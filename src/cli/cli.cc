@@ -486,10 +486,10 @@ Status ParseSubcommand(const std::string& subcommand, const std::vector<std::str
     return Status::Ok();
   }
   if (cli->command == Command::kReport && options.report_json.empty() &&
-      options.report_html.empty()) {
+      options.report_html.empty() && options.report_trace.empty()) {
     return Status::Error(
-        "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; either or "
-        "both)");
+        "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE --trace "
+        "FILE; any of them)");
   }
   if (!options.slurm_extra.empty()) {
     std::vector<std::string> words;

@@ -17,7 +17,7 @@ enum class Command {
   kList,    // headroom list ... (same options as run; prints, runs nothing)
   kGpus,    // headroom gpus [--watch] [--json]: show the GPUs; options.command is empty
   kStatus,  // headroom status [--batch ID] [--json] [--watch]: a batch from the journal
-  kReport,  // headroom report [--batch ID] --json FILE --html FILE (either or both)
+  kReport,  // headroom report [--batch ID] --json FILE --html FILE --trace FILE (any of them)
   kFootprints,  // headroom footprints [--json] [--forget CLASS | --all]: what was learned
   kCtl,     // headroom ctl [--batch ID] drain|pause|continue|jobs N: steer a running batch
   kLog,     // headroom log [--batch ID] JOB|#N [--stderr] [-f]: a job's output

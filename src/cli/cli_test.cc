@@ -207,11 +207,11 @@ TEST_F(CliTest, ReportJsonTakesAFileWhereStatusJsonIsAFlag) {
 
 TEST_F(CliTest, ReportNeedsAFileToWrite) {
   EXPECT_EQ(Error({"report"}),
-            "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; "
-            "either or both)");
+            "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE --trace "
+            "FILE; any of them)");
   EXPECT_EQ(Error({"report", "--batch", "1"}),
-            "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE; "
-            "either or both)");
+            "nothing to write (usage: headroom report [--batch ID] --json FILE --html FILE --trace "
+            "FILE; any of them)");
   EXPECT_EQ(Error({"report", "--json"}), "--json: missing FILE (see 'headroom report --help')");
   EXPECT_EQ(Error({"report", "--html="}),
             "--html: an empty value is not allowed (expected a file name)");

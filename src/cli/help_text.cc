@@ -117,10 +117,12 @@ and RAM figures. A batch whose headroom was killed shows as stopped (killed?); '
 constexpr std::string_view kReportIntro = R"(
 Writes the report of a batch from the journal (<state-dir>/journal.db): --json FILE has the
 totals, throughput, each job's timing and attempts, per-GPU use and peaks, OOM retries and the
-footprints measured; --html FILE is one self-contained page with a timeline of the jobs per GPU
-and slot, GPU memory, temperature and RAM over time, the concurrency limits with their reasons,
-and the slowest and failed jobs. Without --batch, the latest batch. 'headroom run --report FILE'
-writes the JSON report when its batch ends.
+footprints measured, and what held the queue when; --html FILE is one self-contained page that
+says why the batch took as long as it did, with a timeline of the jobs per GPU, what held the
+queue, GPU memory, temperature and RAM over time, the concurrency limits with their reasons, and
+the slowest and failed jobs; --trace FILE is the same batch as a Chrome trace for Perfetto. Without
+--batch, the latest batch. 'headroom run --report FILE' writes the JSON report when its batch
+ends.
 )";
 
 constexpr std::string_view kFootprintsIntro = R"(
@@ -203,7 +205,7 @@ std::string TopLevelHelp(std::string_view version) {
 
 Usage: headroom run|list [OPTIONS] -- COMMAND [ARG...] [::: INPUT...]
        headroom status [--batch ID] [--json] [--watch] [OPTIONS]
-       headroom report [--batch ID] [--json FILE] [--html FILE] [OPTIONS]
+       headroom report [--batch ID] [--json FILE] [--html FILE] [--trace FILE] [OPTIONS]
        headroom gpus [--watch] [--json] [OPTIONS]
        headroom footprints [--json] [--forget CLASS | --all] [OPTIONS]
        headroom ctl [--batch ID] drain|pause|continue|jobs N
@@ -277,7 +279,7 @@ std::string SubcommandHelp(std::string_view subcommand) {
     bool status = subcommand == "status";
     std::string out = status ? "Usage: headroom status [--batch ID] [--json] [--watch] [OPTIONS]\n"
                              : "Usage: headroom report [--batch ID] [--json FILE] [--html FILE] "
-                               "[OPTIONS]\n";
+                               "[--trace FILE] [OPTIONS]\n";
     out += status ? kStatusIntro : kReportIntro;
     out += OptionsHelp(status ? kForStatus : kForReport);
     out += kOtherConfigHelp;

@@ -706,6 +706,15 @@ constexpr OptionSpec kSpecs[] = {
        return status;
      },
      kForReport},
+    {"trace", 0, "FILE", ValueKind::kScalar, OptionScope::kCommandLineOnly, "none", "Report files",
+     "write the batch as a Chrome trace (trace-event JSON) to FILE, to open in Perfetto "
+     "(ui.perfetto.dev) and zoom",
+     [](const Words& w, unsigned, Options* o, std::string*) {
+       Status status = NotEmpty(Last(w), "a file name");
+       if (status.ok()) o->report_trace = Last(w) == "none" ? "" : Last(w);
+       return status;
+     },
+     kForReport},
     // --- metrics and hooks ---
     {"metrics-addr", 0, "HOST:PORT", ValueKind::kScalar, OptionScope::kEverywhere, "none",
      "Metrics and hooks",

@@ -133,6 +133,7 @@ struct Options {
   std::string report_json;              // --report FILE.json: write the JSON report at the end
                                         // (`report --json FILE`: write it now)
   std::string report_html;              // `report --html FILE`: write the HTML report
+  std::string report_trace;             // `report --trace FILE`: write the Chrome trace
 
   // --- metrics and hooks -------------------------------------------------
   std::string metrics_addr;  // --metrics-addr HOST:PORT as given; empty = no endpoint

@@ -13,6 +13,7 @@
 #include "report/batch_report.h"
 #include "util/whole_file.h"
 #include "report/html_report.h"
+#include "report/trace_report.h"
 
 namespace headroom {
 namespace {
@@ -36,6 +37,10 @@ Status WriteReports(const std::string& state_dir, std::optional<int64_t> batch,
   if (!files.html.empty()) {
     status = WriteFileAtomically(files.html, RenderHtmlReport(report));
     if (!status.ok()) return Status::Error(files.html_option + " " + status.message());
+  }
+  if (!files.trace.empty()) {
+    status = WriteFileAtomically(files.trace, ChromeTrace(report));
+    if (!status.ok()) return Status::Error("--trace " + status.message());
   }
   return Status::Ok();
 }

@@ -16,6 +16,7 @@ namespace headroom {
 struct ReportFiles {
   std::string json;  // "" = none
   std::string html;  // "" = none
+  std::string trace;  // "" = none (Chrome trace-event JSON)
   // The options that named them, for errors ("--report" for `run --report`).
   std::string json_option = "--json";
   std::string html_option = "--html";

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -153,14 +154,39 @@ TEST_F(ReportTest, RunWritesTheJsonReportAtTheEndAndReportAgrees) {
   EXPECT_EQ(json["gpus"][0]["memory_total"], 10240ull << 20);
   EXPECT_GT(json["gpus"][0]["busy_s"].get<double>(), 0.2);
   EXPECT_GT(json["host"]["ram_total"].get<uint64_t>(), 0u);
+  // Three jobs on two slots: the third waited for a slot, and the report
+  // says when.
+  bool slots = false;
+  for (const Json& wait : json["waits"]) {
+    slots |= wait["reason"] == "slots" && wait["device"].is_null() &&
+             wait["end"].get<double>() >= wait["start"].get<double>();
+  }
+  EXPECT_TRUE(slots) << json["waits"];
+  EXPECT_TRUE(json["summary"].is_string());
+  EXPECT_EQ(json["gpus"][0]["most_at_once"], 2);
 
-  RunResult report = Hr({"report", "--json", Path("later.json"), "--html", Path("r.html")});
+  RunResult report = Hr({"report", "--json", Path("later.json"), "--html", Path("r.html"),
+                         "--trace", Path("r.trace.json")});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   EXPECT_EQ(report.out, "");
   Json later = ReadJson(Path("later.json"));
   EXPECT_EQ(later["totals"], json["totals"]);
   EXPECT_EQ(later["jobs"], json["jobs"]);
   EXPECT_TRUE(StartsWith(ReadFile(Path("r.html")), "<!DOCTYPE html>"));
+  // The Chrome trace: an event per attempt, each on its slot's track of
+  // the gpu 0 process.
+  Json trace = ReadJson(Path("r.trace.json"));
+  ASSERT_TRUE(trace["traceEvents"].is_array()) << trace;
+  std::set<std::string> names;
+  std::set<int> pids;
+  for (const Json& event : trace["traceEvents"]) {
+    if (event["ph"] != "X" || event["cat"] == "wait") continue;
+    names.insert(event["name"].get<std::string>());
+    pids.insert(event["pid"].get<int>());
+    EXPECT_GT(event["dur"].get<int64_t>(), 0) << event;
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"a", "b", "bad"}));
+  EXPECT_EQ(pids.size(), 1u);
 }
 
 TEST_F(ReportTest, OutOfMemoryRetriesAndLimitChangesAreReported) {
