@@ -178,15 +178,8 @@ TEST(RenderHtmlReportTest, ADeviceHasAsManyLanesAsItRanAttemptsAtOnce) {
   data.batch.ended_at = 30;
   data.batch.exit_code = 0;
   auto add = [&](const std::string& key, int slot, int gpu, double start, double end) {
-    AttemptRecord attempt;
-    attempt.job_key = key;
-    attempt.slot = slot;
-    attempt.gpu = gpu;
-    attempt.start = start;
-    attempt.end = end;
-    attempt.exit_code = 0;
-    attempt.outcome = "succeeded";
-    data.attempts.push_back(attempt);
+    data.attempts.push_back(
+        journal_test::Ended(journal_test::Attempt(key, 1, slot, gpu, start), end, 0, "succeeded"));
   };
   // 8 slots over 2 GPUs: gpu 0 runs 2 at once, gpu 1 one after another.
   add("a", 1, 0, 0, 10);
@@ -209,22 +202,15 @@ TEST(RenderHtmlReportTest, AHundredThousandJobsStayUnderFiveMegabytes) {
   data.batch.ended_at = 25000;
   data.batch.exit_code = 1;
   for (int i = 0; i < 100000; ++i) {
-    JobRecord job;
-    job.key = "clip-" + std::to_string(i) + ".mp4";
-    job.number = i + 1;
-    job.name = job.key;
-    job.state = i % 1000 == 7 ? JobState::kFailed : JobState::kSucceeded;
+    bool failed = i % 1000 == 7;
+    std::string key = "clip-" + std::to_string(i) + ".mp4";
+    JobRecord job = journal_test::Job(key, i + 1);
+    job.state = failed ? JobState::kFailed : JobState::kSucceeded;
     data.jobs.push_back(job);
-    AttemptRecord attempt;
-    attempt.job_key = job.key;
-    attempt.slot = i % 8 + 1;
-    attempt.gpu = i % 2;
-    attempt.start = i / 4;
-    attempt.end = attempt.start + (i == 500 ? 900 : 1.9);
-    attempt.exit_code = job.state == JobState::kFailed ? 1 : 0;
-    attempt.outcome = job.state == JobState::kFailed ? "failed" : "succeeded";
-    attempt.stderr_log = "/logs/" + job.key + ".err";
-    data.attempts.push_back(attempt);
+    double start = i / 4;
+    data.attempts.push_back(journal_test::Ended(journal_test::Attempt(key, 1, i % 8 + 1, i % 2, start),
+                                                start + (i == 500 ? 900 : 1.9), failed ? 1 : 0,
+                                                failed ? "failed" : "succeeded"));
   }
   std::string html = RenderHtmlReport(BuildReport(std::move(data), 25000));
   EXPECT_LT(html.size(), 5u << 20);  // 150 KB when written
