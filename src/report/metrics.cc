@@ -321,6 +321,10 @@ void Metrics::OnLimitChange(int device, int limit, const std::string&) {
 void Metrics::OnBatchEnd(const Counts& counts, TimePoint now) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_.counts = counts;
+  // Over: nothing is left (a batch stopped early has no estimate).
+  state_.eta_seconds = counts.not_started == 0 && counts.stop_signal == 0
+                           ? std::optional<double>(0)
+                           : std::nullopt;
   CountWait(now);
   last_waiting_.clear();
 }

@@ -322,6 +322,21 @@ TEST_F(MetricsTest, WaitTimeGoesToTheGatesOfThePreviousTick) {
   EXPECT_DOUBLE_EQ(s.wait_seconds["temperature"], 1.0);
 }
 
+TEST_F(MetricsTest, TheEtaIsTheSchedulersAndZeroOnceTheBatchIsDone) {
+  Counts c;
+  metrics_.OnBatchStart(c, kT0);
+  metrics_.OnTick(c, kT0, "");
+  EXPECT_FALSE(metrics_.State().eta_seconds);  // no duration known yet
+  c.eta_seconds = 42.5;
+  metrics_.OnTick(c, kT0 + milliseconds(100), "");
+  EXPECT_EQ(metrics_.State().eta_seconds, 42.5);
+  metrics_.OnBatchEnd(c, kT0 + milliseconds(200));
+  EXPECT_EQ(metrics_.State().eta_seconds, 0.0);  // what lingers after the end
+  c.not_started = 3;  // stopped early: no estimate
+  metrics_.OnBatchEnd(c, kT0 + milliseconds(300));
+  EXPECT_FALSE(metrics_.State().eta_seconds);
+}
+
 TEST_F(MetricsTest, SnapshotAndLimits) {
   Snapshot snapshot;
   snapshot.system.memory_total = 100;
