@@ -226,7 +226,7 @@ constexpr OptionSpec kSpecs[] = {
        return ApplyInt(w, kMaxRetries, &o->retries);
      }},
     {"retry-delay", 0, "DURATION", ValueKind::kScalar, OptionScope::kEverywhere, "30s", "Running",
-     "wait this long before a retry (also one after running out of memory)",
+     "wait this long before a retry (also one after running out of memory, while other jobs run)",
      [](const Words& w, unsigned, Options* o, std::string*) {
        return ApplyDuration(w, &o->retry_delay);
      }},

@@ -569,17 +569,19 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
     for (auto& [gpu, series] : by_gpu) out.push_back(std::move(series));
     return out;
   };
-  std::optional<double> high = RecordedOption(report.data.batch, "vram_high");
-  if (high && !(*high > 0 && *high <= 1)) high.reset();
+  // 0 when not recorded or out of range (a plain double: g++ 12 at -O2
+  // warns that an optional one "may be used uninitialized").
+  double high = RecordedOption(report.data.batch, "vram_high").value_or(0);
+  if (!(high > 0 && high <= 1)) high = 0;
   std::string out = "<h2>GPU memory</h2>\n";
   out += vram.empty()
              ? "<p class=\"muted\">No GPU sample recorded.</p>\n"
              : Chart({"vram", "GPU memory used over time", vram_max, GibText}, axis, values(vram),
-                     high ? HighMarks(totals, *high, vram_max) : std::string());
-  if (!vram.empty() && high) {
+                     high > 0 ? HighMarks(totals, high, vram_max) : std::string());
+  if (!vram.empty() && high > 0) {
     out += fmt::format("<p class=\"muted\">Dashed: each GPU's --vram-high mark ({:.0f} % of its "
                        "memory), under which the adaptive policy packs jobs.</p>\n",
-                       *high * 100);
+                       high * 100);
   }
   out += "<h2>GPU temperature</h2>\n";
   // --temp-warm (half the jobs) and --temp-limit (one job), as the batch ran.

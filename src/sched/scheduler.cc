@@ -239,6 +239,10 @@ std::optional<double> Scheduler::EstimateRemaining(TimePoint now) const {
   return EstimateEta(running, queued);
 }
 
+bool Scheduler::IsReady(const Pending& pending, TimePoint now) const {
+  return pending.ready <= now || (pending.oom_wait && running_ == 0);
+}
+
 std::vector<const JobUse*> Scheduler::RunningUses() const {
   std::vector<const JobUse*> uses;
   for (const auto& run : slots_) {
@@ -410,7 +414,7 @@ bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
   std::vector<const JobUse*> uses = RunningUses();
   HostView host = ledger_->Host(uses);
   for (auto it = queue_.begin(); it != queue_.end() && tried < config_.lookahead; ++it) {
-    if (it->ready > now) continue;
+    if (!IsReady(*it, now)) continue;
     const Job& job = plan_->to_run[it->job];
     if (!priority) priority = job.priority;
     if (job.priority != *priority) break;
@@ -450,7 +454,7 @@ bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
 // as one job's.
 bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   auto head = std::find_if(queue_.begin(), queue_.end(),
-                           [&](const Pending& p) { return p.ready <= now; });
+                           [&](const Pending& p) { return IsReady(p, now); });
   if (head == queue_.end()) {
     *waiting = "retry-delay";
     return false;
@@ -471,7 +475,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   }
   std::vector<std::deque<Pending>::iterator> members;
   for (auto it = head; it != queue_.end() && members.size() < limit; ++it) {
-    if (it->ready > now) continue;
+    if (!IsReady(*it, now)) continue;
     const Job& job = plan_->to_run[it->job];
     // Same class (command template), priority, env and fallback as the lead.
     if (it != head && (!MayShareProcess(lead, job) || it->cpu_fallback != head->cpu_fallback)) {
@@ -984,6 +988,7 @@ bool Scheduler::HandleOutOfMemory(const Running& run, const ExitInfo& exit, OomK
   Pending again = member;
   again.attempt += 1;
   again.ready = now + decision.delay;
+  again.oom_wait = decision.delay > Millis(0);
   again.oom_failures = failures;
   again.cpu_fallback = false;
   if (more_ram) again.min_ram = more_ram;

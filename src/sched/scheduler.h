@@ -116,6 +116,9 @@ class Scheduler {
     int attempt = 1;
     TimePoint ready{};
     int oom_failures = 0;      // out-of-memory attempts so far
+    // Waiting out --retry-delay after running out of memory: ready at once
+    // when nothing of ours runs (ReadyAt).
+    bool oom_wait = false;
     bool cpu_fallback = false;  // run without a GPU
     bool requeued_lost = false; // --worker: requeued once already because its worker was lost
     std::optional<uint64_t> min_ram;  // memory_requests.on: at least this, after an OOM
@@ -196,6 +199,12 @@ class Scheduler {
                                         const Pending& lead) const;
   int ClassInFlight(const std::string& job_class) const;  // units of the class running
   std::vector<const JobUse*> RunningUses() const;
+  // Whether a queued job may start now: its `ready` time has come, or it
+  // waits out the retry delay after running out of memory and nothing of
+  // ours runs any more (the delay is for our own jobs' memory to drain;
+  // others' memory is the admission's to judge, and an idle GPU would only
+  // wait for the clock).
+  bool IsReady(const Pending& pending, TimePoint now) const;
   void Refresh();  // a fresh snapshot: the ledger, and the log
   void LearnFromPlateaus();
   void UpdateReservations();  // to what is predicted for each running job now

@@ -494,9 +494,29 @@ TEST_F(ResourceSchedulerTest, AnOutOfMemoryFailureIsRetriedNotCounted) {
   runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, "RuntimeError: CUDA out of memory."};
   BatchResult result = RunJobs({"a"});
   EXPECT_EQ(observer.ends, (std::vector<std::string>{"a FAILED retry", "a SUCCESS"}));
-  EXPECT_TRUE(Logged("start a slot 1 attempt 2 at 400"));
+  // Nothing else of ours runs: waiting out the delay would only leave the
+  // GPU idle, so the retry starts at once.
+  EXPECT_TRUE(Logged("start a slot 1 attempt 2 at 100")) << ::testing::PrintToString(runner.log);
   EXPECT_EQ(result.counts.oom_retries, 1);
   EXPECT_EQ(result.counts.retries, 0);
+  EXPECT_EQ(result.ExitCode(), 0);
+}
+
+// While other jobs of ours run, their memory may be what the job lacked:
+// its retry waits out --retry-delay.
+TEST_F(ResourceSchedulerTest, AnOutOfMemoryRetryWaitsTheDelayWhileOtherJobsRun) {
+  // Two devices: the job's own is free again at once (its lowered limit
+  // holds no other job), so only the delay holds the retry.
+  resources.AddDevice(0, 10);
+  resources.AddDevice(1, 10);
+  config.oom.retry_delay = milliseconds(300);
+  config.priors = {{"", "vram", 0, uint64_t{2} << 30}};  // no slow start: both start at 0
+  runner.scripts["a"] = Script{{{100, 1}, {100, 0}}, false, "RuntimeError: CUDA out of memory."};
+  runner.scripts["b"].attempts = {{1000, 0}};
+  BatchResult result = RunJobs({"a", "b"});
+  EXPECT_TRUE(Logged("start b slot 2 attempt 1 at 0")) << ::testing::PrintToString(runner.log);
+  EXPECT_TRUE(Logged("start a slot 1 attempt 2 at 400")) << ::testing::PrintToString(runner.log);
+  EXPECT_EQ(result.counts.oom_retries, 1);
   EXPECT_EQ(result.ExitCode(), 0);
 }
 
