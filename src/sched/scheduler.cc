@@ -1154,6 +1154,7 @@ void Scheduler::Finish(const Running& run, size_t i, AttemptEnd end, TimePoint n
     Pending again = member;
     again.attempt += 1;
     again.ready = now + (retry.retry ? retry.delay : Millis(0));
+    again.oom_wait = false;  // a plain failure's retry waits out its delay
     again.requeued_lost = again.requeued_lost || !retry.retry;
     retries_.push_back(again);
   } else if (end.outcome == Outcome::kSucceeded) {
