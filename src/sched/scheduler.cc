@@ -685,7 +685,9 @@ void Scheduler::AdoptLeftovers(TimePoint now) {
     }
     if (pick.members.size() != numbers.size()) continue;  // not all of it runs again
     size_t before = running_;
+    adopting_ = true;
     StartUnit(pick, now);
+    adopting_ = false;
     if (running_ > before) adopted += numbers.size();
   }
   runner_->DropLeftovers();
@@ -766,7 +768,8 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   }
   const std::optional<uint64_t>& limit = config_.memory_requests.limit;
   Status status;
-  if (launch.ram && limit && *launch.ram > *limit) {
+  // A leftover being taken back already runs with what it asked for then.
+  if (!adopting_ && launch.ram && limit && *launch.ram > *limit) {
     // Retrying would only ask for more.
     status = Status::Error(fmt::format("needs more than {:.1f} GiB: it would ask for {:.1f} GiB, and {}",
                                        static_cast<double>(*limit) / (1 << 30),

@@ -280,6 +280,7 @@ class Scheduler {
   bool gave_up_ = false;
   bool draining_ = false;  // SIGHUP: start nothing new, let the running finish
   bool paused_ = false;    // headroom ctl pause: start nothing new until continue
+  bool adopting_ = false;  // StartUnit is taking back a leftover (AdoptLeftovers)
   BatchControl* control_ = nullptr;
   std::map<int, TimePoint> cool_until_;  // --cooldown: per device
   std::map<int, int> temp_caps_;          // each device's temperature cap, as last reported

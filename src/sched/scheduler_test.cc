@@ -1011,6 +1011,21 @@ TEST_F(SchedulerTest, AMemoryRequestBeyondTheLimitFailsTheJobUnstarted) {
                                  "node of partition gpu has more"}));
 }
 
+// A job that a killed run left running on Slurm is taken back even when
+// what it would ask for today is past the limit: it asked long ago, and
+// runs.
+TEST_F(SchedulerTest, ALeftoverIsTakenBackWhateverItWouldAskForToday) {
+  config.memory_requests.on = true;
+  config.memory_requests.limit = uint64_t{1280} << 20;  // 1.25 GiB
+  config.memory_requests.limit_why = "no node of partition gpu has more";
+  config.ram_per_job = uint64_t{2} << 30;
+  runner.leftovers = {{1}};
+  BatchResult result = RunJobs({"x", "y"});
+  EXPECT_TRUE(Logged("adopt x slot 1 attempt 1 at 0")) << ::testing::PrintToString(runner.log);
+  EXPECT_EQ(observer.ends, (std::vector<std::string>{"x SUCCESS", "y NOT STARTED"}));
+  EXPECT_EQ(result.counts.succeeded, 1);
+}
+
 // A signal during a drain stops the running jobs.
 TEST_F(SchedulerTest, ASignalDuringADrainStopsTheRunning) {
   runner.scripts["a"].attempts = {{5000, 0}};
