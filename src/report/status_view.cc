@@ -92,11 +92,15 @@ std::string SlurmLine(const BatchReport& report) {
   return text.empty() ? "" : "slurm: " + text + "\n";
 }
 
+// "throughput: 7.1 jobs/min, ETA 5m20s"; before a job of the batch ended,
+// the ETA alone (known from earlier batches of the command).
 std::string ThroughputLine(const BatchReport& report) {
   const Throughput& throughput = report.throughput;
-  if (!throughput.jobs_per_hour) return "";
+  std::string eta =
+      throughput.eta_seconds ? "ETA " + FormatDuration(*throughput.eta_seconds) : std::string();
+  if (!throughput.jobs_per_hour) return eta.empty() ? "" : eta + "\n";
   std::string line = "throughput: " + Rate(*throughput.jobs_per_hour);
-  if (throughput.eta_seconds) line += ", ETA " + FormatDuration(*throughput.eta_seconds);
+  if (!eta.empty()) line += ", " + eta;
   return line + "\n";
 }
 

@@ -3,6 +3,7 @@
 // batch runs, after it ended, and after its headroom was killed.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -154,6 +155,35 @@ TEST_F(StatusTest, ShowsARunningBatchFromAnotherProcessThenItsEnd) {
   EXPECT_TRUE(StartsWith(text.out, "batch 1: finished, exit 1, took ")) << text.out;
   EXPECT_TRUE(Contains(text.out, "\nlast failures:\n  bad (attempt 1): exit 3\n    log: " + log))
       << text.out;
+}
+
+// The ETA that status shows is the scheduler's (journaled as "eta"
+// events): with what an earlier batch of the command took, it is known
+// before any job of this batch has ended.
+TEST_F(StatusTest, TheEtaComesFromWhatTheCommandsJobsTookBefore) {
+  WriteFile(Path("go"), "");  // the first batch's jobs end at once
+  RunResult first = Hr({"run", "-j2", "--gpu-mem", "1G", "--", GatedJob(), "{}", ":::", "x", "y"},
+                       SimOpts());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(unlink(Path("go").c_str()), 0);
+
+  std::unique_ptr<Process> run = StartBatch({"a", "b", "c", "d"});
+  ASSERT_TRUE(run->PumpUntil([this] { return Started() == 2; }, 10)) << run->err();
+  Json status = PollStatus([](const Json& s) {
+    return s.is_object() && s["batch"] == 2 && s["eta_s"].is_number();
+  });
+  ASSERT_TRUE(status["eta_s"].is_number()) << status;
+  EXPECT_EQ(status["counts"]["succeeded"], 0) << "no job of this batch has ended yet";
+  EXPECT_GE(status["eta_s"].get<double>(), 0);
+  EXPECT_LT(status["eta_s"].get<double>(), 60);
+  EXPECT_TRUE(status["jobs_per_hour"].is_null());
+  RunResult text = Hr({"status"});
+  EXPECT_TRUE(Contains(text.out, "\nETA ")) << text.out;  // no rate yet: the ETA alone
+
+  WriteFile(Path("go"), "");
+  RunResult ran = run->Wait(15);
+  EXPECT_EQ(ran.exit_code, 0) << ran.out << ran.err;
+  EXPECT_TRUE(StatusJson()["eta_s"].is_null()) << "done: no ETA";
 }
 
 TEST_F(StatusTest, AKilledBatchIsStoppedWithAHintToResume) {
