@@ -358,7 +358,6 @@ bool Scheduler::Declared(const std::vector<size_t>& jobs) const {
 // --gpu-mem / --ram-per-job.
 JobNeed Scheduler::NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback,
                           bool cautious) const {
-  const Job& lead = plan_->to_run[jobs.front()];
   std::optional<uint64_t> gpu_mem = config_.gpu_mem;
   std::optional<uint64_t> ram = config_.ram_per_job;
   std::optional<uint64_t> job_gpu_mem, job_ram;
@@ -369,7 +368,7 @@ JobNeed Scheduler::NeedOf(const std::vector<size_t>& jobs, bool cpu_fallback,
   }
   JobNeed need;
   need.gpu = !cpu_fallback;
-  Footprint learned = footprints_.Predict(ClassOf(lead), UnitMeasure(jobs), cautious);
+  Footprint learned = footprints_.Predict(JobClass(jobs.front()), UnitMeasure(jobs), cautious);
   need.vram = job_gpu_mem ? job_gpu_mem : gpu_mem ? gpu_mem : learned.vram;
   need.ram = job_ram ? job_ram : ram ? ram : learned.rss;
   return need;
@@ -420,7 +419,7 @@ bool Scheduler::PickSingle(TimePoint now, Pick* pick, std::string* waiting) {
     if (job.priority != *priority) break;
     ++tried;
     JobNeed need = NeedOf({it->job}, it->cpu_fallback, it->oom_failures > 0);
-    AdmitDecision decision = AdmitUnit(need, job, host, DeviceViews(uses, ClassOf(job), now));
+    AdmitDecision decision = AdmitUnit(need, it->job, host, DeviceViews(uses, JobClass(it->job), now));
     if (!decision.start) {
       if (head_waiting.empty()) head_waiting = Waiting(decision, uses, now);
       continue;
@@ -460,7 +459,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
     return false;
   }
   const Job& lead = plan_->to_run[head->job];
-  std::string job_class = ClassOf(lead);
+  const std::string& job_class = JobClass(head->job);
   size_t limit = static_cast<size_t>(sizer_.Limit(job_class));
   if (sizer_.is_auto()) {
     // Leave work for the other slots: at most an equal share of what is
@@ -490,7 +489,7 @@ bool Scheduler::PickBatch(TimePoint now, Pick* pick, std::string* waiting) {
   std::vector<size_t> jobs;
   for (const auto& it : members) jobs.push_back(it->job);
   AdmitDecision decision =
-      AdmitUnit(NeedOf(jobs, head->cpu_fallback, head->oom_failures > 0), lead, host, devices);
+      AdmitUnit(NeedOf(jobs, head->cpu_fallback, head->oom_failures > 0), head->job, host, devices);
   if (!decision.start) {
     *waiting = Waiting(decision, uses, now);
     return false;
@@ -513,7 +512,7 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
                            const HostView& host, const std::vector<DeviceView>& devices) const {
   if (candidates.size() <= 1) return candidates.size();
   const Job& lead = plan_->to_run[candidates.front()->job];
-  std::string job_class = ClassOf(lead);
+  const std::string& job_class = JobClass(candidates.front()->job);
   bool gpu = config_.admission.use_gpus && !devices.empty() && !candidates.front()->cpu_fallback;
   if (lead.gpu_mem || config_.gpu_mem || lead.ram || config_.ram_per_job) {
     return candidates.size();  // declared per process: the user sized it
@@ -572,11 +571,12 @@ size_t Scheduler::AutoSize(const std::vector<std::deque<Pending>::iterator>& can
 // With --worker, a request that an idle worker on some device can take
 // needs only what a request adds there (the worker's base is in use
 // already); else a new worker starts and its learned base is added.
-AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView& host,
+AdmitDecision Scheduler::AdmitUnit(JobNeed need, size_t lead, const HostView& host,
                                    const std::vector<DeviceView>& devices) const {
+  const std::string& job_class = JobClass(lead);
   // memory_requests: a class whose memory is not known yet runs one job
   // at a time, which asks for the executor's default and shows the peak.
-  if (config_.memory_requests.on && !need.ram && ClassInFlight(ClassOf(lead)) > 0) {
+  if (config_.memory_requests.on && !need.ram && ClassInFlight(job_class) > 0) {
     AdmitDecision decision;
     decision.waiting = "learning memory use (first job)";
     return decision;
@@ -587,7 +587,7 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
   AdmissionConfig reuse = config_.admission;
   reuse.allowed_gpus.clear();
   for (const DeviceView& device : devices) {
-    if (Allowed(device.index) && runner_->HasIdleProcess(lead, std::to_string(device.index))) {
+    if (Allowed(device.index) && runner_->HasIdleProcess(plan_->to_run[lead], std::to_string(device.index))) {
       reuse.allowed_gpus.push_back(device.index);
     }
   }
@@ -595,7 +595,7 @@ AdmitDecision Scheduler::AdmitUnit(JobNeed need, const Job& lead, const HostView
     AdmitDecision decision = Admit(need, host, devices, reuse);
     if (decision.start) return decision;
   }
-  std::optional<uint64_t> base = footprints_.Predict(BaseClassOf(ClassOf(lead)), 0).vram;
+  std::optional<uint64_t> base = footprints_.Predict(BaseClassOf(job_class), 0).vram;
   if (need.vram && base) need.vram = *need.vram + *base;
   return Admit(need, host, devices, config_.admission);
 }
@@ -615,7 +615,7 @@ std::optional<uint64_t> Scheduler::MemoryRequest(const std::vector<size_t>& jobs
   if (declared) {
     request = need.ram;
   } else if (std::optional<uint64_t> learned =
-                 footprints_.Predict(ClassOf(plan_->to_run[jobs.front()]), UnitMeasure(jobs),
+                 footprints_.Predict(JobClass(jobs.front()), UnitMeasure(jobs),
                                      /*cautious=*/true)
                      .rss) {
     // A job over its --mem is killed, so not the class's typical peak but
@@ -729,7 +729,7 @@ void Scheduler::StartUnit(const Pick& pick, TimePoint now) {
   run.cpu_fallback = lead.cpu_fallback;
   run.measure = UnitMeasure(jobs);
   run.use.device = decision.device;
-  run.use.job_class = ClassOf(lead_job);
+  run.use.job_class = JobClass(lead.job);
   run.use.reserved_vram = decision.device >= 0 ? need.vram.value_or(0) : 0;
   run.use.reserved_ram = need.ram.value_or(0);
   run.use.start = now;

@@ -178,7 +178,8 @@ class Scheduler {
     return it == last_unit_size_.end() ? 1 : it->second;
   }
   void StartUnit(const Pick& pick, TimePoint now);
-  AdmitDecision AdmitUnit(JobNeed need, const Job& lead, const HostView& host,
+  // `lead`: the unit's lead, an index into the plan's to_run.
+  AdmitDecision AdmitUnit(JobNeed need, size_t lead, const HostView& host,
                           const std::vector<DeviceView>& devices) const;
   // --worker: the memory of a worker before its request: what it held at
   // the start, or (fresh) its class's learned base; nullopt when unknown.
@@ -268,6 +269,8 @@ class Scheduler {
   const Plan* plan_ = nullptr;
   std::vector<std::string> classes_;   // the plan's classes, each once
   std::vector<size_t> class_of_;       // index into classes_, per to_run job
+  // The class of to_run job `job`, from the table Run() builds once.
+  const std::string& JobClass(size_t job) const { return classes_[class_of_[job]]; }
   std::deque<Pending> queue_;
   std::vector<Pending> retries_;  // Finish's retries, until RequeueRetries
   std::map<int, int> worker_caps_;  // --worker: each device's cap when workers were last stopped
