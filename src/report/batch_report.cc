@@ -408,6 +408,30 @@ Json LimitsJson(const std::vector<EventRecord>& events) {
   return out;
 }
 
+// An option the batch ran with, from its journaled effective options
+// (--print-config's JSON: {"vram_high": {"value": "0.85", ...}}), as a
+// number; nullopt when not recorded (an older batch) or not a number.
+std::optional<double> RecordedOption(const Json& options, const std::string& name) {
+  if (!options.is_object() || !options.contains(name)) return std::nullopt;
+  const Json& entry = options[name];
+  std::string text = entry.is_object() ? entry.value("value", std::string()) : std::string();
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// --vram-high, --temp-warm and --temp-limit as the batch ran with them.
+void AddRecordedOptions(const BatchRecord& batch, BatchReport* report) {
+  Json options = Json::parse(batch.options_json, nullptr, false);
+  report->vram_high = RecordedOption(options, "vram_high");
+  if (report->vram_high && !(*report->vram_high > 0 && *report->vram_high <= 1)) {
+    report->vram_high.reset();
+  }
+  report->temp_warm = RecordedOption(options, "temp_warm");
+  report->temp_limit = RecordedOption(options, "temp_limit");
+}
+
 Json WaitsJson(const std::vector<WaitInterval>& waits) {
   Json out = Json::array();
   for (const WaitInterval& wait : waits) {
@@ -495,9 +519,8 @@ BatchReport BuildReport(BatchData data, double now) {
     if (event.kind == "waiting") report.waiting = event.text;
   }
   report.waits = WaitIntervals(data.events, horizon);
-  for (const WaitInterval& wait : report.waits) {
-    report.waited[WaitLabel(wait.gate)] += wait.end - wait.start;
-  }
+  report.waited = WaitTotals(report.waits);
+  AddRecordedOptions(data.batch, &report);
   report.data = std::move(data);
   return report;
 }
@@ -516,22 +539,11 @@ void AddStderrTails(BatchReport* report, size_t max_jobs) {
   }
 }
 
-std::optional<double> RecordedOption(const BatchRecord& batch, const std::string& name) {
-  Json options = Json::parse(batch.options_json, nullptr, false);
-  if (!options.is_object() || !options.contains(name)) return std::nullopt;
-  const Json& entry = options[name];
-  std::string text = entry.is_object() ? entry.value("value", std::string()) : std::string();
-  char* end = nullptr;
-  double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 namespace {
 
 // "while learning gpu0's first job", "by gpu1 above 70 °C": how a gate
 // that held the queue reads after its time.
-std::string HeldBy(const WaitGate& gate, const BatchRecord& batch) {
+std::string HeldBy(const WaitGate& gate, const BatchReport& report) {
   std::string gpu = gate.device >= 0 ? "gpu" + std::to_string(gate.device) : std::string();
   const std::string& g = gate.gate;
   if (g == "learning") {
@@ -539,8 +551,8 @@ std::string HeldBy(const WaitGate& gate, const BatchRecord& batch) {
                        : "while learning " + gpu + "'s first job";
   }
   if (g == "temperature") {
-    std::optional<double> warm = RecordedOption(batch, "temp_warm");
-    return warm ? fmt::format("by {} above {:g} °C", gpu, *warm) : "by " + gpu + "'s temperature";
+    return report.temp_warm ? fmt::format("by {} above {:g} °C", gpu, *report.temp_warm)
+                             : "by " + gpu + "'s temperature";
   }
   if (g == "vram") return "by " + gpu + "'s memory";
   if (g == "foreign") return "by other processes' memory on " + gpu;
@@ -560,38 +572,31 @@ std::string HeldBy(const WaitGate& gate, const BatchRecord& batch) {
 }  // namespace
 
 std::string ReportSentence(const BatchReport& report) {
-  const BatchRecord& batch = report.data.batch;
   // The gates that held it longest, slots aside: every slot busy is the
   // batch running as wide as it was allowed to.
-  std::map<std::string, std::pair<double, WaitGate>> held;
-  for (const WaitInterval& wait : report.waits) {
-    auto& [seconds, gate] = held[WaitLabel(wait.gate)];
-    seconds += wait.end - wait.start;
-    gate = wait.gate;
-  }
-  std::vector<std::pair<double, WaitGate>> longest;
+  std::vector<WaitTotal> longest;
   double slots = 0;
-  for (const auto& [label, entry] : held) {
-    if (entry.second.gate == "slots") {
-      slots = entry.first;
-    } else if (entry.first >= 0.05) {
-      longest.push_back(entry);
+  for (const auto& [label, total] : report.waited) {
+    if (total.gate.gate == "slots") {
+      slots = total.seconds;
+    } else if (total.seconds >= 0.05) {
+      longest.push_back(total);
     }
   }
   std::stable_sort(longest.begin(), longest.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
+                   [](const WaitTotal& a, const WaitTotal& b) { return a.seconds > b.seconds; });
   constexpr size_t kMostGates = 3;
   std::string waits;
   for (size_t i = 0; i < longest.size() && i < kMostGates; ++i) {
-    waits += (i == 0 ? "Held " : ", ") + FormatDuration(longest[i].first) + " " +
-             HeldBy(longest[i].second, batch);
+    waits += (i == 0 ? "Held " : ", ") + FormatDuration(longest[i].seconds) + " " +
+             HeldBy(longest[i].gate, report);
   }
   if (longest.size() > kMostGates) waits += fmt::format(" (and {} more)", longest.size() - kMostGates);
   if (waits.empty() && slots >= 0.05) {
     waits = "Nothing but the slots (-j) held the queue (every slot busy for " +
             FormatDuration(slots) + ")";
   }
-  std::optional<double> high = RecordedOption(batch, "vram_high");
+  const std::optional<double>& high = report.vram_high;
   std::string fit;
   for (const GpuUsage& gpu : report.gpus) {
     if (!gpu.median_job_vram || gpu.most_at_once == 0) continue;

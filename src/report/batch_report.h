@@ -103,9 +103,10 @@ struct BatchReport {
   FootprintSummary rss;   // over jobs' peak_rss
   std::string waiting;    // the latest "waiting" event's gate; "" = nothing held the queue
   std::vector<WaitInterval> waits;  // when each gate held the queue (report/waits.h)
-  // Seconds each gate held the queue, summed over its intervals (by label:
-  // "vram gpu0"), and the time anything but the slots held it.
-  std::map<std::string, double> waited;
+  std::map<std::string, WaitTotal> waited;  // each gate's time in all, by label ("vram gpu0")
+  // Options the batch ran with (its journaled effective options); unset
+  // when not recorded (an older batch). vram_high is within (0, 1].
+  std::optional<double> vram_high, temp_warm, temp_limit;
   SlurmSummary slurm;     // all zero unless the batch ran on Slurm
   // --executor slurm: when each attempt (job key, attempt) was first seen
   // RUNNING; from its start until then it waited in Slurm's queue.
@@ -119,12 +120,6 @@ BatchReport BuildReport(BatchData data, double now);
 // jobs: why they failed, in the reports, without opening each log. A log
 // that is gone leaves its tail empty.
 void AddStderrTails(BatchReport* report, size_t max_jobs);
-
-// An option the batch ran with, from its journaled effective options
-// (--print-config's JSON: {"vram_high": {"value": "0.85", ...}}), as a
-// number: "vram_high", "temp_warm", "temp_limit"; nullopt when not recorded
-// (an older batch) or not a number.
-std::optional<double> RecordedOption(const BatchRecord& batch, const std::string& name);
 
 // One sentence that says what held the batch back and how tightly its GPUs
 // were packed, computed from the report: "Held 4.0s while learning gpu0's

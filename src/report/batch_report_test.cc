@@ -307,8 +307,8 @@ TEST(ReportSentenceTest, SaysWhatHeldTheQueueLongestAndHowTheGpusWerePacked) {
   EXPECT_EQ(ReportSentence(report),
             "Held 10.0s by gpu0's memory, 6.0s by host RAM, 6.0s by gpu0 above 70 °C (and 3 "
             "more); gpu0 fit 2 × 2.0 GiB under 85 %.");  // ties by name
-  EXPECT_DOUBLE_EQ(report.waited.at("learning gpu0"), 4);
-  EXPECT_DOUBLE_EQ(report.waited.at("slots"), 9);  // 1011-1020
+  EXPECT_DOUBLE_EQ(report.waited.at("learning gpu0").seconds, 4);
+  EXPECT_DOUBLE_EQ(report.waited.at("slots").seconds, 9);  // 1011-1020
 
   // Only the slots held it: said so.
   data.events.clear();

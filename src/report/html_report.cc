@@ -6,7 +6,6 @@
 #include <climits>
 #include <cmath>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -175,6 +174,19 @@ constexpr double kDensityColumn = 2;     // px
 
 int DeviceKey(int gpu) { return gpu < 0 ? INT_MAX : gpu; }
 
+// The top of lane `row` (the timeline's and the waits band's).
+double RowY(size_t row) { return kTop + static_cast<double>(row) * (kLaneHeight + kLaneGap); }
+
+// The plot's columns of kDensityColumn px, and the seconds each spans.
+struct Columns {
+  size_t count = 0;
+  double seconds = 0;
+};
+Columns ColumnsOf(const TimeAxis& axis) {
+  auto count = static_cast<size_t>((kWidth - kLeft - kRight) / kDensityColumn);
+  return {count, (axis.t1 - axis.t0) / static_cast<double>(count)};
+}
+
 // Rows of the timeline: per device (the host's attempts last), as many
 // lanes as its attempts needed at once, each attempt in the first lane
 // free by its start. `dense` devices get a density row first.
@@ -226,9 +238,7 @@ LaneLayout LayOut(const std::vector<AttemptRecord>& attempts, const std::vector<
 // drawn as bars whose height is that over its most at once.
 std::string Density(const std::vector<AttemptRecord>& attempts, int device, const TimeAxis& axis,
                     double y) {
-  double plot = kWidth - kLeft - kRight;
-  auto columns = static_cast<size_t>(plot / kDensityColumn);
-  double per_column = (axis.t1 - axis.t0) / static_cast<double>(columns);
+  auto [columns, per_column] = ColumnsOf(axis);
   std::vector<double> busy(columns + 1, 0);  // seconds of attempts in each column
   std::vector<double> full(columns + 2, 0);  // difference array of whole columns
   for (const AttemptRecord& attempt : attempts) {
@@ -295,12 +305,11 @@ std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
   std::map<std::string, std::string> names;
   for (const JobTiming& timing : report.jobs) names[timing.job.key] = timing.job.name;
 
-  auto row_y = [](int row) { return kTop + row * (kLaneHeight + kLaneGap); };
-  double bottom = row_y(static_cast<int>(layout.labels.size()));
+  double bottom = RowY(layout.labels.size());
   std::string out =
       SvgOpen("timeline", bottom + kAxisHeight, "attempts per GPU over time");
   for (size_t row = 0; row < layout.labels.size(); ++row) {
-    double y = row_y(static_cast<int>(row));
+    double y = RowY(row);
     if (row % 2 == 1) {
       out += fmt::format(
           R"(<rect x="{:.0f}" y="{:.1f}" width="{:.0f}" height="{:.0f}" fill="#f6f6f6"/>)", kLeft,
@@ -311,12 +320,12 @@ std::string Timeline(const BatchReport& report, const TimeAxis& axis) {
   }
   out += TimeTicks(axis, kTop - 4, bottom);
   for (const auto& [device, row] : layout.density_row) {
-    out += Density(attempts, device, axis, row_y(row));
+    out += Density(attempts, device, axis, RowY(static_cast<size_t>(row)));
   }
   double horizon = axis.t1;
   for (size_t i : drawn) {
     const AttemptRecord& attempt = attempts[i];
-    double y = row_y(layout.row_of.at(i));
+    double y = RowY(static_cast<size_t>(layout.row_of.at(i)));
     double end = std::max(attempt.start, attempt.end.value_or(horizon));
     double x = axis.X(attempt.start);
     // A pixel's gap before the next bar: back-to-back jobs stay two bars.
@@ -396,12 +405,12 @@ std::string WaitsBand(const BatchReport& report, const TimeAxis& axis) {
   std::map<std::string, std::vector<const WaitInterval*>> rows;
   for (const WaitInterval& wait : report.waits) rows[WaitLabel(wait.gate)].push_back(&wait);
   double per_pixel = (axis.t1 - axis.t0) / (kWidth - kLeft - kRight);
-  double bottom = kTop + static_cast<double>(rows.size()) * (kLaneHeight + kLaneGap);
+  double bottom = RowY(rows.size());
   std::string out = SvgOpen("waits", bottom + kAxisHeight, "what held the queue over time");
   out += TimeTicks(axis, kTop - 4, bottom);
-  int index = 0;
+  size_t index = 0;
   for (const auto& [label, waits] : rows) {
-    double y = kTop + index++ * (kLaneHeight + kLaneGap);
+    double y = RowY(index++);
     out += fmt::format(R"(<text x="{:.0f}" y="{:.1f}" text-anchor="end">{}</text>)", kLeft - 6,
                        y + kLaneHeight - 3, HtmlEscape(label));
     std::string_view color = GateColor(waits.front()->gate.gate);
@@ -435,8 +444,8 @@ std::string WaitsBand(const BatchReport& report, const TimeAxis& axis) {
   }
   out += "</svg>\n";
   std::string totals;
-  for (const auto& [label, seconds] : report.waited) {
-    totals += fmt::format("{}{} {}", totals.empty() ? "" : ", ", label, FormatDuration(seconds));
+  for (const auto& [label, total] : report.waited) {
+    totals += fmt::format("{}{} {}", totals.empty() ? "" : ", ", label, FormatDuration(total.seconds));
   }
   return out + "<p class=\"muted\">What held the queue, and for how long in all: " +
          HtmlEscape(totals) +
@@ -569,10 +578,9 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
     for (auto& [gpu, series] : by_gpu) out.push_back(std::move(series));
     return out;
   };
-  // 0 when not recorded or out of range (a plain double: g++ 12 at -O2
-  // warns that an optional one "may be used uninitialized").
-  double high = RecordedOption(report.data.batch, "vram_high").value_or(0);
-  if (!(high > 0 && high <= 1)) high = 0;
+  // 0 when not recorded (a plain double: g++ 12 at -O2 warns that an
+  // optional one "may be used uninitialized").
+  double high = report.vram_high.value_or(0);
   std::string out = "<h2>GPU memory</h2>\n";
   out += vram.empty()
              ? "<p class=\"muted\">No GPU sample recorded.</p>\n"
@@ -586,9 +594,9 @@ std::string SampleCharts(const BatchReport& report, const TimeAxis& axis) {
   out += "<h2>GPU temperature</h2>\n";
   // --temp-warm (half the jobs) and --temp-limit (one job), as the batch ran.
   std::vector<std::tuple<std::string_view, double, std::string_view>> thresholds;
-  for (auto [name, option, color] : {std::tuple{"--temp-warm", "temp_warm", "#e08e0b"},
-                                     std::tuple{"--temp-limit", "temp_limit", "#d64545"}}) {
-    std::optional<double> celsius = RecordedOption(report.data.batch, option);
+  for (auto [name, celsius, color] :
+       {std::tuple{"--temp-warm", report.temp_warm, "#e08e0b"},
+        std::tuple{"--temp-limit", report.temp_limit, "#d64545"}}) {
     if (!celsius || !(*celsius > 0)) continue;
     thresholds.emplace_back(name, *celsius, color);
     temperature_max = std::max(temperature_max, *celsius + 5);
@@ -628,8 +636,7 @@ std::map<int, Series> RunningSeries(const std::vector<AttemptRecord>& attempts,
     edges[attempt.gpu].emplace_back(attempt.start, 1);
     edges[attempt.gpu].emplace_back(std::max(attempt.start, attempt.end.value_or(axis.t1)), -1);
   }
-  auto columns = static_cast<size_t>((kWidth - kLeft - kRight) / kDensityColumn);
-  double per_column = (axis.t1 - axis.t0) / static_cast<double>(columns);
+  auto [columns, per_column] = ColumnsOf(axis);
   std::map<int, Series> out;
   for (auto& [gpu, steps] : edges) {
     std::sort(steps.begin(), steps.end());  // an end before a start at the same time

@@ -97,4 +97,14 @@ std::string WaitLabel(const WaitGate& gate) {
   return gate.device < 0 ? gate.gate : gate.gate + " gpu" + std::to_string(gate.device);
 }
 
+std::map<std::string, WaitTotal> WaitTotals(const std::vector<WaitInterval>& waits) {
+  std::map<std::string, WaitTotal> totals;
+  for (const WaitInterval& wait : waits) {
+    WaitTotal& total = totals[WaitLabel(wait.gate)];
+    total.gate = wait.gate;
+    total.seconds += wait.end - wait.start;
+  }
+  return totals;
+}
+
 }  // namespace headroom

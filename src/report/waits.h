@@ -8,6 +8,7 @@
 // per gate; the reports draw and list the intervals.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,5 +45,13 @@ std::vector<WaitInterval> WaitIntervals(const std::vector<EventRecord>& events, 
 
 // How a gate reads in the reports: "vram gpu0", "learning gpu0", "slots".
 std::string WaitLabel(const WaitGate& gate);
+
+struct WaitTotal {
+  WaitGate gate;
+  double seconds = 0;  // summed over its intervals
+};
+
+// Each gate's time in all, by its label (WaitLabel).
+std::map<std::string, WaitTotal> WaitTotals(const std::vector<WaitInterval>& waits);
 
 }  // namespace headroom
