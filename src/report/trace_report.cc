@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -40,15 +41,16 @@ std::string ChromeTrace(const BatchReport& report) {
 
   std::map<std::string, std::string> names;
   for (const JobTiming& timing : report.jobs) names[timing.job.key] = timing.job.name;
-  std::map<int, std::map<int, bool>> tracks;  // pid -> tids used
+  std::map<int, std::set<int>> tracks;  // pid -> the slots (tids) it used
   for (const AttemptRecord& attempt : data.attempts) {
     int pid = PidOf(attempt.gpu);
-    tracks[pid][attempt.slot] = true;
+    tracks[pid].insert(attempt.slot);
     double end = std::max(attempt.start, attempt.end.value_or(horizon));
     auto name = names.find(attempt.job_key);
+    std::string outcome(AttemptClassName(ClassifyAttempt(attempt)));
     Json args = {{"job", attempt.job_key},
                  {"attempt", attempt.attempt},
-                 {"outcome", std::string(AttemptClassName(ClassifyAttempt(attempt)))},
+                 {"outcome", outcome},
                  {"slot", attempt.slot}};
     if (attempt.exit_code) args["exit_code"] = *attempt.exit_code;
     if (attempt.signal) args["signal"] = *attempt.signal;
@@ -56,7 +58,7 @@ std::string ChromeTrace(const BatchReport& report) {
     if (attempt.peak_rss) args["peak_rss"] = FormatSize(*attempt.peak_rss);
     if (!attempt.stderr_log.empty()) args["stderr_log"] = attempt.stderr_log;
     events.push_back({{"name", name != names.end() ? name->second : attempt.job_key},
-                      {"cat", std::string(AttemptClassName(ClassifyAttempt(attempt)))},
+                      {"cat", outcome},
                       {"ph", "X"},
                       {"ts", micros(attempt.start)},
                       {"dur", std::max<int64_t>(1, micros(end) - micros(attempt.start))},
@@ -118,7 +120,7 @@ std::string ChromeTrace(const BatchReport& report) {
     std::string name = pid == kHostPid ? "host" : "gpu " + std::to_string(pid - kFirstGpuPid);
     events.push_back(Meta("process_name", pid, std::nullopt, name));
     events.push_back(SortIndex(pid, pid == kHostPid ? 1 << 20 : pid));
-    for (const auto& [tid, used] : tids) {
+    for (int tid : tids) {
       events.push_back(Meta("thread_name", pid, tid, "slot " + std::to_string(tid)));
     }
   }
