@@ -549,7 +549,7 @@ Status ParseArgv(const std::vector<std::string>& argv, const Env& env, unsigned 
     cli->command = Command::kPrint;
     return CompletionScript(argv[2], &cli->text);
   }
-  if (first == "manpage") {  // hidden: what the build writes as build/man/headroom.1
+  if (first == "manpage") {  // hidden: what the build writes as <build>/share/headroom.1
     cli->command = Command::kPrint;
     cli->text = ManPage(HEADROOM_VERSION);
     return Status::Ok();

@@ -46,11 +46,18 @@ std::string OptionWords(unsigned bit) {
   return words + " --help";
 }
 
-std::string SubcommandWords() {
+// The subcommands whose bit is in `commands`, joined by `separator`.
+std::string Subcommands(unsigned commands, std::string_view separator) {
   std::string words;
-  for (const auto& [name, bit] : kSubcommands) words += std::string(words.empty() ? "" : " ") + std::string(name);
-  return words + " help";
+  for (const auto& [name, bit] : kSubcommands) {
+    if ((commands & bit) == 0) continue;
+    if (!words.empty()) words += separator;
+    words += name;
+  }
+  return words;
 }
+
+std::string SubcommandWords() { return Subcommands(~0u, " ") + " help"; }
 
 std::string Bash() {
   std::string value_cases;
@@ -129,10 +136,7 @@ std::string Fish() {
     out += fmt::format("complete -c headroom -n __fish_use_subcommand -a {}\n", name);
   }
   for (const OptionSpec& spec : OptionSpecs()) {
-    std::string subs;
-    for (const auto& [name, bit] : kSubcommands) {
-      if ((spec.commands & bit) != 0) subs += std::string(subs.empty() ? "" : " ") + std::string(name);
-    }
+    std::string subs = Subcommands(spec.commands, " ");
     if (subs.empty()) continue;
     std::string line = fmt::format("complete -c headroom -n '__fish_seen_subcommand_from {}' -l {}",
                                    subs, spec.name);
@@ -200,10 +204,7 @@ std::string ManPage(std::string_view version) {
       "command line wins over both.\n",
       version);
   for (const OptionSpec& spec : OptionSpecs()) {
-    std::string subs;
-    for (const auto& [name, bit] : kSubcommands) {
-      if ((spec.commands & bit) != 0) subs += std::string(subs.empty() ? "" : ", ") + std::string(name);
-    }
+    std::string subs = Subcommands(spec.commands, ", ");
     out += ".TP\n";
     if (spec.short_name != 0) out += fmt::format("\\fB\\-{}\\fR, ", spec.short_name);
     out += fmt::format("\\fB\\-\\-{}\\fR", Roff(spec.name));

@@ -20,7 +20,7 @@ Status CompletionScript(std::string_view shell, std::string* script);
 // headroom(1) in roff (man(7) macros), from the same table: the synopsis,
 // the subcommands, every option with its value, default, environment
 // variable and subcommands, the files and the exit status. The build
-// writes it as build/man/headroom.1 (`headroom manpage`, hidden).
+// writes it as <build>/share/headroom.1 (`headroom manpage`, hidden).
 std::string ManPage(std::string_view version);
 
 }  // namespace headroom

@@ -1,5 +1,4 @@
 #include "report/metrics.h"
-#include "report/waits.h"
 
 #include <fmt/format.h>
 
@@ -8,6 +7,8 @@
 #include <cmath>
 #include <string_view>
 #include <utility>
+
+#include "report/waits.h"
 
 namespace headroom {
 namespace {

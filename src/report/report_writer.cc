@@ -11,9 +11,9 @@
 
 #include "journal/batch_data.h"
 #include "report/batch_report.h"
-#include "util/whole_file.h"
 #include "report/html_report.h"
 #include "report/trace_report.h"
+#include "util/whole_file.h"
 
 namespace headroom {
 namespace {
@@ -23,6 +23,7 @@ namespace {
 constexpr size_t kMaxFailedTails = 200;
 
 }  // namespace
+
 Status WriteReports(const std::string& state_dir, std::optional<int64_t> batch,
                     const ReportFiles& files, double now) {
   BatchData data;
